@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+export const REGIONS = {
+  beijing: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
+  singapore: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+  us: 'https://dashscope-us.aliyuncs.com/compatible-mode/v1',
+  hongkong: 'https://cn-hongkong.dashscope.aliyuncs.com/compatible-mode/v1',
+  finance: 'https://dashscope-finance.aliyuncs.com/compatible-mode/v1',
+} as const;
+
+export type Region = keyof typeof REGIONS;
+
+const modelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lowercase model name such as qwen-plus');
+const idList = z.array(z.coerce.string()).default([]);
+
+export const modelInfoSchema = z.strictObject({
+  context: z.number().int().positive(),
+  maxOutput: z.number().int().positive(),
+  vision: z.boolean().default(false),
+  thinking: z.boolean().default(false),
+  thinkingOnly: z.boolean().default(false),
+  search: z.boolean().default(false),
+  tools: z.boolean().default(false),
+  priceIn: z.number().nonnegative().default(0),
+  priceOut: z.number().nonnegative().default(0),
+});
+
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+export const configSchema = z
+  .strictObject({
+    locale: z.enum(['en', 'zh']).default('en'),
+    botName: z.string().min(1).max(80).default('Qwen'),
+    qwen: z.strictObject({
+      region: z.enum(Object.keys(REGIONS) as [Region, ...Region[]]).default('beijing'),
+      baseUrl: z.url().optional(),
+      apiKey: z.string().optional(),
+      defaultModel: modelName.default('qwen-plus'),
+      visionModel: modelName.default('qwen-vl-max'),
+      embeddingModel: z.string().min(1).default('text-embedding-v4'),
+      embeddingDimensions: z.number().int().positive().default(1024),
+      embeddingConcurrency: z.number().int().min(1).max(32).default(4),
+      firstTokenTimeoutMs: z.number().int().min(100).default(60_000),
+      totalTimeoutMs: z.number().int().min(100).default(300_000),
+      retries: z.number().int().min(0).max(10).default(2),
+      retryBaseDelayMs: z.number().int().min(0).default(1000),
+      maxOutputTokens: z.number().int().positive().default(4096),
+      temperature: z.number().min(0).max(2).nullish(),
+    }),
+    models: z.record(modelName, modelInfoSchema).refine((m) => Object.keys(m).length > 0, 'at least one model'),
+    systemPrompt: z.string().max(20_000).default(''),
+    history: z.strictObject({
+      maxTurns: z.number().int().min(2).max(10_000).default(100),
+      retentionDays: z.number().positive().default(30),
+      maxPromptTokens: z.number().int().min(256).default(32_000),
+    }),
+    guards: z.strictObject({
+      allowChannels: idList,
+      allowUsers: idList,
+      denyChannels: idList,
+      denyUsers: idList,
+      admins: idList,
+      userMessagesPerWindow: z.number().int().min(1).default(10),
+      userWindowSeconds: z.number().int().min(1).default(60),
+      dedupeSeconds: z.number().int().min(1).default(600),
+    }),
+    streaming: z.strictObject({
+      placeholder: z.string().min(1).max(200).default('…'),
+      minEditIntervalMs: z.number().int().min(0).default(1000),
+    }),
+    store: z.strictObject({ url: z.string().min(1).default('sqlite://data/qwenbot.sqlite') }),
+    http: z.strictObject({ port: z.number().int().min(0).max(65_535).default(3000) }),
+    log: z.strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    }),
+    discord: z
+      .strictObject({
+        token: z.string().optional(),
+        apiUrl: z.url().optional(),
+      })
+      .default({}),
+    slack: z
+      .strictObject({
+        botToken: z.string().optional(),
+        signingSecret: z.string().optional(),
+        appToken: z.string().optional(),
+        apiUrl: z.url().optional(),
+      })
+      .default({}),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const key of ['defaultModel', 'visionModel'] as const) {
+      const name = cfg.qwen[key];
+      if (!cfg.models[name]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['qwen', key],
+          message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
+        });
+      }
+    }
+    const vision = cfg.models[cfg.qwen.visionModel];
+    if (vision && !vision.vision) {
+      ctx.addIssue({ code: 'custom', path: ['qwen', 'visionModel'], message: 'must name a model with vision: true' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,156 @@
+import { type Locale, t } from '../../i18n.ts';
+import type { CommandInvocation, CommandResult, ConversationRef, OptionType, OptionValue } from '../types.ts';
+
+export interface OptionSpec {
+  name: string;
+  description: string;
+  type: OptionType;
+  required?: boolean;
+  /** Fixed choices (validated; shown as choices on platforms that have them). */
+  choices?: string[];
+  maxLength?: number;
+  /** Takes the rest of the text (only for the last string option). */
+  rest?: boolean;
+  /** Suggestions while typing (Discord autocomplete). */
+  autocomplete?: (partial: string, conversation: ConversationRef) => Promise<string[]> | string[];
+}
+
+/** Who may run a command: everyone, admins, or admins except in the caller's own DM. */
+export type CommandAccess = 'everyone' | 'admin' | 'admin-outside-dm';
+
+export interface CommandContext {
+  invocation: CommandInvocation;
+  options: Record<string, OptionValue | undefined>;
+  locale: Locale;
+  isAdmin: boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  description: string;
+  options: OptionSpec[];
+  access: CommandAccess;
+  /** Reply only to the invoker where the platform can (the handler may override per result). */
+  ephemeral: boolean;
+  handler: (ctx: CommandContext) => Promise<CommandResult>;
+}
+
+export class CommandRegistry {
+  private readonly specs = new Map<string, CommandSpec>();
+
+  add(spec: CommandSpec): this {
+    if (!/^[a-z0-9_-]{1,32}$/.test(spec.name)) throw new Error(`command name "${spec.name}" must be 1-32 lowercase characters`);
+    if (spec.description.length < 1 || spec.description.length > 100) {
+      throw new Error(`command /${spec.name}: description must be 1-100 characters`);
+    }
+    this.specs.set(spec.name, spec);
+    return this;
+  }
+
+  get(name: string): CommandSpec | undefined {
+    return this.specs.get(name);
+  }
+
+  list(): CommandSpec[] {
+    return [...this.specs.values()];
+  }
+
+  usage(spec: CommandSpec): string {
+    const opts = spec.options.map((o) => (o.required ? `<${o.name}>` : `[${o.name}]`));
+    return [`/${spec.name}`, ...opts].join(' ');
+  }
+
+  /**
+   * Turns an invocation into typed option values. Text arguments are positional in declaration order,
+   * or `name:value`; quotes group words. Returns an error line for the user instead of throwing.
+   */
+  parse(spec: CommandSpec, inv: CommandInvocation, locale: Locale): { options: Record<string, OptionValue | undefined> } | { error: string } {
+    const fail = (problem: string) => ({ error: t(locale, 'cmd.bad_arg', { name: spec.name, problem, usage: this.usage(spec) }) });
+    const raw: Record<string, string | OptionValue | undefined> = { ...(inv.options ?? {}) };
+    if (inv.rawArgs !== undefined && inv.rawArgs.trim() !== '') {
+      const tokens = tokenize(inv.rawArgs.trim());
+      const positional = spec.options;
+      let next = 0;
+      for (let i = 0; i < tokens.length; i++) {
+        const token = tokens[i] ?? '';
+        const named = /^([a-z_][a-z0-9_-]*):(.*)$/s.exec(token.value);
+        if (named && !token.quoted) {
+          const opt = spec.options.find((o) => o.name === named[1]);
+          if (!opt) return fail(t(locale, 'cmd.unknown_option', { option: named[1] ?? '' }));
+          raw[opt.name] = named[2] ?? '';
+          continue;
+        }
+        while (next < positional.length && raw[positional[next]?.name ?? ''] !== undefined) next++;
+        const opt = positional[next];
+        if (!opt) return fail(t(locale, 'cmd.too_many_args'));
+        if (opt.rest) {
+          raw[opt.name] = inv.rawArgs.trim().slice(token.start);
+          break;
+        }
+        raw[opt.name] = token.value;
+        next++;
+      }
+    }
+    const options: Record<string, OptionValue | undefined> = {};
+    for (const opt of spec.options) {
+      const value = raw[opt.name];
+      if (value === undefined || value === '') {
+        if (opt.required) return fail(t(locale, 'cmd.missing_arg', { option: opt.name }));
+        continue;
+      }
+      const typed = coerce(opt, value);
+      if (typed === undefined) {
+        const key = opt.type === 'integer' ? 'cmd.not_integer' : opt.type === 'boolean' ? 'cmd.not_boolean' : 'cmd.not_number';
+        return fail(t(locale, key, { option: opt.name }));
+      }
+      if (typeof typed === 'string') {
+        if (opt.maxLength !== undefined && typed.length > opt.maxLength) {
+          return fail(t(locale, 'cmd.too_long', { option: opt.name, max: opt.maxLength }));
+        }
+        if (opt.choices && !opt.choices.includes(typed)) {
+          return fail(t(locale, 'cmd.not_choice', { option: opt.name, choices: opt.choices.join(', ') }));
+        }
+      }
+      options[opt.name] = typed;
+    }
+    return { options };
+  }
+}
+
+function coerce(opt: OptionSpec, value: string | OptionValue): OptionValue | undefined {
+  if (opt.type === 'string') return String(value);
+  if (opt.type === 'boolean') {
+    if (typeof value === 'boolean') return value;
+    const v = String(value).toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(v)) return true;
+    if (['false', 'no', 'off', '0'].includes(v)) return false;
+    return undefined;
+  }
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isFinite(n) || String(value).trim() === '') return undefined;
+  if (opt.type === 'integer' && !Number.isInteger(n)) return undefined;
+  return n;
+}
+
+interface Token {
+  value: string;
+  start: number;
+  quoted: boolean;
+}
+
+function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  const re = /"([^"]*)"|'([^']*)'|“([^”]*)”|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const quoted = m[4] === undefined;
+    out.push({ value: m[1] ?? m[2] ?? m[3] ?? m[4] ?? '', start: m.index, quoted });
+  }
+  return out;
+}
+
+/** Splits "/name rest" into name and raw args; undefined when the text is not a command. */
+export function parseCommandText(text: string): { name: string; rawArgs: string } | undefined {
+  const m = /^\/([a-z0-9_-]{1,32})(?:\s+([\s\S]*))?$/i.exec(text.trim());
+  if (!m) return undefined;
+  return { name: (m[1] ?? '').toLowerCase(), rawArgs: m[2] ?? '' };
+}

@@ -1,0 +1,28 @@
+import type { CommandSpec } from './commands/registry.ts';
+import type { Author, CommandInvocation, CommandResult, ConversationRef, IncomingMessage, ReplySurface } from './types.ts';
+
+/** How one incoming message ended, for adapters' logs and metrics (users already saw the reply). */
+export type TurnOutcome =
+  | { status: 'answered'; text: string; model: string }
+  | { status: 'error'; text: string; model: string; errorCode: string; errorLine: string }
+  | { status: 'stopped'; text: string; model: string }
+  | { status: 'command'; result: CommandResult }
+  | { status: 'ignored'; reason: string }
+  | { status: 'refused'; reason: string; line: string };
+
+/** What adapters call. Platform-free: adapters translate events into these calls and nothing more. */
+export interface ChatService {
+  /** Runs guards, then (per conversation, in arrival order) stores the turn, streams the answer. */
+  handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome>;
+  /** Runs a slash command; returns the reply to show (ephemeral where the command says so). */
+  runCommand(invocation: CommandInvocation): Promise<CommandResult>;
+  /** Every command, for per-platform registration (Discord application commands, Slack manifest). */
+  commands(): CommandSpec[];
+  /** Suggestions for an option being typed (Discord autocomplete); at most 25. */
+  autocomplete(command: string, option: string, partial: string, conversation: ConversationRef): Promise<string[]>;
+  /**
+   * Stops the answer streaming into the message with this id (a Stop button). Allowed for the asker
+   * or an admin; returns false when there is no such answer or the user may not stop it.
+   */
+  stop(messageId: string, by: Author): boolean;
+}

@@ -1,0 +1,269 @@
+import type { Logger } from '../log.ts';
+import type { EditPacer } from './pacer.ts';
+import { splitMessage } from './split.ts';
+import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
+
+export interface StreamerOptions {
+  pacer: EditPacer;
+  log: Logger;
+  /** First message while nothing has arrived yet (surfaces without typing). */
+  placeholder: string;
+  /** Shown while the model only reasons. */
+  thinkingText: string;
+  /** Lower bound on per-message edit spacing; the surface may ask for more. */
+  minEditIntervalMs: number;
+  now?: () => number;
+}
+
+interface Shown {
+  message: PostedMessage;
+  text: string;
+  final: boolean;
+}
+
+const TYPING_REFRESH_MS = 8000;
+
+/**
+ * Streams one answer onto a surface: placeholder (or typing) first, then edits paced by the surface's
+ * minimum interval and its shared bucket, skipped when unchanged, each after the previous completes;
+ * overflow continues in follow-up messages; the final flush always carries the whole answer plus any
+ * ending line. Native streaming is tried first where the surface has it, with post-and-edit as fallback.
+ */
+export class ReplyStreamer {
+  private readonly surface: ReplySurface;
+  private readonly opts: StreamerOptions;
+  private readonly now: () => number;
+  private answer = '';
+  private ending = '';
+  private thinking = false;
+  private shown: Shown[] = [];
+  private finished = false;
+  private dirty = false;
+  private loop: Promise<void> | null = null;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private wake: (() => void) | null = null;
+  private typingTimer: NodeJS.Timeout | null = null;
+  /** Native path: how much of `answer` the native stream(s) already carry. */
+  private nativeChars = 0;
+  private nativeState: 'unused' | 'active' | 'failed' = 'unused';
+  private native: NativeStream | null = null;
+  private nativeLen = 0;
+  private nativeLoop: Promise<void> | null = null;
+  private deliveryErrors = 0;
+  edits = 0;
+  posts = 0;
+  firstVisibleAt: number | null = null;
+
+  constructor(surface: ReplySurface, opts: StreamerOptions) {
+    this.surface = surface;
+    this.opts = opts;
+    this.now = opts.now ?? Date.now;
+    if (surface.native) this.nativeState = 'active';
+  }
+
+  get interval(): number {
+    return Math.max(this.opts.minEditIntervalMs, this.surface.limits.minEditIntervalMs);
+  }
+
+  /** The messages posted so far (ids), e.g. to let a Stop button find its stream. */
+  get messages(): PostedMessage[] {
+    return this.shown.map((s) => s.message);
+  }
+
+  get text(): string {
+    return this.answer;
+  }
+
+  get failedDeliveries(): number {
+    return this.deliveryErrors;
+  }
+
+  /** Shows typing, or posts the placeholder at once on surfaces that cannot show typing. */
+  async start(): Promise<void> {
+    if (this.surface.showTyping || this.surface.native) {
+      this.typing();
+      return;
+    }
+    this.dirty = true;
+    await this.pace();
+    await this.flush(false);
+  }
+
+  onReasoning(_delta: string): void {
+    if (this.thinking || this.answer) return;
+    this.thinking = true;
+    if (this.nativeState !== 'active') this.schedule();
+  }
+
+  onText(delta: string): void {
+    if (!delta) return;
+    this.answer += delta;
+    if (this.nativeState === 'active') this.scheduleNative();
+    else this.schedule();
+  }
+
+  /** Ends the reply: waits for the edit in flight, then one final flush with the whole text. */
+  async finish(endingLine?: string): Promise<void> {
+    this.finished = true;
+    this.stopTyping();
+    this.ending = endingLine ?? '';
+    this.wake?.();
+    await this.loop;
+    await this.nativeLoop;
+    if (this.nativeState === 'active' && (this.native || this.answer.length > this.nativeChars || this.ending)) {
+      await this.appendNative(true);
+    }
+    if (this.nativeState === 'active' && this.native) {
+      await this.native.stop().catch((err: unknown) => this.opts.log.warn({ err }, 'native stream stop failed'));
+      this.native = null;
+    }
+    if (this.nativeState !== 'active' || this.shown.length > 0) {
+      await this.pace();
+      await this.flush(true);
+    }
+  }
+
+  // ---- post-and-edit path ----
+
+  private visibleText(): string {
+    const body = this.answer.slice(this.nativeChars);
+    if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
+    if (body) return body;
+    if (this.nativeChars > 0) return '';
+    return this.thinking ? this.opts.thinkingText : this.opts.placeholder;
+  }
+
+  private schedule(): void {
+    this.dirty = true;
+    if (!this.loop && !this.finished) this.loop = this.run().finally(() => (this.loop = null));
+  }
+
+  private async run(): Promise<void> {
+    while (this.dirty && !this.finished) {
+      // The first real content goes out at once; later edits keep the per-message spacing.
+      const hasContent = this.shown.length > 0 && this.firstVisibleAt !== null;
+      const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
+      if (wait > 0) await this.sleep(wait);
+      if (this.finished) return;
+      await this.pace();
+      if (this.finished) return;
+      await this.flush(false);
+    }
+  }
+
+  private async flush(final: boolean): Promise<void> {
+    this.dirty = false;
+    const full = this.visibleText();
+    if (!full && this.shown.length === 0) return;
+    const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
+    // The caller paced the first request of this flush; each further one takes its own turn.
+    let requests = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const text = parts[i]?.text ?? '';
+      const isLast = i === parts.length - 1;
+      // A part with text after it is complete: its message gets its final edit now.
+      const partFinal = final || !isLast;
+      const current = this.shown[i];
+      try {
+        if (!current) {
+          if (requests++ > 0) await this.pace();
+          const message = await this.surface.post(text, { streaming: !partFinal });
+          this.posts++;
+          this.shown.push({ message, text, final: partFinal });
+          this.stopTyping();
+        } else if (current.text !== text || (partFinal && !current.final)) {
+          if (requests++ > 0) await this.pace();
+          await this.surface.edit(current.message, text, { final: partFinal });
+          this.edits++;
+          current.text = text;
+          current.final = partFinal;
+        }
+      } catch (err) {
+        this.deliveryErrors++;
+        this.opts.log.warn({ err, part: i, final }, 'reply delivery failed; the next flush retries');
+        this.dirty = true;
+      }
+    }
+    this.lastFlushAt = this.now();
+    if (this.firstVisibleAt === null && (this.answer || this.ending)) this.firstVisibleAt = this.now();
+  }
+
+  private pace(): Promise<void> {
+    return this.opts.pacer.acquire(this.surface.limits.paceBucket, this.surface.limits.bucket);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  // ---- native streaming path ----
+
+  private scheduleNative(): void {
+    if (!this.nativeLoop && !this.finished) this.nativeLoop = this.runNative().finally(() => (this.nativeLoop = null));
+  }
+
+  private async runNative(): Promise<void> {
+    const spacing = this.surface.native?.minAppendIntervalMs ?? 0;
+    while (!this.finished && this.nativeState === 'active' && this.answer.length > this.nativeChars) {
+      await this.appendNative(false);
+      if (spacing > 0 && !this.finished) await this.sleep(spacing);
+    }
+  }
+
+  private async appendNative(final: boolean): Promise<void> {
+    const native = this.surface.native;
+    if (!native || this.nativeState !== 'active') return;
+    let pending = this.answer.slice(this.nativeChars);
+    if (final && this.ending) pending += this.answer ? `\n\n${this.ending}` : this.ending;
+    try {
+      while (pending) {
+        if (!this.native || this.nativeLen >= native.maxChars) {
+          if (this.native) await this.native.stop();
+          this.stopTyping();
+          this.native = await native.open();
+          this.nativeLen = 0;
+        }
+        const room = native.maxChars - this.nativeLen;
+        const piece = pending.slice(0, room);
+        await this.native.append(piece);
+        this.edits++;
+        if (this.firstVisibleAt === null) this.firstVisibleAt = this.now();
+        this.nativeLen += piece.length;
+        const fromAnswer = Math.min(piece.length, this.answer.length - this.nativeChars);
+        this.nativeChars += fromAnswer;
+        pending = pending.slice(piece.length);
+        if (final && pending.length === 0 && piece.length > fromAnswer) this.ending = '';
+      }
+    } catch (err) {
+      this.opts.log.warn({ err }, 'native streaming failed; continuing with post-and-edit');
+      this.nativeState = 'failed';
+      const broken = this.native;
+      this.native = null;
+      await broken?.stop().catch(() => undefined);
+      if (!this.finished) this.schedule();
+    }
+  }
+
+  // ---- typing ----
+
+  private typing(): void {
+    if (!this.surface.showTyping || this.finished || this.shown.length > 0 || this.native) return;
+    this.surface.showTyping().catch((err: unknown) => this.opts.log.debug({ err }, 'typing indicator failed'));
+    this.typingTimer = setTimeout(() => this.typing(), TYPING_REFRESH_MS);
+  }
+
+  private stopTyping(): void {
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    this.typingTimer = null;
+  }
+}

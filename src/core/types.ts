@@ -1,0 +1,146 @@
+/**
+ * The contract between adapters and the core. Adapters turn platform events into these normalised
+ * shapes and implement `ReplySurface`; nothing here knows which platform it serves.
+ */
+import type { Locale } from '../i18n.ts';
+
+/** Where a message lives. A DM is its own conversation; a thread is its own conversation. */
+export interface ConversationRef {
+  /** 'discord' | 'slack' | 'console' | … */
+  platform: string;
+  /** Guild id, Slack team id, or 'local'. DMs use 'dm' on Discord. */
+  workspace: string;
+  channel: string;
+  /** Thread id (Discord thread channel id or Slack thread_ts). */
+  thread?: string;
+  isDM: boolean;
+}
+
+/** `platform:workspace:channel[:thread]` — the key of history, settings and the per-conversation queue. */
+export function conversationKey(ref: ConversationRef): string {
+  const base = `${ref.platform}:${ref.workspace}:${ref.channel}`;
+  return ref.thread ? `${base}:${ref.thread}` : base;
+}
+
+export interface Author {
+  /** Platform user id. */
+  id: string;
+  /** Name shown to the model so it knows who said what. */
+  name: string;
+  isBot: boolean;
+  /** Platform says this user administers the server/workspace (Discord Manage Server, Slack admin). */
+  isAdmin?: boolean;
+  /** The user's locale tag as the platform reports it (e.g. "zh-CN"). */
+  locale?: string;
+}
+
+export interface Attachment {
+  name: string;
+  /** MIME type as the platform reports it (may be empty). */
+  mime: string;
+  /** Size in bytes as reported (0 when unknown). */
+  size: number;
+  /** Loads the bytes; adapters enforce their own size limit and reject beyond it. */
+  load(): Promise<Uint8Array>;
+}
+
+export interface IncomingMessage {
+  /** Platform message id (Slack: client_msg_id or ts; Discord: snowflake). Used for dedupe. */
+  id: string;
+  /** Platform event id if different from the message id (Slack event_id); also deduped. */
+  eventId?: string;
+  conversation: ConversationRef;
+  author: Author;
+  /** Text with the bot's own mention removed and other mentions turned into names. */
+  text: string;
+  attachments: Attachment[];
+  /** The bot was mentioned, DMed, or replied to: only addressed messages are answered. */
+  addressed: boolean;
+  /** The bot's own user id on this platform, so the guards can ignore its own messages. */
+  botUserId?: string;
+  receivedAt: number;
+}
+
+export type OptionType = 'string' | 'integer' | 'number' | 'boolean';
+export type OptionValue = string | number | boolean;
+
+export interface CommandInvocation {
+  /** Command name without the slash. */
+  name: string;
+  /** Options already typed by the platform (Discord), keyed by option name. */
+  options?: Record<string, OptionValue | undefined>;
+  /** Raw text after the command name (console, Slack): parsed by the registry. */
+  rawArgs?: string;
+  conversation: ConversationRef;
+  author: Author;
+  locale?: string;
+}
+
+export interface CommandResult {
+  text: string;
+  /** Show only to the invoker where the platform can. */
+  ephemeral?: boolean;
+}
+
+export interface SurfaceLimits {
+  /** Characters per message (Discord 2,000; Slack 4,000 for updates). */
+  maxChars: number;
+  /** Never edit one message more often than this. */
+  minEditIntervalMs: number;
+  /**
+   * Name of the rate budget shared by every answer on this surface (e.g. `discord:channel:123`,
+   * `slack:T123`), so fifty simultaneous answers do not multiply the request rate.
+   */
+  paceBucket: string;
+  /**
+   * Requests (posts and edits) the whole bucket may make per window, e.g. Discord ~5 per 5 s per
+   * channel, Slack chat.update ~50 per 60 s per workspace. Omitted: only per-message pacing applies.
+   */
+  bucket?: { points: number; durationSec: number };
+}
+
+export interface PostedMessage {
+  id: string;
+}
+
+export interface PostOptions {
+  /** The message will be edited as the answer streams (Discord shows a Stop button). */
+  streaming?: boolean;
+}
+
+export interface EditOptions {
+  /** The last edit of this message: remove Stop buttons and the like. */
+  final?: boolean;
+}
+
+/** A platform's native streaming (Slack chat.startStream/appendStream/stopStream; a terminal). */
+export interface NativeStream {
+  append(text: string): Promise<void>;
+  /** Ends the stream; the message then shows everything appended. */
+  stop(): Promise<void>;
+}
+
+export interface NativeStreaming {
+  open(): Promise<NativeStream>;
+  /** Characters one streamed message may hold before a new one must start. */
+  maxChars: number;
+  /** Minimum time between appends (ms). */
+  minAppendIntervalMs: number;
+}
+
+/**
+ * What an adapter gives the core for one reply: where to post, how to edit, and its limits as data.
+ * Optional members are capabilities the core checks for, rather than adapters faking them.
+ */
+export interface ReplySurface {
+  readonly limits: SurfaceLimits;
+  /** Posts a new message in the reply location (reply to the message, or in its thread). */
+  post(text: string, options?: PostOptions): Promise<PostedMessage>;
+  edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void>;
+  /** Shows "typing…"/"thinking…" until the first message is posted; called again every few seconds. */
+  showTyping?(): Promise<void>;
+  /** Native streaming, tried first; the core falls back to post-and-edit when it fails. */
+  native?: NativeStreaming;
+  /** The user's locale for bot strings, when the platform knows it. */
+  locale?: Locale;
+}

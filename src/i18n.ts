@@ -1,0 +1,102 @@
+/** The bot's own words, in English and Simplified Chinese. Keys are stable; add both languages together. */
+export type Locale = 'en' | 'zh';
+
+const en = {
+  'error.rate_limited': 'The model is busy right now (rate limit). Please try again in a minute.',
+  'error.moderated': 'The provider declined this request (content moderation).',
+  'error.auth': 'The bot cannot reach the model: its API key was refused. An operator needs to check it.',
+  'error.overdue': 'The model service is unavailable (account issue). An operator has been alerted.',
+  'error.model_unavailable': 'The model {model} is not available right now.',
+  'error.context_too_long': 'This conversation is too long for the model. Use /reset to start over.',
+  'error.timeout': 'The model took too long to answer.',
+  'error.server': 'The model service had a problem. Please try again.',
+  'error.network': 'The model service could not be reached. Please try again.',
+  'error.aborted': 'Stopped.',
+  'error.invalid_request': 'The model refused the request as invalid.',
+  'error.store': 'The bot could not save or load this conversation. Please try again shortly.',
+  'error.internal': 'Something went wrong on the bot side. Please try again.',
+  'status.thinking': '🤔 Thinking…',
+  'status.stopped': '⏹️ Stopped by {user}.',
+  'status.interrupted': '⚠️ This answer was interrupted (the bot restarted). Please ask again.',
+  'status.restarting': '⚠️ The bot is restarting; this answer was cut short.',
+  'guard.rate_limited': 'You are sending messages too fast; please wait {seconds}s.',
+  'cmd.unknown': 'Unknown command /{name}. Try /help.',
+  'cmd.denied': 'Only admins can use /{name} here.',
+  'cmd.bad_arg': '/{name}: {problem}. Usage: {usage}',
+  'cmd.missing_arg': 'missing {option}',
+  'cmd.too_many_args': 'too many arguments',
+  'cmd.unknown_option': 'unknown option "{option}"',
+  'cmd.not_integer': '{option} must be a whole number',
+  'cmd.not_number': '{option} must be a number',
+  'cmd.not_boolean': '{option} must be true or false',
+  'cmd.too_long': '{option} is too long (at most {max} characters)',
+  'cmd.not_choice': '{option} must be one of: {choices}',
+  'help.header': 'Mention me or DM me to chat. Commands:',
+  'reset.done': 'History cleared for this conversation.',
+  'model.current': 'This conversation uses **{model}**.',
+  'model.list_header': 'Available models:',
+  'model.switched': 'Switched this conversation to **{model}**.',
+  'model.unknown': 'Unknown model "{model}".',
+  'model.suggest': 'Did you mean: {names}?',
+  'model.known': 'Known models: {names}',
+  'vision.routed': '(answered by {model}, which can see images)',
+} as const;
+
+export type MessageKey = keyof typeof en;
+
+const zh: Record<MessageKey, string> = {
+  'error.rate_limited': '模型当前繁忙（触发限流），请稍后再试。',
+  'error.moderated': '服务方拒绝了此请求（内容审核）。',
+  'error.auth': '无法访问模型：API 密钥被拒绝，请联系管理员检查。',
+  'error.overdue': '模型服务暂不可用（账户问题），已通知管理员。',
+  'error.model_unavailable': '模型 {model} 当前不可用。',
+  'error.context_too_long': '对话过长，超出模型上限。请使用 /reset 重新开始。',
+  'error.timeout': '模型响应超时。',
+  'error.server': '模型服务出现问题，请重试。',
+  'error.network': '无法连接模型服务，请重试。',
+  'error.aborted': '已停止。',
+  'error.invalid_request': '模型认为请求无效。',
+  'error.store': '无法保存或读取此对话，请稍后再试。',
+  'error.internal': '机器人内部出错，请重试。',
+  'status.thinking': '🤔 思考中…',
+  'status.stopped': '⏹️ 已被 {user} 停止。',
+  'status.interrupted': '⚠️ 回答被中断（机器人重启），请重新提问。',
+  'status.restarting': '⚠️ 机器人正在重启，此回答未完成。',
+  'guard.rate_limited': '发送过于频繁，请等待 {seconds} 秒。',
+  'cmd.unknown': '未知命令 /{name}，请尝试 /help。',
+  'cmd.denied': '只有管理员可以在此使用 /{name}。',
+  'cmd.bad_arg': '/{name}：{problem}。用法：{usage}',
+  'cmd.missing_arg': '缺少 {option}',
+  'cmd.too_many_args': '参数过多',
+  'cmd.unknown_option': '未知选项“{option}”',
+  'cmd.not_integer': '{option} 必须是整数',
+  'cmd.not_number': '{option} 必须是数字',
+  'cmd.not_boolean': '{option} 必须是 true 或 false',
+  'cmd.too_long': '{option} 过长（最多 {max} 个字符）',
+  'cmd.not_choice': '{option} 必须是以下之一：{choices}',
+  'help.header': '提及我或私信我即可对话。命令：',
+  'reset.done': '已清除本对话的历史记录。',
+  'model.current': '本对话使用 **{model}**。',
+  'model.list_header': '可用模型：',
+  'model.switched': '本对话已切换到 **{model}**。',
+  'model.unknown': '未知模型“{model}”。',
+  'model.suggest': '您是不是要找：{names}？',
+  'model.known': '已知模型：{names}',
+  'vision.routed': '（由可识别图片的 {model} 回答）',
+};
+
+const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };
+
+/** Maps a platform locale ("zh-CN", "en-US", "zh") to one we speak, else the fallback. */
+export function toLocale(tag: string | undefined, fallback: Locale = 'en'): Locale {
+  if (!tag) return fallback;
+  const lower = tag.toLowerCase();
+  if (lower.startsWith('zh')) return 'zh';
+  if (lower.startsWith('en')) return 'en';
+  return fallback;
+}
+
+export function t(locale: Locale, key: MessageKey, vars: Record<string, string | number> = {}): string {
+  const template = tables[locale][key];
+  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}

@@ -1,0 +1,254 @@
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { Logger } from '../log.ts';
+import { QwenError, toQwenError } from './errors.ts';
+
+export type ChatMessage = ChatCompletionMessageParam;
+export type ChatTool = ChatCompletionTool;
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  cachedTokens: number;
+  totalTokens: number;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number | null;
+  enableThinking?: boolean;
+  thinkingBudget?: number;
+  enableSearch?: boolean;
+  tools?: ChatTool[];
+  signal?: AbortSignal;
+}
+
+export type StreamEvent =
+  | { type: 'reasoning'; text: string }
+  | { type: 'text'; text: string }
+  | { type: 'retry'; attempt: number; error: QwenError; delayMs: number }
+  | { type: 'done'; result: ChatResult };
+
+export interface ChatResult {
+  text: string;
+  reasoning: string;
+  finishReason: string | null;
+  usage: Usage | null;
+  toolCalls: ToolCall[];
+  model: string;
+  requestId: string | undefined;
+}
+
+export interface QwenClientOptions {
+  apiKey: string;
+  baseUrl: string;
+  firstTokenTimeoutMs: number;
+  totalTimeoutMs: number;
+  retries: number;
+  retryBaseDelayMs: number;
+  embeddingModel: string;
+  embeddingDimensions: number;
+  embeddingConcurrency: number;
+  log?: Logger;
+  /** Replaces setTimeout-based waiting between retries (tests). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** DashScope limit: at most 10 inputs per embeddings request. */
+export const EMBEDDING_BATCH = 10;
+
+export class QwenClient {
+  readonly sdk: OpenAI;
+  private readonly opts: QwenClientOptions;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(opts: QwenClientOptions) {
+    this.opts = opts;
+    // Our own retry loop knows whether a token was already shown; the SDK's would replay blindly.
+    this.sdk = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, timeout: opts.totalTimeoutMs });
+    this.sleep = opts.sleep ?? abortableSleep;
+  }
+
+  /**
+   * Streams one answer. Retries (with backoff) only while nothing has been yielded; once a token is out,
+   * a failure is thrown as a QwenError and the caller keeps what it already showed.
+   */
+  async *streamChat(req: ChatRequest): AsyncGenerator<StreamEvent, ChatResult> {
+    for (let attempt = 0; ; attempt++) {
+      const state = { yielded: false };
+      try {
+        const result = yield* this.streamOnce(req, state);
+        return result;
+      } catch (raw) {
+        const err = toQwenError(raw, req.model);
+        if (state.yielded || !err.retryable || attempt >= this.opts.retries || req.signal?.aborted) throw err;
+        const delayMs = Math.round(this.opts.retryBaseDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4));
+        this.opts.log?.warn({ err: err.toLog(), attempt: attempt + 1, delayMs }, 'qwen call failed before the first token; retrying');
+        yield { type: 'retry', attempt: attempt + 1, error: err, delayMs };
+        await this.sleep(delayMs, req.signal).catch(() => {
+          throw new QwenError('aborted', 'request aborted', { model: req.model });
+        });
+      }
+    }
+  }
+
+  private async *streamOnce(req: ChatRequest, state: { yielded: boolean }): AsyncGenerator<StreamEvent, ChatResult> {
+    const controller = new AbortController();
+    let timedOut: 'first' | 'total' | null = null;
+    const onAbort = () => controller.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (req.signal?.aborted) controller.abort(req.signal.reason);
+    const totalTimer = setTimeout(() => {
+      timedOut = 'total';
+      controller.abort();
+    }, this.opts.totalTimeoutMs);
+    let firstTimer: NodeJS.Timeout | undefined = setTimeout(() => {
+      timedOut = 'first';
+      controller.abort();
+    }, this.opts.firstTokenTimeoutMs);
+    const clearFirst = () => {
+      if (firstTimer) clearTimeout(firstTimer);
+      firstTimer = undefined;
+    };
+
+    const result: ChatResult = {
+      text: '',
+      reasoning: '',
+      finishReason: null,
+      usage: null,
+      toolCalls: [],
+      model: req.model,
+      requestId: undefined,
+    };
+    try {
+      const body = {
+        model: req.model,
+        messages: req.messages,
+        stream: true as const,
+        stream_options: { include_usage: true },
+        // DashScope replaced max_tokens with max_completion_tokens in compatible mode (2026).
+        ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
+        ...(req.temperature != null ? { temperature: req.temperature } : {}),
+        ...(req.tools?.length ? { tools: req.tools } : {}),
+        // DashScope extensions travel as top-level JSON keys; the SDK passes unknown keys through.
+        ...(req.enableThinking !== undefined ? { enable_thinking: req.enableThinking } : {}),
+        ...(req.enableThinking && req.thinkingBudget ? { thinking_budget: req.thinkingBudget } : {}),
+        ...(req.enableSearch ? { enable_search: true } : {}),
+      };
+      const { data: stream, response } = await this.sdk.chat.completions
+        .create(body, { signal: controller.signal })
+        .withResponse();
+      result.requestId = response.headers.get('x-request-id') ?? undefined;
+      const toolParts = new Map<number, ToolCall>();
+      for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        if (chunk.usage) result.usage = toUsage(chunk.usage);
+        for (const choice of chunk.choices ?? []) {
+          const delta = choice.delta as ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null };
+          if (delta?.reasoning_content) {
+            clearFirst();
+            result.reasoning += delta.reasoning_content;
+            state.yielded = true;
+            yield { type: 'reasoning', text: delta.reasoning_content };
+          }
+          if (delta?.content) {
+            clearFirst();
+            result.text += delta.content;
+            state.yielded = true;
+            yield { type: 'text', text: delta.content };
+          }
+          for (const tc of delta?.tool_calls ?? []) {
+            clearFirst();
+            const part = toolParts.get(tc.index) ?? { id: '', name: '', arguments: '' };
+            if (tc.id) part.id = tc.id;
+            if (tc.function?.name) part.name += tc.function.name;
+            if (tc.function?.arguments) part.arguments += tc.function.arguments;
+            toolParts.set(tc.index, part);
+          }
+          if (choice.finish_reason) result.finishReason = choice.finish_reason;
+        }
+      }
+      result.toolCalls = [...toolParts.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
+      return result;
+    } catch (err) {
+      if (timedOut) {
+        const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
+        const ms = timedOut === 'first' ? this.opts.firstTokenTimeoutMs : this.opts.totalTimeoutMs;
+        throw new QwenError('timeout', `${what} ${ms} ms`, { model: req.model, cause: err });
+      }
+      if (req.signal?.aborted) throw new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
+      throw toQwenError(err, req.model);
+    } finally {
+      clearFirst();
+      clearTimeout(totalTimer);
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Embeds texts in batches of 10 with bounded concurrency; vectors come back in input order. */
+  async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
+    const batches: string[][] = [];
+    for (let i = 0; i < texts.length; i += EMBEDDING_BATCH) batches.push(texts.slice(i, i + EMBEDDING_BATCH));
+    const out: number[][][] = new Array(batches.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const index = next++;
+        out[index] = await this.embedBatch(batches[index] ?? [], signal);
+      }
+    };
+    const workers = Math.min(this.opts.embeddingConcurrency, batches.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    return out.flat();
+  }
+
+  private async embedBatch(input: string[], signal?: AbortSignal): Promise<number[][]> {
+    const model = this.opts.embeddingModel;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.sdk.embeddings.create(
+          { model, input, dimensions: this.opts.embeddingDimensions, encoding_format: 'float' },
+          { signal },
+        );
+        return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      } catch (raw) {
+        const err = toQwenError(raw, model);
+        if (!err.retryable || attempt >= this.opts.retries) throw err;
+        await this.sleep(this.opts.retryBaseDelayMs * 2 ** attempt, signal);
+      }
+    }
+  }
+}
+
+function toUsage(u: NonNullable<ChatCompletionChunk['usage']>): Usage {
+  return {
+    promptTokens: u.prompt_tokens ?? 0,
+    completionTokens: u.completion_tokens ?? 0,
+    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+    cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+    totalTokens: u.total_tokens ?? 0,
+  };
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

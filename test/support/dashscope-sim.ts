@@ -1,0 +1,356 @@
+/**
+ * A DashScope (compatible mode) simulator on 127.0.0.1: streaming and plain chat, reasoning and
+ * tool-call chunks, embeddings, and scripted faults, following shared/docs/platform-facts.md.
+ * Every request is recorded so tests can assert what the bot sent.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { embedText } from './sim-embeddings.ts';
+
+export interface SimError {
+  status: number;
+  code: string;
+  message?: string;
+  type?: string;
+}
+
+/** What the simulator does with the next chat request. Unset fields take the defaults. */
+export interface ChatStep {
+  /** Answer text (default: the responder's answer). */
+  text?: string;
+  /** Reasoning text streamed before the answer (default: some when thinking is on). */
+  reasoning?: string;
+  /** Answer with an HTTP error instead. */
+  error?: SimError;
+  /** Characters per content chunk (default 6). */
+  chunkChars?: number;
+  /** Delay before the first chunk, after the headers (ms). */
+  firstTokenDelayMs?: number;
+  /** Delay between chunks (ms). */
+  chunkDelayMs?: number;
+  /** Destroy the connection after this many content chunks. */
+  cutAfterChunks?: number;
+  /** Send an in-stream error frame after this many content chunks. */
+  errorAfterChunks?: number;
+  errorFrame?: Omit<SimError, 'status'>;
+  /** Stop sending (without closing) after this many content chunks. */
+  stallAfterChunks?: number;
+  /** Write the SSE bytes in small random pieces, splitting lines and UTF-8 characters. */
+  splitBytes?: boolean;
+  /** Answer with tool calls instead of text. */
+  toolCalls?: Array<{ name: string; arguments: string }>;
+  finishReason?: 'stop' | 'length';
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+export interface SimOptions {
+  /** When set, any other bearer token gets 401 invalid_api_key. */
+  apiKey?: string;
+  /** Models the simulator knows; others get 404 model_not_found. */
+  models?: string[];
+  /** Default answer for requests without a scripted step. */
+  responder?: (body: ChatBody) => string;
+}
+
+export interface ChatBody {
+  model: string;
+  messages: Array<{ role: string; content: unknown; name?: string }>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  enable_thinking?: boolean;
+  [key: string]: unknown;
+}
+
+const DEFAULT_MODELS = [
+  'qwen3-max',
+  'qwen-plus',
+  'qwen-flash',
+  'qwen-turbo',
+  'qwen-max',
+  'qwen-long',
+  'qwen3-235b-a22b',
+  'qwen3-32b',
+  'qwq-plus',
+  'qwen-vl-max',
+  'qwen-vl-plus',
+  'qwen3-vl-plus',
+  'qwen3-vl-flash',
+];
+const STREAM_ONLY = /^(qwq-|qwen3-\d)/;
+const EMBEDDING_DIMS: Record<string, number[]> = {
+  'text-embedding-v4': [2048, 1536, 1024, 768, 512, 256, 128, 64],
+  'text-embedding-v3': [1024, 768, 512],
+};
+
+export interface DashScopeSim {
+  /** Base URL to give the bot (ends in /compatible-mode/v1). */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** Chat requests only, in order. */
+  chatRequests(): ChatBody[];
+  /** Queue behaviour for the next chat requests, one step each. */
+  script(...steps: ChatStep[]): void;
+  setResponder(fn: (body: ChatBody) => string): void;
+  close(): Promise<void>;
+}
+
+export async function startDashScopeSim(options: SimOptions = {}): Promise<DashScopeSim> {
+  const steps: ChatStep[] = [];
+  const requests: RecordedRequest[] = [];
+  const models = new Set(options.models ?? DEFAULT_MODELS);
+  let responder = options.responder ?? ((body: ChatBody) => `Echo: ${lastUserText(body)}`);
+  const sockets = new Set<Socket>();
+  let requestSeq = 0;
+
+  const server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    let body: Record<string, unknown> = {};
+    try {
+      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    } catch {
+      return sendError(res, { status: 400, code: 'invalid_parameter_error', message: 'body is not valid JSON' });
+    }
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const requestId = `sim-${++requestSeq}`;
+    res.setHeader('x-request-id', requestId);
+    if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return sendError(res, { status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' }, requestId);
+    }
+    if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/chat/completions')) {
+      return chat(body as ChatBody, res, requestId);
+    }
+    if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/embeddings')) {
+      return embeddings(body, res, requestId);
+    }
+    sendError(res, { status: 404, code: 'NotFound', message: `no route ${req.method} ${req.url}` }, requestId);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function chat(body: ChatBody, res: ServerResponse, requestId: string): Promise<void> {
+    if (!body.model || !Array.isArray(body.messages) || body.messages.length === 0) {
+      return sendError(res, { status: 400, code: 'invalid_parameter_error', message: 'model and messages are required' });
+    }
+    if (!models.has(body.model)) {
+      return sendError(res, { status: 404, code: 'model_not_found', message: `The model \`${body.model}\` does not exist.` });
+    }
+    const thinking = body.enable_thinking === true || body.model.startsWith('qwq-');
+    if (!body.stream && (STREAM_ONLY.test(body.model) || thinking)) {
+      return sendError(res, {
+        status: 400,
+        code: 'invalid_parameter_error',
+        message: 'This model only support stream mode, please enable the stream parameter to access the model.',
+      });
+    }
+    const step = steps.shift() ?? {};
+    if (step.error) return sendError(res, step.error, requestId);
+    const text = step.text ?? responder(body);
+    const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
+    const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
+    const id = `chatcmpl-${requestId}`;
+    const created = Math.floor(Date.now() / 1000);
+
+    if (!body.stream) {
+      const completion = {
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: promptTokens, completion_tokens: countTokens(text), total_tokens: promptTokens + countTokens(text) },
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(completion));
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const frames: string[] = [];
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      frames.push(
+        JSON.stringify({
+          choices: [{ delta, finish_reason: finish, index: 0, logprobs: null }],
+          object: 'chat.completion.chunk',
+          usage: null,
+          created,
+          system_fingerprint: null,
+          model: body.model,
+          id,
+        }),
+      );
+    chunk({ content: '', role: 'assistant' });
+    const size = step.chunkChars ?? 6;
+    for (const piece of pieces(reasoning, size)) chunk({ content: null, reasoning_content: piece });
+    const contentStart = frames.length;
+    if (step.toolCalls) {
+      step.toolCalls.forEach((call, index) => {
+        chunk({ tool_calls: [{ index, id: `call_${requestId}_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] });
+        for (const part of pieces(call.arguments, 8)) {
+          chunk({ tool_calls: [{ index, id: '', type: 'function', function: { arguments: part } }] });
+        }
+      });
+      chunk({}, 'tool_calls');
+    } else {
+      for (const piece of pieces(text, size)) chunk(thinking ? { content: piece, reasoning_content: null } : { content: piece });
+      chunk({}, step.finishReason ?? 'stop');
+    }
+    if (body.stream_options?.include_usage) {
+      const completion = countTokens(text) + countTokens(reasoning);
+      frames.push(
+        JSON.stringify({
+          choices: [],
+          object: 'chat.completion.chunk',
+          usage: {
+            prompt_tokens: promptTokens,
+            completion_tokens: completion,
+            total_tokens: promptTokens + completion,
+            completion_tokens_details: { reasoning_tokens: countTokens(reasoning) },
+            prompt_tokens_details: { cached_tokens: 0 },
+          },
+          created,
+          system_fingerprint: null,
+          model: body.model,
+          id,
+        }),
+      );
+    }
+
+    if (step.firstTokenDelayMs) await delay(step.firstTokenDelayMs);
+    const writer = step.splitBytes ? splitWriter(res, requestSeq) : (s: string) => res.write(s);
+    for (let i = 0; i < frames.length; i++) {
+      const contentChunks = i - contentStart;
+      if (step.cutAfterChunks !== undefined && contentChunks === step.cutAfterChunks) {
+        res.socket?.destroy();
+        return;
+      }
+      if (step.errorAfterChunks !== undefined && contentChunks === step.errorAfterChunks) {
+        const frame = step.errorFrame ?? { code: 'internal_error', message: 'An internal error has occured, please try again later.' };
+        writer(`data: ${JSON.stringify({ error: { type: frame.type ?? frame.code, param: null, ...frame }, request_id: requestId })}\n\n`);
+        return void res.end();
+      }
+      if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
+      writer(`data: ${frames[i]}\n\n`);
+      if (step.chunkDelayMs) await delay(step.chunkDelayMs);
+    }
+    writer('data: [DONE]\n\n');
+    res.end();
+  }
+
+  function embeddings(body: Record<string, unknown>, res: ServerResponse, requestId: string): void {
+    const model = String(body.model ?? '');
+    const dims = EMBEDDING_DIMS[model];
+    if (!dims) return sendError(res, { status: 404, code: 'model_not_found', message: `Model not exist: ${model}` }, requestId);
+    const input = typeof body.input === 'string' ? [body.input] : (body.input as unknown[]);
+    if (!Array.isArray(input) || input.length === 0 || input.some((s) => typeof s !== 'string' || s.length === 0)) {
+      return sendError(res, { status: 400, code: 'InvalidParameter', message: 'input.texts should be non-empty strings' }, requestId);
+    }
+    if (input.length > 10) {
+      return sendError(res, { status: 400, code: 'InvalidParameter', message: 'batch size is invalid, it should not be larger than 10.: input.contents' }, requestId);
+    }
+    if ((body.encoding_format ?? 'float') !== 'float') {
+      return sendError(res, { status: 400, code: 'InvalidParameter', message: 'encoding_format only support float' }, requestId);
+    }
+    const dimensions = body.dimensions === undefined ? 1024 : Number(body.dimensions);
+    if (!dims.includes(dimensions)) {
+      return sendError(res, { status: 400, code: 'InvalidParameter', message: `dimension should be one of ${dims.join(',')}` }, requestId);
+    }
+    const tokens = (input as string[]).reduce((n, s) => n + countTokens(s), 0);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        data: (input as string[]).map((s, index) => ({ embedding: embedText(s, dimensions), index, object: 'embedding' })),
+        model,
+        object: 'list',
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+        id: requestId,
+      }),
+    );
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
+    requests,
+    chatRequests: () => requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
+    script: (...more) => void steps.push(...more),
+    setResponder: (fn) => {
+      responder = fn;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function lastUserText(body: ChatBody): string {
+  const last = [...body.messages].reverse().find((m) => m.role === 'user');
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  if (Array.isArray(last.content)) {
+    return last.content
+      .filter((p): p is { type: 'text'; text: string } => (p as { type?: string }).type === 'text')
+      .map((p) => p.text)
+      .join(' ');
+  }
+  return '';
+}
+
+function sendError(res: ServerResponse, err: SimError, requestId = 'sim-err'): void {
+  res.writeHead(err.status, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      error: { message: err.message ?? err.code, type: err.type ?? err.code, param: null, code: err.code },
+      request_id: requestId,
+      id: requestId,
+    }),
+  );
+}
+
+/** Splits text into chunks of about `size` code points (never inside a surrogate pair). */
+function pieces(text: string, size: number): string[] {
+  const chars = [...text];
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  return out;
+}
+
+function countTokens(text: string): number {
+  return text ? Math.max(1, Math.ceil([...text].length / 4)) : 0;
+}
+
+/** Writes SSE bytes in pseudo-random 1..7-byte pieces (seeded), so UTF-8 characters are split too. */
+function splitWriter(res: ServerResponse, seed: number): (s: string) => void {
+  let state = seed * 2654435761;
+  return (s: string) => {
+    const bytes = Buffer.from(s, 'utf8');
+    for (let i = 0; i < bytes.length; ) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      const n = 1 + (state % 7);
+      res.write(bytes.subarray(i, i + n));
+      i += n;
+    }
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
