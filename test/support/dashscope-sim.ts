@@ -268,6 +268,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     for (let i = 0; i < frames.length; i++) {
       const contentChunks = i - contentStart;
       if (step.cutAfterChunks !== undefined && contentChunks === step.cutAfterChunks) {
+        // Let the bytes already written reach the client, then drop the connection.
+        await delay(30);
         res.socket?.destroy();
         return;
       }
