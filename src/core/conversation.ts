@@ -7,6 +7,7 @@ import { type Store, StoreError } from '../store/index.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
+import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import {
   accessLists,
   type DedupeStore,
@@ -24,7 +25,7 @@ import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { buildPrompt, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
-import { SettingsStore } from './settings.ts';
+import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import {
   type Author,
@@ -35,6 +36,7 @@ import {
   type IncomingMessage,
   type ReplySurface,
 } from './types.ts';
+import { costOf, dailyQuota, scopesFor, UsageStore } from './usage.ts';
 
 export interface ConversationDeps {
   config: Config;
@@ -44,6 +46,8 @@ export interface ConversationDeps {
   pacer?: EditPacer;
   dedupe?: DedupeStore;
   now?: () => number;
+  /** Commands from other modules (FAQ), registered with the built-in ones. */
+  extraCommands?: CommandSpec[];
 }
 
 interface ActiveAnswer {
@@ -57,6 +61,7 @@ interface ActiveAnswer {
 export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
+  readonly usage: UsageStore;
   readonly registry = new CommandRegistry();
   readonly queue = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
@@ -78,6 +83,7 @@ export class ConversationService implements ChatService {
       retentionMs: config.history.retentionDays * 86_400_000,
     });
     this.settings = new SettingsStore(store);
+    this.usage = new UsageStore(store, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
     this.guards = [
@@ -87,14 +93,52 @@ export class ConversationService implements ChatService {
       accessLists(g),
       messageSize(g.maxMessageChars),
       userRateLimit(g.userMessagesPerWindow, g.userWindowSeconds),
+      dailyQuota(this.usage, config.usage),
     ];
-    for (const spec of builtinCommands({
-      config,
-      registry: this.registry,
-      history: this.history,
-      settings: this.settings,
-    })) {
-      this.registry.add(spec);
+    const modelFor = (key: string, wsKey: string) => this.modelFor(key, wsKey);
+    const specs = [
+      ...builtinCommands({
+        config,
+        registry: this.registry,
+        history: this.history,
+        settings: this.settings,
+        modelFor,
+        probeModel: config.qwen.verifyModelSwitch ? (m) => this.probeModel(m) : undefined,
+      }),
+      ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
+      ...(deps.extraCommands ?? []),
+    ];
+    for (const spec of specs) this.registry.add(spec);
+  }
+
+  /** The conversation's own choice, else the workspace default, else the configured default. */
+  async modelFor(key: string, wsKey: string, own?: ConversationSettings): Promise<string> {
+    const models = this.deps.config.models;
+    const mine = (own ?? (await this.settings.get(key))).model;
+    if (mine && models[mine]) return mine;
+    const workspace = (await this.settings.get(wsKey)).model;
+    if (workspace && models[workspace]) return workspace;
+    return this.deps.config.qwen.defaultModel;
+  }
+
+  /** One tiny streamed call; returns why DashScope refuses the model, or undefined when it answers. */
+  private async probeModel(model: string): Promise<string | undefined> {
+    try {
+      const stream = this.deps.qwen.streamChat({
+        model,
+        messages: [{ role: 'user', content: 'ping' }],
+        maxTokens: 1,
+      });
+      for (let n = await stream.next(); !n.done; n = await stream.next()) {
+        if (n.value.type === 'text') break;
+      }
+      await stream.return(undefined as never);
+      return undefined;
+    } catch (err) {
+      if (err instanceof QwenError && (err.code === 'model_unavailable' || err.code === 'auth')) {
+        return [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
+      }
+      return undefined;
     }
   }
 
@@ -175,6 +219,7 @@ export class ConversationService implements ChatService {
       log,
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
+      quoteReasoning: config.streaming.reasoning === 'quote',
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: this.now,
     });
@@ -185,7 +230,7 @@ export class ConversationService implements ChatService {
     try {
       const startPromise = streamer.start();
       const settings = await this.settings.get(key);
-      model = settings.model && config.models[settings.model] ? settings.model : config.qwen.defaultModel;
+      model = await this.modelFor(key, workspaceKey(message.conversation), settings);
       const files = await prepareAttachments(message.attachments, config.attachments, locale);
       endings.push(...files.notes);
       if (files.images.length && !config.models[model]?.vision) {
@@ -281,6 +326,15 @@ export class ConversationService implements ChatService {
     this.active.delete(active);
 
     const text = streamer.text;
+    if (result?.usage) {
+      await this.usage
+        .record(
+          scopesFor(message.conversation, message.author.id),
+          result.usage,
+          costOf(result.usage, config.models[model]),
+        )
+        .catch((err: unknown) => log.error({ err }, 'could not record usage'));
+    }
     if (text || status !== 'error') {
       await this.history
         .append(key, {
