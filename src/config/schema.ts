@@ -90,6 +90,9 @@ export const configSchema = z
       .default({ dailyTokenQuotaPerUser: 0 }),
     store: z.strictObject({ url: z.string().min(1).default('sqlite://data/qwenbot.sqlite') }),
     http: z.strictObject({ port: z.number().int().min(0).max(65_535).default(3000) }),
+    shutdown: z
+      .strictObject({ graceSeconds: z.number().min(0).max(600).default(20) })
+      .default({ graceSeconds: 20 }),
     log: z.strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       format: z.enum(['auto', 'json', 'pretty']).default('auto'),

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { ChatResult, QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { type Store, StoreError } from '../store/index.ts';
@@ -48,6 +49,7 @@ export interface ConversationDeps {
   now?: () => number;
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
+  metrics?: Metrics;
 }
 
 interface ActiveAnswer {
@@ -55,6 +57,8 @@ interface ActiveAnswer {
   controller: AbortController;
   askerId: string;
   stoppedBy?: string;
+  /** Set when the bot itself cut the answer short (shutdown). */
+  restarting?: boolean;
 }
 
 /** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
@@ -71,6 +75,7 @@ export class ConversationService implements ChatService {
   private readonly guards: Guard[];
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
+  private closing = false;
 
   constructor(deps: ConversationDeps) {
     this.deps = deps;
@@ -151,9 +156,16 @@ export class ConversationService implements ChatService {
     return this.active.size;
   }
 
-  handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
+  async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
     // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    return this.queue.run(conversationKey(message.conversation), () => this.process(message, surface));
+    const pending = this.queue.run(conversationKey(message.conversation), () =>
+      this.process(message, surface),
+    );
+    this.deps.metrics?.queueDepth.set(this.queue.size);
+    const outcome = await pending;
+    this.deps.metrics?.queueDepth.set(this.queue.size);
+    this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
+    return outcome;
   }
 
   private async process(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
@@ -162,6 +174,10 @@ export class ConversationService implements ChatService {
       conversation: conversationKey(message.conversation),
       messageId: message.id,
     });
+    if (this.closing) {
+      if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
+      return this.refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
+    }
     let verdict: Awaited<ReturnType<typeof runGuards>>;
     try {
       verdict = await runGuards(this.guards, message, locale);
@@ -225,6 +241,8 @@ export class ConversationService implements ChatService {
     });
     const active: ActiveAnswer = { streamer, controller: new AbortController(), askerId: message.author.id };
     this.active.add(active);
+    const metrics = this.deps.metrics;
+    metrics?.activeStreams.inc();
     let result: ChatResult | undefined;
     let failure: unknown;
     try {
@@ -304,7 +322,10 @@ export class ConversationService implements ChatService {
     let errorCode: string | undefined;
     let errorLine: string | undefined;
     if (failure) {
-      if (
+      if (active.restarting) {
+        status = 'interrupted';
+        errorLine = t(locale, 'status.restarting');
+      } else if (
         active.stoppedBy !== undefined ||
         (failure instanceof QwenError && failure.code === 'aborted' && active.controller.signal.aborted)
       ) {
@@ -324,6 +345,20 @@ export class ConversationService implements ChatService {
     }
     await streamer.finish(endings.join('\n') || undefined);
     this.active.delete(active);
+    if (metrics) {
+      const platform = message.conversation.platform;
+      metrics.activeStreams.dec();
+      if (streamer.firstVisibleAt !== null)
+        metrics.firstVisible.observe({ platform }, (streamer.firstVisibleAt - message.receivedAt) / 1000);
+      metrics.completion.observe({ platform }, (this.now() - message.receivedAt) / 1000);
+      if (errorCode) metrics.qwenErrors.inc({ code: errorCode });
+      if (result?.usage) {
+        metrics.tokens.inc({ model, kind: 'prompt' }, result.usage.promptTokens);
+        metrics.tokens.inc({ model, kind: 'completion' }, result.usage.completionTokens);
+        metrics.tokens.inc({ model, kind: 'reasoning' }, result.usage.reasoningTokens);
+        metrics.cost.inc({ model }, costOf(result.usage, config.models[model]));
+      }
+    }
 
     const text = streamer.text;
     if (result?.usage) {
@@ -363,6 +398,9 @@ export class ConversationService implements ChatService {
     if (status === 'error')
       return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
     if (status === 'stopped') return { status: 'stopped', text, model };
+    if (status === 'interrupted') {
+      return { status: 'error', text, model, errorCode: 'restarting', errorLine: errorLine ?? '' };
+    }
     return { status: 'answered', text, model };
   }
 
@@ -416,8 +454,18 @@ export class ConversationService implements ChatService {
     return author.isAdmin === true || this.deps.config.guards.admins.includes(author.id);
   }
 
-  /** Ends every answer in flight (shutdown); each ends with the given line. */
-  abortAll(): void {
-    for (const answer of this.active) answer.controller.abort();
+  /**
+   * Shutdown: waits up to `graceMs` for answers in flight to finish, then cuts the rest short with a
+   * "restarting" line (their partial text is kept and stored). Resolves when every answer has ended.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.closing = true;
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const answer of this.active) {
+      answer.restarting = true;
+      answer.controller.abort();
+    }
+    await this.queue.idle();
   }
 }
