@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ChatResult, QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
+import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
@@ -11,11 +12,9 @@ import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import {
   accessLists,
-  type DedupeStore,
   dedupe,
   type Guard,
   ignoreBots,
-  KeyvDedupe,
   messageSize,
   onlyAddressed,
   runGuards,
@@ -45,7 +44,8 @@ export interface ConversationDeps {
   qwen: QwenClient;
   log: Logger;
   pacer?: EditPacer;
-  dedupe?: DedupeStore;
+  /** Shared state across instances (Redis); in-process by default. */
+  coordinator?: Coordinator;
   now?: () => number;
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
@@ -69,6 +69,7 @@ export class ConversationService implements ChatService {
   readonly registry = new CommandRegistry();
   readonly queue = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
+  readonly coordinator: Coordinator;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -80,7 +81,10 @@ export class ConversationService implements ChatService {
   constructor(deps: ConversationDeps) {
     this.deps = deps;
     this.log = deps.log.child({ component: 'conversation' });
-    this.pacer = deps.pacer ?? new EditPacer();
+    this.coordinator = deps.coordinator ?? new LocalCoordinator(deps.store);
+    const coord = this.coordinator;
+    this.pacer =
+      deps.pacer ?? new EditPacer((key, spec) => coord.limiter(`pace:${key}`, spec.points, spec.durationSec));
     this.now = deps.now ?? Date.now;
     const { config, store } = deps;
     this.history = new HistoryStore(store, {
@@ -88,16 +92,19 @@ export class ConversationService implements ChatService {
       retentionMs: config.history.retentionDays * 86_400_000,
     });
     this.settings = new SettingsStore(store);
-    this.usage = new UsageStore(store, this.now);
+    this.usage = new UsageStore(this.coordinator, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
     this.guards = [
       ignoreBots,
       onlyAddressed,
-      dedupe(deps.dedupe ?? new KeyvDedupe(store), g.dedupeSeconds * 1000),
+      dedupe(coord, g.dedupeSeconds * 1000),
       accessLists(g),
       messageSize(g.maxMessageChars),
-      userRateLimit(g.userMessagesPerWindow, g.userWindowSeconds),
+      userRateLimit(
+        coord.limiter('user', g.userMessagesPerWindow, g.userWindowSeconds),
+        coord.limiter('user-warned', 1, g.userWindowSeconds),
+      ),
       dailyQuota(this.usage, config.usage),
     ];
     const modelFor = (key: string, wsKey: string) => this.modelFor(key, wsKey);
@@ -158,9 +165,25 @@ export class ConversationService implements ChatService {
 
   async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
     // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    const pending = this.queue.run(conversationKey(message.conversation), () =>
-      this.process(message, surface),
-    );
+    const key = conversationKey(message.conversation);
+    // The place in line across instances is taken at arrival too; it is served in that order.
+    const place = this.coordinator.shared ? this.coordinator.turn(key) : undefined;
+    place?.catch(() => undefined);
+    const pending = this.queue.run(key, async () => {
+      const turn = await place?.catch((err: unknown) =>
+        err instanceof Error ? err : new Error(String(err)),
+      );
+      if (turn instanceof Error) {
+        const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
+        this.log.error({ err: turn, conversation: key }, 'could not take a turn in the shared store');
+        return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
+      }
+      try {
+        return await this.process(message, surface);
+      } finally {
+        await turn?.release();
+      }
+    });
     this.deps.metrics?.queueDepth.set(this.queue.size);
     const outcome = await pending;
     this.deps.metrics?.queueDepth.set(this.queue.size);
