@@ -23,6 +23,7 @@ const ENV_KEYS: ReadonlyArray<[env: string, path: string[], kind: 'string' | 'in
   ['QWENBOT_STORE', ['store', 'url'], 'string'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
   ['PORT', ['http', 'port'], 'int'],
+  ['QWENBOT_INSTANCE', ['instanceId'], 'string'],
   ['DISCORD_TOKEN', ['discord', 'token'], 'string'],
   ['DISCORD_API_URL', ['discord', 'apiUrl'], 'string'],
   ['SLACK_BOT_TOKEN', ['slack', 'botToken'], 'string'],

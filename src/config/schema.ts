@@ -31,6 +31,10 @@ export const configSchema = z
   .strictObject({
     locale: z.enum(['en', 'zh']).default('en'),
     botName: z.string().min(1).max(80).default('Qwen'),
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore (at most 64)')
+      .default('default'),
     qwen: z.strictObject({
       region: z.enum(Object.keys(REGIONS) as [Region, ...Region[]]).default('beijing'),
       baseUrl: z.url().optional(),
