@@ -25,7 +25,7 @@ const SAVE_EVERY_MS = 5000;
 
 /**
  * Keeps `inflight:v1:<instance>` up to date with the answers this instance is streaming. Writes are
- * serialised and throttled (a new message is saved at once, text updates at most every 5 s).
+ * serialised and throttled: text updates reach the store at most every 5 s.
  */
 export class InflightTracker {
   private readonly store: Store;
@@ -45,8 +45,9 @@ export class InflightTracker {
   update(answerId: string, record: InflightRecord): void {
     const prev = this.records.get(answerId);
     this.records.set(answerId, record);
-    if (!prev || prev.messageId !== record.messageId || Date.now() - this.lastSave >= SAVE_EVERY_MS)
-      this.save();
+    // A new message, or the first words replacing a placeholder, are saved at once; later text at a pace.
+    const urgent = !prev || prev.messageId !== record.messageId || prev.text.length < 20;
+    if (urgent || Date.now() - this.lastSave >= SAVE_EVERY_MS) this.save();
     else if (!this.timer) this.timer = setTimeout(() => this.save(), SAVE_EVERY_MS);
   }
 
