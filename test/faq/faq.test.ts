@@ -138,7 +138,6 @@ describe('FAQ index: embeddings, cache and reload', () => {
     expect(embeddingCalls(h?.sim as DashScopeSim).requests).toBe(0);
   });
 
-
   it('embeds every phrasing in batches of at most 10; a restart makes no embedding call; a change embeds exactly one', async () => {
     const file = faqCopy();
     const dir = mkdtempSync(path.join(tmpdir(), 'qwenbot-faq-store-'));
