@@ -80,6 +80,7 @@ const en = {
   'faq.reloaded': 'FAQ reloaded: {entries} entries, {phrasings} phrasings, {embedded} newly embedded.',
   'faq.reload_failed': 'FAQ reload failed: {problem}. The previous FAQ is still in use.',
   'faq.reload_denied': 'Only admins can reload the FAQ.',
+  'faq.used': '📖 Looked this up in the FAQ.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -162,6 +163,7 @@ const zh: Record<MessageKey, string> = {
   'faq.reloaded': 'FAQ 已重新加载：{entries} 个条目，{phrasings} 种问法，新嵌入 {embedded} 条。',
   'faq.reload_failed': 'FAQ 重新加载失败：{problem}。仍在使用之前的 FAQ。',
   'faq.reload_denied': '只有管理员可以重新加载 FAQ。',
+  'faq.used': '📖 已查阅 FAQ。',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };

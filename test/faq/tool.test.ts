@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { faqToolDefinition, runFaqTool } from '../../src/faq/tool.ts';
-import type { ChatResult } from '../../src/qwen/client.ts';
+import { faqToolDefinition, faqToolMessages, runFaqTool } from '../../src/faq/tool.ts';
+import type { ChatMessage, ChatResult, QwenClient } from '../../src/qwen/client.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 let h: Harness | undefined;
@@ -9,7 +9,44 @@ afterEach(async () => {
   h = undefined;
 });
 
+async function complete(qwen: QwenClient, messages: ChatMessage[]): Promise<ChatResult> {
+  const stream = qwen.streamChat({ model: 'qwen-plus', messages, tools: [faqToolDefinition] });
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) return next.value;
+  }
+}
+
 describe('search_faq tool', () => {
+  it('a whole tool round: the model asks, the FAQ answers as a tool message, the model answers from it', async () => {
+    h = await startHarness({ config: { faq: { watch: false } } });
+    h.sim.script(
+      { toolCalls: [{ name: 'search_faq', arguments: '{"query":"how can I reset this conversation"}' }] },
+      { text: 'Type /reset in the channel.' },
+    );
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Alice: how can I reset this conversation?' }];
+    const first = await complete(h.app.qwen, messages);
+    expect(first.finishReason).toBe('tool_calls');
+    expect(first.toolCalls[0]?.id).not.toBe('');
+    const { messages: more, usedFaq } = await faqToolMessages(h.app.faq, first.toolCalls);
+    expect(usedFaq).toBe(true);
+    const second = await complete(h.app.qwen, [...messages, ...more]);
+    expect(second.text).toBe('Type /reset in the channel.');
+    const sent = h.sim.chatRequests().at(-1)?.messages ?? [];
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(String(sent[2]?.content)).toContain('"question":"How do I reset the conversation?"');
+    expect((sent[1] as { tool_calls?: Array<{ id: string }> }).tool_calls?.[0]?.id).toBe(
+      (sent[2] as { tool_call_id?: string }).tool_call_id,
+    );
+    const unknown = await faqToolMessages(h.app.faq, [{ id: 'c1', name: 'get_weather', arguments: '{}' }]);
+    expect(unknown.usedFaq).toBe(false);
+    expect(unknown.messages[1]).toEqual({
+      role: 'tool',
+      tool_call_id: 'c1',
+      content: '{"error":"unknown tool \\"get_weather\\""}',
+    });
+  });
+
   it('the model calls search_faq through the tool-call chunks; the result carries the matching entry', async () => {
     h = await startHarness({ config: { faq: { watch: false } } });
     expect(h.app.faq.toolEnabled).toBe(true);
