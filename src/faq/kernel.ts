@@ -118,7 +118,13 @@ export function createKernel(rows: number, dims: number, options: { forceJs?: bo
   const matrixBytes = rows * dims * 4;
   const bytes = queryBytes + scoreBytes + matrixBytes;
   if (!mod || !wasm) return jsKernel(rows, dims, bytes);
-  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65_536)) });
+  let memory: WasmMemory;
+  try {
+    memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65_536)) });
+  } catch {
+    // WebAssembly memory ends at 4 GB (about a million 1,024-dimension phrasings): beyond, plain JS.
+    return jsKernel(rows, dims, bytes);
+  }
   const instance = new wasm.Instance(mod, { e: { m: memory } });
   const dots = instance.exports.dots as Dots;
   const matrixPtr = queryBytes + scoreBytes;
