@@ -189,6 +189,25 @@ describe('FAQ index: embeddings, cache and reload', () => {
     );
   });
 
+  it('when embedding fails at start-up the bot still starts; /faq says why, and an empty FAQ says so', async () => {
+    h = await startHarness({
+      config: { qwen: { embeddingModel: 'text-embedding-v9' }, faq: { watch: false } },
+    });
+    await h.app.faq.ready();
+    expect(h.logs.records().some((r) => r.msg === 'faq: indexing failed; /faq will retry')).toBe(true);
+    const reply = await faqCmd('reset conversation please');
+    expect(reply).toEqual({
+      text: '⚠️ The model text-embedding-v9 is not available right now.',
+      ephemeral: true,
+    });
+    await h.close();
+
+    const empty = faqCopy();
+    writeFileSync(empty, '# nothing yet\n');
+    await start({ path: empty });
+    expect((await faqCmd('anything')).text).toBe('The FAQ has no entries yet.');
+  });
+
   it('re-indexes by itself when the file changes', async () => {
     const file = faqCopy();
     await start({ path: file, watch: true });
