@@ -21,6 +21,7 @@ const ENV_KEYS: ReadonlyArray<[env: string, path: string[], kind: 'string' | 'in
   ['DASHSCOPE_API_KEY', ['qwen', 'apiKey'], 'string'],
   ['DASHSCOPE_BASE_URL', ['qwen', 'baseUrl'], 'string'],
   ['QWENBOT_STORE', ['store', 'url'], 'string'],
+  ['QWENBOT_FAQ', ['faq', 'path'], 'string'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
   ['PORT', ['http', 'port'], 'int'],
   ['QWENBOT_INSTANCE', ['instanceId'], 'string'],
