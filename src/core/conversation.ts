@@ -2,11 +2,11 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ChatResult, QwenClient } from '../qwen/client.ts';
+import type { QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
-import { callModel, describeFailure } from './answer.ts';
+import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
@@ -52,6 +52,8 @@ export interface ConversationDeps {
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
   metrics?: Metrics;
+  /** Tools the model may call in chat (the FAQ). */
+  toolbox?: ChatToolbox;
 }
 
 interface ActiveAnswer {
@@ -259,7 +261,7 @@ export class ConversationService implements ChatService {
     this.active.add(active);
     const metrics = this.deps.metrics;
     metrics?.activeStreams.inc();
-    let result: ChatResult | undefined;
+    let result: ModelAnswer | undefined;
     let failure: unknown;
     try {
       const startPromise = streamer.start();
@@ -302,7 +304,9 @@ export class ConversationService implements ChatService {
         withNames: !message.conversation.isDM,
         signal: active.controller.signal,
         streamer,
+        toolbox: this.deps.toolbox,
       });
+      if (result.usedTools) endings.push(t(locale, 'faq.used'));
       if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
     } catch (err) {
       failure = err;
