@@ -21,7 +21,7 @@ import {
   runGuards,
   userRateLimit,
 } from './guards.ts';
-import { HistoryStore, type TurnStatus } from './history.ts';
+import { HistoryStore, type Turn, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
@@ -96,7 +96,7 @@ export class ConversationService implements ChatService {
       maxTurns: config.history.maxTurns,
       retentionMs: config.history.retentionDays * 86_400_000,
     });
-    this.settings = new SettingsStore(store);
+    this.settings = new SettingsStore(store, { cache: !this.coordinator.shared });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.usage = new UsageStore(this.coordinator, this.now);
     const g = config.guards;
@@ -276,7 +276,7 @@ export class ConversationService implements ChatService {
       const info = config.models[model];
       const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
       // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-      await this.history.append(key, {
+      const turns = await this.history.append(key, {
         role: 'user',
         text: userText,
         at: message.receivedAt,
@@ -284,7 +284,6 @@ export class ConversationService implements ChatService {
         author: message.author.name,
         ...(files.images.length ? { images: files.images.length } : {}),
       });
-      const turns = await this.history.load(key);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
         platform: message.conversation.platform,
@@ -346,15 +345,16 @@ export class ConversationService implements ChatService {
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
     if (text || status !== 'error') {
+      const answerTurn: Turn = {
+        role: 'assistant',
+        text,
+        at: this.now(),
+        model,
+        status,
+        ...(result?.usage ? { usage: result.usage } : {}),
+      };
       await this.history
-        .append(key, {
-          role: 'assistant',
-          text,
-          at: this.now(),
-          model,
-          status,
-          ...(result?.usage ? { usage: result.usage } : {}),
-        })
+        .append(key, answerTurn)
         .catch((err: unknown) => log.error({ err }, 'could not store the answer'));
     }
     log.info(
