@@ -111,7 +111,9 @@ describe('search_faq in normal chat', () => {
     expect(outcome.status).toBe('answered');
     expect(surface.shown()).toEqual(['Use /reset in the channel.\n\n📖 Looked this up in the FAQ.']);
     const [first, second] = h.sim.chatRequests().slice(-2);
-    expect((first?.tools as Array<{ function: { name: string } }> | undefined)?.[0]?.function.name).toBe('search_faq');
+    expect((first?.tools as Array<{ function: { name: string } }> | undefined)?.[0]?.function.name).toBe(
+      'search_faq',
+    );
     expect(second?.messages.map((m) => m.role).slice(-3)).toEqual(['user', 'assistant', 'tool']);
     expect(String(second?.messages.at(-1)?.content)).toContain('How do I reset the conversation?');
     // Only the final text is stored as the answer.
