@@ -25,6 +25,7 @@ import { HistoryStore, type Turn, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
+import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
@@ -75,6 +76,7 @@ export class ConversationService implements ChatService {
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
+  readonly users: UserIndexStore;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -98,6 +100,7 @@ export class ConversationService implements ChatService {
     });
     this.settings = new SettingsStore(store, { cache: !this.coordinator.shared });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
+    this.users = new UserIndexStore(store, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
@@ -124,6 +127,13 @@ export class ConversationService implements ChatService {
         probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       }),
       ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
+      forgetCommand({
+        config,
+        history: this.history,
+        settings: this.settings,
+        usage: this.usage,
+        users: this.users,
+      }),
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
@@ -284,6 +294,7 @@ export class ConversationService implements ChatService {
         author: message.author.name,
         ...(files.images.length ? { images: files.images.length } : {}),
       });
+      await this.users.note(message.conversation, key, message.author.id);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
         platform: message.conversation.platform,

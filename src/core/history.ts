@@ -64,6 +64,27 @@ export class HistoryStore {
     return kept;
   }
 
+  /** Removes a user's turns and the answers that followed them; returns how many turns went. */
+  async removeUser(conversation: string, userId: string): Promise<number> {
+    const turns = await this.load(conversation);
+    const kept: Turn[] = [];
+    let dropping = false;
+    for (const turn of turns) {
+      if (turn.role === 'user') dropping = turn.authorId === userId;
+      if (!dropping) kept.push(turn);
+    }
+    const removed = turns.length - kept.length;
+    if (removed === 0) return 0;
+    if (kept.length === 0) await this.clear(conversation);
+    else {
+      const stored: StoredHistory = { turns: kept };
+      await guard('save history', () =>
+        this.store.set(HistoryStore.key(conversation), stored, this.opts.retentionMs),
+      );
+    }
+    return removed;
+  }
+
   async clear(conversation: string): Promise<void> {
     await guard('clear history', () => this.store.delete(HistoryStore.key(conversation)));
   }

@@ -45,6 +45,11 @@ export class SettingsStore {
     return { ...next };
   }
 
+  async clear(conversation: string): Promise<void> {
+    this.cache?.delete(conversation);
+    await guard('delete settings', () => this.store.delete(SettingsStore.key(conversation)));
+  }
+
   private remember(conversation: string, value: ConversationSettings): void {
     if (!this.cache) return;
     // Bounded: the oldest entries go first (a Map keeps insertion order).
