@@ -40,6 +40,8 @@ const en = {
   'model.suggest': 'Did you mean: {names}?',
   'model.known': 'Known models: {names}',
   'vision.routed': '(answered by {model}, which can see images)',
+  'stop.button': 'Stop',
+  'stop.refused': 'This answer cannot be stopped: it has finished, or only the asker or a moderator may stop it.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -83,6 +85,8 @@ const zh: Record<MessageKey, string> = {
   'model.suggest': '您是不是要找：{names}？',
   'model.known': '已知模型：{names}',
   'vision.routed': '（由可识别图片的 {model} 回答）',
+  'stop.button': '停止',
+  'stop.refused': '无法停止此回答：它已结束，或只有提问者或管理员可以停止。',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };
