@@ -41,7 +41,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 8);
   const fd = options.fd ?? 1;
   const pretty =
-    options.format === 'pretty' || (options.format !== 'json' && !options.destination && process.stdout.isTTY === true);
+    options.format === 'pretty' ||
+    (options.format !== 'json' && !options.destination && process.stdout.isTTY === true);
   const base = {
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -55,7 +56,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (pretty) {
     return pino({
       ...base,
-      transport: { target: 'pino-pretty', options: { destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss' },
+      },
     });
   }
   return pino(base, pino.destination({ fd, sync: false }));

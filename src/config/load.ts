@@ -49,7 +49,8 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   let merged = readYaml(DEFAULT_CONFIG_PATH);
-  const overridePath = options.file ?? env.QWENBOT_CONFIG ?? (existsSync(LOCAL_CONFIG_PATH) ? LOCAL_CONFIG_PATH : undefined);
+  const overridePath =
+    options.file ?? env.QWENBOT_CONFIG ?? (existsSync(LOCAL_CONFIG_PATH) ? LOCAL_CONFIG_PATH : undefined);
   if (overridePath) {
     if (!existsSync(overridePath)) {
       throw new ConfigError(`QWENBOT_CONFIG: file not found: ${overridePath}`);
@@ -83,17 +84,22 @@ function readYaml(file: string): Record<string, unknown> {
   const first = doc.errors[0];
   if (first) {
     const where = first.linePos?.[0];
-    throw new ConfigError(`${file}${where ? `:${where.line}:${where.col}` : ''}: ${first.message.split('\n')[0]}`);
+    throw new ConfigError(
+      `${file}${where ? `:${where.line}:${where.col}` : ''}: ${first.message.split('\n')[0]}`,
+    );
   }
   const value: unknown = doc.toJS() ?? {};
-  if (!isPlainObject(value)) throw new ConfigError(`${file}: expected a mapping of settings at the top level`);
+  if (!isPlainObject(value))
+    throw new ConfigError(`${file}: expected a mapping of settings at the top level`);
   return value;
 }
 
 function rejectSecrets(layer: Record<string, unknown>, file: string): void {
   for (const [dotted, env] of SECRET_KEYS) {
     if (getPath(layer, dotted.split('.')) !== undefined) {
-      throw new ConfigError(`${dotted}: secrets are read from the environment only; remove it from ${file} and set ${env}`);
+      throw new ConfigError(
+        `${dotted}: secrets are read from the environment only; remove it from ${file} and set ${env}`,
+      );
     }
   }
 }
@@ -104,9 +110,11 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, input: Record<string
   const envName = ENV_KEYS.find(([, p]) => p.join('.') === dotted)?.[0];
   const key = envName ? `${envName} (${dotted})` : dotted || 'config';
   const got = getPath(input, issue.path.map(String));
-  const shown = got === undefined || isPlainObject(got) || SECRET_KEYS.has(dotted) ? '' : ` (got ${JSON.stringify(got)})`;
+  const shown =
+    got === undefined || isPlainObject(got) || SECRET_KEYS.has(dotted) ? '' : ` (got ${JSON.stringify(got)})`;
   let message = issue.message;
-  if (issue.code === 'unrecognized_keys') message = `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    message = `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return `${key}: ${message}${shown}`;
 }
 
@@ -124,10 +132,16 @@ function getPath(obj: unknown, keys: string[]): unknown {
 }
 
 function nest(keys: string[], value: unknown): Record<string, unknown> {
-  return keys.reduceRight<Record<string, unknown>>((acc, k) => ({ [k]: acc }), value as Record<string, unknown>);
+  return keys.reduceRight<Record<string, unknown>>(
+    (acc, k) => ({ [k]: acc }),
+    value as Record<string, unknown>,
+  );
 }
 
-export function deepMerge(base: Record<string, unknown>, layer: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  layer: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(layer)) {
     const prev = out[k];

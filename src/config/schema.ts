@@ -47,7 +47,9 @@ export const configSchema = z
       maxOutputTokens: z.number().int().positive().default(4096),
       temperature: z.number().min(0).max(2).nullish(),
     }),
-    models: z.record(modelName, modelInfoSchema).refine((m) => Object.keys(m).length > 0, 'at least one model'),
+    models: z
+      .record(modelName, modelInfoSchema)
+      .refine((m) => Object.keys(m).length > 0, 'at least one model'),
     systemPrompt: z.string().max(20_000).default(''),
     history: z.strictObject({
       maxTurns: z.number().int().min(2).max(10_000).default(100),
@@ -63,7 +65,20 @@ export const configSchema = z
       userMessagesPerWindow: z.number().int().min(1).default(10),
       userWindowSeconds: z.number().int().min(1).default(60),
       dedupeSeconds: z.number().int().min(1).default(600),
+      maxMessageChars: z.number().int().min(1).default(20_000),
     }),
+    attachments: z
+      .strictObject({
+        maxImageBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(10 * 1024 * 1024)
+          .default(10 * 1024 * 1024),
+        maxImages: z.number().int().min(0).max(10).default(4),
+        maxTextFileBytes: z.number().int().min(0).default(100_000),
+      })
+      .default({ maxImageBytes: 10 * 1024 * 1024, maxImages: 4, maxTextFileBytes: 100_000 }),
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),
@@ -110,7 +125,11 @@ export const configSchema = z
     }
     const vision = cfg.models[cfg.qwen.visionModel];
     if (vision && !vision.vision) {
-      ctx.addIssue({ code: 'custom', path: ['qwen', 'visionModel'], message: 'must name a model with vision: true' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['qwen', 'visionModel'],
+        message: 'must name a model with vision: true',
+      });
     }
   });
 

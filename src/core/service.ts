@@ -1,5 +1,12 @@
 import type { CommandSpec } from './commands/registry.ts';
-import type { Author, CommandInvocation, CommandResult, ConversationRef, IncomingMessage, ReplySurface } from './types.ts';
+import type {
+  Author,
+  CommandInvocation,
+  CommandResult,
+  ConversationRef,
+  IncomingMessage,
+  ReplySurface,
+} from './types.ts';
 
 /** How one incoming message ended, for adapters' logs and metrics (users already saw the reply). */
 export type TurnOutcome =
@@ -19,7 +26,12 @@ export interface ChatService {
   /** Every command, for per-platform registration (Discord application commands, Slack manifest). */
   commands(): CommandSpec[];
   /** Suggestions for an option being typed (Discord autocomplete); at most 25. */
-  autocomplete(command: string, option: string, partial: string, conversation: ConversationRef): Promise<string[]>;
+  autocomplete(
+    command: string,
+    option: string,
+    partial: string,
+    conversation: ConversationRef,
+  ): Promise<string[]>;
   /**
    * Stops the answer streaming into the message with this id (a Stop button). Allowed for the asker
    * or an admin; returns false when there is no such answer or the user may not stop it.

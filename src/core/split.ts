@@ -72,7 +72,11 @@ export function fenceStateAfter(chunk: string, start: FenceState | null): FenceS
     const marker = m[1] ?? '';
     if (!open) {
       open = { marker, opener: line.trimStart() };
-    } else if (marker[0] === open.marker[0] && marker.length >= open.marker.length && (m[2] ?? '').trim() === '') {
+    } else if (
+      marker[0] === open.marker[0] &&
+      marker.length >= open.marker.length &&
+      (m[2] ?? '').trim() === ''
+    ) {
       open = null;
     }
   }

@@ -110,11 +110,16 @@ export class ReplyStreamer {
     this.wake?.();
     await this.loop;
     await this.nativeLoop;
-    if (this.nativeState === 'active' && (this.native || this.answer.length > this.nativeChars || this.ending)) {
+    if (
+      this.nativeState === 'active' &&
+      (this.native || this.answer.length > this.nativeChars || this.ending)
+    ) {
       await this.appendNative(true);
     }
     if (this.nativeState === 'active' && this.native) {
-      await this.native.stop().catch((err: unknown) => this.opts.log.warn({ err }, 'native stream stop failed'));
+      await this.native
+        .stop()
+        .catch((err: unknown) => this.opts.log.warn({ err }, 'native stream stop failed'));
       this.native = null;
     }
     if (this.nativeState !== 'active' || this.shown.length > 0) {
@@ -209,7 +214,8 @@ export class ReplyStreamer {
   // ---- native streaming path ----
 
   private scheduleNative(): void {
-    if (!this.nativeLoop && !this.finished) this.nativeLoop = this.runNative().finally(() => (this.nativeLoop = null));
+    if (!this.nativeLoop && !this.finished)
+      this.nativeLoop = this.runNative().finally(() => (this.nativeLoop = null));
   }
 
   private async runNative(): Promise<void> {
@@ -258,7 +264,9 @@ export class ReplyStreamer {
 
   private typing(): void {
     if (!this.surface.showTyping || this.finished || this.shown.length > 0 || this.native) return;
-    this.surface.showTyping().catch((err: unknown) => this.opts.log.debug({ err }, 'typing indicator failed'));
+    this.surface
+      .showTyping()
+      .catch((err: unknown) => this.opts.log.debug({ err }, 'typing indicator failed'));
     this.typingTimer = setTimeout(() => this.typing(), TYPING_REFRESH_MS);
   }
 

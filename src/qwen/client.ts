@@ -1,5 +1,9 @@
 import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
 import type { Logger } from '../log.ts';
 import { QwenError, toQwenError } from './errors.ts';
 
@@ -74,7 +78,12 @@ export class QwenClient {
   constructor(opts: QwenClientOptions) {
     this.opts = opts;
     // Our own retry loop knows whether a token was already shown; the SDK's would replay blindly.
-    this.sdk = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, timeout: opts.totalTimeoutMs });
+    this.sdk = new OpenAI({
+      apiKey: opts.apiKey,
+      baseURL: opts.baseUrl,
+      maxRetries: 0,
+      timeout: opts.totalTimeoutMs,
+    });
     this.sleep = opts.sleep ?? abortableSleep;
   }
 
@@ -92,7 +101,10 @@ export class QwenClient {
         const err = toQwenError(raw, req.model);
         if (state.yielded || !err.retryable || attempt >= this.opts.retries || req.signal?.aborted) throw err;
         const delayMs = Math.round(this.opts.retryBaseDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4));
-        this.opts.log?.warn({ err: err.toLog(), attempt: attempt + 1, delayMs }, 'qwen call failed before the first token; retrying');
+        this.opts.log?.warn(
+          { err: err.toLog(), attempt: attempt + 1, delayMs },
+          'qwen call failed before the first token; retrying',
+        );
         yield { type: 'retry', attempt: attempt + 1, error: err, delayMs };
         await this.sleep(delayMs, req.signal).catch(() => {
           throw new QwenError('aborted', 'request aborted', { model: req.model });
@@ -101,7 +113,10 @@ export class QwenClient {
     }
   }
 
-  private async *streamOnce(req: ChatRequest, state: { yielded: boolean }): AsyncGenerator<StreamEvent, ChatResult> {
+  private async *streamOnce(
+    req: ChatRequest,
+    state: { yielded: boolean },
+  ): AsyncGenerator<StreamEvent, ChatResult> {
     const controller = new AbortController();
     let timedOut: 'first' | 'total' | null = null;
     const onAbort = () => controller.abort(req.signal?.reason);
@@ -152,7 +167,9 @@ export class QwenClient {
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
         if (chunk.usage) result.usage = toUsage(chunk.usage);
         for (const choice of chunk.choices ?? []) {
-          const delta = choice.delta as ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null };
+          const delta = choice.delta as ChatCompletionChunk.Choice.Delta & {
+            reasoning_content?: string | null;
+          };
           if (delta?.reasoning_content) {
             clearFirst();
             result.reasoning += delta.reasoning_content;
@@ -184,7 +201,8 @@ export class QwenClient {
         const ms = timedOut === 'first' ? this.opts.firstTokenTimeoutMs : this.opts.totalTimeoutMs;
         throw new QwenError('timeout', `${what} ${ms} ms`, { model: req.model, cause: err });
       }
-      if (req.signal?.aborted) throw new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
+      if (req.signal?.aborted)
+        throw new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
       throw toQwenError(err, req.model);
     } finally {
       clearFirst();

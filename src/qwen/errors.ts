@@ -25,7 +25,13 @@ export class QwenError extends Error {
   constructor(
     code: QwenErrorCode,
     message: string,
-    details: { status?: number; providerCode?: string; requestId?: string; model?: string; cause?: unknown } = {},
+    details: {
+      status?: number;
+      providerCode?: string;
+      requestId?: string;
+      model?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: details.cause });
     this.name = 'QwenError';
@@ -63,7 +69,8 @@ export class QwenError extends Error {
 /** Maps anything thrown by the openai SDK (or our timers) to a QwenError. */
 export function toQwenError(err: unknown, model?: string): QwenError {
   if (err instanceof QwenError) return err;
-  if (err instanceof APIUserAbortError) return new QwenError('aborted', 'request aborted', { model, cause: err });
+  if (err instanceof APIUserAbortError)
+    return new QwenError('aborted', 'request aborted', { model, cause: err });
   if (err instanceof APIConnectionError) {
     return new QwenError('network', err.message || 'connection error', { model, cause: err });
   }
@@ -76,7 +83,8 @@ export function toQwenError(err: unknown, model?: string): QwenError {
     const details = { status, providerCode, requestId, model, cause: err };
     return new QwenError(classify(status, providerCode, message), message, details);
   }
-  if (err instanceof Error && err.name === 'AbortError') return new QwenError('aborted', 'request aborted', { model, cause: err });
+  if (err instanceof Error && err.name === 'AbortError')
+    return new QwenError('aborted', 'request aborted', { model, cause: err });
   return new QwenError('network', err instanceof Error ? err.message : String(err), { model, cause: err });
 }
 
@@ -85,11 +93,14 @@ function classify(status: number | undefined, code: string | undefined, message:
   if (c === 'data_inspection_failed' || c.includes('inspection')) return 'moderated';
   if (c === 'arrearage') return 'overdue';
   if (status === 401 || c === 'invalid_api_key') return 'auth';
-  if (status === 429 || c.startsWith('limit_') || c === 'insufficient_quota' || c.includes('throttl')) return 'rate_limited';
-  if (status === 403 || status === 404 || c.includes('accessdenied') || c.startsWith('model_not')) return 'model_unavailable';
+  if (status === 429 || c.startsWith('limit_') || c === 'insufficient_quota' || c.includes('throttl'))
+    return 'rate_limited';
+  if (status === 403 || status === 404 || c.includes('accessdenied') || c.startsWith('model_not'))
+    return 'model_unavailable';
   if (status === 503 || c === 'modelservingerror' || c === 'modelunavailable') return 'model_unavailable';
   if (c === 'requesttimeout' || status === 504 || status === 408) return 'timeout';
-  if (/range of input length|maximum context length|input length|too long/i.test(message)) return 'context_too_long';
+  if (/range of input length|maximum context length|input length|too long/i.test(message))
+    return 'context_too_long';
   if (status === 400) return 'invalid_request';
   // An error frame inside a stream has no HTTP status: the server failed mid-answer.
   return 'server';

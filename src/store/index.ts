@@ -27,7 +27,8 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   let adapter: ConstructorParameters<typeof Keyv>[0];
   if (url.startsWith('sqlite://')) {
     const file = url.slice('sqlite://'.length);
-    if (!file) throw new StoreError('QWENBOT_STORE: sqlite:// needs a file path, e.g. sqlite://data/qwenbot.sqlite');
+    if (!file)
+      throw new StoreError('QWENBOT_STORE: sqlite:// needs a file path, e.g. sqlite://data/qwenbot.sqlite');
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, table: 'qwenbot', busyTimeout: 5000 });
     // WAL lets readers (another CLI run, a backup) proceed while the bot writes.
@@ -36,14 +37,18 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     adapter = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 });
   } else {
-    throw new StoreError(`QWENBOT_STORE: unsupported store URL "${redactUrl(url)}"; use sqlite://path or redis://host:port`);
+    throw new StoreError(
+      `QWENBOT_STORE: unsupported store URL "${redactUrl(url)}"; use sqlite://path or redis://host:port`,
+    );
   }
   const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
   keyv.on('error', (err: unknown) => options.log?.error({ err, store: redactUrl(url) }, 'store error'));
   try {
     await keyv.get('__ping__');
   } catch (err) {
-    throw new StoreError(`store ${redactUrl(url)} is not reachable: ${(err as Error).message}`, { cause: err });
+    throw new StoreError(`store ${redactUrl(url)} is not reachable: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return keyv;
 }

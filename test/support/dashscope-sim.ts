@@ -114,13 +114,21 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     try {
       body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     } catch {
-      return sendError(res, { status: 400, code: 'invalid_parameter_error', message: 'body is not valid JSON' });
+      return sendError(res, {
+        status: 400,
+        code: 'invalid_parameter_error',
+        message: 'body is not valid JSON',
+      });
     }
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
     const requestId = `sim-${++requestSeq}`;
     res.setHeader('x-request-id', requestId);
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      return sendError(res, { status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' }, requestId);
+      return sendError(
+        res,
+        { status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' },
+        requestId,
+      );
     }
     if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/chat/completions')) {
       return chat(body as ChatBody, res, requestId);
@@ -128,7 +136,11 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/embeddings')) {
       return embeddings(body, res, requestId);
     }
-    sendError(res, { status: 404, code: 'NotFound', message: `no route ${req.method} ${req.url}` }, requestId);
+    sendError(
+      res,
+      { status: 404, code: 'NotFound', message: `no route ${req.method} ${req.url}` },
+      requestId,
+    );
   });
   server.on('connection', (s) => {
     sockets.add(s);
@@ -137,17 +149,26 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
 
   async function chat(body: ChatBody, res: ServerResponse, requestId: string): Promise<void> {
     if (!body.model || !Array.isArray(body.messages) || body.messages.length === 0) {
-      return sendError(res, { status: 400, code: 'invalid_parameter_error', message: 'model and messages are required' });
+      return sendError(res, {
+        status: 400,
+        code: 'invalid_parameter_error',
+        message: 'model and messages are required',
+      });
     }
     if (!models.has(body.model)) {
-      return sendError(res, { status: 404, code: 'model_not_found', message: `The model \`${body.model}\` does not exist.` });
+      return sendError(res, {
+        status: 404,
+        code: 'model_not_found',
+        message: `The model \`${body.model}\` does not exist.`,
+      });
     }
     const thinking = body.enable_thinking === true || body.model.startsWith('qwq-');
     if (!body.stream && (STREAM_ONLY.test(body.model) || thinking)) {
       return sendError(res, {
         status: 400,
         code: 'invalid_parameter_error',
-        message: 'This model only support stream mode, please enable the stream parameter to access the model.',
+        message:
+          'This model only support stream mode, please enable the stream parameter to access the model.',
       });
     }
     const step = steps.shift() ?? {};
@@ -164,14 +185,24 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         object: 'chat.completion',
         created,
         model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null }],
-        usage: { prompt_tokens: promptTokens, completion_tokens: countTokens(text), total_tokens: promptTokens + countTokens(text) },
+        choices: [
+          { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null },
+        ],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: countTokens(text),
+          total_tokens: promptTokens + countTokens(text),
+        },
       };
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(completion));
     }
 
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const frames: string[] = [];
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
       frames.push(
@@ -191,14 +222,24 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const contentStart = frames.length;
     if (step.toolCalls) {
       step.toolCalls.forEach((call, index) => {
-        chunk({ tool_calls: [{ index, id: `call_${requestId}_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] });
+        chunk({
+          tool_calls: [
+            {
+              index,
+              id: `call_${requestId}_${index}`,
+              type: 'function',
+              function: { name: call.name, arguments: '' },
+            },
+          ],
+        });
         for (const part of pieces(call.arguments, 8)) {
           chunk({ tool_calls: [{ index, id: '', type: 'function', function: { arguments: part } }] });
         }
       });
       chunk({}, 'tool_calls');
     } else {
-      for (const piece of pieces(text, size)) chunk(thinking ? { content: piece, reasoning_content: null } : { content: piece });
+      for (const piece of pieces(text, size))
+        chunk(thinking ? { content: piece, reasoning_content: null } : { content: piece });
       chunk({}, step.finishReason ?? 'stop');
     }
     if (body.stream_options?.include_usage) {
@@ -231,8 +272,13 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         return;
       }
       if (step.errorAfterChunks !== undefined && contentChunks === step.errorAfterChunks) {
-        const frame = step.errorFrame ?? { code: 'internal_error', message: 'An internal error has occured, please try again later.' };
-        writer(`data: ${JSON.stringify({ error: { type: frame.type ?? frame.code, param: null, ...frame }, request_id: requestId })}\n\n`);
+        const frame = step.errorFrame ?? {
+          code: 'internal_error',
+          message: 'An internal error has occured, please try again later.',
+        };
+        writer(
+          `data: ${JSON.stringify({ error: { type: frame.type ?? frame.code, param: null, ...frame }, request_id: requestId })}\n\n`,
+        );
         return void res.end();
       }
       if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
@@ -243,29 +289,62 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     res.end();
   }
 
-  function embeddings(body: Record<string, unknown>, res: ServerResponse, requestId: string): void {
+  function embeddings(body: Record<string, unknown>, res: ServerResponse, requestId: string) {
     const model = String(body.model ?? '');
     const dims = EMBEDDING_DIMS[model];
-    if (!dims) return sendError(res, { status: 404, code: 'model_not_found', message: `Model not exist: ${model}` }, requestId);
+    if (!dims)
+      return sendError(
+        res,
+        { status: 404, code: 'model_not_found', message: `Model not exist: ${model}` },
+        requestId,
+      );
     const input = typeof body.input === 'string' ? [body.input] : (body.input as unknown[]);
-    if (!Array.isArray(input) || input.length === 0 || input.some((s) => typeof s !== 'string' || s.length === 0)) {
-      return sendError(res, { status: 400, code: 'InvalidParameter', message: 'input.texts should be non-empty strings' }, requestId);
+    if (
+      !Array.isArray(input) ||
+      input.length === 0 ||
+      input.some((s) => typeof s !== 'string' || s.length === 0)
+    ) {
+      return sendError(
+        res,
+        { status: 400, code: 'InvalidParameter', message: 'input.texts should be non-empty strings' },
+        requestId,
+      );
     }
     if (input.length > 10) {
-      return sendError(res, { status: 400, code: 'InvalidParameter', message: 'batch size is invalid, it should not be larger than 10.: input.contents' }, requestId);
+      return sendError(
+        res,
+        {
+          status: 400,
+          code: 'InvalidParameter',
+          message: 'batch size is invalid, it should not be larger than 10.: input.contents',
+        },
+        requestId,
+      );
     }
     if ((body.encoding_format ?? 'float') !== 'float') {
-      return sendError(res, { status: 400, code: 'InvalidParameter', message: 'encoding_format only support float' }, requestId);
+      return sendError(
+        res,
+        { status: 400, code: 'InvalidParameter', message: 'encoding_format only support float' },
+        requestId,
+      );
     }
     const dimensions = body.dimensions === undefined ? 1024 : Number(body.dimensions);
     if (!dims.includes(dimensions)) {
-      return sendError(res, { status: 400, code: 'InvalidParameter', message: `dimension should be one of ${dims.join(',')}` }, requestId);
+      return sendError(
+        res,
+        { status: 400, code: 'InvalidParameter', message: `dimension should be one of ${dims.join(',')}` },
+        requestId,
+      );
     }
     const tokens = (input as string[]).reduce((n, s) => n + countTokens(s), 0);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
-        data: (input as string[]).map((s, index) => ({ embedding: embedText(s, dimensions), index, object: 'embedding' })),
+        data: (input as string[]).map((s, index) => ({
+          embedding: embedText(s, dimensions),
+          index,
+          object: 'embedding',
+        })),
         model,
         object: 'list',
         usage: { prompt_tokens: tokens, total_tokens: tokens },
@@ -279,7 +358,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   return {
     baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
     requests,
-    chatRequests: () => requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
+    chatRequests: () =>
+      requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
     script: (...more) => void steps.push(...more),
     setResponder: (fn) => {
       responder = fn;

@@ -3,7 +3,26 @@
  * CJK character bigrams, L2-normalised. Texts that share words land close together, so FAQ tests can
  * check ranking by meaning without a real model.
  */
-const STOP = new Set(['the', 'a', 'an', 'to', 'of', 'is', 'do', 'i', 'my', 'how', 'can', 'what', 'in', 'on', 'for', 'and', 'me', 'you']);
+const STOP = new Set([
+  'the',
+  'a',
+  'an',
+  'to',
+  'of',
+  'is',
+  'do',
+  'i',
+  'my',
+  'how',
+  'can',
+  'what',
+  'in',
+  'on',
+  'for',
+  'and',
+  'me',
+  'you',
+]);
 
 export function features(text: string): string[] {
   const out: string[] = [];

@@ -39,7 +39,8 @@ export class CommandRegistry {
   private readonly specs = new Map<string, CommandSpec>();
 
   add(spec: CommandSpec): this {
-    if (!/^[a-z0-9_-]{1,32}$/.test(spec.name)) throw new Error(`command name "${spec.name}" must be 1-32 lowercase characters`);
+    if (!/^[a-z0-9_-]{1,32}$/.test(spec.name))
+      throw new Error(`command name "${spec.name}" must be 1-32 lowercase characters`);
     if (spec.description.length < 1 || spec.description.length > 100) {
       throw new Error(`command /${spec.name}: description must be 1-100 characters`);
     }
@@ -64,15 +65,20 @@ export class CommandRegistry {
    * Turns an invocation into typed option values. Text arguments are positional in declaration order,
    * or `name:value`; quotes group words. Returns an error line for the user instead of throwing.
    */
-  parse(spec: CommandSpec, inv: CommandInvocation, locale: Locale): { options: Record<string, OptionValue | undefined> } | { error: string } {
-    const fail = (problem: string) => ({ error: t(locale, 'cmd.bad_arg', { name: spec.name, problem, usage: this.usage(spec) }) });
+  parse(
+    spec: CommandSpec,
+    inv: CommandInvocation,
+    locale: Locale,
+  ): { options: Record<string, OptionValue | undefined> } | { error: string } {
+    const fail = (problem: string) => ({
+      error: t(locale, 'cmd.bad_arg', { name: spec.name, problem, usage: this.usage(spec) }),
+    });
     const raw: Record<string, string | OptionValue | undefined> = { ...(inv.options ?? {}) };
     if (inv.rawArgs !== undefined && inv.rawArgs.trim() !== '') {
       const tokens = tokenize(inv.rawArgs.trim());
       const positional = spec.options;
       let next = 0;
-      for (let i = 0; i < tokens.length; i++) {
-        const token = tokens[i] ?? '';
+      for (const token of tokens) {
         const named = /^([a-z_][a-z0-9_-]*):(.*)$/s.exec(token.value);
         if (named && !token.quoted) {
           const opt = spec.options.find((o) => o.name === named[1]);
@@ -100,7 +106,12 @@ export class CommandRegistry {
       }
       const typed = coerce(opt, value);
       if (typed === undefined) {
-        const key = opt.type === 'integer' ? 'cmd.not_integer' : opt.type === 'boolean' ? 'cmd.not_boolean' : 'cmd.not_number';
+        const key =
+          opt.type === 'integer'
+            ? 'cmd.not_integer'
+            : opt.type === 'boolean'
+              ? 'cmd.not_boolean'
+              : 'cmd.not_number';
         return fail(t(locale, key, { option: opt.name }));
       }
       if (typeof typed === 'string') {

@@ -1,0 +1,123 @@
+import type { Config, ModelInfo } from '../../config/schema.ts';
+import { t } from '../../i18n.ts';
+import type { HistoryStore } from '../history.ts';
+import type { SettingsStore } from '../settings.ts';
+import { conversationKey } from '../types.ts';
+import type { CommandRegistry, CommandSpec } from './registry.ts';
+
+export interface BuiltinDeps {
+  config: Config;
+  registry: CommandRegistry;
+  history: HistoryStore;
+  settings: SettingsStore;
+}
+
+export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
+  const { config, registry, history, settings } = deps;
+  const modelNames = () => Object.keys(config.models);
+  return [
+    {
+      name: 'help',
+      description: 'How to talk to the bot and what the commands do',
+      options: [],
+      access: 'everyone',
+      ephemeral: true,
+      handler: async ({ locale }) => {
+        const lines = registry.list().map((c) => `• \`${registry.usage(c)}\` — ${c.description}`);
+        return { text: [t(locale, 'help.header'), ...lines].join('\n') };
+      },
+    },
+    {
+      name: 'reset',
+      description: "Forget this conversation's history (channel, thread or DM)",
+      options: [],
+      access: 'everyone',
+      ephemeral: false,
+      handler: async ({ invocation, locale }) => {
+        await history.clear(conversationKey(invocation.conversation));
+        return { text: t(locale, 'reset.done') };
+      },
+    },
+    {
+      name: 'model',
+      description: "Show the models, or switch this conversation's model",
+      options: [
+        {
+          name: 'name',
+          description: 'Model to use here, e.g. qwen-max',
+          type: 'string',
+          maxLength: 64,
+          autocomplete: (partial) =>
+            modelNames()
+              .filter((n) => n.includes(partial.toLowerCase()))
+              .slice(0, 25),
+        },
+      ],
+      access: 'everyone',
+      ephemeral: false,
+      handler: async ({ invocation, options, locale }) => {
+        const key = conversationKey(invocation.conversation);
+        const name = typeof options.name === 'string' ? options.name.trim() : '';
+        if (!name) {
+          const current = (await settings.get(key)).model ?? config.qwen.defaultModel;
+          const rows = Object.entries(config.models).map(
+            ([n, info]) => `• ${n === current ? `**${n}**` : n} — ${describe(info)}`,
+          );
+          return {
+            text: [
+              t(locale, 'model.current', { model: current }),
+              t(locale, 'model.list_header'),
+              ...rows,
+            ].join('\n'),
+            ephemeral: true,
+          };
+        }
+        if (!config.models[name]) {
+          const close = suggest(name, modelNames());
+          const hint = close.length
+            ? t(locale, 'model.suggest', { names: close.join(', ') })
+            : t(locale, 'model.known', { names: modelNames().join(', ') });
+          return { text: `${t(locale, 'model.unknown', { model: name })} ${hint}`, ephemeral: true };
+        }
+        await settings.update(key, { model: name });
+        return { text: t(locale, 'model.switched', { model: name }) };
+      },
+    },
+  ];
+}
+
+function describe(info: ModelInfo): string {
+  const k = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${Math.round(n / 1024)}K`);
+  const caps = [
+    info.vision && 'images',
+    info.thinking && 'thinking',
+    info.search && 'web search',
+    info.tools && 'tools',
+  ].filter(Boolean);
+  return `${k(info.context)} context, ${k(info.maxOutput)} output${caps.length ? `, ${caps.join(', ')}` : ''}; ¥${info.priceIn}/¥${info.priceOut} per 1M tokens in/out`;
+}
+
+/** Names within a small edit distance, or sharing a prefix, best first. */
+export function suggest(input: string, names: string[]): string[] {
+  const lower = input.toLowerCase();
+  return names
+    .map((n) => ({ n, d: n.startsWith(lower) || lower.startsWith(n) ? 0 : distance(lower, n) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(x.n.length / 3)))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.n);
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] ?? 0;
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] ?? 0;
+}

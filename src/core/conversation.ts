@@ -1,0 +1,366 @@
+import type { Config } from '../config/schema.ts';
+import { type Locale, t, toLocale } from '../i18n.ts';
+import type { Logger } from '../log.ts';
+import type { ChatResult, QwenClient } from '../qwen/client.ts';
+import { QwenError } from '../qwen/errors.ts';
+import { type Store, StoreError } from '../store/index.ts';
+import { prepareAttachments } from './attachments.ts';
+import { builtinCommands } from './commands/builtin.ts';
+import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
+import {
+  accessLists,
+  type DedupeStore,
+  dedupe,
+  type Guard,
+  ignoreBots,
+  KeyvDedupe,
+  messageSize,
+  onlyAddressed,
+  runGuards,
+  userRateLimit,
+} from './guards.ts';
+import { HistoryStore, type TurnStatus } from './history.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import { EditPacer } from './pacer.ts';
+import { buildPrompt, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import type { ChatService, TurnOutcome } from './service.ts';
+import { SettingsStore } from './settings.ts';
+import { ReplyStreamer } from './streamer.ts';
+import {
+  type Author,
+  type CommandInvocation,
+  type CommandResult,
+  type ConversationRef,
+  conversationKey,
+  type IncomingMessage,
+  type ReplySurface,
+} from './types.ts';
+
+export interface ConversationDeps {
+  config: Config;
+  store: Store;
+  qwen: QwenClient;
+  log: Logger;
+  pacer?: EditPacer;
+  dedupe?: DedupeStore;
+  now?: () => number;
+}
+
+interface ActiveAnswer {
+  streamer: ReplyStreamer;
+  controller: AbortController;
+  askerId: string;
+  stoppedBy?: string;
+}
+
+/** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
+export class ConversationService implements ChatService {
+  readonly history: HistoryStore;
+  readonly settings: SettingsStore;
+  readonly registry = new CommandRegistry();
+  readonly queue = new KeyedQueue();
+  readonly calibrator = new TokenCalibrator();
+  private readonly deps: ConversationDeps;
+  private readonly log: Logger;
+  private readonly pacer: EditPacer;
+  private readonly guards: Guard[];
+  private readonly active = new Set<ActiveAnswer>();
+  private readonly now: () => number;
+
+  constructor(deps: ConversationDeps) {
+    this.deps = deps;
+    this.log = deps.log.child({ component: 'conversation' });
+    this.pacer = deps.pacer ?? new EditPacer();
+    this.now = deps.now ?? Date.now;
+    const { config, store } = deps;
+    this.history = new HistoryStore(store, {
+      maxTurns: config.history.maxTurns,
+      retentionMs: config.history.retentionDays * 86_400_000,
+    });
+    this.settings = new SettingsStore(store);
+    const g = config.guards;
+    // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
+    this.guards = [
+      ignoreBots,
+      onlyAddressed,
+      dedupe(deps.dedupe ?? new KeyvDedupe(store), g.dedupeSeconds * 1000),
+      accessLists(g),
+      messageSize(g.maxMessageChars),
+      userRateLimit(g.userMessagesPerWindow, g.userWindowSeconds),
+    ];
+    for (const spec of builtinCommands({
+      config,
+      registry: this.registry,
+      history: this.history,
+      settings: this.settings,
+    })) {
+      this.registry.add(spec);
+    }
+  }
+
+  commands(): CommandSpec[] {
+    return this.registry.list();
+  }
+
+  /** Answers currently streaming. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
+    const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
+    const log = this.log.child({
+      conversation: conversationKey(message.conversation),
+      messageId: message.id,
+    });
+    let verdict: Awaited<ReturnType<typeof runGuards>>;
+    try {
+      verdict = await runGuards(this.guards, message, locale);
+    } catch (err) {
+      log.error({ err }, 'guard failed');
+      return this.refuse(
+        surface,
+        'guard error',
+        t(locale, err instanceof StoreError ? 'error.store' : 'error.internal'),
+        log,
+      );
+    }
+    if (!verdict.pass) {
+      log.debug({ guard: verdict.guard, reason: verdict.reason }, 'message not answered');
+      if (verdict.line) return this.refuse(surface, verdict.reason, verdict.line, log);
+      return { status: 'ignored', reason: verdict.reason };
+    }
+    const command = message.attachments.length === 0 ? parseCommandText(message.text) : undefined;
+    if (command && this.registry.get(command.name)) {
+      const result = await this.runCommand({
+        ...command,
+        conversation: message.conversation,
+        author: message.author,
+        locale,
+      });
+      await surface.post(result.text).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
+      return { status: 'command', result };
+    }
+    return this.queue.run(conversationKey(message.conversation), () =>
+      this.answer(message, surface, locale, log),
+    );
+  }
+
+  private async refuse(
+    surface: ReplySurface,
+    reason: string,
+    line: string,
+    log: Logger,
+  ): Promise<TurnOutcome> {
+    await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
+    return { status: 'refused', reason, line };
+  }
+
+  private async answer(
+    message: IncomingMessage,
+    surface: ReplySurface,
+    locale: Locale,
+    log: Logger,
+  ): Promise<TurnOutcome> {
+    const { config, qwen } = this.deps;
+    const key = conversationKey(message.conversation);
+    const startedAt = this.now();
+    let model = config.qwen.defaultModel;
+    const endings: string[] = [];
+    const streamer = new ReplyStreamer(surface, {
+      pacer: this.pacer,
+      log,
+      placeholder: config.streaming.placeholder,
+      thinkingText: t(locale, 'status.thinking'),
+      minEditIntervalMs: config.streaming.minEditIntervalMs,
+      now: this.now,
+    });
+    const active: ActiveAnswer = { streamer, controller: new AbortController(), askerId: message.author.id };
+    this.active.add(active);
+    let result: ChatResult | undefined;
+    let failure: unknown;
+    try {
+      const startPromise = streamer.start();
+      const settings = await this.settings.get(key);
+      model = settings.model && config.models[settings.model] ? settings.model : config.qwen.defaultModel;
+      const files = await prepareAttachments(message.attachments, config.attachments, locale);
+      endings.push(...files.notes);
+      if (files.images.length && !config.models[model]?.vision) {
+        model = config.qwen.visionModel;
+        endings.push(t(locale, 'vision.routed', { model }));
+      }
+      const info = config.models[model];
+      const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
+      // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
+      await this.history.append(key, {
+        role: 'user',
+        text: userText,
+        at: message.receivedAt,
+        authorId: message.author.id,
+        author: message.author.name,
+        ...(files.images.length ? { images: files.images.length } : {}),
+      });
+      const turns = await this.history.load(key);
+      const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
+      const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
+      const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
+        botName: config.botName,
+        platform: message.conversation.platform,
+        now: new Date(this.now()),
+      });
+      await startPromise;
+      const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
+      for (let attempt = 0; ; attempt++) {
+        const prompt = buildPrompt({
+          systemPrompt: system,
+          turns,
+          currentImages: files.images,
+          budgetTokens: attempt === 0 ? budget : Math.floor(budget / 4),
+          withNames: !message.conversation.isDM,
+          ratio: this.calibrator.ratio(model),
+        });
+        try {
+          const stream = qwen.streamChat({
+            model,
+            messages: prompt.messages,
+            maxTokens: maxOutput,
+            temperature: config.qwen.temperature,
+            enableThinking: thinking,
+            enableSearch: info?.search && settings.search ? true : undefined,
+            signal: active.controller.signal,
+          });
+          for (let next = await stream.next(); ; next = await stream.next()) {
+            if (next.done) {
+              result = next.value;
+              break;
+            }
+            const ev = next.value;
+            if (ev.type === 'text') streamer.onText(ev.text);
+            else if (ev.type === 'reasoning') streamer.onReasoning(ev.text);
+          }
+          if (result.usage) this.calibrator.observe(model, prompt.estimatedTokens, result.usage.promptTokens);
+          break;
+        } catch (err) {
+          // Too long for the model: one more try with a much smaller slice of history.
+          if (err instanceof QwenError && err.code === 'context_too_long' && attempt === 0 && !streamer.text)
+            continue;
+          throw err;
+        }
+      }
+      if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
+    } catch (err) {
+      failure = err;
+    }
+
+    let status: TurnStatus = 'complete';
+    let errorCode: string | undefined;
+    let errorLine: string | undefined;
+    if (failure) {
+      if (
+        active.stoppedBy !== undefined ||
+        (failure instanceof QwenError && failure.code === 'aborted' && active.controller.signal.aborted)
+      ) {
+        status = 'stopped';
+        errorLine = t(locale, 'status.stopped', { user: active.stoppedBy ?? '?' });
+      } else {
+        status = 'error';
+        const qe = failure instanceof QwenError ? failure : undefined;
+        errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
+        errorLine = `⚠️ ${qe ? qe.userMessage(locale) : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal')}`;
+        const fields = qe ? { qwen: qe.toLog() } : { err: failure };
+        if (qe?.code === 'auth' || qe?.code === 'overdue')
+          log.error(fields, 'model account problem: operator action needed');
+        else log.warn(fields, 'answer failed');
+      }
+      endings.unshift(errorLine);
+    }
+    await streamer.finish(endings.join('\n') || undefined);
+    this.active.delete(active);
+
+    const text = streamer.text;
+    if (text || status !== 'error') {
+      await this.history
+        .append(key, {
+          role: 'assistant',
+          text,
+          at: this.now(),
+          model,
+          status,
+          ...(result?.usage ? { usage: result.usage } : {}),
+        })
+        .catch((err: unknown) => log.error({ err }, 'could not store the answer'));
+    }
+    log.info(
+      {
+        model,
+        status,
+        errorCode,
+        ms: this.now() - startedAt,
+        chars: text.length,
+        edits: streamer.edits,
+        posts: streamer.posts,
+        usage: result?.usage,
+      },
+      'answer finished',
+    );
+    if (status === 'error')
+      return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
+    if (status === 'stopped') return { status: 'stopped', text, model };
+    return { status: 'answered', text, model };
+  }
+
+  async runCommand(inv: CommandInvocation): Promise<CommandResult> {
+    const locale = toLocale(inv.locale ?? inv.author.locale, this.deps.config.locale);
+    const spec = this.registry.get(inv.name);
+    if (!spec) return { text: t(locale, 'cmd.unknown', { name: inv.name }), ephemeral: true };
+    const isAdmin = this.isAdmin(inv.author);
+    const needsAdmin =
+      spec.access === 'admin' || (spec.access === 'admin-outside-dm' && !inv.conversation.isDM);
+    if (needsAdmin && !isAdmin)
+      return { text: t(locale, 'cmd.denied', { name: spec.name }), ephemeral: true };
+    const parsed = this.registry.parse(spec, inv, locale);
+    if ('error' in parsed) return { text: parsed.error, ephemeral: true };
+    try {
+      const result = await spec.handler({ invocation: inv, options: parsed.options, locale, isAdmin });
+      return { ephemeral: spec.ephemeral, ...result };
+    } catch (err) {
+      this.log.warn({ err, command: spec.name }, 'command failed');
+      const key =
+        err instanceof StoreError ? 'error.store' : err instanceof QwenError ? undefined : 'error.internal';
+      return { text: `⚠️ ${key ? t(locale, key) : (err as QwenError).userMessage(locale)}`, ephemeral: true };
+    }
+  }
+
+  async autocomplete(
+    command: string,
+    option: string,
+    partial: string,
+    conversation: ConversationRef,
+  ): Promise<string[]> {
+    const opt = this.registry.get(command)?.options.find((o) => o.name === option);
+    if (!opt) return [];
+    const fromChoices = opt.choices?.filter((c) => c.includes(partial)) ?? [];
+    const suggested = opt.autocomplete ? await opt.autocomplete(partial, conversation) : fromChoices;
+    return suggested.slice(0, 25);
+  }
+
+  stop(messageId: string, by: Author): boolean {
+    for (const answer of this.active) {
+      if (!answer.streamer.messages.some((m) => m.id === messageId)) continue;
+      if (by.id !== answer.askerId && !this.isAdmin(by)) return false;
+      answer.stoppedBy = by.name;
+      answer.controller.abort();
+      return true;
+    }
+    return false;
+  }
+
+  isAdmin(author: Author): boolean {
+    return author.isAdmin === true || this.deps.config.guards.admins.includes(author.id);
+  }
+
+  /** Ends every answer in flight (shutdown); each ends with the given line. */
+  abortAll(): void {
+    for (const answer of this.active) answer.controller.abort();
+  }
+}

@@ -1,0 +1,148 @@
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../config/schema.ts';
+import { type Locale, t } from '../i18n.ts';
+import type { Store } from '../store/index.ts';
+import { guard as storeCall } from './history.ts';
+import type { IncomingMessage } from './types.ts';
+
+export type GuardVerdict = { pass: true } | { pass: false; reason: string; line?: string };
+
+export interface Guard {
+  name: string;
+  check(message: IncomingMessage, locale: Locale): Promise<GuardVerdict> | GuardVerdict;
+}
+
+/** Remembers ids for a while; `claim` is true the first time an id is seen. */
+export interface DedupeStore {
+  claim(id: string, ttlMs: number): Promise<boolean>;
+}
+
+/** Dedupe on the Keyv store (one process). Several instances need an atomic set-if-absent instead. */
+export class KeyvDedupe implements DedupeStore {
+  private readonly store: Store;
+  private readonly recent = new Map<string, number>();
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  async claim(id: string, ttlMs: number): Promise<boolean> {
+    const key = `dedupe:v1:${id}`;
+    const now = Date.now();
+    // The in-memory check closes the gap between get and set for deliveries arriving together.
+    const seen = this.recent.get(key);
+    if (seen !== undefined && seen > now) return false;
+    this.recent.set(key, now + ttlMs);
+    if (this.recent.size > 50_000) for (const [k, exp] of this.recent) if (exp <= now) this.recent.delete(k);
+    if (await storeCall('check duplicate', () => this.store.get(key))) return false;
+    await storeCall('record message id', () => this.store.set(key, 1, ttlMs));
+    return true;
+  }
+}
+
+const pass: GuardVerdict = { pass: true };
+
+export const ignoreBots: Guard = {
+  name: 'ignore-bots',
+  check: (m) => {
+    if (m.botUserId && m.author.id === m.botUserId) return { pass: false, reason: 'own message' };
+    return m.author.isBot ? { pass: false, reason: 'bot author' } : pass;
+  },
+};
+
+export const onlyAddressed: Guard = {
+  name: 'addressed',
+  check: (m) => (m.addressed ? pass : { pass: false, reason: 'not addressed' }),
+};
+
+export function dedupe(store: DedupeStore, ttlMs: number): Guard {
+  return {
+    name: 'dedupe',
+    async check(m) {
+      const ids = [`${m.conversation.platform}:msg:${m.id}`];
+      if (m.eventId) ids.push(`${m.conversation.platform}:evt:${m.eventId}`);
+      for (const id of ids) if (!(await store.claim(id, ttlMs))) return { pass: false, reason: 'duplicate' };
+      return pass;
+    },
+  };
+}
+
+export function accessLists(cfg: Config['guards']): Guard {
+  const allowC = new Set(cfg.allowChannels);
+  const allowU = new Set(cfg.allowUsers);
+  const denyC = new Set(cfg.denyChannels);
+  const denyU = new Set(cfg.denyUsers);
+  return {
+    name: 'access',
+    check(m) {
+      const channel = m.conversation.channel;
+      if (denyU.has(m.author.id)) return { pass: false, reason: 'user denied' };
+      if (denyC.has(channel)) return { pass: false, reason: 'channel denied' };
+      if (allowU.size && !allowU.has(m.author.id)) return { pass: false, reason: 'user not allowed' };
+      // DMs are governed by the user lists only.
+      if (allowC.size && !m.conversation.isDM && !allowC.has(channel))
+        return { pass: false, reason: 'channel not allowed' };
+      return pass;
+    },
+  };
+}
+
+/** Token bucket per user; the user hears about it once per window, then silence until it refills. */
+export function userRateLimit(points: number, windowSec: number): Guard {
+  const limiter = new RateLimiterMemory({ points, duration: windowSec });
+  const warned = new RateLimiterMemory({ points: 1, duration: windowSec });
+  return {
+    name: 'rate-limit',
+    async check(m, locale) {
+      const user = `${m.conversation.platform}:${m.author.id}`;
+      try {
+        await limiter.consume(user);
+        return pass;
+      } catch (res) {
+        if (!(res instanceof RateLimiterRes)) throw res;
+        const seconds = Math.ceil(res.msBeforeNext / 1000);
+        const first = await warned.consume(user).then(
+          () => true,
+          () => false,
+        );
+        return {
+          pass: false,
+          reason: 'rate limited',
+          line: first ? t(locale, 'guard.rate_limited', { seconds }) : undefined,
+        };
+      }
+    },
+  };
+}
+
+export function messageSize(maxChars: number): Guard {
+  return {
+    name: 'size',
+    check(m, locale) {
+      if (!m.text.trim() && m.attachments.length === 0) {
+        return { pass: false, reason: 'empty', line: t(locale, 'guard.empty') };
+      }
+      if (m.text.length > maxChars) {
+        return {
+          pass: false,
+          reason: 'too long',
+          line: t(locale, 'guard.too_long', { chars: m.text.length, max: maxChars }),
+        };
+      }
+      return pass;
+    },
+  };
+}
+
+/** Runs guards in order; the first refusal wins. */
+export async function runGuards(
+  guards: Guard[],
+  message: IncomingMessage,
+  locale: Locale,
+): Promise<GuardVerdict & { guard?: string }> {
+  for (const g of guards) {
+    const verdict = await g.check(message, locale);
+    if (!verdict.pass) return { ...verdict, guard: g.name };
+  }
+  return pass;
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { StoreError } from './store/index.ts';
+
+const USAGE = `Usage:
+  qwenbot                 start the bot on the platforms whose credentials are set
+  qwenbot chat [message]  chat in the terminal (one message, or an interactive session)
+  qwenbot help            this text`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`qwenbot: configuration error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  if (command === 'chat') return chat(config, rest.join(' ').trim());
+  if (command === 'start') return start(config);
+  process.stderr.write(`qwenbot: unknown command "${command}"\n${USAGE}\n`);
+  return 2;
+}
+
+function requireKey(config: Config): boolean {
+  if (config.qwen.apiKey) return true;
+  process.stderr.write(
+    'qwenbot: DASHSCOPE_API_KEY is not set. Create a key in the DashScope (Model Studio) console for your region,\n' +
+      '  then: DASHSCOPE_API_KEY=sk-... npm start -- chat "hello"   (or try `npm run demo`, which needs no key)\n',
+  );
+  return false;
+}
+
+async function chat(config: Config, message: string): Promise<number> {
+  if (!requireKey(config)) return 2;
+  // Logs go to stderr (warnings and up) so stdout carries only the answer.
+  if (!process.env.LOG_LEVEL) config.log.level = 'warn';
+  const app = await openApp(config, 2);
+  if (!app) return 1;
+  const io = { service: app.service, output: process.stdout, errors: process.stderr };
+  try {
+    if (message) {
+      const outcome = await sendConsoleMessage(io, message);
+      return outcome.status === 'error' ? 1 : 0;
+    }
+    await runInteractive({ ...io, input: process.stdin, prompt: process.stdin.isTTY === true });
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+async function start(config: Config): Promise<number> {
+  const discord = Boolean(config.discord.token);
+  const slack = Boolean(config.slack.botToken);
+  if (!discord && !slack) {
+    process.stdout.write(
+      'qwenbot: no chat platform is configured, so there is nothing to connect to yet.\n' +
+        '  Discord: set DISCORD_TOKEN (see README, "Discord").\n' +
+        '  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode (see README, "Slack").\n' +
+        '  Try it in the terminal meanwhile: DASHSCOPE_API_KEY=sk-... npm start -- chat "hello"\n' +
+        '  or with no key at all, against the built-in simulator: npm run demo\n',
+    );
+    return 0;
+  }
+  if (!requireKey(config)) return 2;
+  const app = await openApp(config, 1);
+  if (!app) return 1;
+  app.log.error('platform adapters are not wired yet in this build');
+  await app.close();
+  return 1;
+}
+
+async function openApp(config: Config, logFd: 1 | 2) {
+  try {
+    return await createApp(config, { logFd });
+  } catch (err) {
+    if (err instanceof StoreError) {
+      process.stderr.write(`qwenbot: ${err.message}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`qwenbot: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
