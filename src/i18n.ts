@@ -45,7 +45,8 @@ const en = {
   'model.known': 'Known models: {names}',
   'vision.routed': '(answered by {model}, which can see images)',
   'stop.button': 'Stop',
-  'stop.refused': 'This answer cannot be stopped: it has finished, or only the asker or a moderator may stop it.',
+  'stop.refused':
+    'This answer cannot be stopped: it has finished, or only the asker or a moderator may stop it.',
 } as const;
 
 export type MessageKey = keyof typeof en;

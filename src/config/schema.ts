@@ -96,13 +96,25 @@ export const configSchema = z
         /** Register slash commands in these guilds only (applies at once; for development). Empty: global. */
         guildIds: idList,
         /** Discord permission that makes a member an admin for admin-only commands and Stop. */
-        adminPermission: z.string().regex(/^[A-Z][A-Za-z]+$/, 'a discord.js permission name such as ManageGuild').default('ManageGuild'),
+        adminPermission: z
+          .string()
+          .regex(/^[A-Z][A-Za-z]+$/, 'a discord.js permission name such as ManageGuild')
+          .default('ManageGuild'),
         /** Role ids whose mention also addresses the bot (e.g. its managed role). Empty: only user mentions. */
         mentionRoleIds: idList,
         /** Largest attachment the bot downloads, in bytes. */
-        maxAttachmentBytes: z.number().int().positive().default(10 * 1024 * 1024),
+        maxAttachmentBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
       })
-      .default({ guildIds: [], adminPermission: 'ManageGuild', mentionRoleIds: [], maxAttachmentBytes: 10 * 1024 * 1024 }),
+      .default({
+        guildIds: [],
+        adminPermission: 'ManageGuild',
+        mentionRoleIds: [],
+        maxAttachmentBytes: 10 * 1024 * 1024,
+      }),
     slack: z
       .strictObject({
         botToken: z.string().optional(),
