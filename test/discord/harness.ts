@@ -9,6 +9,7 @@ import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
+import type { CommandInvocation } from '../../src/core/types.ts';
 import { createLogger } from '../../src/log.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
@@ -16,6 +17,7 @@ import {
   type FakeDiscord,
   type FakeGuild,
   type FakeUser,
+  type RecordedRequest,
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
 
@@ -45,6 +47,12 @@ export interface DiscordHarness {
   logs: LogSink;
   /** Resolves when `n` messages in total have been handled (answered, refused, ignored…). */
   turns(n: number, timeoutMs?: number): Promise<TurnOutcome[]>;
+  /** Call before acting: resolves with the next `n` outcomes. */
+  expectTurns(n: number, timeoutMs?: number): Promise<TurnOutcome[]>;
+  /** Every command invocation the adapter made, as the service received it. */
+  invocations: CommandInvocation[];
+  /** PATCH requests that edited this message, in order. */
+  editsOf(channelId: string, messageId: string): RecordedRequest[];
   /** `<@botId> text`. */
   mention(text: string): string;
   close(): Promise<void>;
@@ -70,8 +78,8 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   fake.addMember(guild, bob, { nick: 'Bobby' });
   fake.addMember(guild, mod, { admin: true });
 
+  // No config file layer (the env has no QWENBOT_CONFIG); config/local.yaml is git-ignored and absent in CI.
   const config = loadConfig({
-    file: null,
     env: {
       DASHSCOPE_API_KEY: API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
@@ -82,14 +90,18 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
     },
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
-      discord: { guildIds: options.globalCommands ? [] : [guild.id] },
       ...options.config,
+      discord: {
+        guildIds: options.globalCommands ? [] : [guild.id],
+        ...(options.config?.discord as Record<string, unknown> | undefined),
+      },
     },
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.token] });
   const app = await createApp(config, { log });
   const outcomes: TurnOutcome[] = [];
+  const invocations: CommandInvocation[] = [];
   let waiters: Array<() => void> = [];
   const real = app.service;
   // The adapter only sees the ChatService interface; this one records outcomes on the way through.
@@ -102,13 +114,32 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
       for (const f of w) f();
       return outcome;
     },
-    runCommand: (inv) => real.runCommand(inv),
+    runCommand: (inv) => {
+      invocations.push(inv);
+      return real.runCommand(inv);
+    },
     commands: () => real.commands(),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
   };
   const discord = await startDiscord({ config, service, log });
   await discord.whenReady;
+
+  async function turns(n: number, timeoutMs = 15_000): Promise<TurnOutcome[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (outcomes.length < n) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${n} turns (have ${outcomes.length})`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return outcomes.slice(0, n);
+  }
 
   return {
     sim,
@@ -125,20 +156,20 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
     outcomes,
     logs,
     mention: (text) => `<@${fake.bot.id}> ${text}`,
-    async turns(n, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (outcomes.length < n) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} turns (have ${outcomes.length})`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 100);
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-      return outcomes.slice(0, n);
+    invocations,
+    editsOf: (channelId, messageId) =>
+      fake.state.requests.filter(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.path === `/channels/${channelId}/messages/${messageId}` &&
+          r.status === 200,
+      ),
+    async expectTurns(n, timeoutMs) {
+      const from = outcomes.length;
+      const all = await turns(from + n, timeoutMs);
+      return all.slice(from);
     },
+    turns,
     async close() {
       await discord.stop();
       await app.close();

@@ -157,12 +157,17 @@ export class FakeDiscord {
     return ch;
   }
 
-  /** Registers bytes the fake serves, and the attachment object pointing at them. */
-  addFile(filename: string, bytes: Uint8Array, contentType: string): FakeAttachment {
+  /** Registers bytes the fake serves, and the attachment object pointing at them (size as Discord reports it). */
+  addFile(
+    filename: string,
+    bytes: Uint8Array,
+    contentType: string,
+    reportedSize = bytes.length,
+  ): FakeAttachment {
     const id = this.state.nextId();
-    this.state.files.set(id, { bytes, type: contentType });
+    this.state.files.set(id, { bytes, type: contentType, downloads: 0 });
     const url = `${this.baseUrl}/attachments/${id}/${encodeURIComponent(filename)}`;
-    return { id, filename, size: bytes.length, content_type: contentType, url, proxy_url: url };
+    return { id, filename, size: reportedSize, content_type: contentType, url, proxy_url: url };
   }
 
   // ---- people doing things ----
@@ -202,7 +207,8 @@ export class FakeDiscord {
     };
     s.channelMessages(ch.id).push(m);
     const guild = ch.guild_id ? s.guilds.get(ch.guild_id) : undefined;
-    const payload = s.toApi(m);
+    // The real gateway sends channel_type; discord.js needs it to build an uncached DM channel.
+    const payload: Record<string, unknown> = { ...s.toApi(m), channel_type: ch.type };
     if (guild) {
       payload.member = memberApi(guild, opts.author.id);
       payload.mentions = mentions.map((u) => ({ ...u, member: memberApi(guild, u.id) }));

@@ -173,6 +173,7 @@ export class FakeRest {
       send(res, 404, { message: 'no such file' });
       return;
     }
+    file.downloads++;
     res.writeHead(200, { 'content-type': file.type, 'content-length': String(file.bytes.length) });
     res.end(file.bytes);
   }

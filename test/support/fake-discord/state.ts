@@ -124,7 +124,7 @@ export class FakeState {
   readonly guildCommands = new Map<string, Array<Record<string, unknown>>>();
   readonly interactions = new Map<string, FakeInteraction>();
   /** Bytes served under /attachments/:id/:name. */
-  readonly files = new Map<string, { bytes: Uint8Array; type: string }>();
+  readonly files = new Map<string, { bytes: Uint8Array; type: string; downloads: number }>();
 
   constructor() {
     this.bot = this.addUser('qwenbot', { bot: true });
