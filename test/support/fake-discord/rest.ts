@@ -83,7 +83,7 @@ export class FakeRest {
       record(404);
       return send(res, 404, { message: '404: Not Found', code: 0 });
     }
-    const params = (route.re.exec(path) ?? []).slice(1);
+    const params = (route.re.exec(path) ?? []).slice(1).map((p) => decodeURIComponent(p));
     const needsAuth = !route.template.startsWith('/webhooks') && !route.template.startsWith('/interactions');
     if (needsAuth && req.headers.authorization !== `Bot ${this.token}`) {
       record(401);
