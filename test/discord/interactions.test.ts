@@ -12,7 +12,12 @@ beforeAll(async () => {
   h = await startDiscordHarness();
 });
 afterAll(async () => {
-  console.log(h.logs.lines.filter((l) => /"level":(40|50)/.test(l)).join('\n').slice(0, 5000));
+  console.log(
+    h.logs.lines
+      .filter((l) => /"level":(40|50)/.test(l))
+      .join('\n')
+      .slice(0, 5000),
+  );
   await h?.close();
 });
 
@@ -49,7 +54,7 @@ describe('start-up', () => {
     );
     expect(h.fake.state.globalCommands).toEqual([]);
     const model = registered.find((c) => c.name === 'model');
-    const option = (model?.options as Array<Record<string, unknown>>)[0];
+    const option = (model?.options as Array<Record<string, unknown>> | undefined)?.[0];
     expect(option).toMatchObject({ name: 'name', type: 3, autocomplete: true, required: false });
     expect(h.discord.ready).toBe(true);
   });
