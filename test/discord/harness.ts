@@ -3,7 +3,6 @@
  * + the Discord adapter + the real discord.js client connected to the fake Discord. Records every
  * turn's outcome so tests wait for "the answer finished" instead of sleeping.
  */
-import { Writable } from 'node:stream';
 import { type DiscordHandle, startDiscord } from '../../adapters/discord/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -20,16 +19,9 @@ import {
   type RecordedRequest,
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
+import { LogSink } from '../support/harness.ts';
 
 const API_KEY = 'sk-test-discord-0123456789';
-
-class LogSink extends Writable {
-  lines: string[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    cb();
-  }
-}
 
 export interface DiscordHarness {
   sim: DashScopeSim;
@@ -78,8 +70,8 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   fake.addMember(guild, bob, { nick: 'Bobby' });
   fake.addMember(guild, mod, { admin: true });
 
-  // No config file layer (the env has no QWENBOT_CONFIG); config/local.yaml is git-ignored and absent in CI.
   const config = loadConfig({
+    file: null,
     env: {
       DASHSCOPE_API_KEY: API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
