@@ -33,12 +33,16 @@ export function conversationOf(
   return { platform: 'discord', workspace: guildId, channel: channelId, isDM: false };
 }
 
-export function isAddressed(message: Message, opts: InboundOptions): boolean {
-  if (!message.inGuild()) return true;
+export type AddressedBy = 'dm' | 'mention' | 'reply' | 'role';
+
+/** Why the message is for the bot, or undefined when it is not. */
+export function addressedBy(message: Message, opts: InboundOptions): AddressedBy | undefined {
+  if (!message.inGuild()) return 'dm';
   // A direct user mention in the text; @everyone/@here and reply pings do not count here.
-  if (new RegExp(`<@!?${opts.botId}>`).test(message.content)) return true;
-  if (message.reference?.messageId && message.mentions.repliedUser?.id === opts.botId) return true;
-  return opts.mentionRoleIds.some((id) => message.mentions.roles.has(id));
+  if (new RegExp(`<@!?${opts.botId}>`).test(message.content)) return 'mention';
+  if (message.reference?.messageId && message.mentions.repliedUser?.id === opts.botId) return 'reply';
+  if (opts.mentionRoleIds.some((id) => message.mentions.roles.has(id))) return 'role';
+  return undefined;
 }
 
 /** Removes the bot's own mention and turns other mentions into readable names. */
@@ -92,7 +96,7 @@ export function toIncoming(message: Message, opts: InboundOptions): IncomingMess
       size: a.size,
       load: () => download(a.url, opts.maxAttachmentBytes),
     })) satisfies Attachment[],
-    addressed: isAddressed(message, opts),
+    addressed: addressedBy(message, opts) !== undefined,
     botUserId: opts.botId,
     receivedAt: Date.now(),
   };

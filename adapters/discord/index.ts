@@ -19,7 +19,7 @@ import type { ChatService } from '../../src/core/service.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
-import { type InboundOptions, toIncoming } from './inbound.ts';
+import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
 import { DiscordReplySurface, NO_PINGS } from './surface.ts';
 
 export { toApplicationCommand } from './commands.ts';
@@ -127,6 +127,14 @@ export async function startDiscord({
     };
     const incoming = toIncoming(message, opts);
     if (!incoming.addressed) return;
+    if (addressedBy(message, opts) === 'reply' && !message.content && message.attachments.size === 0) {
+      // Without the Message Content intent, a reply that does not ping the bot arrives without content.
+      log.debug(
+        { message: message.id },
+        'reply to the bot arrived without content (reply ping off); not answered',
+      );
+      return;
+    }
     if (!message.channel.isSendable()) return;
     const locale = incoming.author.locale;
     const surface = new DiscordReplySurface({

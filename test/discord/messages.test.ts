@@ -89,6 +89,36 @@ describe('a mention in a server channel', () => {
     expect(replies.map((m) => m.message_reference?.message_id)).toEqual([addressed.id]);
   });
 
+  test('a role mention addresses the bot only when that role is configured', async () => {
+    const channel = h.fake.addChannel(h.guild, 'roles');
+    const role = `<@&${h.guild.adminRoleId}>`;
+    h.fake.say({ author: h.alice, channelId: channel.id, content: `${role} first question` });
+    // Messages are handled in order: once this mention is answered, the role mention was passed over.
+    h.sim.script({ text: 'Sentinel answer.' });
+    let turn = h.expectTurns(1);
+    const sentinel = h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('sentinel') });
+    await turn;
+    expect(JSON.stringify(h.sim.chatRequests().at(-1)?.messages)).not.toContain('first question');
+    h.config.discord.mentionRoleIds.push(h.guild.adminRoleId);
+    try {
+      h.sim.script({ text: 'Answering the role.' });
+      turn = h.expectTurns(1);
+      const second = h.fake.say({
+        author: h.alice,
+        channelId: channel.id,
+        content: `${role} second question`,
+      });
+      await turn;
+      const prompt = JSON.stringify(h.sim.chatRequests().at(-1)?.messages);
+      expect(prompt).toContain('second question');
+      expect(prompt).not.toContain(role);
+      const repliedTo = h.fake.botMessages(channel.id).map((m) => m.message_reference?.message_id);
+      expect(repliedTo).toEqual([sentinel.id, second.id]);
+    } finally {
+      h.config.discord.mentionRoleIds.length = 0;
+    }
+  });
+
   test('replying to one of its messages continues the conversation without a mention', async () => {
     h.sim.script({ text: 'The capital of France is Paris.' });
     let turn = h.expectTurns(1);
@@ -174,6 +204,7 @@ describe('what the bot sends', () => {
     expect(reply?.content).toBe(answer);
     expect(reply?.mention_everyone).toBe(false);
     expect(reply?.mentions).toEqual([]);
+    expect(reply?.mention_roles).toEqual([]);
     const sent = h.fake
       .requests()
       .filter((r) => r.path.startsWith(`/channels/${channel.id}/messages`) && r.method !== 'GET');

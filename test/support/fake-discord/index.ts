@@ -199,6 +199,7 @@ export class FakeDiscord {
         ? { message_reference: { message_id: replied.id, channel_id: ch.id, guild_id: ch.guild_id } }
         : {}),
       mentions,
+      mention_roles: [...new Set([...opts.content.matchAll(/<@&(\d+)>/g)].map((x) => x[1] ?? ''))],
       mention_everyone: /@(everyone|here)/.test(opts.content),
       deleted: false,
       timestamp: new Date().toISOString(),

@@ -409,6 +409,7 @@ export class FakeRest {
         ? { message_reference: { message_id: ref.message_id, channel_id: ch.id, guild_id: ch.guild_id } }
         : {}),
       mentions: [],
+      mention_roles: [],
       mention_everyone: false,
       deleted: false,
       timestamp: new Date().toISOString(),
@@ -447,6 +448,10 @@ function applyPings(s: FakeState, m: FakeMessage): void {
   const parse = am ? (am.parse ?? []) : ['users', 'roles', 'everyone'];
   const users = am?.users ?? [];
   m.mention_everyone = parse.includes('everyone') && /@(everyone|here)/.test(m.content);
+  const roles = (am as { roles?: string[] } | undefined)?.roles ?? [];
+  m.mention_roles = [...m.content.matchAll(/<@&(\d+)>/g)]
+    .map((x) => x[1] ?? '')
+    .filter((id) => parse.includes('roles') || roles.includes(id));
   const ids = [...m.content.matchAll(/<@!?(\d+)>/g)].map((x) => x[1] ?? '');
   m.mentions = ids
     .filter((id) => parse.includes('users') || users.includes(id))

@@ -67,6 +67,8 @@ export interface FakeMessage {
   allowed_mentions?: unknown;
   message_reference?: { message_id: string; channel_id?: string; guild_id?: string };
   mentions: FakeUser[];
+  /** Role ids this message pings. */
+  mention_roles: string[];
   mention_everyone: boolean;
   deleted: boolean;
   timestamp: string;
@@ -186,7 +188,7 @@ export class FakeState {
       tts: false,
       mention_everyone: m.mention_everyone,
       mentions: m.mentions,
-      mention_roles: [],
+      mention_roles: m.mention_roles,
       attachments: m.attachments,
       embeds: m.embeds,
       components: m.components,
