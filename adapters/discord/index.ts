@@ -76,8 +76,13 @@ export async function startDiscord({
     );
   const adminPermission = PermissionsBitField.resolve(config.discord.adminPermission as PermissionResolvable);
   const client = new Client({
-    // No privileged intent: mentions and DMs carry their content without Message Content.
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+    // No privileged intent by default: mentions and DMs carry their content without Message Content.
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.DirectMessages,
+      ...(config.discord.messageContentIntent ? [GatewayIntentBits.MessageContent] : []),
+    ],
     partials: [Partials.Channel],
     allowedMentions: NO_PINGS,
     ...(apiUrl ? { rest: { api: restBase(apiUrl) } } : {}),

@@ -100,6 +100,11 @@ export const configSchema = z
           .string()
           .regex(/^[A-Z][A-Za-z]+$/, 'a discord.js permission name such as ManageGuild')
           .default('ManageGuild'),
+        /**
+         * Ask for the privileged Message Content intent (enable it in the developer portal too). Needed only
+         * for role mentions and for replies that do not ping the bot; mentions and DMs work without it.
+         */
+        messageContentIntent: z.boolean().default(false),
         /** Role ids whose mention also addresses the bot (e.g. its managed role). Empty: only user mentions. */
         mentionRoleIds: idList,
         /** Largest attachment the bot downloads, in bytes. */
@@ -112,6 +117,7 @@ export const configSchema = z
       .default({
         guildIds: [],
         adminPermission: 'ManageGuild',
+        messageContentIntent: false,
         mentionRoleIds: [],
         maxAttachmentBytes: 10 * 1024 * 1024,
       }),

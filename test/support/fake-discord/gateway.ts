@@ -8,6 +8,9 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { channelApi } from './rest.ts';
 import { BASE_PERMISSIONS, type FakeGuild, type FakeState, MANAGE_GUILD } from './state.ts';
 
+type Payload = Record<string, unknown>;
+const MESSAGE_CONTENT = 1 << 15;
+
 interface Session {
   ws: WebSocket;
   seq: number;
@@ -43,9 +46,25 @@ export class FakeGateway {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Sends a dispatch (op 0) to every identified session. */
+  /** Sends a dispatch (op 0) to every identified session, as that session's intents allow it to see. */
   dispatch(t: string, d: unknown): void {
-    for (const s of this.sessions) if (s.identified) this.send(s, { op: 0, t, s: ++s.seq, d });
+    for (const s of this.sessions) {
+      if (s.identified)
+        this.send(s, { op: 0, t, s: ++s.seq, d: t === 'MESSAGE_CREATE' ? this.visible(s, d as Payload) : d });
+    }
+  }
+
+  /**
+   * Without the privileged Message Content intent, a guild message that does not mention the bot user
+   * arrives with empty content, attachments, embeds and components (DMs and mentions keep theirs).
+   */
+  private visible(s: Session, d: Payload): Payload {
+    if ((s.intents & MESSAGE_CONTENT) !== 0 || !d.guild_id) return d;
+    const mentioned = (d.mentions as Array<{ id: string }> | undefined)?.some(
+      (u) => u.id === this.state.bot.id,
+    );
+    if (mentioned || (d.author as { id: string } | undefined)?.id === this.state.bot.id) return d;
+    return { ...d, content: '', attachments: [], embeds: [], components: [] };
   }
 
   close(): void {

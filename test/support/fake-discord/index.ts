@@ -36,6 +36,8 @@ export interface SayOptions {
   content: string;
   /** Message id this one replies to. */
   replyTo?: string;
+  /** Whether the reply pings the replied-to author (Discord's default: yes). */
+  pingReply?: boolean;
   attachments?: FakeAttachment[];
 }
 
@@ -182,7 +184,9 @@ export class FakeDiscord {
       .map((id) => s.users.get(id))
       .filter((u): u is FakeUser => u !== undefined);
     // A reply pings the replied-to author by default; Discord lists them in mentions.
-    if (replied && !mentions.some((u) => u.id === replied.author.id)) mentions.push(replied.author);
+    if (replied && opts.pingReply !== false && !mentions.some((u) => u.id === replied.author.id)) {
+      mentions.push(replied.author);
+    }
     const m: FakeMessage = {
       id: s.nextId(),
       channel_id: ch.id,
