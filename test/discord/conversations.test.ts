@@ -170,6 +170,24 @@ test('an attachment whose reported size lies is cut off at the download limit', 
   expect(h.fake.state.files.get(file.id)?.downloads).toBe(1);
 });
 
+test('a server whose preferred locale is Chinese gets the bot’s lines in Chinese', async () => {
+  const guild = h.fake.addGuild('中文服务器', { preferredLocale: 'zh-CN' });
+  h.fake.addMember(guild, h.alice);
+  const channel = h.fake.addChannel(guild, 'general');
+  h.sim.script({
+    error: {
+      status: 400,
+      code: 'data_inspection_failed',
+      message: 'Input data may contain inappropriate content.',
+    },
+  });
+  const turn = h.expectTurns(1);
+  h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('你好') });
+  const [outcome] = await turn;
+  expect(outcome?.status).toBe('error');
+  expect(h.fake.botMessages(channel.id)[0]?.content).toBe('⚠️ 服务方拒绝了此请求（内容审核）。');
+});
+
 /** A valid grey RGB PNG of the given size. */
 function tinyPng(width: number, height: number): Uint8Array {
   const crcTable = Array.from({ length: 256 }, (_, n) => {

@@ -107,3 +107,45 @@ test('messages sent without allowed_mentions would ping; with parse: [] they do 
   expect([l.mention_everyone, l.mentions.length]).toEqual([true, 1]);
   expect([q.mention_everyone, q.mentions.length]).toEqual([false, 0]);
 });
+
+test('the gateway says HELLO, answers IDENTIFY with READY and GUILD_CREATE, and ACKs heartbeats', async () => {
+  const info = (await (await call('GET', '/gateway/bot')).json()) as { url: string; shards: number };
+  expect(info.shards).toBe(1);
+  const ws = new WebSocket(`${info.url}?v=10&encoding=json`);
+  const received: Array<{ op: number; t?: string; d?: Record<string, unknown> }> = [];
+  const next = (pred: (m: (typeof received)[number]) => boolean) =>
+    new Promise<(typeof received)[number]>((resolve) => {
+      const found = received.find(pred);
+      if (found) return resolve(found);
+      ws.addEventListener('message', function listener(ev) {
+        const m = JSON.parse(String(ev.data)) as (typeof received)[number];
+        if (pred(m)) {
+          ws.removeEventListener('message', listener);
+          resolve(m);
+        }
+      });
+    });
+  ws.addEventListener('message', (ev) => received.push(JSON.parse(String(ev.data))));
+  const hello = await next((m) => m.op === 10);
+  expect(hello.d?.heartbeat_interval).toBeGreaterThan(0);
+  ws.send(JSON.stringify({ op: 2, d: { token: 'secret-token', intents: 513, properties: {} } }));
+  const ready = await next((m) => m.t === 'READY');
+  expect((ready.d?.user as { id: string }).id).toBe(fake.bot.id);
+  const guild = await next((m) => m.t === 'GUILD_CREATE');
+  expect((guild.d?.channels as Array<{ id: string }>).some((c) => c.id === channelId)).toBe(true);
+  ws.send(JSON.stringify({ op: 1, d: 2 }));
+  await next((m) => m.op === 11);
+  ws.close();
+});
+
+test('a wrong token closes the gateway with 4004', async () => {
+  const info = (await (await call('GET', '/gateway/bot')).json()) as { url: string };
+  const ws = new WebSocket(`${info.url}?v=10&encoding=json`);
+  const closed = new Promise<number>((resolve) => ws.addEventListener('close', (ev) => resolve(ev.code)));
+  ws.addEventListener('message', (ev) => {
+    if ((JSON.parse(String(ev.data)) as { op: number }).op === 10) {
+      ws.send(JSON.stringify({ op: 2, d: { token: 'wrong', intents: 0, properties: {} } }));
+    }
+  });
+  expect(await closed).toBe(4004);
+});
