@@ -130,9 +130,11 @@ test('the gateway says HELLO, answers IDENTIFY with READY and GUILD_CREATE, and 
   expect(hello.d?.heartbeat_interval).toBeGreaterThan(0);
   ws.send(JSON.stringify({ op: 2, d: { token: 'secret-token', intents: 513, properties: {} } }));
   const ready = await next((m) => m.t === 'READY');
-  expect((ready.d?.user as { id: string }).id).toBe(fake.bot.id);
+  expect((ready.d?.user as { id: string } | undefined)?.id).toBe(fake.bot.id);
   const guild = await next((m) => m.t === 'GUILD_CREATE');
-  expect((guild.d?.channels as Array<{ id: string }>).some((c) => c.id === channelId)).toBe(true);
+  expect((guild.d?.channels as Array<{ id: string }> | undefined)?.some((c) => c.id === channelId)).toBe(
+    true,
+  );
   ws.send(JSON.stringify({ op: 1, d: 2 }));
   await next((m) => m.op === 11);
   ws.close();
