@@ -66,7 +66,7 @@ describe('a mention in a server channel', () => {
     // The message grew over time: intermediate states are prefixes of the final answer.
     expect(reply.history.length).toBeGreaterThanOrEqual(3);
     for (const state of reply.history) expect(answer.startsWith(state)).toBe(true);
-    expect(h.fake.rest.rateLimited).toBe(0);
+    expect(h.fake.rateLimited).toBe(0);
   });
 
   test('@everyone or @here without a user mention is ignored', async () => {
@@ -184,7 +184,7 @@ describe('what the bot sends', () => {
     expect(strip(parts.map((p) => p.content).join('\n'))).toBe(strip(answer));
     // The code block is split across messages but each piece is shown as code.
     expect(parts.filter((p) => p.content.includes('```js')).length).toBeGreaterThanOrEqual(2);
-    expect(h.fake.rest.rateLimited).toBe(0);
+    expect(h.fake.rateLimited).toBe(0);
   });
 
   test('@everyone, @here and <@id> written by the model ping nobody', async () => {
@@ -211,12 +211,12 @@ describe('what the bot sends', () => {
     h.sim.script({ text: answer, chunkChars: 10, chunkDelayMs: 80 });
     h.fake.forceRateLimit('PATCH', '/channels/:id/messages/:id', 2, 0.4);
     const channel = h.fake.addChannel(h.guild, 'limited');
-    const limitedBefore = h.fake.rest.rateLimited;
+    const limitedBefore = h.fake.rateLimited;
     const turn = h.expectTurns(1);
     h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('go') });
     const [outcome] = await turn;
     expect(outcome?.status).toBe('answered');
-    expect(h.fake.rest.rateLimited - limitedBefore).toBe(2);
+    expect(h.fake.rateLimited - limitedBefore).toBe(2);
     const reply = h.fake.botMessages(channel.id)[0];
     expect(reply?.content).toBe(answer);
     expect(reply?.components).toEqual([]);

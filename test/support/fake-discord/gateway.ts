@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { channelApi } from './rest.ts';
+import { channelApi } from './rules.ts';
 import { BASE_PERMISSIONS, type FakeGuild, type FakeState, MANAGE_GUILD } from './state.ts';
 
 type Payload = Record<string, unknown>;

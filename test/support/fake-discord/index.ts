@@ -7,7 +7,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FakeGateway, guildApi } from './gateway.ts';
-import { channelApi, FakeRest } from './rest.ts';
+import { FakeRest } from './rest.ts';
+import { channelApi } from './rules.ts';
 import {
   BASE_PERMISSIONS,
   type FakeAttachment,
@@ -276,13 +277,18 @@ export class FakeDiscord {
       .map((m) => `${m.author.username}: ${m.content}`);
   }
 
+  /** 429s the fake answered so far. */
+  get rateLimited(): number {
+    return this.rest.limiter.rateLimited;
+  }
+
   requests(route?: string): Array<import('./state.ts').RecordedRequest> {
     return route ? this.state.requests.filter((r) => r.route === route) : this.state.requests;
   }
 
   /** Forces 429s on the next `times` requests of `method route` (route template, e.g. /channels/:id/messages/:id). */
   forceRateLimit(method: string, route: string, times = 1, retryAfterSec = 0.3): void {
-    this.rest.forced.push({ method, route, times, retryAfterSec });
+    this.rest.limiter.forced.push({ method, route, times, retryAfterSec });
   }
 
   /** Resolves when `check` holds, re-checking whenever the bot changes a message (and every 50 ms). */

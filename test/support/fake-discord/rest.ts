@@ -4,26 +4,22 @@
  * interaction deadline. Every request is recorded in the state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FakeChannel, FakeInteraction, FakeMessage, FakeState, FakeUser } from './state.ts';
+import { FakeRateLimiter } from './ratelimit.ts';
+import {
+  applyPings,
+  type Body,
+  channelApi,
+  commandProblem,
+  formError,
+  parseBody,
+  type Reply,
+  readBody,
+  send,
+  unknown,
+  validate,
+} from './rules.ts';
+import type { FakeChannel, FakeInteraction, FakeMessage, FakeState } from './state.ts';
 
-export interface RateLimitOptions {
-  /** Requests per bucket per window (Discord: 5 per 5 s for channel messages). */
-  limit: number;
-  windowMs: number;
-}
-
-/** A forced 429 for the next `times` requests matching method and route template. */
-export interface ForcedLimit {
-  method: string;
-  route: string;
-  times: number;
-  retryAfterSec: number;
-}
-
-type Body = Record<string, unknown>;
-type Reply = { status: number; body?: unknown };
-
-const MAX_CONTENT = 2000;
 export const INTERACTION_DEADLINE_MS = 3000;
 const EPHEMERAL = 64;
 const LOADING = 128;
@@ -39,11 +35,7 @@ export class FakeRest {
   readonly state: FakeState;
   readonly token: string;
   gatewayUrl = '';
-  rateLimit: RateLimitOptions = { limit: 5, windowMs: 5000 };
-  readonly forced: ForcedLimit[] = [];
-  /** 429s the fake answered (forced or earned). */
-  rateLimited = 0;
-  private readonly buckets = new Map<string, { count: number; resetAt: number }>();
+  readonly limiter = new FakeRateLimiter();
   private readonly routes: Route[] = [];
   /** Called for each message the bot creates or edits (tests wait on it). */
   onChange: (m: FakeMessage) => void = () => {};
@@ -89,9 +81,8 @@ export class FakeRest {
       record(401);
       return send(res, 401, { message: '401: Unauthorized', code: 0 });
     }
-    const headers = this.bucket(method, route.template, params[0] ?? '');
+    const headers = this.limiter.take(method, route.template, params[0] ?? '');
     if (headers.limited) {
-      this.rateLimited++;
       record(429);
       return send(
         res,
@@ -108,62 +99,6 @@ export class FakeRest {
     }
     record(reply.status);
     send(res, reply.status, reply.body, headers.values);
-  }
-
-  /** Per-route bucket keyed by method, route and major parameter; forced limits first. */
-  private bucket(method: string, template: string, major: string) {
-    const now = Date.now();
-    const forced = this.forced.find((f) => f.method === method && f.route === template && f.times > 0);
-    const key = `${method} ${template} ${major}`;
-    const hash = Buffer.from(`${method} ${template}`).toString('hex').slice(0, 16);
-    let b = this.buckets.get(key);
-    if (!b || b.resetAt <= now) {
-      b = { count: 0, resetAt: now + this.rateLimit.windowMs };
-      this.buckets.set(key, b);
-    }
-    const values: Record<string, string> = {
-      'x-ratelimit-limit': String(this.rateLimit.limit),
-      'x-ratelimit-bucket': hash,
-      'x-ratelimit-reset': (b.resetAt / 1000).toFixed(3),
-    };
-    if (forced) {
-      forced.times--;
-      return {
-        limited: true,
-        retryAfter: forced.retryAfterSec,
-        values: {
-          ...values,
-          'x-ratelimit-remaining': '0',
-          'x-ratelimit-reset-after': forced.retryAfterSec.toFixed(3),
-          'retry-after': String(forced.retryAfterSec),
-          'x-ratelimit-scope': 'user',
-        },
-      };
-    }
-    const resetAfter = Math.max(0, (b.resetAt - now) / 1000);
-    if (b.count >= this.rateLimit.limit) {
-      return {
-        limited: true,
-        retryAfter: resetAfter,
-        values: {
-          ...values,
-          'x-ratelimit-remaining': '0',
-          'x-ratelimit-reset-after': resetAfter.toFixed(3),
-          'retry-after': String(Math.ceil(resetAfter)),
-          'x-ratelimit-scope': 'user',
-        },
-      };
-    }
-    b.count++;
-    return {
-      limited: false,
-      retryAfter: 0,
-      values: {
-        ...values,
-        'x-ratelimit-remaining': String(this.rateLimit.limit - b.count),
-        'x-ratelimit-reset-after': resetAfter.toFixed(3),
-      },
-    };
   }
 
   private serveFile(pathname: string, res: ServerResponse): void {
@@ -440,144 +375,4 @@ export class FakeRest {
     this.onChange(m);
     return { status: 200, body: this.state.toApi(m) };
   }
-}
-
-/** Who the message pings given its allowed_mentions (absent: everything mentioned pings). */
-function applyPings(s: FakeState, m: FakeMessage): void {
-  const am = m.allowed_mentions as { parse?: string[]; users?: string[] } | undefined;
-  const parse = am ? (am.parse ?? []) : ['users', 'roles', 'everyone'];
-  const users = am?.users ?? [];
-  m.mention_everyone = parse.includes('everyone') && /@(everyone|here)/.test(m.content);
-  const roles = (am as { roles?: string[] } | undefined)?.roles ?? [];
-  m.mention_roles = [...m.content.matchAll(/<@&(\d+)>/g)]
-    .map((x) => x[1] ?? '')
-    .filter((id) => parse.includes('roles') || roles.includes(id));
-  const ids = [...m.content.matchAll(/<@!?(\d+)>/g)].map((x) => x[1] ?? '');
-  m.mentions = ids
-    .filter((id) => parse.includes('users') || users.includes(id))
-    .map((id) => s.users.get(id))
-    .filter((u): u is FakeUser => u !== undefined);
-}
-
-function validate(body: Body, creating: boolean): Reply | undefined {
-  const content = body.content;
-  if (content !== undefined && content !== null && typeof content !== 'string') {
-    return { status: 400, body: formError('content', 'BASE_TYPE_STRING', 'Must be a string.') };
-  }
-  if (typeof content === 'string' && [...content].length > MAX_CONTENT) {
-    return {
-      status: 400,
-      body: formError('content', 'BASE_TYPE_MAX_LENGTH', `Must be ${MAX_CONTENT} or fewer in length.`),
-    };
-  }
-  const hasSomething =
-    (typeof content === 'string' && content.length > 0) ||
-    (Array.isArray(body.embeds) && body.embeds.length > 0) ||
-    (Array.isArray(body.components) && body.components.length > 0);
-  if (creating && !hasSomething)
-    return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
-  return undefined;
-}
-
-function commandProblem(c: Record<string, unknown>): string | undefined {
-  if (
-    typeof c.name !== 'string' ||
-    !/^[-_\p{L}\p{N}]{1,32}$/u.test(c.name) ||
-    c.name !== c.name.toLowerCase()
-  ) {
-    return `bad command name ${String(c.name)}`;
-  }
-  if (typeof c.description !== 'string' || c.description.length < 1 || c.description.length > 100) {
-    return `bad description for ${c.name}`;
-  }
-  const options = (c.options as Array<Record<string, unknown>> | undefined) ?? [];
-  if (options.length > 25) return `too many options for ${c.name}`;
-  let seenOptional = false;
-  for (const o of options) {
-    if (typeof o.name !== 'string' || !/^[-_\p{L}\p{N}]{1,32}$/u.test(o.name))
-      return `bad option name in ${c.name}`;
-    if (typeof o.description !== 'string' || o.description.length < 1 || o.description.length > 100) {
-      return `bad option description ${c.name}.${o.name}`;
-    }
-    if (o.required && seenOptional) return `required option after optional in ${c.name}`;
-    if (!o.required) seenOptional = true;
-    if (o.autocomplete && Array.isArray(o.choices) && o.choices.length > 0)
-      return `autocomplete with choices in ${c.name}`;
-    if (Array.isArray(o.choices) && o.choices.length > 25) return `too many choices in ${c.name}.${o.name}`;
-  }
-  return undefined;
-}
-
-export function channelApi(ch: FakeChannel): Record<string, unknown> {
-  return {
-    id: ch.id,
-    type: ch.type,
-    ...(ch.name ? { name: ch.name } : {}),
-    ...(ch.guild_id ? { guild_id: ch.guild_id } : {}),
-    ...(ch.parent_id ? { parent_id: ch.parent_id } : {}),
-    ...(ch.recipient ? { recipients: [ch.recipient] } : {}),
-    ...(ch.type === 11 || ch.type === 12
-      ? {
-          owner_id: ch.recipient?.id,
-          thread_metadata: {
-            archived: false,
-            auto_archive_duration: 60,
-            archive_timestamp: new Date().toISOString(),
-            locked: false,
-          },
-          message_count: 0,
-          member_count: 1,
-        }
-      : {}),
-    position: 0,
-    permission_overwrites: [],
-  };
-}
-
-function unknown(code: number, message: string): Reply {
-  return { status: 404, body: { message, code } };
-}
-
-function formError(field: string, code: string, message: string): Record<string, unknown> {
-  const errors: Record<string, unknown> = {};
-  let node = errors;
-  const parts = field.split('.');
-  parts.forEach((p, i) => {
-    const next: Record<string, unknown> = i === parts.length - 1 ? { _errors: [{ code, message }] } : {};
-    node[p] = next;
-    node = next;
-  });
-  return { message: 'Invalid Form Body', code: 50035, errors };
-}
-
-function parseBody(raw: string, type: string): Body {
-  if (type.startsWith('multipart/form-data')) {
-    const m = /name="payload_json"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(raw);
-    return m?.[1] ? (JSON.parse(m[1]) as Body) : {};
-  }
-  return JSON.parse(raw) as Body;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (body === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
