@@ -58,6 +58,16 @@ export function inviteUrl(applicationId: string): string {
   return `https://discord.com/oauth2/authorize?${params.toString()}`;
 }
 
+/** A discord.js permission name (e.g. ManageGuild) as a bitfield, or an error naming the config key. */
+export function resolvePermission(name: string): bigint {
+  if (!Object.hasOwn(PermissionFlagsBits, name)) {
+    throw new Error(
+      `discord.adminPermission: "${name}" is not a Discord permission name (for example ManageGuild, Administrator, ManageChannels)`,
+    );
+  }
+  return PermissionsBitField.resolve(name as PermissionResolvable);
+}
+
 /** `https://host/api` or `https://host/api/v10` → the base discord.js expects (it adds the version). */
 export function restBase(apiUrl: string): string {
   return apiUrl.replace(/\/+$/, '').replace(/\/v\d+$/, '');
@@ -74,7 +84,7 @@ export async function startDiscord({
     throw new Error(
       'discord.token is required. Set DISCORD_TOKEN to the bot token from the Discord developer portal.',
     );
-  const adminPermission = PermissionsBitField.resolve(config.discord.adminPermission as PermissionResolvable);
+  const adminPermission = resolvePermission(config.discord.adminPermission);
   const client = new Client({
     // No privileged intent by default: mentions and DMs carry their content without Message Content.
     intents: [

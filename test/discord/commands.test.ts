@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { toApplicationCommand } from '../../adapters/discord/commands.ts';
 import { conversationOf } from '../../adapters/discord/inbound.ts';
-import { inviteUrl, restBase } from '../../adapters/discord/index.ts';
+import { inviteUrl, resolvePermission, restBase } from '../../adapters/discord/index.ts';
 import type { CommandSpec } from '../../src/core/commands/registry.ts';
 
 const spec: CommandSpec = {
@@ -43,6 +43,11 @@ describe('application commands from the core registry', () => {
 });
 
 describe('start-up helpers', () => {
+  test('the admin permission is a Discord permission name; a typo stops start-up naming the key', () => {
+    expect(resolvePermission('ManageGuild')).toBe(1n << 5n);
+    expect(() => resolvePermission('ManageServer')).toThrow(/discord\.adminPermission: "ManageServer"/);
+  });
+
   test('DISCORD_API_URL with or without a version becomes the base discord.js versions itself', () => {
     expect(restBase('https://chat.example.org/api')).toBe('https://chat.example.org/api');
     expect(restBase('https://chat.example.org/api/v10/')).toBe('https://chat.example.org/api');
