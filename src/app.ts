@@ -1,7 +1,9 @@
 import type { Config } from './config/schema.ts';
 import { ConversationService } from './core/conversation.ts';
 import { createLogger, type Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
+import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { createStore, type Store } from './store/index.ts';
 
 export interface App {
@@ -10,6 +12,8 @@ export interface App {
   store: Store;
   qwen: QwenClient;
   service: ConversationService;
+  metrics: Metrics;
+  coordinator: Coordinator;
   close(): Promise<void>;
 }
 
@@ -17,6 +21,8 @@ export interface AppOptions {
   log?: Logger;
   /** Where logs go when no logger is given: stdout for the service, stderr for the terminal chat. */
   logFd?: 1 | 2;
+  /** Prefix of shared keys (store namespace and Redis coordination keys); tests use one per run. */
+  namespace?: string;
 }
 
 /** Builds the platform-free part of the bot from a validated config: logger, store, Qwen client, service. */
@@ -35,7 +41,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         config.slack.signingSecret,
       ],
     });
-  const store = await createStore(config.store.url, { log: log.child({ component: 'store' }) });
+  const namespace = options.namespace ?? 'qwenbot';
+  const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
+  // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
+  const coordinator = /^rediss?:\/\//.test(config.store.url)
+    ? await RedisCoordinator.connect({
+        url: config.store.url,
+        prefix: `${namespace}:coord`,
+        log: log.child({ component: 'redis' }),
+      })
+    : new LocalCoordinator(store);
   const qwen = new QwenClient({
     apiKey: config.qwen.apiKey ?? '',
     baseUrl: config.qwen.baseUrl ?? '',
@@ -48,15 +63,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     embeddingConcurrency: config.qwen.embeddingConcurrency,
     log: log.child({ component: 'qwen' }),
   });
-  const service = new ConversationService({ config, store, qwen, log });
+  const metrics = new Metrics();
+  const service = new ConversationService({ config, store, qwen, log, metrics, coordinator });
   return {
     config,
     log,
     store,
     qwen,
     service,
+    metrics,
+    coordinator,
     async close() {
       await service.queue.idle();
+      await coordinator.close();
       await store.disconnect().catch(() => undefined);
       log.flush?.();
     },

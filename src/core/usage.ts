@@ -1,0 +1,141 @@
+import type { Config } from '../config/schema.ts';
+import { t } from '../i18n.ts';
+import type { Usage } from '../qwen/client.ts';
+import type { Coordinator } from '../store/coordination.ts';
+import type { Guard } from './guards.ts';
+import type { ConversationRef } from './types.ts';
+import { conversationKey } from './types.ts';
+
+export interface UsageTotals {
+  answers: number;
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  /** Estimated cost in the catalogue's currency (CNY). */
+  cost: number;
+}
+
+export const emptyTotals = (): UsageTotals => ({
+  answers: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  reasoningTokens: 0,
+  cost: 0,
+});
+
+export type UsageScope =
+  | { kind: 'conversation'; key: string }
+  | { kind: 'user'; platform: string; id: string }
+  | { kind: 'workspace'; platform: string; id: string };
+
+const DAY_MS = 86_400_000;
+/** Daily buckets are kept this long; the all-time bucket has no expiry. */
+const DAILY_RETENTION_MS = 40 * DAY_MS;
+
+export function scopeId(scope: UsageScope): string {
+  if (scope.kind === 'conversation') return `conv:${scope.key}`;
+  return `${scope.kind}:${scope.platform}:${scope.id}`;
+}
+
+export function scopesFor(ref: ConversationRef, userId: string): UsageScope[] {
+  return [
+    { kind: 'conversation', key: conversationKey(ref) },
+    { kind: 'user', platform: ref.platform, id: userId },
+    { kind: 'workspace', platform: ref.platform, id: ref.workspace },
+  ];
+}
+
+export function costOf(usage: Usage, price: { priceIn: number; priceOut: number } | undefined): number {
+  if (!price) return 0;
+  return (usage.promptTokens * price.priceIn + usage.completionTokens * price.priceOut) / 1_000_000;
+}
+
+/**
+ * Token usage and cost per conversation, user and workspace, in daily buckets plus an all-time total,
+ * under `usage:v1:<scope>:<YYYY-MM-DD|all>`. Counters only add up, atomically where the store is shared.
+ */
+export class UsageStore {
+  private readonly counters: Coordinator;
+  private readonly now: () => number;
+
+  constructor(counters: Coordinator, now: () => number = Date.now) {
+    this.counters = counters;
+    this.now = now;
+  }
+
+  static key(scope: UsageScope, day: string): string {
+    return `usage:v1:${scopeId(scope)}:${day}`;
+  }
+
+  day(offsetDays = 0): string {
+    return new Date(this.now() - offsetDays * DAY_MS).toISOString().slice(0, 10);
+  }
+
+  async record(scopes: UsageScope[], usage: Usage, cost: number): Promise<void> {
+    const today = this.day();
+    const deltas = {
+      answers: 1,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      reasoningTokens: usage.reasoningTokens,
+      cost,
+    };
+    await Promise.all(
+      scopes.flatMap((scope) => [
+        this.counters.add(UsageStore.key(scope, today), deltas, DAILY_RETENTION_MS),
+        this.counters.add(UsageStore.key(scope, 'all'), deltas),
+      ]),
+    );
+  }
+
+  private async get(key: string): Promise<UsageTotals> {
+    return { ...emptyTotals(), ...((await this.counters.read(key)) ?? {}) };
+  }
+
+  /** Totals for today, the last 7 days (today included) and all time. */
+  async totals(scope: UsageScope): Promise<{ today: UsageTotals; week: UsageTotals; all: UsageTotals }> {
+    const days = Array.from({ length: 7 }, (_, i) => UsageStore.key(scope, this.day(i)));
+    const [all, ...daily] = await Promise.all([
+      this.get(UsageStore.key(scope, 'all')),
+      ...days.map((k) => this.get(k)),
+    ]);
+    const week = daily.reduce<UsageTotals>((acc, d) => sum(acc, d), emptyTotals());
+    return { today: daily[0] ?? emptyTotals(), week, all: all ?? emptyTotals() };
+  }
+
+  async todayTokens(scope: UsageScope): Promise<number> {
+    const today = await this.get(UsageStore.key(scope, this.day()));
+    return today.promptTokens + today.completionTokens;
+  }
+}
+
+function sum(a: UsageTotals, b: UsageTotals): UsageTotals {
+  return {
+    answers: a.answers + b.answers,
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    cost: a.cost + b.cost,
+  };
+}
+
+/** Refuses a user's message once their tokens today reach the configured daily quota (0: no quota). */
+export function dailyQuota(usage: UsageStore, cfg: Config['usage']): Guard {
+  return {
+    name: 'quota',
+    async check(m, locale) {
+      if (!cfg.dailyTokenQuotaPerUser) return { pass: true };
+      const used = await usage.todayTokens({
+        kind: 'user',
+        platform: m.conversation.platform,
+        id: m.author.id,
+      });
+      if (used < cfg.dailyTokenQuotaPerUser) return { pass: true };
+      return {
+        pass: false,
+        reason: 'quota',
+        line: t(locale, 'usage.quota', { used, quota: cfg.dailyTokenQuotaPerUser }),
+      };
+    },
+  };
+}
