@@ -126,15 +126,18 @@ async function runSlash(interaction: ChatInputCommandInteraction, deps: Interact
     text = t(toLocale(interaction.locale), 'error.internal');
   }
   const parts = splitMessage(text || '-', DISCORD_MAX_CHARS).map((p) => p.text);
-  // Deferred publicly but the result is private: replace the public placeholder with a private follow-up.
-  const movePrivate = wantEphemeral && !ephemeral;
-  if (movePrivate) await interaction.deleteReply();
-  else await interaction.editReply({ content: parts.shift() ?? '-', allowedMentions: NO_PINGS });
+  // The deferral's visibility was chosen before the result existed. When the result wants the other
+  // visibility, the placeholder is deleted and the answer goes out as follow-ups with the right flag.
+  if (wantEphemeral === ephemeral) {
+    await interaction.editReply({ content: parts.shift() ?? '-', allowedMentions: NO_PINGS });
+  } else {
+    await interaction.deleteReply();
+  }
   for (const part of parts) {
     await interaction.followUp({
       content: part,
       allowedMentions: NO_PINGS,
-      ...(ephemeral || wantEphemeral ? { flags: MessageFlags.Ephemeral } : {}),
+      ...(wantEphemeral ? { flags: MessageFlags.Ephemeral } : {}),
     });
   }
 }

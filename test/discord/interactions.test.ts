@@ -179,6 +179,44 @@ describe('slash commands', () => {
     });
   });
 
+  test('a channel’s system prompt can be set by a moderator, publicly; others are told they may not', async () => {
+    const channel = h.fake.addChannel(h.guild, 'system-prompt');
+    const denied = await answered(
+      h.fake.slash({
+        user: h.alice,
+        channelId: channel.id,
+        name: 'system',
+        options: { text: 'Talk like a pirate.' },
+      }),
+    );
+    expect(denied.ephemeral).toBe(true);
+    expect(replyText(denied)).toBe('Only admins can use /system here.');
+
+    const set = h.fake.slash({
+      user: h.mod,
+      channelId: channel.id,
+      name: 'system',
+      options: { text: 'Answer in haiku.' },
+    });
+    await h.fake.waitFor(() => set.followUps.length > 0, 5000, 'public follow-up');
+    // Deferred privately (the command usually is), then announced to the channel.
+    expect(set.ephemeral).toBe(true);
+    expect(h.fake.state.findMessage(set.originalId ?? '')?.deleted).toBe(true);
+    const announced = h.fake.state.findMessage(set.followUps[0] ?? '');
+    expect(announced?.content).toBe('System prompt updated for this conversation.');
+    expect((announced?.flags ?? 0) & 64).toBe(0);
+
+    h.sim.script({ text: 'Autumn moonlight' });
+    const turn = h.expectTurns(1);
+    h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('hello') });
+    await turn;
+    const system = h.sim
+      .chatRequests()
+      .at(-1)
+      ?.messages.find((m) => m.role === 'system');
+    expect(JSON.stringify(system)).toContain('Answer in haiku.');
+  });
+
   test('Manage Server makes a member an admin; others are not', async () => {
     await answered(h.fake.slash({ user: h.mod, channelId: h.general.id, name: 'help' }));
     await answered(h.fake.slash({ user: h.alice, channelId: h.general.id, name: 'help' }));
