@@ -18,6 +18,7 @@ import type { Config } from '../../src/config/schema.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
+import { type PlatformAdapter, StartupError } from '../../src/server.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
 import { DiscordReplySurface, NO_PINGS } from './surface.ts';
@@ -33,13 +34,15 @@ export const INVITE_PERMISSIONS =
   PermissionFlagsBits.ReadMessageHistory;
 export const INVITE_SCOPES = ['bot', 'applications.commands'] as const;
 
-export interface DiscordHandle {
+export interface DiscordHandle extends PlatformAdapter {
   client: Client;
   /** True once the gateway is ready and commands are registered. */
   readonly ready: boolean;
   /** Resolves when `ready` turns true. */
   whenReady: Promise<void>;
   inviteUrl: string | undefined;
+  /** Shutdown begins: new messages are no longer answered; answers in flight keep editing. */
+  pause(): void;
   stop(): Promise<void>;
 }
 
@@ -99,16 +102,23 @@ export async function startDiscord({
   });
 
   let ready = false;
+  let paused = false;
   let markReady: () => void = () => {};
   const whenReady = new Promise<void>((resolve) => (markReady = resolve));
   const handle: DiscordHandle = {
+    name: 'discord',
     client,
     get ready() {
       return ready;
     },
+    isReady: () => ready,
     whenReady,
     inviteUrl: undefined,
+    pause() {
+      paused = true;
+    },
     async stop() {
+      paused = true;
       ready = false;
       await client.destroy();
     },
@@ -134,6 +144,10 @@ export async function startDiscord({
   async function onMessage(message: Message): Promise<void> {
     const botId = client.user?.id;
     if (!botId || message.author.id === botId) return;
+    if (paused) {
+      log.debug({ message: message.id }, 'shutting down; message not answered');
+      return;
+    }
     const opts: InboundOptions = {
       botId,
       mentionRoleIds: config.discord.mentionRoleIds,
@@ -180,7 +194,16 @@ export async function startDiscord({
     log.warn({ code: event.code, shard }, 'discord gateway disconnected'),
   );
 
-  await client.login(token);
+  try {
+    await client.login(token);
+  } catch (err) {
+    await client.destroy().catch(() => undefined);
+    const why = err instanceof Error ? err.message : String(err);
+    const where = apiUrl ? ` at ${restBase(apiUrl)}` : '';
+    throw new StartupError(
+      `Discord login failed${where}: ${why}. Check DISCORD_TOKEN (and DISCORD_API_URL if set).`,
+    );
+  }
   return handle;
 }
 

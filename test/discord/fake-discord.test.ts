@@ -3,7 +3,10 @@
  * can fail for the right reasons: content length, rate-limit buckets, the interaction deadline, auth.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startDiscord } from '../../adapters/discord/index.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/index.ts';
+import { silentLogger } from '../support/harness.ts';
 
 let fake: FakeDiscord;
 let channelId: string;
@@ -150,4 +153,18 @@ test('a wrong token closes the gateway with 4004', async () => {
     }
   });
   expect(await closed).toBe(4004);
+});
+
+test('the bot refuses to start with a wrong token, saying which setting to check', async () => {
+  const config = loadConfig({
+    file: null,
+    env: { DISCORD_TOKEN: 'not-the-token', DISCORD_API_URL: fake.apiUrl, DASHSCOPE_API_KEY: 'sk-unused' },
+  });
+  const service = { handleMessage: async () => ({ status: 'ignored', reason: '' }) } as never;
+  const identifies = fake.gateway.identifies;
+  await expect(startDiscord({ config, service, log: silentLogger() })).rejects.toThrow(
+    /Discord login failed at .*: .*Check DISCORD_TOKEN/,
+  );
+  expect(fake.gateway.identifies).toBe(identifies);
+  expect(fake.requests('GET /gateway/bot').at(-1)?.status).toBe(401);
 });

@@ -85,4 +85,22 @@ describe('with the Message Content intent', () => {
     expect(JSON.stringify(h.sim.chatRequests().at(-1)?.messages)).toContain('quiet follow-up');
     expect(h.fake.botMessages(channel.id).at(-1)?.message_reference?.message_id).toBe(quiet.id);
   });
+
+  // Last in this file: it pauses the adapter.
+  test('once shutdown begins, new messages are not answered; after stop the adapter reports not ready', async () => {
+    expect(h.discord.isReady()).toBe(true);
+    h.discord.pause();
+    const channel = h.fake.addChannel(h.guild, 'late');
+    const before = h.sim.chatRequests().length;
+    h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('anyone?') });
+    await h.fake.waitFor(
+      () => h.logs.lines.some((l) => l.includes('shutting down; message not answered')),
+      5000,
+      'the log line',
+    );
+    expect(h.sim.chatRequests().length).toBe(before);
+    expect(h.fake.botMessages(channel.id)).toEqual([]);
+    await h.discord.stop();
+    expect(h.discord.isReady()).toBe(false);
+  });
 });
