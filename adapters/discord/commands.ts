@@ -24,6 +24,8 @@ import { DISCORD_MAX_CHARS, NO_PINGS, STOP_PREFIX } from './surface.ts';
 /** Discord application command option types. */
 const OPTION_TYPES: Record<OptionType, number> = { string: 3, integer: 4, boolean: 5, number: 10 };
 const MAX_CHOICES = 25;
+/** Part of Discord's 3-second interaction deadline left to the service for suggestions. */
+const AUTOCOMPLETE_BUDGET_MS = 2000;
 
 export interface ApiCommand {
   name: string;
@@ -148,15 +150,28 @@ async function answerAutocomplete(
 ): Promise<void> {
   const focused = interaction.options.getFocused(true);
   let names: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  // Autocomplete cannot be deferred: answer within Discord's 3 seconds, with nothing if need be.
+  const late = new Promise<string[]>((resolve) => {
+    timer = setTimeout(() => {
+      deps.log.warn({ command: interaction.commandName }, 'autocomplete too slow; answered with no choices');
+      resolve([]);
+    }, AUTOCOMPLETE_BUDGET_MS);
+  });
   try {
-    names = await deps.service.autocomplete(
-      interaction.commandName,
-      focused.name,
-      String(focused.value),
-      conversation(interaction),
-    );
+    names = await Promise.race([
+      deps.service.autocomplete(
+        interaction.commandName,
+        focused.name,
+        String(focused.value),
+        conversation(interaction),
+      ),
+      late,
+    ]);
   } catch (err) {
     deps.log.warn({ err, command: interaction.commandName }, 'autocomplete failed');
+  } finally {
+    clearTimeout(timer);
   }
   await interaction.respond(
     names.slice(0, MAX_CHOICES).map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) })),

@@ -111,6 +111,7 @@ test('two channels answer at once without cross-talk', async () => {
   expect(Math.abs((editsA[0]?.at ?? 0) - (editsB[0]?.at ?? 0))).toBeLessThan(1500);
   // 60 chunks at 60 ms each, twice in a row, would take over 7 s.
   expect(elapsed).toBeLessThan(6500);
+  expect(h.fake.rateLimited).toBe(0);
 });
 
 test('an image turn is answered by the vision model, and the reply says so', async () => {

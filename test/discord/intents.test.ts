@@ -23,6 +23,22 @@ describe('with the Message Content intent', () => {
     expect(h.fake.gateway.intents & (1 << 15)).toBe(1 << 15);
   });
 
+  test('@everyone and @here do not address the bot even when their text is visible', async () => {
+    const channel = h.fake.addChannel(h.guild, 'broadcasts');
+    h.fake.say({ author: h.alice, channelId: channel.id, content: '@everyone the build is red' });
+    h.fake.say({ author: h.alice, channelId: channel.id, content: '@here standup now' });
+    h.sim.script({ text: 'Here.' });
+    const turn = h.expectTurns(1);
+    const addressed = h.fake.say({ author: h.bob, channelId: channel.id, content: h.mention('status?') });
+    await turn;
+    const prompt = JSON.stringify(h.sim.chatRequests().at(-1)?.messages);
+    expect(prompt).not.toContain('build is red');
+    expect(prompt).not.toContain('standup now');
+    expect(h.fake.botMessages(channel.id).map((m) => m.message_reference?.message_id)).toEqual([
+      addressed.id,
+    ]);
+  });
+
   test('without guild ids, commands are registered globally in one bulk overwrite', () => {
     const puts = h.fake.requests().filter((r) => r.method === 'PUT');
     expect(puts.map((r) => r.route)).toEqual(['PUT /applications/:id/commands']);
