@@ -1,5 +1,9 @@
 import type { Config } from './config/schema.ts';
+import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
+import { faqCommands } from './faq/commands.ts';
+import { createFaq, type Faq } from './faq/service.ts';
+import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
@@ -14,6 +18,8 @@ export interface App {
   service: ConversationService;
   metrics: Metrics;
   coordinator: Coordinator;
+  /** FAQ by meaning: `/faq`, and `search_faq` for the chat loop (`faq.toolEnabled`, `runFaqTool`). */
+  faq: Faq;
   close(): Promise<void>;
 }
 
@@ -63,8 +69,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     embeddingConcurrency: config.qwen.embeddingConcurrency,
     log: log.child({ component: 'qwen' }),
   });
+  // FAQ: a malformed file stops start-up (FaqFileError); indexing then runs in the background.
+  let faq: Faq;
+  try {
+    faq = createFaq({ config, store, qwen, log });
+  } catch (err) {
+    await coordinator.close().catch(() => undefined);
+    await store.disconnect().catch(() => undefined);
+    throw err;
+  }
+  const extraCommands = faqCommands({ faq, config, qwen });
   const metrics = new Metrics();
-  const service = new ConversationService({ config, store, qwen, log, metrics, coordinator });
+  const toolbox: ChatToolbox = {
+    definitions: () => (faq.toolEnabled ? [faqToolDefinition] : []),
+    run: async (calls) => {
+      const { messages, usedFaq } = await faqToolMessages(faq, calls);
+      return { messages, used: usedFaq };
+    },
+  };
+  const service = new ConversationService({
+    config,
+    store,
+    qwen,
+    log,
+    metrics,
+    coordinator,
+    extraCommands,
+    toolbox,
+  });
   return {
     config,
     log,
@@ -73,8 +105,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     service,
     metrics,
     coordinator,
+    faq,
     async close() {
       await service.queue.idle();
+      await faq.close();
       await coordinator.close();
       await store.disconnect().catch(() => undefined);
       log.flush?.();

@@ -2,10 +2,11 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ChatResult, QwenClient } from '../qwen/client.ts';
+import type { QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
+import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
@@ -21,9 +22,10 @@ import {
   userRateLimit,
 } from './guards.ts';
 import { HistoryStore, type TurnStatus } from './history.ts';
+import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
-import { buildPrompt, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
@@ -50,6 +52,8 @@ export interface ConversationDeps {
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
   metrics?: Metrics;
+  /** Tools the model may call in chat (the FAQ). */
+  toolbox?: ChatToolbox;
 }
 
 interface ActiveAnswer {
@@ -70,6 +74,7 @@ export class ConversationService implements ChatService {
   readonly queue = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
+  readonly inflight: InflightTracker;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -92,6 +97,7 @@ export class ConversationService implements ChatService {
       retentionMs: config.history.retentionDays * 86_400_000,
     });
     this.settings = new SettingsStore(store);
+    this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.usage = new UsageStore(this.coordinator, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
@@ -115,7 +121,7 @@ export class ConversationService implements ChatService {
         history: this.history,
         settings: this.settings,
         modelFor,
-        probeModel: config.qwen.verifyModelSwitch ? (m) => this.probeModel(m) : undefined,
+        probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       }),
       ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
       ...(deps.extraCommands ?? []),
@@ -131,27 +137,6 @@ export class ConversationService implements ChatService {
     const workspace = (await this.settings.get(wsKey)).model;
     if (workspace && models[workspace]) return workspace;
     return this.deps.config.qwen.defaultModel;
-  }
-
-  /** One tiny streamed call; returns why DashScope refuses the model, or undefined when it answers. */
-  private async probeModel(model: string): Promise<string | undefined> {
-    try {
-      const stream = this.deps.qwen.streamChat({
-        model,
-        messages: [{ role: 'user', content: 'ping' }],
-        maxTokens: 1,
-      });
-      for (let n = await stream.next(); !n.done; n = await stream.next()) {
-        if (n.value.type === 'text') break;
-      }
-      await stream.return(undefined as never);
-      return undefined;
-    } catch (err) {
-      if (err instanceof QwenError && (err.code === 'model_unavailable' || err.code === 'auth')) {
-        return [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
-      }
-      return undefined;
-    }
   }
 
   commands(): CommandSpec[] {
@@ -259,6 +244,16 @@ export class ConversationService implements ChatService {
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
       quoteReasoning: config.streaming.reasoning === 'quote',
+      onShown: (messages) => {
+        const last = messages.at(-1);
+        if (last)
+          this.inflight.update(message.id, {
+            conversation: message.conversation,
+            messageId: last.id,
+            text: last.text,
+            startedAt,
+          });
+      },
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: this.now,
     });
@@ -266,7 +261,7 @@ export class ConversationService implements ChatService {
     this.active.add(active);
     const metrics = this.deps.metrics;
     metrics?.activeStreams.inc();
-    let result: ChatResult | undefined;
+    let result: ModelAnswer | undefined;
     let failure: unknown;
     try {
       const startPromise = streamer.start();
@@ -290,52 +285,28 @@ export class ConversationService implements ChatService {
         ...(files.images.length ? { images: files.images.length } : {}),
       });
       const turns = await this.history.load(key);
-      const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
-      const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
         platform: message.conversation.platform,
         now: new Date(this.now()),
       });
       await startPromise;
-      const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
-      for (let attempt = 0; ; attempt++) {
-        const prompt = buildPrompt({
-          systemPrompt: system,
-          turns,
-          currentImages: files.images,
-          budgetTokens: attempt === 0 ? budget : Math.floor(budget / 4),
-          withNames: !message.conversation.isDM,
-          ratio: this.calibrator.ratio(model),
-        });
-        try {
-          const stream = qwen.streamChat({
-            model,
-            messages: prompt.messages,
-            maxTokens: maxOutput,
-            temperature: config.qwen.temperature,
-            enableThinking: thinking,
-            enableSearch: info?.search && settings.search ? true : undefined,
-            signal: active.controller.signal,
-          });
-          for (let next = await stream.next(); ; next = await stream.next()) {
-            if (next.done) {
-              result = next.value;
-              break;
-            }
-            const ev = next.value;
-            if (ev.type === 'text') streamer.onText(ev.text);
-            else if (ev.type === 'reasoning') streamer.onReasoning(ev.text);
-          }
-          if (result.usage) this.calibrator.observe(model, prompt.estimatedTokens, result.usage.promptTokens);
-          break;
-        } catch (err) {
-          // Too long for the model: one more try with a much smaller slice of history.
-          if (err instanceof QwenError && err.code === 'context_too_long' && attempt === 0 && !streamer.text)
-            continue;
-          throw err;
-        }
-      }
+      result = await callModel({
+        qwen,
+        config,
+        calibrator: this.calibrator,
+        model,
+        info,
+        settings,
+        system,
+        turns,
+        images: files.images,
+        withNames: !message.conversation.isDM,
+        signal: active.controller.signal,
+        streamer,
+        toolbox: this.deps.toolbox,
+      });
+      if (result.usedTools) endings.push(t(locale, 'faq.used'));
       if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
     } catch (err) {
       failure = err;
@@ -345,52 +316,33 @@ export class ConversationService implements ChatService {
     let errorCode: string | undefined;
     let errorLine: string | undefined;
     if (failure) {
-      if (active.restarting) {
-        status = 'interrupted';
-        errorLine = t(locale, 'status.restarting');
-      } else if (
-        active.stoppedBy !== undefined ||
-        (failure instanceof QwenError && failure.code === 'aborted' && active.controller.signal.aborted)
-      ) {
-        status = 'stopped';
-        errorLine = t(locale, 'status.stopped', { user: active.stoppedBy ?? '?' });
-      } else {
-        status = 'error';
-        const qe = failure instanceof QwenError ? failure : undefined;
-        errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
-        errorLine = `⚠️ ${qe ? qe.userMessage(locale) : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal')}`;
-        const fields = qe ? { qwen: qe.toLog() } : { err: failure };
-        if (qe?.code === 'auth' || qe?.code === 'overdue')
-          log.error(fields, 'model account problem: operator action needed');
-        else log.warn(fields, 'answer failed');
-      }
-      endings.unshift(errorLine);
+      const view = describeFailure(
+        failure,
+        { ...active, aborted: active.controller.signal.aborted },
+        locale,
+        log,
+      );
+      ({ status, errorCode, errorLine } = view);
+      endings.unshift(view.errorLine);
     }
     await streamer.finish(endings.join('\n') || undefined);
     this.active.delete(active);
-    if (metrics) {
-      const platform = message.conversation.platform;
-      metrics.activeStreams.dec();
-      if (streamer.firstVisibleAt !== null)
-        metrics.firstVisible.observe({ platform }, (streamer.firstVisibleAt - message.receivedAt) / 1000);
-      metrics.completion.observe({ platform }, (this.now() - message.receivedAt) / 1000);
-      if (errorCode) metrics.qwenErrors.inc({ code: errorCode });
-      if (result?.usage) {
-        metrics.tokens.inc({ model, kind: 'prompt' }, result.usage.promptTokens);
-        metrics.tokens.inc({ model, kind: 'completion' }, result.usage.completionTokens);
-        metrics.tokens.inc({ model, kind: 'reasoning' }, result.usage.reasoningTokens);
-        metrics.cost.inc({ model }, costOf(result.usage, config.models[model]));
-      }
-    }
-
+    this.inflight.done(message.id);
+    const cost = result?.usage ? costOf(result.usage, config.models[model]) : 0;
+    metrics?.observeAnswer({
+      platform: message.conversation.platform,
+      model,
+      receivedAt: message.receivedAt,
+      firstVisibleAt: streamer.firstVisibleAt,
+      now: this.now(),
+      errorCode,
+      usage: result?.usage,
+      cost,
+    });
     const text = streamer.text;
     if (result?.usage) {
       await this.usage
-        .record(
-          scopesFor(message.conversation, message.author.id),
-          result.usage,
-          costOf(result.usage, config.models[model]),
-        )
+        .record(scopesFor(message.conversation, message.author.id), result.usage, cost)
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
     if (text || status !== 'error') {
@@ -418,12 +370,10 @@ export class ConversationService implements ChatService {
       },
       'answer finished',
     );
-    if (status === 'error')
+    if (status === 'error' || status === 'interrupted')
       return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
     if (status === 'stopped') return { status: 'stopped', text, model };
-    if (status === 'interrupted') {
-      return { status: 'error', text, model, errorCode: 'restarting', errorLine: errorLine ?? '' };
-    }
+
     return { status: 'answered', text, model };
   }
 
@@ -475,6 +425,22 @@ export class ConversationService implements ChatService {
 
   isAdmin(author: Author): boolean {
     return author.isAdmin === true || this.deps.config.guards.admins.includes(author.id);
+  }
+
+  /**
+   * After a crash: every answer the previous run of this instance was streaming gets its last message
+   * edited to end with an "interrupted" line, and the partial answer is stored as interrupted. The
+   * user's turn was stored before the model was called, so it is already in history.
+   */
+  recoverInterrupted(editors: MessageEditor[]): Promise<number> {
+    return repairInterrupted({
+      tracker: this.inflight,
+      editors,
+      history: this.history,
+      config: this.deps.config,
+      log: this.log,
+      now: this.now,
+    });
   }
 
   /**

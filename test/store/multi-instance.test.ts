@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { type Harness, message, startHarness, TEST_API_KEY } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
@@ -42,6 +42,8 @@ afterAll(async () => {
 });
 
 describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
+  afterEach(() => sim.setResponder((body) => `Echo: ${lastUserText(body)}`));
+
   it('the same event delivered to both instances is answered once', async () => {
     const ns = `${runPrefix}-dedupe`;
     const [a, b] = [await instance(ns), await instance(ns)];
@@ -70,12 +72,16 @@ describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
     sim.setResponder((body) => `re ${lastUserText(body).replace('Alice: ', '')}`);
     sim.script({ text: 're m0', firstTokenDelayMs: 150, match: (body) => lastUserText(body).endsWith('m0') });
     const outcomes: Array<Promise<unknown>> = [];
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
     for (let i = 0; i < 6; i++) {
       const target = i % 2 === 0 ? a : b;
       outcomes.push(target.app.service.handleMessage(message(`m${i}`), new RecordingSurface()));
-      // Arrival order is the order the places in line are taken.
-      await new Promise((r) => setImmediate(r));
+      // Arrival order is the order the places in line are taken: wait until this one has its ticket.
+      while (Number(await redis.get(`${ns}:coord:turn:test:W1:C1:ticket`)) < i + 1)
+        await new Promise((r) => setImmediate(r));
     }
+    await redis.close();
     const results = (await Promise.all(outcomes)) as Array<{ status: string }>;
     expect(results.map((r) => r.status)).toEqual(Array(6).fill('answered'));
     const turns = await a.app.service.history.load('test:W1:C1');
@@ -93,7 +99,6 @@ describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
       'm5',
       're m5',
     ]);
-    sim.setResponder((body) => `Echo: ${lastUserText(body)}`);
   });
 
   it('rate limits and usage are counted across instances', async () => {

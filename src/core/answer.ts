@@ -1,0 +1,145 @@
+import type { Config, ModelInfo } from '../config/schema.ts';
+import { type Locale, t } from '../i18n.ts';
+import type { Logger } from '../log.ts';
+import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
+import { QwenError } from '../qwen/errors.ts';
+import { StoreError } from '../store/index.ts';
+import type { Turn, TurnStatus } from './history.ts';
+import { buildPrompt, type TokenCalibrator } from './prompt.ts';
+import type { ConversationSettings } from './settings.ts';
+import type { ReplyStreamer } from './streamer.ts';
+
+/** Tools the model may call during a chat answer (the FAQ's `search_faq`). */
+export interface ChatToolbox {
+  /** Tool schemas to offer, or none when switched off. */
+  definitions(): ChatTool[];
+  /** Runs the calls; returns the messages to append before asking the model again. */
+  run(calls: ToolCall[]): Promise<{ messages: ChatMessage[]; used: boolean }>;
+}
+
+/** Tool rounds per answer before the model must answer with text. */
+const MAX_TOOL_ROUNDS = 3;
+
+export interface ModelCall {
+  qwen: QwenClient;
+  config: Config;
+  calibrator: TokenCalibrator;
+  model: string;
+  info: ModelInfo | undefined;
+  settings: ConversationSettings;
+  system: string;
+  turns: Turn[];
+  images: string[];
+  withNames: boolean;
+  signal: AbortSignal;
+  streamer: ReplyStreamer;
+  toolbox?: ChatToolbox;
+}
+
+export interface ModelAnswer extends ChatResult {
+  /** A tool (the FAQ) contributed to the answer. */
+  usedTools: boolean;
+}
+
+/**
+ * Streams the model's answer into the streamer. Tool calls are run and answered (a few rounds at
+ * most); when DashScope says the input is too long before any text was shown, tries once more with a
+ * quarter of the history budget.
+ */
+export async function callModel(call: ModelCall): Promise<ModelAnswer> {
+  const { config, info, settings, streamer, model } = call;
+  const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
+  const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
+  const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
+  const tools = info?.tools ? (call.toolbox?.definitions() ?? []) : [];
+  const extra: ChatMessage[] = [];
+  let usedTools = false;
+  let rounds = 0;
+  let shrink = false;
+  for (;;) {
+    const prompt = buildPrompt({
+      systemPrompt: call.system,
+      turns: call.turns,
+      currentImages: call.images,
+      budgetTokens: shrink ? Math.floor(budget / 4) : budget,
+      withNames: call.withNames,
+      ratio: call.calibrator.ratio(model),
+    });
+    let result: ChatResult;
+    try {
+      result = await streamOnce(call, {
+        messages: [...prompt.messages, ...extra],
+        maxTokens: maxOutput,
+        enableThinking: thinking,
+        // Offered until the rounds run out; then the model has to answer in text.
+        tools: tools.length && rounds < MAX_TOOL_ROUNDS ? tools : undefined,
+      });
+    } catch (err) {
+      if (err instanceof QwenError && err.code === 'context_too_long' && !shrink && !streamer.text) {
+        shrink = true;
+        continue;
+      }
+      throw err;
+    }
+    if (result.usage && extra.length === 0)
+      call.calibrator.observe(model, prompt.estimatedTokens, result.usage.promptTokens);
+    if (!result.toolCalls.length || !call.toolbox || rounds >= MAX_TOOL_ROUNDS)
+      return { ...result, usedTools };
+    rounds++;
+    const ran = await call.toolbox.run(result.toolCalls);
+    extra.push(...ran.messages);
+    usedTools ||= ran.used;
+  }
+}
+
+async function streamOnce(
+  call: ModelCall,
+  req: { messages: ChatMessage[]; maxTokens: number; enableThinking?: boolean; tools?: ChatTool[] },
+): Promise<ChatResult> {
+  const stream = call.qwen.streamChat({
+    model: call.model,
+    messages: req.messages,
+    maxTokens: req.maxTokens,
+    temperature: call.config.qwen.temperature,
+    enableThinking: req.enableThinking,
+    enableSearch: call.info?.search && call.settings.search ? true : undefined,
+    tools: req.tools,
+    signal: call.signal,
+  });
+  for (let next = await stream.next(); ; next = await stream.next()) {
+    if (next.done) return next.value;
+    const ev = next.value;
+    if (ev.type === 'text') call.streamer.onText(ev.text);
+    else if (ev.type === 'reasoning') call.streamer.onReasoning(ev.text);
+  }
+}
+
+export interface FailureView {
+  status: TurnStatus;
+  errorCode?: string;
+  errorLine: string;
+}
+
+/** How a failed answer ends for the user (one line) and in the log. */
+export function describeFailure(
+  failure: unknown,
+  cause: { restarting?: boolean; stoppedBy?: string; aborted: boolean },
+  locale: Locale,
+  log: Logger,
+): FailureView {
+  if (cause.restarting)
+    return { status: 'interrupted', errorCode: 'restarting', errorLine: t(locale, 'status.restarting') };
+  const qe = failure instanceof QwenError ? failure : undefined;
+  if (cause.stoppedBy !== undefined || (qe?.code === 'aborted' && cause.aborted)) {
+    return { status: 'stopped', errorLine: t(locale, 'status.stopped', { user: cause.stoppedBy ?? '?' }) };
+  }
+  const errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
+  const line = qe
+    ? qe.userMessage(locale)
+    : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
+  const fields = qe ? { qwen: qe.toLog() } : { err: failure };
+  if (qe?.code === 'auth' || qe?.code === 'overdue')
+    log.error(fields, 'model account problem: operator action needed');
+  else log.warn(fields, 'answer failed');
+  return { status: 'error', errorCode, errorLine: `⚠️ ${line}` };
+}
