@@ -15,13 +15,14 @@ import {
   Routes,
 } from 'discord.js';
 import type { Config } from '../../src/config/schema.ts';
+import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { type PlatformAdapter, StartupError } from '../../src/server.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
-import { DiscordReplySurface, NO_PINGS } from './surface.ts';
+import { DISCORD_MAX_CHARS, DiscordReplySurface, NO_PINGS } from './surface.ts';
 
 export { toApplicationCommand } from './commands.ts';
 export { DiscordReplySurface, NO_PINGS } from './surface.ts';
@@ -43,6 +44,7 @@ export interface DiscordHandle extends PlatformAdapter {
   inviteUrl: string | undefined;
   /** Shutdown begins: new messages are no longer answered; answers in flight keep editing. */
   pause(): void;
+  editor: MessageEditor;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,19 @@ export async function startDiscord({
     inviteUrl: undefined,
     pause() {
       paused = true;
+    },
+    // Crash recovery edits an answer the previous run left half-written.
+    editor: {
+      platform: 'discord',
+      maxChars: DISCORD_MAX_CHARS,
+      async editMessage(conversation, messageId, text) {
+        await client.rest.patch(
+          Routes.channelMessage(conversation.thread ?? conversation.channel, messageId),
+          {
+            body: { content: text, allowed_mentions: { parse: [], replied_user: false }, components: [] },
+          },
+        );
+      },
     },
     async stop() {
       paused = true;

@@ -317,3 +317,30 @@ describe('the Stop button', () => {
     expect(h.fake.botMessages(channel.id)[0]?.content).toMatch(/\n\n⏹️ Stopped by Moderator\.$/);
   });
 });
+
+describe('crash recovery', () => {
+  test('the editor rewrites an answer left half-written, in its thread, without the Stop button or pings', async () => {
+    const thread = h.fake.createThread(h.general, 'recovering', h.alice);
+    h.sim.script({ text: 'An answer that was cut short.', chunkChars: 4, chunkDelayMs: 40 });
+    const turn = h.expectTurns(1);
+    h.fake.say({ author: h.alice, channelId: thread.id, content: h.mention('tell me') });
+    await turn;
+    const message = h.fake.botMessages(thread.id)[0];
+    if (!message) throw new Error('no message');
+    message.components = [{ type: 1, components: [] }];
+    const conversation = {
+      platform: 'discord',
+      workspace: h.guild.id,
+      channel: h.general.id,
+      thread: thread.id,
+      isDM: false,
+    };
+    await h.discord.editor.editMessage(conversation, message.id, 'An answer that\n\n⚠️ interrupted');
+    expect(message.content).toBe('An answer that\n\n⚠️ interrupted');
+    expect(message.components).toEqual([]);
+    expect(h.editsOf(thread.id, message.id).at(-1)?.body?.allowed_mentions).toEqual({
+      parse: [],
+      replied_user: false,
+    });
+  });
+});
