@@ -113,7 +113,8 @@ export async function startDiscord({
     get ready() {
       return ready;
     },
-    isReady: () => ready,
+    // Also false while the gateway connection is down and discord.js is reconnecting.
+    isReady: () => ready && client.isReady(),
     whenReady,
     inviteUrl: undefined,
     pause() {
