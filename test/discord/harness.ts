@@ -55,6 +55,9 @@ export interface DiscordHarnessOptions {
   config?: Record<string, unknown>;
   /** Register commands globally instead of in the test guild. */
   globalCommands?: boolean;
+  /** Store URL (default: in-memory SQLite) and its namespace / Redis key prefix. */
+  storeUrl?: string;
+  namespace?: string;
   /** Adjust the fake (more guilds, shard recommendation…) before the bot connects. */
   prepare?: (fake: FakeDiscord, people: { alice: FakeUser; bob: FakeUser; mod: FakeUser }) => void;
 }
@@ -78,7 +81,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
     env: {
       DASHSCOPE_API_KEY: API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
-      QWENBOT_STORE: 'sqlite://:memory:',
+      QWENBOT_STORE: options.storeUrl ?? 'sqlite://:memory:',
       DISCORD_TOKEN: fake.token,
       DISCORD_API_URL: fake.apiUrl,
       LOG_LEVEL: 'debug',
@@ -94,7 +97,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.token] });
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, namespace: options.namespace });
   const outcomes: TurnOutcome[] = [];
   const invocations: CommandInvocation[] = [];
   let waiters: Array<() => void> = [];

@@ -1,6 +1,9 @@
 /**
  * The fake Discord gateway (v10, JSON encoding, no compression): HELLO, IDENTIFY → READY then one
- * GUILD_CREATE per guild, heartbeat ACKs, and dispatch of events to every identified session.
+ * GUILD_CREATE per guild, heartbeat ACKs, and dispatch of events to every identified session. A
+ * session outlives its connection: events dispatched while it is disconnected are kept, and a RESUME
+ * with its id replays what the client missed (then RESUMED), as Discord does; an unknown session id
+ * gets INVALID_SESSION (not resumable), so the client identifies again.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,9 +14,16 @@ import { BASE_PERMISSIONS, type FakeGuild, type FakeState, MANAGE_GUILD } from '
 type Payload = Record<string, unknown>;
 const MESSAGE_CONTENT = 1 << 15;
 
+/** Dispatches kept per session for RESUME. */
+const REPLAY_KEEP = 5000;
+
 interface Session {
-  ws: WebSocket;
+  id: string;
+  /** The connection, or null while the client is away (dropped, resuming). */
+  ws: WebSocket | null;
   seq: number;
+  /** Dispatches sent (or due) to this session, oldest first, for replay on RESUME. */
+  sent: Array<{ s: number; payload: string }>;
   identified: boolean;
   intents: number;
   /** [shard id, shard count] from IDENTIFY. */
@@ -29,6 +39,8 @@ export function shardOf(guildId: string | undefined, count: number): number {
 export class FakeGateway {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sessions = new Set<Session>();
+  /** Which session a connection speaks for (changes on RESUME). */
+  private readonly owners = new WeakMap<WebSocket, Session>();
   private readonly state: FakeState;
   private readonly token: string;
   heartbeatIntervalMs = 41_250;
@@ -36,6 +48,10 @@ export class FakeGateway {
   intents = 0;
   identifies = 0;
   heartbeats = 0;
+  /** Successful RESUMEs. */
+  resumes = 0;
+  /** URL the client should resume at (the gateway itself). */
+  resumeUrl = 'ws://127.0.0.1:1';
   private readyWaiters: Array<() => void> = [];
 
   constructor(state: FakeState, token: string) {
@@ -50,13 +66,13 @@ export class FakeGateway {
 
   /** Resolves once a session has identified and received READY. */
   waitIdentified(): Promise<void> {
-    if ([...this.sessions].some((s) => s.identified)) return Promise.resolve();
+    if ([...this.sessions].some((s) => s.identified && s.ws)) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Shard ids that have identified, e.g. to check a sharded client opened them all. */
   get shards(): Array<[number, number]> {
-    return [...this.sessions].filter((s) => s.identified).map((s) => s.shard);
+    return [...this.sessions].filter((s) => s.identified && s.ws).map((s) => s.shard);
   }
 
   /**
@@ -69,6 +85,45 @@ export class FakeGateway {
       if (s.identified && shardOf(guildId, s.shard[1]) === s.shard[0])
         this.send(s, { op: 0, t, s: ++s.seq, d: t === 'MESSAGE_CREATE' ? this.visible(s, d as Payload) : d });
     }
+  }
+
+  /** Cuts every connection without a close frame (a network failure); sessions stay resumable. */
+  dropAll(): void {
+    for (const s of this.sessions) {
+      const ws = s.ws;
+      s.ws = null;
+      ws?.terminate();
+    }
+  }
+
+  /** Connections currently open with an identified or resumed session. */
+  get connected(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.identified && s.ws) n++;
+    return n;
+  }
+
+  private resume(pending: Session, d: Record<string, unknown>): void {
+    const ws = pending.ws;
+    this.sessions.delete(pending);
+    if (!ws) return;
+    const old = [...this.sessions].find((x) => x.id === d.session_id && x.identified);
+    if (!old || (d.token !== this.token && d.token !== `Bot ${this.token}`)) {
+      // Not resumable: the client must IDENTIFY on a new connection.
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ op: 9, d: false }));
+      return;
+    }
+    old.ws?.terminate();
+    old.ws = ws;
+    this.owners.set(ws, old);
+    ws.removeAllListeners('close');
+    ws.on('close', () => {
+      if (old.ws === ws) old.ws = null;
+    });
+    this.resumes++;
+    const from = Number(d.seq ?? 0);
+    for (const e of old.sent) if (e.s > from && ws.readyState === ws.OPEN) ws.send(e.payload);
+    this.send(old, { op: 0, t: 'RESUMED', s: ++old.seq, d: {} });
   }
 
   /**
@@ -85,15 +140,29 @@ export class FakeGateway {
   }
 
   close(): void {
-    for (const s of this.sessions) s.ws.terminate();
+    for (const s of this.sessions) s.ws?.terminate();
     this.sessions.clear();
     this.wss.close();
   }
 
   private open(ws: WebSocket): void {
-    const session: Session = { ws, seq: 0, identified: false, intents: 0, shard: [0, 1] };
+    const session: Session = {
+      id: `session-${this.state.nextId()}`,
+      ws,
+      seq: 0,
+      sent: [],
+      identified: false,
+      intents: 0,
+      shard: [0, 1],
+    };
     this.sessions.add(session);
-    ws.on('close', () => this.sessions.delete(session));
+    this.owners.set(ws, session);
+    // An identified session stays (detached) so that it can be resumed; others simply go.
+    ws.on('close', () => {
+      if (session.ws !== ws) return;
+      session.ws = null;
+      if (!session.identified) this.sessions.delete(session);
+    });
     ws.on('message', (raw) => {
       let msg: { op?: number; d?: Record<string, unknown> };
       try {
@@ -102,12 +171,14 @@ export class FakeGateway {
         ws.close(4002, 'Error while decoding payload.');
         return;
       }
-      this.onMessage(session, msg);
+      this.onMessage(this.owners.get(ws) ?? session, msg);
     });
     this.send(session, { op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs } });
   }
 
   private onMessage(s: Session, msg: { op?: number; d?: Record<string, unknown> }): void {
+    const ws = s.ws;
+    if (!ws) return;
     switch (msg.op) {
       case 1:
         this.heartbeats++;
@@ -116,7 +187,7 @@ export class FakeGateway {
       case 2: {
         const d = msg.d ?? {};
         if (d.token !== this.token && d.token !== `Bot ${this.token}`) {
-          s.ws.close(4004, 'Authentication failed.');
+          ws.close(4004, 'Authentication failed.');
           return;
         }
         this.identifies++;
@@ -130,10 +201,10 @@ export class FakeGateway {
       case 3:
         return; // presence update
       case 6:
-        s.ws.close(4006, 'Session no longer valid'); // no resume in the fake
+        this.resume(s, msg.d ?? {});
         return;
       default:
-        s.ws.close(4001, 'Unknown opcode.');
+        ws.close(4001, 'Unknown opcode.');
     }
   }
 
@@ -148,8 +219,8 @@ export class FakeGateway {
         v: 10,
         user: st.bot,
         guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
-        session_id: `session-${st.nextId()}`,
-        resume_gateway_url: 'ws://127.0.0.1:1',
+        session_id: s.id,
+        resume_gateway_url: this.resumeUrl,
         shard: s.shard,
         application: { id: st.applicationId, flags: 0 },
         private_channels: [],
@@ -163,8 +234,14 @@ export class FakeGateway {
     for (const w of waiters) w();
   }
 
-  private send(s: Session, payload: unknown): void {
-    if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(payload));
+  /** Sends to the session's connection; dispatches are also kept for replay (even while away). */
+  private send(s: Session, payload: { op: number; s?: number; [key: string]: unknown }): void {
+    const text = JSON.stringify(payload);
+    if (payload.op === 0 && payload.s !== undefined) {
+      s.sent.push({ s: payload.s, payload: text });
+      if (s.sent.length > REPLAY_KEEP) s.sent.splice(0, s.sent.length - REPLAY_KEEP);
+    }
+    if (s.ws && s.ws.readyState === s.ws.OPEN) s.ws.send(text);
   }
 }
 

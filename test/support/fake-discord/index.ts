@@ -81,6 +81,7 @@ export class FakeDiscord {
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.baseUrl}/api`;
     this.rest.gatewayUrl = `ws://127.0.0.1:${port}/gateway`;
+    this.gateway.resumeUrl = this.rest.gatewayUrl;
   }
 
   async close(): Promise<void> {
@@ -289,6 +290,16 @@ export class FakeDiscord {
   /** Forces 429s on the next `times` requests of `method route` (route template, e.g. /channels/:id/messages/:id). */
   forceRateLimit(method: string, route: string, times = 1, retryAfterSec = 0.3): void {
     this.rest.limiter.forced.push({ method, route, times, retryAfterSec });
+  }
+
+  /** Answers the next `times` requests of `method route` with a server error (no rate-limit headers). */
+  forceServerError(method: string, route: string, times = 1, status = 500): void {
+    this.rest.limiter.failures.push({ method, route, times, status });
+  }
+
+  /** Drops every gateway connection without a close frame, as a network failure would. */
+  dropGateway(): void {
+    this.gateway.dropAll();
   }
 
   /** Resolves when `check` holds, re-checking whenever the bot changes a message (and every 50 ms). */

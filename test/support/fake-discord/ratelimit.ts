@@ -17,9 +17,29 @@ export interface ForcedLimit {
   retryAfterSec: number;
 }
 
+/** A forced server error (5xx) for the next `times` requests matching method and route template. */
+export interface ForcedFailure {
+  method: string;
+  route: string;
+  times: number;
+  status: number;
+}
+
 export class FakeRateLimiter {
   options: RateLimitOptions = { limit: 5, windowMs: 5000 };
   readonly forced: ForcedLimit[] = [];
+  readonly failures: ForcedFailure[] = [];
+  /** 5xx answered because a test forced them. */
+  serverErrors = 0;
+
+  /** The status of a forced server error for this request, if one is due (counted down). */
+  failure(method: string, template: string): number | undefined {
+    const f = this.failures.find((x) => x.method === method && x.route === template && x.times > 0);
+    if (!f) return undefined;
+    f.times--;
+    this.serverErrors++;
+    return f.status;
+  }
   /** 429s answered (forced or earned). */
   rateLimited = 0;
   private readonly buckets = new Map<string, { count: number; resetAt: number }>();

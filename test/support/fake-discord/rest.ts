@@ -81,6 +81,11 @@ export class FakeRest {
       record(401);
       return send(res, 401, { message: '401: Unauthorized', code: 0 });
     }
+    const failure = this.limiter.failure(method, route.template);
+    if (failure !== undefined) {
+      record(failure);
+      return send(res, failure, { message: `${failure}: Internal Server Error`, code: 0 });
+    }
     const headers = this.limiter.take(method, route.template, params[0] ?? '');
     if (headers.limited) {
       record(429);

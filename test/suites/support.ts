@@ -1,0 +1,40 @@
+/**
+ * Small helpers the suites share: waiting on an observable condition with a deadline (never a fixed
+ * sleep), collecting unhandled rejections, and reading structured log records.
+ */
+import type { LogSink } from '../support/harness.ts';
+
+/** Resolves with the first truthy value of `check`, polling every `everyMs`; throws after `timeoutMs`. */
+export async function until<T>(
+  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Records every unhandled rejection while installed; `stop()` removes the listener. */
+export function watchUnhandled(): { seen: unknown[]; stop(): void } {
+  const seen: unknown[] = [];
+  const onRejection = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', onRejection);
+  return { seen, stop: () => void process.off('unhandledRejection', onRejection) };
+}
+
+export const LEVEL = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+
+export type LogRecord = Record<string, unknown> & { level: number; msg: string };
+
+/** Log records since `from` (an index into the sink) whose message matches. */
+export function logged(logs: LogSink, msg: string | RegExp, from = 0): LogRecord[] {
+  return (logs.records().slice(from) as LogRecord[]).filter((r) =>
+    typeof msg === 'string' ? r.msg === msg : msg.test(r.msg),
+  );
+}
