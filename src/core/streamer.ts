@@ -26,6 +26,9 @@ interface Shown {
 }
 
 const TYPING_REFRESH_MS = 8000;
+/** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
+const FINAL_ATTEMPTS = 4;
+const FINAL_RETRY_MIN_MS = 250;
 
 /**
  * Streams one answer onto a surface: placeholder (or typing) first, then edits paced by the surface's
@@ -133,8 +136,20 @@ export class ReplyStreamer {
       // The final edit keeps the per-message spacing too (it only adds the last words and drops buttons).
       const wait = this.firstVisibleAt !== null ? this.lastFlushAt + this.interval - this.now() : 0;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await this.pace();
-      await this.flush(true);
+      // The final flush is the only one that carries the whole answer: a failed one is tried again
+      // after a growing pause instead of leaving the message half-written with its Stop button.
+      for (let attempt = 1; ; attempt++) {
+        await this.pace();
+        await this.flush(true);
+        if (!this.dirty || attempt >= FINAL_ATTEMPTS) break;
+        const pause = Math.max(FINAL_RETRY_MIN_MS, this.interval) * 2 ** (attempt - 1);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+      if (this.dirty)
+        this.opts.log.error(
+          { attempts: FINAL_ATTEMPTS, posts: this.posts },
+          'final reply delivery failed; the message may show an incomplete answer',
+        );
     }
   }
 
