@@ -210,8 +210,30 @@ export async function startDiscord({
   });
 
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+  // ShardDisconnect only fires when discord.js gives up; a dropped connection it repairs shows up as
+  // reconnecting, then resumed (or ready again after a fresh IDENTIFY).
   client.on(Events.ShardDisconnect, (event, shard) =>
     log.warn({ code: event.code, shard }, 'discord gateway disconnected'),
+  );
+  client.on(Events.ShardReconnecting, (shard) =>
+    log.warn({ shard }, 'discord gateway connection lost; reconnecting'),
+  );
+  client.on(Events.ShardResume, (shard, replayed) =>
+    log.info({ shard, replayed }, 'discord gateway resumed'),
+  );
+  client.on(Events.ShardError, (err, shard) => log.warn({ err, shard }, 'discord gateway error'));
+  // discord.js waits out 429s itself; operators still want to see them.
+  client.rest.on('rateLimited', (info) =>
+    log.warn(
+      {
+        method: info.method,
+        route: info.route,
+        retryAfterMs: info.retryAfter,
+        global: info.global,
+        scope: info.scope,
+      },
+      'discord rate limited',
+    ),
   );
 
   try {
