@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
 import type { ChatStep } from '../support/dashscope-sim.ts';
-import { LEVEL, logged } from './support.ts';
+import { LEVEL } from './support.ts';
 
 let h: DiscordHarness;
 beforeAll(async () => {

@@ -87,13 +87,17 @@ export class FakeGateway {
     }
   }
 
-  /** Cuts every connection without a close frame (a network failure); sessions stay resumable. */
-  dropAll(): void {
+  /**
+   * Cuts every connection without a close frame (a network failure). Sessions stay resumable unless
+   * `resumable` is false, in which case they are forgotten and a RESUME gets INVALID_SESSION.
+   */
+  dropAll(resumable = true): void {
     for (const s of this.sessions) {
       const ws = s.ws;
       s.ws = null;
       ws?.terminate();
     }
+    if (!resumable) this.sessions.clear();
   }
 
   /** Connections currently open with an identified or resumed session. */

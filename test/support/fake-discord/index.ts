@@ -297,9 +297,12 @@ export class FakeDiscord {
     this.rest.limiter.failures.push({ method, route, times, status });
   }
 
-  /** Drops every gateway connection without a close frame, as a network failure would. */
-  dropGateway(): void {
-    this.gateway.dropAll();
+  /**
+   * Drops every gateway connection without a close frame, as a network failure would. With
+   * `resumable: false` the sessions are forgotten too, so the client has to IDENTIFY again.
+   */
+  dropGateway(opts: { resumable?: boolean } = {}): void {
+    this.gateway.dropAll(opts.resumable ?? true);
   }
 
   /** Resolves when `check` holds, re-checking whenever the bot changes a message (and every 50 ms). */
