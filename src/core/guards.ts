@@ -88,11 +88,14 @@ export function userRateLimit(limiter: RateLimiterAbstract, warned: RateLimiterA
   };
 }
 
+const INVISIBLE = /[\s\p{Cf}]/gu;
+
 export function messageSize(maxChars: number): Guard {
   return {
     name: 'size',
     check(m, locale) {
-      if (!m.text.trim() && m.attachments.length === 0) {
+      // Zero-width and direction marks (Unicode format characters) alone are as empty as spaces.
+      if (!m.text.replace(INVISIBLE, '') && m.attachments.length === 0) {
         return { pass: false, reason: 'empty', line: t(locale, 'guard.empty') };
       }
       if (m.text.length > maxChars) {
