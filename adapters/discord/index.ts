@@ -107,6 +107,8 @@ export async function startDiscord({
       : {}),
   });
 
+  guardPackets(client, log);
+
   let ready = false;
   let paused = false;
   let markReady: () => void = () => {};
@@ -247,6 +249,30 @@ export async function startDiscord({
     );
   }
   return handle;
+}
+
+/**
+ * discord.js turns a gateway event it cannot parse (a null payload, a field of the wrong type) into an
+ * unhandled rejection, which stops a Node process. Such an event is logged and skipped instead.
+ */
+function guardPackets(client: Client, log: Logger): void {
+  const ws = client.ws as unknown as { handlePacket?: (packet: unknown, shard: unknown) => boolean };
+  const original = ws.handlePacket;
+  if (typeof original !== 'function') {
+    log.debug('discord.js has no handlePacket; malformed gateway events are not guarded');
+    return;
+  }
+  ws.handlePacket = function guarded(this: unknown, packet: unknown, shard: unknown): boolean {
+    try {
+      return original.call(this, packet, shard);
+    } catch (err) {
+      log.warn(
+        { err, event: (packet as { t?: unknown } | null)?.t },
+        'discord gateway event could not be processed; skipped',
+      );
+      return true;
+    }
+  };
 }
 
 async function registerCommands(
