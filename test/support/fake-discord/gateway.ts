@@ -83,7 +83,12 @@ export class FakeGateway {
     const guildId = (d as { guild_id?: string } | null)?.guild_id;
     for (const s of this.sessions) {
       if (s.identified && shardOf(guildId, s.shard[1]) === s.shard[0])
-        this.send(s, { op: 0, t, s: ++s.seq, d: t === 'MESSAGE_CREATE' ? this.visible(s, d as Payload) : d });
+        this.send(s, {
+          op: 0,
+          t,
+          s: ++s.seq,
+          d: t === 'MESSAGE_CREATE' && d && typeof d === 'object' ? this.visible(s, d as Payload) : d,
+        });
     }
   }
 
@@ -136,9 +141,8 @@ export class FakeGateway {
    */
   private visible(s: Session, d: Payload): Payload {
     if ((s.intents & MESSAGE_CONTENT) !== 0 || !d.guild_id) return d;
-    const mentioned = (d.mentions as Array<{ id: string }> | undefined)?.some(
-      (u) => u.id === this.state.bot.id,
-    );
+    const mentions = Array.isArray(d.mentions) ? (d.mentions as Array<{ id?: string } | null>) : [];
+    const mentioned = mentions.some((u) => u?.id === this.state.bot.id);
     if (mentioned || (d.author as { id: string } | undefined)?.id === this.state.bot.id) return d;
     return { ...d, content: '', attachments: [], embeds: [], components: [] };
   }

@@ -162,8 +162,14 @@ export class FakeRest {
       if (!ch) return unknown(10003, 'Unknown Channel');
       const invalid = validate(body ?? {}, true);
       if (invalid) return invalid;
-      const ref = body?.message_reference as { message_id?: string } | undefined;
-      if (ref?.message_id && !s.channelMessages(ch.id).some((m) => m.id === ref.message_id)) {
+      const ref = body?.message_reference as
+        | { message_id?: string; fail_if_not_exists?: boolean }
+        | undefined;
+      const known = s.channelMessages(ch.id).some((m) => m.id === ref?.message_id);
+      // With fail_if_not_exists: false Discord sends the message without the reference instead.
+      if (ref?.message_id && !known && ref.fail_if_not_exists === false && body)
+        delete body.message_reference;
+      else if (ref?.message_id && !known) {
         return {
           status: 400,
           body: formError('message_reference', 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message'),
