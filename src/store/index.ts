@@ -40,7 +40,20 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     }
     adapter = sqlite;
   } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    adapter = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 });
+    // Like the coordinator: keep reconnecting during an outage, but fail commands at once meanwhile.
+    // With the client's default offline queue, a write during an outage waited for Redis to come
+    // back, holding the conversation's queue (and the user's next message) for as long as it was down.
+    adapter = new KeyvRedis(
+      {
+        url,
+        disableOfflineQueue: true,
+        socket: {
+          reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000),
+          connectTimeout: 5000,
+        },
+      },
+      { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 },
+    );
   } else {
     throw new StoreError(
       `QWENBOT_STORE: unsupported store URL "${redactUrl(url)}"; use sqlite://path or redis://host:port`,
