@@ -105,6 +105,8 @@ if serving == tonumber(ARGV[1]) - 1 then redis.call('SET', KEYS[1], ARGV[1], 'PX
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1`;
 
+const RELEASE_RETRY_MS = 200;
+
 export interface RedisCoordinatorOptions {
   url: string;
   /** Prefix of every key (one per deployment; tests use one per run). */
@@ -123,6 +125,7 @@ export class RedisCoordinator implements Coordinator {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly keep = 86_400_000;
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   private constructor(client: RedisClient, opts: RedisCoordinatorOptions) {
     this.client = client;
@@ -190,14 +193,39 @@ export class RedisCoordinator implements Coordinator {
         .set(hbKey, String(ticket), { expiration: { type: 'PX', value: this.heartbeatMs } })
         .catch(() => undefined);
     }, this.heartbeatMs / 3);
+    const release = () =>
+      this.client.eval(RELEASE, {
+        keys: [servingKey, hbKey],
+        arguments: [String(ticket), String(this.keep)],
+      });
     return {
       release: async () => {
         clearInterval(renew);
-        await this.client
-          .eval(RELEASE, { keys: [servingKey, hbKey], arguments: [String(ticket), String(this.keep)] })
-          .catch(() => undefined);
+        await release().catch(() => this.retryRelease(release));
       },
     };
+  }
+
+  /**
+   * A turn released while Redis was unreachable is handed on as soon as it is back. Without this the
+   * conversation's next message waited for the dead-holder timeout (heartbeatMs, 15 s) after an outage.
+   */
+  private retryRelease(release: () => Promise<unknown>): void {
+    const deadline = Date.now() + this.heartbeatMs;
+    const timer = setInterval(() => {
+      if (Date.now() > deadline) return this.stopRetry(timer);
+      void release().then(
+        () => this.stopRetry(timer),
+        () => undefined,
+      );
+    }, RELEASE_RETRY_MS);
+    timer.unref();
+    this.retries.add(timer);
+  }
+
+  private stopRetry(timer: NodeJS.Timeout): void {
+    clearInterval(timer);
+    this.retries.delete(timer);
   }
 
   limiter(name: string, points: number, durationSec: number): RateLimiterAbstract {
@@ -240,6 +268,8 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.retries) clearInterval(timer);
+    this.retries.clear();
     await this.client.close().catch(() => undefined);
   }
 }
