@@ -35,6 +35,8 @@ export class InflightTracker {
   private lastSave = 0;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  private writing = false;
+  private pending = false;
 
   constructor(store: Store, instanceId: string, log: Logger) {
     this.store = store;
@@ -60,17 +62,31 @@ export class InflightTracker {
     return this.chain;
   }
 
+  /**
+   * One write at a time, of the newest state: saves asked for while a write is in flight collapse into
+   * one more write. (Queueing a snapshot per save made N simultaneous answers cost N² record writes.)
+   */
   private save(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.lastSave = Date.now();
-    const snapshot = [...this.records.values()];
-    this.chain = this.chain
-      .then(() => storeCall('save in-flight answers', () => this.store.set(this.key, snapshot)))
-      .then(
-        () => undefined,
+    if (this.writing) {
+      this.pending = true;
+      return;
+    }
+    this.writing = true;
+    this.chain = this.writeLatest();
+  }
+
+  private async writeLatest(): Promise<void> {
+    do {
+      this.pending = false;
+      const snapshot = [...this.records.values()];
+      await storeCall('save in-flight answers', () => this.store.set(this.key, snapshot)).catch(
         (err: unknown) => this.log.warn({ err }, 'could not record in-flight answers'),
       );
+    } while (this.pending);
+    this.writing = false;
   }
 
   /** Records left by a previous run of this instance (it crashed), removed from the store. */
