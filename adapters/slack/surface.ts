@@ -1,0 +1,127 @@
+/**
+ * One reply in Slack as the core's `ReplySurface`: post = `chat.postMessage` in the thread, edit =
+ * `chat.update`, native = `client.chatStream()` (chat.startStream/appendStream/stopStream), typing =
+ * `assistant.threads.setStatus`. Every text is converted and neutralised on its way out.
+ */
+import type { webApi } from '@slack/bolt';
+import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type { Locale } from '../../src/i18n.ts';
+import type { Logger } from '../../src/log.ts';
+import { MentionSafeBuffer, toMrkdwn } from './format.ts';
+
+/** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
+export const SLACK_UPDATE_MAX = 4000;
+export const SLACK_SURFACE_MAX = 3500;
+/** One streamed message fails near 12,000 characters (reported). */
+export const SLACK_STREAM_MAX = 11_000;
+/** chat.update is Tier 3: about 50 per minute per workspace, shared by every answer there. */
+export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
+
+const STATUS: Record<Locale, string> = { en: 'is thinking…', zh: '正在思考…' };
+
+export interface SlackTarget {
+  client: webApi.WebClient;
+  teamId: string;
+  channel: string;
+  /** Thread to answer in; undefined answers at the top level (a DM outside a thread). */
+  threadTs?: string;
+  /** Who asked (streams outside DMs need a recipient). */
+  userId: string;
+  isDM: boolean;
+  locale?: Locale;
+  log: Logger;
+}
+
+export function slackSurface(target: SlackTarget): ReplySurface {
+  const { client, channel, threadTs, log } = target;
+  const limits: SurfaceLimits = {
+    maxChars: SLACK_SURFACE_MAX,
+    minEditIntervalMs: 1200,
+    paceBucket: `slack:${target.teamId}`,
+    bucket: SLACK_UPDATE_BUCKET,
+  };
+  let statusWorks = true;
+  const surface: ReplySurface = {
+    limits,
+    locale: target.locale,
+    async post(text: string): Promise<PostedMessage> {
+      const res = await client.chat.postMessage({
+        channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        text: outgoing(text, log),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      if (!res.ts) throw new Error('chat.postMessage returned no ts');
+      return { id: res.ts };
+    },
+    async edit(message: PostedMessage, text: string): Promise<void> {
+      await client.chat.update({ channel, ts: message.id, text: outgoing(text, log) });
+    },
+  };
+  if (threadTs) {
+    surface.showTyping = async () => {
+      if (!statusWorks) return;
+      try {
+        await client.assistant.threads.setStatus({
+          channel_id: channel,
+          thread_ts: threadTs,
+          status: STATUS[target.locale ?? 'en'],
+        });
+      } catch (err) {
+        // Not an assistant thread, or the scope is missing: the answer itself is what matters.
+        statusWorks = false;
+        log.debug({ err }, 'assistant status not shown');
+      }
+    };
+    surface.native = {
+      maxChars: SLACK_STREAM_MAX,
+      minAppendIntervalMs: 1000,
+      open: async () => openStream(target, threadTs),
+    };
+  }
+  return surface;
+}
+
+/** mrkdwn for `text`, never above chat.update's limit (conversion growth is cut with a marker). */
+function outgoing(markdown: string, log: Logger): string {
+  const text = toMrkdwn(markdown) || '…';
+  if (text.length <= SLACK_UPDATE_MAX) return text;
+  log.warn({ chars: text.length }, 'converted text exceeds 4,000 characters; shortened');
+  return `${text.slice(0, SLACK_UPDATE_MAX - 1)}…`;
+}
+
+async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
+  const { client, channel } = target;
+  // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
+  const streamer = client.chatStream({
+    channel,
+    thread_ts: threadTs,
+    ...(target.isDM ? {} : { recipient_team_id: target.teamId, recipient_user_id: target.userId }),
+    buffer_size: 1,
+  });
+  const safe = new MentionSafeBuffer();
+  let broken = false;
+  return {
+    async append(text: string): Promise<void> {
+      const ready = safe.push(text);
+      if (!ready) return;
+      try {
+        await streamer.append({ markdown_text: ready });
+      } catch (err) {
+        broken = true;
+        throw err;
+      }
+    },
+    async stop(): Promise<void> {
+      const rest = safe.flush();
+      if (broken) {
+        // The SDK would resend the failed text; just end the stream with what Slack already has.
+        if (streamer.ts) await client.chat.stopStream({ channel, ts: streamer.ts });
+        return;
+      }
+      if (!streamer.ts && !rest) return;
+      await streamer.stop(rest ? { markdown_text: rest } : undefined);
+    },
+  };
+}
