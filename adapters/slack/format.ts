@@ -57,38 +57,17 @@ export function neutraliseMarkdown(text: string): string {
 }
 
 /**
- * Streams arrive in arbitrary pieces: `<!chan` + `nel>` must not slip through as two harmless halves.
- * Holds back a tail that could still become a mention and releases it once it is decided.
+ * Streams arrive in arbitrary pieces: `<` + `!channel>` or `@every` + `one` must not slip through as
+ * two harmless halves. Each piece is neutralised on its own, and a piece that ends in what could still
+ * become a mention (`<`, `@`, `@ever`) gets the zero-width space right away, so nothing is held back
+ * (held-back text would be lost if the stream broke before the next piece).
  */
-export class MentionSafeBuffer {
-  private pending = '';
-
-  /** Adds text; returns what can be sent now (already neutralised). */
-  push(text: string): string {
-    this.pending += text;
-    const cut = undecidedTail(this.pending);
-    const ready = this.pending.slice(0, cut);
-    this.pending = this.pending.slice(cut);
-    return ready ? neutraliseMarkdown(ready) : '';
+export function neutraliseStreamPiece(piece: string): string {
+  const out = neutraliseMarkdown(piece);
+  if (out.endsWith('<')) return `${out}${ZWSP}`;
+  const tail = /@([a-z]{0,7})$/i.exec(out);
+  if (tail && ['channel', 'here', 'everyone'].some((w) => w.startsWith((tail[1] ?? '').toLowerCase()))) {
+    return `${out.slice(0, tail.index + 1)}${ZWSP}${tail[1] ?? ''}`;
   }
-
-  /** Everything still held back, neutralised (end of stream). */
-  flush(): string {
-    const rest = this.pending;
-    this.pending = '';
-    return rest ? neutraliseMarkdown(rest) : '';
-  }
-}
-
-/** Longest mention-like token we wait for; anything longer is not a mention. */
-const MAX_HOLD = 40;
-
-/** Index where an undecided `<…` or `@…` tail starts (text.length when nothing is undecided). */
-function undecidedTail(text: string): number {
-  const from = Math.max(0, text.length - MAX_HOLD);
-  const lt = text.lastIndexOf('<');
-  if (lt >= from && text.indexOf('>', lt) < 0) return lt;
-  const at = text.lastIndexOf('@');
-  if (at >= from && /^@[a-z]*$/i.test(text.slice(at))) return at;
-  return text.length;
+  return out;
 }

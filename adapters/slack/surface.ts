@@ -7,7 +7,7 @@ import type { webApi } from '@slack/bolt';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
-import { MentionSafeBuffer, toMrkdwn } from './format.ts';
+import { neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
 export const SLACK_UPDATE_MAX = 4000;
@@ -100,28 +100,25 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
     ...(target.isDM ? {} : { recipient_team_id: target.teamId, recipient_user_id: target.userId }),
     buffer_size: 1,
   });
-  const safe = new MentionSafeBuffer();
   let broken = false;
   return {
     async append(text: string): Promise<void> {
-      const ready = safe.push(text);
-      if (!ready) return;
+      if (!text) return;
       try {
-        await streamer.append({ markdown_text: ready });
+        await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
       } catch (err) {
         broken = true;
         throw err;
       }
     },
     async stop(): Promise<void> {
-      const rest = safe.flush();
+      if (!streamer.ts) return;
       if (broken) {
         // The SDK would resend the failed text; just end the stream with what Slack already has.
-        if (streamer.ts) await client.chat.stopStream({ channel, ts: streamer.ts });
+        await client.chat.stopStream({ channel, ts: streamer.ts });
         return;
       }
-      if (!streamer.ts && !rest) return;
-      await streamer.stop(rest ? { markdown_text: rest } : undefined);
+      await streamer.stop();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MentionSafeBuffer, neutraliseMarkdown, toMrkdwn } from '../../adapters/slack/format.ts';
+import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from '../../adapters/slack/format.ts';
 import { pingsIn, show } from '../support/fake-slack/model.ts';
 
 /** How Slack shows a plain (mrkdwn) message with this text. */
@@ -69,15 +69,10 @@ describe('native stream text', () => {
 
   it('cannot be tricked by a mention split across stream chunks', () => {
     const text = 'Attention <!channel> now, and @everyone too; ask <@U0BOB>.';
+    expect(pingsIn(text)).toHaveLength(3);
     for (let cut = 1; cut < text.length; cut++) {
       for (let cut2 = cut; cut2 < text.length; cut2 += 7) {
-        const buffer = new MentionSafeBuffer();
-        const sent = [
-          buffer.push(text.slice(0, cut)),
-          buffer.push(text.slice(cut, cut2)),
-          buffer.push(text.slice(cut2)),
-          buffer.flush(),
-        ];
+        const sent = [text.slice(0, cut), text.slice(cut, cut2), text.slice(cut2)].map(neutraliseStreamPiece);
         expect(pingsIn(sent.join('')), `cut at ${cut}/${cut2}`).toEqual([]);
         expect(sent.join('').replace(/\u200b/g, '')).toBe(text);
       }
