@@ -1,7 +1,16 @@
 /**
  * The Slack adapter: a Bolt app that turns mentions, DMs and thread replies into `IncomingMessage`s,
  * answers on a `ReplySurface` in the thread, and maps `/qwen <command>` onto the core's commands.
- * Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP mode, mounted on main's HTTP server.
+ * Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP mode, mounted on main's HTTP server:
+ *
+ *   const slack = await startSlack({ config, service, log, store });   // throws SlackStartError
+ *   http.createServer((req, res) => {
+ *     if (slack.handleHttp?.(req, res)) return;   // POST /slack/events; reads the raw body itself
+ *     // …health, metrics, 404
+ *   });
+ *   // shutdown: await slack.stop()  (disconnects Socket Mode, refuses new events, waits for answers)
+ *
+ * Do not parse the request body before `handleHttp`: the signature covers the raw bytes.
  */
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import {

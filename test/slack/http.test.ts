@@ -24,6 +24,15 @@ describe('HTTP mode requests', () => {
     expect(SIGNING_SECRET).not.toBe('not-the-secret');
   });
 
+  it("answers Slack's URL verification challenge, and leaves other paths to the shared server", async () => {
+    rig = await startRig();
+    const res = await rig.send.event({ token: 'x', challenge: 'ch4llenge', type: 'url_verification' });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ challenge: 'ch4llenge' });
+    const other = await fetch(rig.send.url.replace('/slack/events', '/healthz'));
+    expect(other.status).toBe(404);
+  });
+
   it('acks at once and answers a duplicated and a retried event only once', async () => {
     rig = await startRig();
     rig.sim.script({ text: 'Only once.', firstTokenDelayMs: 400 }, { text: 'A second answer!' });

@@ -25,7 +25,7 @@ export interface SendResult {
 }
 
 export class SignedSender {
-  private readonly url: string;
+  readonly url: string;
   private readonly secret: string;
 
   constructor(url: string, secret: string) {
