@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { startDashScopeSim } from '../test/support/dashscope-sim.ts';
 import { main } from './main.ts';
 
@@ -16,7 +13,8 @@ const sim = await startDashScopeSim({
 });
 process.env.DASHSCOPE_BASE_URL = sim.baseUrl;
 process.env.DASHSCOPE_API_KEY = 'sk-demo-not-a-real-key';
-process.env.QWENBOT_STORE ??= `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-demo-')), 'demo.sqlite')}`;
+// Its own file, so demo conversations never mix with real ones; it remembers between runs.
+process.env.QWENBOT_STORE ??= 'sqlite://data/demo.sqlite';
 process.stdout.write(
   'qwenbot demo: chatting with the built-in DashScope simulator. Type a message, /help, or /exit.\n',
 );

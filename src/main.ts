@@ -43,8 +43,9 @@ function requireKey(config: Config): boolean {
 
 async function chat(config: Config, message: string): Promise<number> {
   if (!requireKey(config)) return 2;
-  // Logs go to stderr (warnings and up) so stdout carries only the answer.
-  if (!process.env.LOG_LEVEL) config.log.level = 'warn';
+  // The terminal user gets the answer on stdout and one clear line on stderr when it fails; the
+  // structured log (to stderr) only when asked for with LOG_LEVEL.
+  if (!process.env.LOG_LEVEL) config.log.level = 'silent';
   const app = await openApp(config, 2);
   if (!app) return 1;
   const io = { service: app.service, output: process.stdout, errors: process.stderr };

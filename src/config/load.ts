@@ -40,8 +40,8 @@ const SECRET_KEYS = new Map(
 
 export interface LoadOptions {
   env?: Env;
-  /** Extra YAML file layered over the defaults; QWENBOT_CONFIG or config/local.yaml when omitted. */
-  file?: string;
+  /** Extra YAML file layered over the defaults; QWENBOT_CONFIG or config/local.yaml when omitted; null for none. */
+  file?: string | null;
   /** Object layered over everything (tests). */
   overrides?: Record<string, unknown>;
 }

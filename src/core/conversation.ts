@@ -107,7 +107,12 @@ export class ConversationService implements ChatService {
     return this.active.size;
   }
 
-  async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
+  handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
+    // Queued before any await, so one conversation's messages keep their arrival order end to end.
+    return this.queue.run(conversationKey(message.conversation), () => this.process(message, surface));
+  }
+
+  private async process(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
     const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
     const log = this.log.child({
       conversation: conversationKey(message.conversation),
@@ -141,9 +146,7 @@ export class ConversationService implements ChatService {
       await surface.post(result.text).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
       return { status: 'command', result };
     }
-    return this.queue.run(conversationKey(message.conversation), () =>
-      this.answer(message, surface, locale, log),
-    );
+    return this.answer(message, surface, locale, log);
   }
 
   private async refuse(

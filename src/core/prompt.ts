@@ -92,7 +92,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   // A prompt must not start with an orphan assistant turn.
   while (picked[0]?.role === 'assistant') picked.shift();
   const messages: ChatMessage[] = system ? [{ role: 'system', content: system }, ...picked] : picked;
-  return { messages, estimatedTokens: estimated, droppedTurns: Math.max(0, i + 1) };
+  return { messages, estimatedTokens: estimated, droppedTurns: turns.length - picked.length };
 }
 
 function turnText(turn: Turn, withNames: boolean): string {

@@ -71,7 +71,8 @@ export function fenceStateAfter(chunk: string, start: FenceState | null): FenceS
     if (!m) continue;
     const marker = m[1] ?? '';
     if (!open) {
-      open = { marker, opener: line.trimStart() };
+      const opener = line.trimStart();
+      open = { marker, opener: opener.length <= 40 ? opener : marker };
     } else if (
       marker[0] === open.marker[0] &&
       marker.length >= open.marker.length &&

@@ -193,6 +193,14 @@ export class QwenClient {
           if (choice.finish_reason) result.finishReason = choice.finish_reason;
         }
       }
+      // The SDK ends iteration quietly when the request is aborted or the connection drops mid-stream:
+      // an answer without a finish_reason never completed.
+      if (controller.signal.aborted) throw controller.signal.reason ?? new Error('aborted');
+      if (result.finishReason === null) {
+        throw new QwenError('network', 'the stream ended before the answer was complete', {
+          model: req.model,
+        });
+      }
       result.toolCalls = [...toolParts.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
       return result;
     } catch (err) {

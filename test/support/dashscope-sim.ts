@@ -40,6 +40,8 @@ export interface ChatStep {
   /** Answer with tool calls instead of text. */
   toolCalls?: Array<{ name: string; arguments: string }>;
   finishReason?: 'stop' | 'length';
+  /** Apply this step only to a request it matches (default: the next request). */
+  match?: (body: ChatBody) => boolean;
 }
 
 export interface RecordedRequest {
@@ -171,7 +173,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
           'This model only support stream mode, please enable the stream parameter to access the model.',
       });
     }
-    const step = steps.shift() ?? {};
+    const index = steps.findIndex((s) => !s.match || s.match(body));
+    const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
     const text = step.text ?? responder(body);
     const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
@@ -268,6 +271,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     for (let i = 0; i < frames.length; i++) {
       const contentChunks = i - contentStart;
       if (step.cutAfterChunks !== undefined && contentChunks === step.cutAfterChunks) {
+        // Let the bytes already written reach the client, then drop the connection.
+        await delay(30);
         res.socket?.destroy();
         return;
       }

@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/load.ts';
+
+const load = (env: Record<string, string> = {}, overrides?: Record<string, unknown>) =>
+  loadConfig({ file: null, env, overrides });
+const errorOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+function yamlFile(text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-cfg-')), 'override.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('configuration', () => {
+  it('ships defaults: Beijing region, qwen-plus, text-embedding-v4, SQLite store, port 3000', () => {
+    const c = load();
+    expect(c.qwen.baseUrl).toBe('https://dashscope.aliyuncs.com/compatible-mode/v1');
+    expect(c.qwen.defaultModel).toBe('qwen-plus');
+    expect(c.qwen.embeddingModel).toBe('text-embedding-v4');
+    expect(c.store.url).toBe('sqlite://data/qwenbot.sqlite');
+    expect(c.http.port).toBe(3000);
+    expect(c.models['qwen-max']).toMatchObject({
+      context: 32768,
+      maxOutput: 8192,
+      priceIn: 20,
+      priceOut: 60,
+    });
+  });
+
+  it('region picks the base URL; DASHSCOPE_BASE_URL overrides it', () => {
+    expect(load({}, { qwen: { region: 'singapore' } }).qwen.baseUrl).toBe(
+      'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    );
+    expect(load({ DASHSCOPE_BASE_URL: 'http://127.0.0.1:9/compatible-mode/v1/' }).qwen.baseUrl).toBe(
+      'http://127.0.0.1:9/compatible-mode/v1',
+    );
+  });
+
+  it('environment overrides files: key, store, log level, port, platform tokens', () => {
+    const c = load({
+      DASHSCOPE_API_KEY: 'sk-x',
+      QWENBOT_STORE: 'redis://127.0.0.1:6379',
+      LOG_LEVEL: 'debug',
+      PORT: '8080',
+      DISCORD_TOKEN: 'd',
+      SLACK_BOT_TOKEN: 'xoxb',
+    });
+    expect([c.qwen.apiKey, c.store.url, c.log.level, c.http.port, c.discord.token, c.slack.botToken]).toEqual(
+      ['sk-x', 'redis://127.0.0.1:6379', 'debug', 8080, 'd', 'xoxb'],
+    );
+  });
+
+  it.each([
+    [{ qwen: { region: 'moon' } }, /^qwen\.region: .*"moon"/],
+    [{ qwen: { defaultModel: 'gpt-4' } }, /^qwen\.defaultModel: "gpt-4" is not in models/],
+    [{ qwen: { retries: -1 } }, /^qwen\.retries: .*\(got -1\)/],
+    [{ history: { maxTurns: 'lots' } }, /^history\.maxTurns: .*number.*\(got "lots"\)/],
+    [{ guards: { colour: 'blue' } }, /^guards: unknown setting "colour"/],
+    [{ qwen: { visionModel: 'qwen-plus' } }, /^qwen\.visionModel: must name a model with vision: true/],
+  ])('a bad value names the key and the problem: %j', (overrides, message) => {
+    expect(errorOf(() => load({}, overrides))).toMatch(message);
+  });
+
+  it('bad environment values name the variable', () => {
+    expect(errorOf(() => load({ PORT: 'eighty' }))).toBe('PORT: "eighty" is not a whole number');
+    expect(errorOf(() => load({ LOG_LEVEL: 'loud' }))).toMatch(/^LOG_LEVEL \(log\.level\): /);
+    expect(errorOf(() => load({ DASHSCOPE_BASE_URL: 'not a url' }))).toMatch(
+      /^DASHSCOPE_BASE_URL \(qwen\.baseUrl\): /,
+    );
+  });
+
+  it('a YAML syntax error names the file and line', () => {
+    const file = yamlFile('locale: en\nqwen:\n  region: [beijing\n');
+    expect(errorOf(() => loadConfig({ file, env: {} }))).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `),
+    );
+  });
+
+  it('refuses secrets in config files and says which variable to set', () => {
+    const file = yamlFile('qwen:\n  apiKey: sk-should-not-be-here\n');
+    expect(errorOf(() => loadConfig({ file, env: {} }))).toMatch(
+      /^qwen\.apiKey: secrets are read from the environment only; .* set DASHSCOPE_API_KEY$/,
+    );
+  });
+
+  it('an override file layers over the defaults', () => {
+    const file = yamlFile('locale: zh\nqwen:\n  defaultModel: qwen-max\n');
+    const c = loadConfig({ file, env: {} });
+    expect([c.locale, c.qwen.defaultModel, c.qwen.embeddingModel]).toEqual([
+      'zh',
+      'qwen-max',
+      'text-embedding-v4',
+    ]);
+  });
+
+  it('npm start with a bad value prints one line naming the key and exits 2', () => {
+    const file = yamlFile('qwen:\n  region: moon\n');
+    const run = spawnSync(process.execPath, ['src/main.ts', 'chat', 'hi'], {
+      env: { PATH: process.env.PATH, QWENBOT_CONFIG: file },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^qwenbot: configuration error: qwen\.region: /);
+  });
+});

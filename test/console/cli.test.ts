@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
+import { TEST_API_KEY } from '../support/harness.ts';
+
+let sim: DashScopeSim;
+let env: Record<string, string>;
+
+function runCli(args: string[], extraEnv: Record<string, string> = {}, stdin?: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['src/main.ts', ...args], {
+      env: { ...env, ...extraEnv },
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+beforeAll(async () => {
+  sim = await startDashScopeSim({
+    apiKey: TEST_API_KEY,
+    responder: (body) =>
+      `You asked "${lastUserText(body)}" (${body.messages.filter((m) => m.role === 'user').length} questions so far).`,
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'qwenbot-cli-'));
+  env = {
+    PATH: process.env.PATH ?? '',
+    DASHSCOPE_API_KEY: TEST_API_KEY,
+    DASHSCOPE_BASE_URL: sim.baseUrl,
+    QWENBOT_STORE: `sqlite://${path.join(dir, 'cli.sqlite')}`,
+    QWENBOT_CONFIG: path.join(process.cwd(), 'test', 'fixtures', 'fast.yaml'),
+  };
+});
+afterAll(() => sim.close());
+
+describe('npm start -- chat', () => {
+  it('answers one question on stdout and exits 0; the next run remembers the first', async () => {
+    const first = await runCli(['chat', 'What is 2+2?']);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toBe('You asked "What is 2+2?" (1 questions so far).\n');
+    const second = await runCli(['chat', 'And times 3?']);
+    expect(second.stdout).toBe('You asked "And times 3?" (2 questions so far).\n');
+  });
+
+  it('/model, /reset and /help work as messages', async () => {
+    expect((await runCli(['chat', '/model qwen-turbo'])).stdout).toBe(
+      'Switched this conversation to **qwen-turbo**.\n',
+    );
+    await runCli(['chat', 'which model?']);
+    expect(sim.chatRequests().at(-1)?.model).toBe('qwen-turbo');
+    expect((await runCli(['chat', '/reset'])).stdout).toBe('History cleared for this conversation.\n');
+    expect((await runCli(['chat', 'fresh start'])).stdout).toContain('(1 questions so far)');
+    expect((await runCli(['chat', '/help'])).stdout).toMatch(
+      /^Mention me or DM me to chat\. Commands:\n• `\/help`/,
+    );
+  });
+
+  it('an interactive session answers each line until EOF', async () => {
+    const run = await runCli(['chat'], {}, 'first line\nsecond line\n');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('You asked "first line"');
+    expect(run.stdout).toContain('You asked "second line"');
+  });
+
+  it('a model failure prints the partial answer, one clear line on stderr, and exits 1', async () => {
+    sim.script(
+      { error: { status: 429, code: 'limit_requests' } },
+      { error: { status: 429, code: 'limit_requests' } },
+      { error: { status: 429, code: 'limit_requests' } },
+    );
+    const run = await runCli(['chat', 'are you there?']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'error: The model is busy right now (rate limit). Please try again in a minute.\n',
+    );
+  });
+
+  it('without DASHSCOPE_API_KEY it says what to set and exits 2', async () => {
+    const run = await runCli(['chat', 'hi'], { DASHSCOPE_API_KEY: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^qwenbot: DASHSCOPE_API_KEY is not set\./);
+  });
+
+  it('npm start with no platform credentials explains what to set and how to try chat', async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('DISCORD_TOKEN');
+    expect(run.stdout).toContain('SLACK_BOT_TOKEN');
+    expect(run.stdout).toContain('npm run demo');
+  });
+});

@@ -1,0 +1,186 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EditPacer } from '../../src/core/pacer.ts';
+import { fencesBalanced } from '../../src/core/split.ts';
+import { ReplyStreamer } from '../../src/core/streamer.ts';
+import type { SurfaceLimits } from '../../src/core/types.ts';
+import { silentLogger } from '../support/harness.ts';
+import { RecordingSurface } from '../support/recording-surface.ts';
+
+function streamer(surface: RecordingSurface, minEditIntervalMs = 1000, pacer = new EditPacer()) {
+  return new ReplyStreamer(surface, {
+    pacer,
+    log: silentLogger(),
+    placeholder: '…',
+    thinkingText: 'Thinking…',
+    minEditIntervalMs,
+  });
+}
+
+const limits = (l: Partial<SurfaceLimits> = {}) => ({
+  maxChars: 2000,
+  minEditIntervalMs: 1000,
+  paceBucket: 'b',
+  ...l,
+});
+
+describe('ReplyStreamer (fake timers)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('posts a placeholder, edits at most once per interval, and ends with the full answer', async () => {
+    const surface = new RecordingSurface(limits());
+    const s = streamer(surface);
+    await s.start();
+    expect(surface.shown()).toEqual(['…']);
+    // 50 tokens, one every 100 ms: 5 s of streaming.
+    for (let i = 0; i < 50; i++) {
+      s.onText(`t${i} `);
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    await s.finish();
+    const answer = Array.from({ length: 50 }, (_, i) => `t${i} `).join('');
+    expect(surface.shown()).toEqual([answer]);
+    const edits = surface.events.filter((e) => e.kind === 'edit');
+    // First content at once, then ~1/s for 5 s, plus the final edit.
+    expect(edits.length).toBeGreaterThanOrEqual(5);
+    expect(edits.length).toBeLessThanOrEqual(8);
+    for (let i = 2; i < edits.length - 1; i++) {
+      expect((edits[i]?.at ?? 0) - (edits[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    }
+    expect(edits.at(-1)?.final).toBe(true);
+  });
+
+  it('skips edits when nothing changed and waits for the edit in flight', async () => {
+    const surface = new RecordingSurface(limits());
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const edit = surface.edit.bind(surface);
+    surface.edit = async (m, t, o) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 1500)); // a slow platform
+      await edit(m, t, o);
+      inFlight--;
+    };
+    const s = streamer(surface, 100);
+    await s.start();
+    for (let i = 0; i < 30; i++) {
+      s.onText('x');
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    const done = s.finish();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await done;
+    expect(maxInFlight).toBe(1);
+    expect(surface.shown()).toEqual(['x'.repeat(30)]);
+    const texts = surface.events.filter((e) => e.kind === 'edit').map((e) => e.text);
+    expect(new Set(texts.slice(0, -1)).size).toBe(texts.length - 1);
+  });
+
+  it('overflows into follow-up messages with fences intact, the last edit of each part final', async () => {
+    const surface = new RecordingSurface(limits({ maxChars: 300, minEditIntervalMs: 0 }));
+    const s = streamer(surface, 0);
+    await s.start();
+    const answer = `Intro\n\n\`\`\`js\n${Array.from({ length: 120 }, (_, i) => `f(${i});`).join('\n')}\n\`\`\`\nDone.`;
+    for (const ch of answer.match(/[\s\S]{1,7}/g) ?? []) {
+      s.onText(ch);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await s.finish();
+    const shown = surface.shown();
+    expect(shown.length).toBeGreaterThan(1);
+    for (const text of shown) {
+      expect(text.length).toBeLessThanOrEqual(300);
+      expect(fencesBalanced(text)).toBe(true);
+    }
+    const stripped = shown
+      .map((t, i) => (i > 0 ? t.replace(/^```js\n/, '') : t))
+      .map((t) => t.replace(/\n```$/, ''));
+    expect(stripped.join('').replace(/\n/g, '')).toBe(answer.replace(/\n```$/, '').replace(/\n/g, ''));
+    expect(s.failedDeliveries).toBe(0);
+  });
+
+  it('keeps streamed text and appends the error line; a failed edit is retried by the next flush', async () => {
+    const surface = new RecordingSurface(limits({ minEditIntervalMs: 0 }));
+    surface.failEditAt = 2;
+    const s = streamer(surface, 0);
+    await s.start();
+    s.onText('Partial answer');
+    await vi.advanceTimersByTimeAsync(10);
+    s.onText(' continues');
+    await vi.advanceTimersByTimeAsync(10);
+    await s.finish('⚠️ The model took too long to answer.');
+    expect(surface.shown()).toEqual(['Partial answer continues\n\n⚠️ The model took too long to answer.']);
+    expect(s.failedDeliveries).toBe(1);
+  });
+
+  it('says it is thinking while only reasoning arrives', async () => {
+    const surface = new RecordingSurface(limits({ minEditIntervalMs: 0 }));
+    const s = streamer(surface, 0);
+    await s.start();
+    s.onReasoning('hmm');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(surface.shown()).toEqual(['Thinking…']);
+    s.onText('Answer.');
+    await s.finish();
+    expect(surface.shown()).toEqual(['Answer.']);
+  });
+
+  it('shows typing instead of a placeholder, and posts at the first token', async () => {
+    const surface = new RecordingSurface(limits(), { typing: true });
+    const s = streamer(surface);
+    await s.start();
+    await vi.advanceTimersByTimeAsync(9000);
+    expect(surface.events.filter((e) => e.kind === 'typing').length).toBe(2);
+    expect(surface.shown()).toEqual([]);
+    s.onText('Hi');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(surface.events.filter((e) => e.kind === 'post').map((e) => [e.text, e.streaming])).toEqual([
+      ['Hi', true],
+    ]);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(surface.events.filter((e) => e.kind === 'typing').length).toBe(2);
+    await s.finish();
+  });
+
+  it('shares one bucket: 10 answers at once never exceed 5 requests per 5 s together', async () => {
+    const pacer = new EditPacer();
+    const surfaces = Array.from(
+      { length: 10 },
+      () => new RecordingSurface(limits({ bucket: { points: 5, durationSec: 5 } })),
+    );
+    const streamers = surfaces.map((s) => streamer(s, 1000, pacer));
+    const starting = Promise.all(streamers.map((s) => s.start()));
+    await vi.advanceTimersByTimeAsync(30_000);
+    await starting;
+    for (let i = 0; i < 100; i++) {
+      for (const s of streamers) s.onText('y');
+      await vi.advanceTimersByTimeAsync(200);
+    }
+    const finishing = Promise.all(streamers.map((s) => s.finish()));
+    await vi.advanceTimersByTimeAsync(120_000);
+    await finishing;
+    const times = surfaces
+      .flatMap((s) => s.events.filter((e) => e.kind !== 'typing').map((e) => e.at))
+      .sort((a, b) => a - b);
+    for (let i = 5; i < times.length; i++)
+      expect((times[i] ?? 0) - (times[i - 5] ?? 0)).toBeGreaterThanOrEqual(4999);
+    for (const s of surfaces) expect(s.shown()).toEqual(['y'.repeat(100)]);
+  });
+
+  it('streams natively, and falls back to post-and-edit for the rest when the stream fails', async () => {
+    const surface = new RecordingSurface(limits({ minEditIntervalMs: 0 })).withNative(10_000, 3);
+    const s = streamer(surface, 0);
+    await s.start();
+    const words = Array.from({ length: 10 }, (_, i) => `w${i} `);
+    for (const w of words) {
+      s.onText(w);
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await s.finish();
+    const shown = surface.shown();
+    expect(shown.join('')).toBe(words.join(''));
+    expect(surface.events.some((e) => e.kind === 'append')).toBe(true);
+    expect(surface.events.some((e) => e.kind === 'post')).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Wires the real bot (config, store, openai SDK, ConversationService) to the DashScope simulator and a
+ * recording reply surface, the way tests and benchmarks need it.
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { type App, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import type { ConversationRef, IncomingMessage } from '../../src/core/types.ts';
+import { createLogger } from '../../src/log.ts';
+import { type DashScopeSim, type SimOptions, startDashScopeSim } from './dashscope-sim.ts';
+
+export const TEST_API_KEY = 'sk-test-0123456789abcdef';
+
+/** Collects log lines in memory (JSON), for asserting what was logged and what never was. */
+export class LogSink extends Writable {
+  lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+  records(): Array<Record<string, unknown>> {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface HarnessOptions {
+  sim?: SimOptions;
+  /** Config overrides layered over config/default.yaml. */
+  config?: Record<string, unknown>;
+  storeUrl?: string;
+  /** Reuse a simulator (e.g. across a restart). */
+  reuseSim?: DashScopeSim;
+}
+
+export interface Harness {
+  sim: DashScopeSim;
+  app: App;
+  config: Config;
+  logs: LogSink;
+  close(): Promise<void>;
+}
+
+export function testConfig(
+  baseUrl: string,
+  storeUrl: string,
+  overrides: Record<string, unknown> = {},
+): Config {
+  return loadConfig({
+    file: null,
+    env: {
+      DASHSCOPE_API_KEY: TEST_API_KEY,
+      DASHSCOPE_BASE_URL: baseUrl,
+      QWENBOT_STORE: storeUrl,
+      LOG_LEVEL: 'debug',
+    },
+    overrides: {
+      qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 },
+      streaming: { minEditIntervalMs: 0 },
+      ...overrides,
+    },
+  });
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = options.reuseSim ?? (await startDashScopeSim({ apiKey: TEST_API_KEY, ...options.sim }));
+  const config = testConfig(sim.baseUrl, options.storeUrl ?? 'sqlite://:memory:', options.config);
+  const logs = new LogSink();
+  const log = createLogger({ level: 'debug', destination: logs, secrets: [TEST_API_KEY] });
+  const app = await createApp(config, { log });
+  return {
+    sim,
+    app,
+    config,
+    logs,
+    async close() {
+      await app.close();
+      if (!options.reuseSim) await sim.close();
+    },
+  };
+}
+
+export function channelRef(channel = 'C1', extra: Partial<ConversationRef> = {}): ConversationRef {
+  return { platform: 'test', workspace: 'W1', channel, isDM: false, ...extra };
+}
+
+let seq = 0;
+export function message(text: string, extra: Partial<IncomingMessage> = {}): IncomingMessage {
+  seq++;
+  return {
+    id: `m${seq}-${Date.now()}`,
+    conversation: channelRef(),
+    author: { id: 'U1', name: 'Alice', isBot: false },
+    text,
+    attachments: [],
+    addressed: true,
+    receivedAt: Date.now(),
+    ...extra,
+  };
+}
+
+export const silentLogger = () => pino({ level: 'silent' });
