@@ -22,8 +22,9 @@ import {
   webApi,
 } from '@slack/bolt';
 import type { Config } from '../../src/config/schema.ts';
-import type { ChatService } from '../../src/core/service.ts';
-import type { IncomingMessage } from '../../src/core/types.ts';
+import { KeyedQueue } from '../../src/core/keyed-queue.ts';
+import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
+import { type ConversationRef, conversationKey, type IncomingMessage } from '../../src/core/types.ts';
 import { toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -142,6 +143,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
   const users = new UserDirectory(app.client, config.guards.admins, log);
   const threads = new ThreadTracker(store, config.history.retentionDays * 86_400_000);
   const inflight = new Set<Promise<unknown>>();
+  const arrival = new KeyedQueue();
   let ready = false;
   let stopped = false;
 
@@ -159,19 +161,46 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
   ) {
     const skip = skipReason(event, auth.userId);
     if (skip) return log.debug({ skip, ts: event.ts }, 'event skipped');
-    const user = event.user ?? '';
     const dm = isDirect(event);
     const conversation = conversationOf(event, teamId);
-    if (kind === 'message' && !dm) {
-      // Channel messages count only inside a thread the bot is part of; mentions come as app_mention.
-      if (!event.thread_ts || mentionsUser(event.text, auth.userId) || !config.slack.followThreads) return;
-      if (!(await threads.has(conversation))) return;
-    }
-    if (kind === 'mention' && !dm) await threads.mark(conversation);
-    const author = await users.get(user);
+    let answer: Promise<TurnOutcome> | undefined;
+    // Look-ups (thread membership, users.info) take varying time: do them in arrival order per
+    // conversation, so the core's per-conversation queue receives messages in the order Slack sent them.
+    await arrival.run(conversationKey(conversation), async () => {
+      if (kind === 'message' && !dm) {
+        // Channel messages count only inside a thread the bot is part of; mentions come as app_mention.
+        if (!event.thread_ts || mentionsUser(event.text, auth.userId) || !config.slack.followThreads) return;
+        if (!(await threads.has(conversation))) return;
+      }
+      if (kind === 'mention' && !dm) await threads.mark(conversation);
+      const message = await toIncoming(event, conversation, eventId);
+      const surface = slackSurface({
+        client: app.client,
+        teamId,
+        channel: event.channel,
+        threadTs: dm ? event.thread_ts : conversation.thread,
+        userId: message.author.id,
+        isDM: dm,
+        locale: toLocale(message.author.locale, config.locale),
+        log,
+      });
+      // The core queues the message before its first await: order is fixed once this returns.
+      answer = service.handleMessage(message, surface);
+    });
+    if (!answer) return;
+    const outcome = await answer;
+    log.debug({ ts: event.ts, channel: event.channel, status: outcome.status }, 'slack message handled');
+  }
+
+  async function toIncoming(
+    event: SlackMessageEvent,
+    conversation: ConversationRef,
+    eventId: string | undefined,
+  ): Promise<IncomingMessage> {
+    const author = await users.get(event.user ?? '');
     const raw = event.text ?? '';
     const names = await users.names(mentionedUsers(raw).filter((id) => id !== auth.userId));
-    const message: IncomingMessage = {
+    return {
       id: messageId(event),
       ...(eventId ? { eventId } : {}),
       conversation,
@@ -182,18 +211,6 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       botUserId: auth.userId,
       receivedAt: Date.now(),
     };
-    const surface = slackSurface({
-      client: app.client,
-      teamId,
-      channel: event.channel,
-      threadTs: dm ? event.thread_ts : conversation.thread,
-      userId: user,
-      isDM: dm,
-      locale: toLocale(author.locale, config.locale),
-      log,
-    });
-    const outcome = await service.handleMessage(message, surface);
-    log.debug({ ts: event.ts, channel: event.channel, status: outcome.status }, 'slack message handled');
   }
 
   app.event('app_mention', async ({ event, body }) => {

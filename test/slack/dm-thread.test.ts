@@ -34,6 +34,17 @@ describe('direct messages', () => {
     expect(promptTexts(0)).toEqual(['hello there']);
   });
 
+  it('hands messages to the core in the order Slack sent them, even when a look-up is slow', async () => {
+    rig = await startRig({ sim: { responder: () => 'ok' } });
+    rig.fake.delayNext('users.info', 300);
+    const one = rig.say({ channel: DM, text: 'one' });
+    const two = rig.say({ channel: DM, text: 'two' });
+    await rig.send.event(one.message);
+    await rig.deliver(two);
+    const asked = rig.sim.chatRequests().map((b) => String(b.messages.at(-1)?.content));
+    expect(asked).toEqual(['one', 'two']);
+  });
+
   it('keeps DM history to the DM and channel history to its thread', async () => {
     rig = await startRig({ sim: { responder: () => 'ok' } });
     await rig.deliver(rig.say({ channel: DM, text: 'my secret is 42' }));

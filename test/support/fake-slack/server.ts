@@ -87,6 +87,7 @@ export class FakeSlack {
   private readonly tiers: Record<string, Tier>;
   private readonly windows = new Map<string, number[]>();
   private readonly faults: Fault[] = [];
+  private readonly delays: Array<{ method: string; ms: number }> = [];
   private readonly files = new Map<string, { bytes: Uint8Array; mimetype: string }>();
   private seq = 0;
   url = '';
@@ -134,6 +135,11 @@ export class FakeSlack {
   /** The next `times` calls of `method` (matching `when`) fail with this Slack error code. */
   failNext(method: string, error: string, times = 1, when?: (params: Params) => boolean): void {
     this.faults.push({ method, times, error, when });
+  }
+
+  /** The next call of `method` is answered normally, but only after `ms` (a slow Slack). */
+  delayNext(method: string, ms: number): void {
+    this.delays.push({ method, ms });
   }
 
   /** The next `times` calls of `method` get HTTP 429 with this Retry-After. */
@@ -189,7 +195,15 @@ export class FakeSlack {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const raw = await readBody(req);
-    if (url.pathname.startsWith('/api/')) return void this.api(url.pathname.slice(5), req, raw, res);
+    if (url.pathname.startsWith('/api/')) {
+      const method = url.pathname.slice(5);
+      const delay = this.delays.findIndex((d) => d.method === method);
+      if (delay >= 0) {
+        const [d] = this.delays.splice(delay, 1);
+        await new Promise((resolve) => setTimeout(resolve, d?.ms ?? 0));
+      }
+      return void this.api(method, req, raw, res);
+    }
     if (url.pathname.startsWith('/files-pri/')) return this.file(url.pathname, req, res);
     if (url.pathname.startsWith('/respond/')) {
       this.responses.push({
