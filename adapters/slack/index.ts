@@ -236,7 +236,19 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
   if (socketReceiver) {
     socketReceiver.client.on('connected', () => (ready = !stopped));
     socketReceiver.client.on('disconnected', () => (ready = false));
-    await app.start();
+    try {
+      await app.start();
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code && AUTH_ERRORS.has(code)) {
+        throw new SlackStartError(
+          `SLACK_APP_TOKEN was refused by Slack (${code}): use an app-level token (xapp-…) with connections:write`,
+        );
+      }
+      throw new SlackStartError(`Socket Mode could not connect: ${code ?? (err as Error).message}`, {
+        cause: err,
+      });
+    }
     ready = true;
     log.info('Socket Mode connected');
   } else {

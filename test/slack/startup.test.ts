@@ -49,6 +49,19 @@ describe('start-up', () => {
     );
   });
 
+  it('fails with one clear line when the app-level token is wrong (Socket Mode)', async () => {
+    fake = await FakeSlack.start();
+    const err = await start({
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_APP_TOKEN: 'xapp-wrong',
+      SLACK_API_URL: fake.apiUrl,
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'SLACK_APP_TOKEN was refused by Slack (invalid_auth): use an app-level token (xapp-…) with connections:write',
+    );
+    expect(fake.socket.connections).toBe(0);
+  });
+
   it('says which setting is missing for HTTP mode', async () => {
     const err = await start({ SLACK_BOT_TOKEN: 'xoxb-x' }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
