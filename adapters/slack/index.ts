@@ -213,12 +213,15 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     };
   }
 
-  app.event('app_mention', async ({ event, body }) => {
-    track(deliver(event as unknown as SlackMessageEvent, 'mention', body.team_id ?? team.id, body.event_id));
-  });
-  app.event('message', async ({ event, body }) => {
-    track(deliver(event as unknown as SlackMessageEvent, 'message', body.team_id ?? team.id, body.event_id));
-  });
+  // Events are acked by Bolt before listeners run; answering happens in the background. A retry
+  // (context.retryNum) is handled like any delivery: the core's dedupe drops what was already seen.
+  for (const kind of ['mention', 'message'] as const) {
+    app.event(kind === 'mention' ? 'app_mention' : 'message', async ({ event, body, context }) => {
+      if (context.retryNum)
+        log.debug({ retryNum: context.retryNum, reason: context.retryReason }, 'event retry');
+      track(deliver(event as unknown as SlackMessageEvent, kind, body.team_id ?? team.id, body.event_id));
+    });
+  }
   app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
     await ack();
     track(
