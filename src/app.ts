@@ -1,6 +1,7 @@
 import type { Config } from './config/schema.ts';
 import { ConversationService } from './core/conversation.ts';
 import { createLogger, type Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { createStore, type Store } from './store/index.ts';
 
@@ -10,6 +11,7 @@ export interface App {
   store: Store;
   qwen: QwenClient;
   service: ConversationService;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -48,13 +50,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     embeddingConcurrency: config.qwen.embeddingConcurrency,
     log: log.child({ component: 'qwen' }),
   });
-  const service = new ConversationService({ config, store, qwen, log });
+  const metrics = new Metrics();
+  const service = new ConversationService({ config, store, qwen, log, metrics });
   return {
     config,
     log,
     store,
     qwen,
     service,
+    metrics,
     async close() {
       await service.queue.idle();
       await store.disconnect().catch(() => undefined);

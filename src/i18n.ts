@@ -19,6 +19,7 @@ const en = {
   'status.stopped': '⏹️ Stopped by {user}.',
   'status.interrupted': '⚠️ This answer was interrupted (the bot restarted). Please ask again.',
   'status.restarting': '⚠️ The bot is restarting; this answer was cut short.',
+  'status.shutting_down': '⚠️ The bot is restarting; please ask again in a minute.',
   'guard.rate_limited': 'You are sending messages too fast; please wait {seconds}s.',
   'guard.empty': 'Ask me something after the mention, or try /help.',
   'guard.too_long': 'Your message is too long ({chars} characters; at most {max}).',
@@ -44,6 +45,31 @@ const en = {
   'model.suggest': 'Did you mean: {names}?',
   'model.known': 'Known models: {names}',
   'vision.routed': '(answered by {model}, which can see images)',
+  'model.refused': 'DashScope refused {model} ({why}); this conversation keeps {previous}.',
+  'model.default_set': 'Default model for this workspace is now **{model}**.',
+  'model.answered_by': '— {model}',
+  'thinking.state': 'Thinking is {state} here (model {model}).',
+  'thinking.set': 'Thinking is now {state} here (model {model}).',
+  'thinking.unsupported': '{model} cannot switch thinking on or off.',
+  'search.state': 'Web search is {state} here (model {model}).',
+  'search.set': 'Web search is now {state} here (model {model}).',
+  'search.unsupported': '{model} does not support web search.',
+  'system.current': 'System prompt here:\n> {text}',
+  'system.default': 'This conversation uses the default system prompt.',
+  'system.set': 'System prompt updated for this conversation.',
+  'system.cleared': 'System prompt reset to the default.',
+  'usage.conversation': 'This conversation',
+  'usage.you': 'You',
+  'usage.workspace': 'Whole workspace',
+  'usage.today':
+    'Today: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+  'usage.week':
+    'Last 7 days: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+  'usage.all':
+    'All time: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+  'usage.quota': 'You have used your daily token quota ({used} of {quota}). It resets at 00:00 UTC.',
+  'word.on': 'on',
+  'word.off': 'off',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -66,6 +92,7 @@ const zh: Record<MessageKey, string> = {
   'status.stopped': '⏹️ 已被 {user} 停止。',
   'status.interrupted': '⚠️ 回答被中断（机器人重启），请重新提问。',
   'status.restarting': '⚠️ 机器人正在重启，此回答未完成。',
+  'status.shutting_down': '⚠️ 机器人正在重启，请稍后再问。',
   'guard.rate_limited': '发送过于频繁，请等待 {seconds} 秒。',
   'guard.empty': '请在提及后输入问题，或尝试 /help。',
   'guard.too_long': '消息过长（{chars} 个字符，最多 {max}）。',
@@ -91,6 +118,31 @@ const zh: Record<MessageKey, string> = {
   'model.suggest': '您是不是要找：{names}？',
   'model.known': '已知模型：{names}',
   'vision.routed': '（由可识别图片的 {model} 回答）',
+  'model.refused': 'DashScope 拒绝了 {model}（{why}）；本对话继续使用 {previous}。',
+  'model.default_set': '本工作区的默认模型已设为 **{model}**。',
+  'model.answered_by': '— {model}',
+  'thinking.state': '此处思考模式为{state}（模型 {model}）。',
+  'thinking.set': '此处思考模式已{state}（模型 {model}）。',
+  'thinking.unsupported': '{model} 不支持切换思考模式。',
+  'search.state': '此处联网搜索为{state}（模型 {model}）。',
+  'search.set': '此处联网搜索已{state}（模型 {model}）。',
+  'search.unsupported': '{model} 不支持联网搜索。',
+  'system.current': '本对话的系统提示词：\n> {text}',
+  'system.default': '本对话使用默认系统提示词。',
+  'system.set': '已更新本对话的系统提示词。',
+  'system.cleared': '系统提示词已恢复默认。',
+  'usage.conversation': '本对话',
+  'usage.you': '你',
+  'usage.workspace': '整个工作区',
+  'usage.today':
+    '今天：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+  'usage.week':
+    '最近 7 天：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+  'usage.all':
+    '累计：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+  'usage.quota': '你今天的 token 配额已用完（{used} / {quota}），将于 UTC 00:00 重置。',
+  'word.on': '开启',
+  'word.off': '关闭',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };

@@ -46,11 +46,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = {
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    hooks: secrets.length
+    ...(secrets.length
       ? {
-          streamWrite: (line: string) => secrets.reduce((acc, s) => acc.split(s).join('[redacted]'), line),
+          hooks: {
+            streamWrite: (line: string) => secrets.reduce((acc, s) => acc.split(s).join('[redacted]'), line),
+          },
         }
-      : undefined,
+      : {}),
   };
   if (options.destination) return pino(base, options.destination);
   if (pretty) {

@@ -3,6 +3,7 @@ import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { type AdapterStarter, handleSignals, type RunningBot, runBot, StartupError } from './server.ts';
 import { StoreError } from './store/index.ts';
 
 const USAGE = `Usage:
@@ -62,9 +63,8 @@ async function chat(config: Config, message: string): Promise<number> {
 }
 
 async function start(config: Config): Promise<number> {
-  const discord = Boolean(config.discord.token);
-  const slack = Boolean(config.slack.botToken);
-  if (!discord && !slack) {
+  const starters = platformStarters(config);
+  if (starters.length === 0) {
     process.stdout.write(
       'qwenbot: no chat platform is configured, so there is nothing to connect to yet.\n' +
         '  Discord: set DISCORD_TOKEN (see README, "Discord").\n' +
@@ -75,11 +75,33 @@ async function start(config: Config): Promise<number> {
     return 0;
   }
   if (!requireKey(config)) return 2;
-  const app = await openApp(config, 1);
-  if (!app) return 1;
-  app.log.error('platform adapters are not wired yet in this build');
-  await app.close();
-  return 1;
+  let bot: RunningBot;
+  try {
+    bot = await runBot(config, starters);
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof StartupError) {
+      process.stderr.write(`qwenbot: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  handleSignals(bot);
+  // Keep running until a signal; handleSignals exits the process.
+  return new Promise<number>(() => undefined);
+}
+
+/** The platforms whose credentials are set. */
+function platformStarters(config: Config): AdapterStarter[] {
+  const starters: AdapterStarter[] = [];
+  if (config.discord.token)
+    starters.push(async () => {
+      throw new StartupError('the Discord adapter is not part of this build yet');
+    });
+  if (config.slack.botToken)
+    starters.push(async () => {
+      throw new StartupError('the Slack adapter is not part of this build yet');
+    });
+  return starters;
 }
 
 async function openApp(config: Config, logFd: 1 | 2) {

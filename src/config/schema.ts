@@ -46,6 +46,7 @@ export const configSchema = z
       retryBaseDelayMs: z.number().int().min(0).default(1000),
       maxOutputTokens: z.number().int().positive().default(4096),
       temperature: z.number().min(0).max(2).nullish(),
+      verifyModelSwitch: z.boolean().default(true),
     }),
     models: z
       .record(modelName, modelInfoSchema)
@@ -82,9 +83,16 @@ export const configSchema = z
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),
+      reasoning: z.enum(['hide', 'quote']).default('hide'),
     }),
+    usage: z
+      .strictObject({ dailyTokenQuotaPerUser: z.number().int().min(0).default(0) })
+      .default({ dailyTokenQuotaPerUser: 0 }),
     store: z.strictObject({ url: z.string().min(1).default('sqlite://data/qwenbot.sqlite') }),
     http: z.strictObject({ port: z.number().int().min(0).max(65_535).default(3000) }),
+    shutdown: z
+      .strictObject({ graceSeconds: z.number().min(0).max(600).default(20) })
+      .default({ graceSeconds: 20 }),
     log: z.strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       format: z.enum(['auto', 'json', 'pretty']).default('auto'),

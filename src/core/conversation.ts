@@ -1,12 +1,14 @@
 import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { ChatResult, QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { type Store, StoreError } from '../store/index.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
+import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import {
   accessLists,
   type DedupeStore,
@@ -24,7 +26,7 @@ import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { buildPrompt, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
-import { SettingsStore } from './settings.ts';
+import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import {
   type Author,
@@ -35,6 +37,7 @@ import {
   type IncomingMessage,
   type ReplySurface,
 } from './types.ts';
+import { costOf, dailyQuota, scopesFor, UsageStore } from './usage.ts';
 
 export interface ConversationDeps {
   config: Config;
@@ -44,6 +47,9 @@ export interface ConversationDeps {
   pacer?: EditPacer;
   dedupe?: DedupeStore;
   now?: () => number;
+  /** Commands from other modules (FAQ), registered with the built-in ones. */
+  extraCommands?: CommandSpec[];
+  metrics?: Metrics;
 }
 
 interface ActiveAnswer {
@@ -51,12 +57,15 @@ interface ActiveAnswer {
   controller: AbortController;
   askerId: string;
   stoppedBy?: string;
+  /** Set when the bot itself cut the answer short (shutdown). */
+  restarting?: boolean;
 }
 
 /** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
 export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
+  readonly usage: UsageStore;
   readonly registry = new CommandRegistry();
   readonly queue = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
@@ -66,6 +75,7 @@ export class ConversationService implements ChatService {
   private readonly guards: Guard[];
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
+  private closing = false;
 
   constructor(deps: ConversationDeps) {
     this.deps = deps;
@@ -78,6 +88,7 @@ export class ConversationService implements ChatService {
       retentionMs: config.history.retentionDays * 86_400_000,
     });
     this.settings = new SettingsStore(store);
+    this.usage = new UsageStore(store, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
     this.guards = [
@@ -87,14 +98,52 @@ export class ConversationService implements ChatService {
       accessLists(g),
       messageSize(g.maxMessageChars),
       userRateLimit(g.userMessagesPerWindow, g.userWindowSeconds),
+      dailyQuota(this.usage, config.usage),
     ];
-    for (const spec of builtinCommands({
-      config,
-      registry: this.registry,
-      history: this.history,
-      settings: this.settings,
-    })) {
-      this.registry.add(spec);
+    const modelFor = (key: string, wsKey: string) => this.modelFor(key, wsKey);
+    const specs = [
+      ...builtinCommands({
+        config,
+        registry: this.registry,
+        history: this.history,
+        settings: this.settings,
+        modelFor,
+        probeModel: config.qwen.verifyModelSwitch ? (m) => this.probeModel(m) : undefined,
+      }),
+      ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
+      ...(deps.extraCommands ?? []),
+    ];
+    for (const spec of specs) this.registry.add(spec);
+  }
+
+  /** The conversation's own choice, else the workspace default, else the configured default. */
+  async modelFor(key: string, wsKey: string, own?: ConversationSettings): Promise<string> {
+    const models = this.deps.config.models;
+    const mine = (own ?? (await this.settings.get(key))).model;
+    if (mine && models[mine]) return mine;
+    const workspace = (await this.settings.get(wsKey)).model;
+    if (workspace && models[workspace]) return workspace;
+    return this.deps.config.qwen.defaultModel;
+  }
+
+  /** One tiny streamed call; returns why DashScope refuses the model, or undefined when it answers. */
+  private async probeModel(model: string): Promise<string | undefined> {
+    try {
+      const stream = this.deps.qwen.streamChat({
+        model,
+        messages: [{ role: 'user', content: 'ping' }],
+        maxTokens: 1,
+      });
+      for (let n = await stream.next(); !n.done; n = await stream.next()) {
+        if (n.value.type === 'text') break;
+      }
+      await stream.return(undefined as never);
+      return undefined;
+    } catch (err) {
+      if (err instanceof QwenError && (err.code === 'model_unavailable' || err.code === 'auth')) {
+        return [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
+      }
+      return undefined;
     }
   }
 
@@ -107,9 +156,16 @@ export class ConversationService implements ChatService {
     return this.active.size;
   }
 
-  handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
+  async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
     // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    return this.queue.run(conversationKey(message.conversation), () => this.process(message, surface));
+    const pending = this.queue.run(conversationKey(message.conversation), () =>
+      this.process(message, surface),
+    );
+    this.deps.metrics?.queueDepth.set(this.queue.size);
+    const outcome = await pending;
+    this.deps.metrics?.queueDepth.set(this.queue.size);
+    this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
+    return outcome;
   }
 
   private async process(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
@@ -118,6 +174,10 @@ export class ConversationService implements ChatService {
       conversation: conversationKey(message.conversation),
       messageId: message.id,
     });
+    if (this.closing) {
+      if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
+      return this.refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
+    }
     let verdict: Awaited<ReturnType<typeof runGuards>>;
     try {
       verdict = await runGuards(this.guards, message, locale);
@@ -175,17 +235,20 @@ export class ConversationService implements ChatService {
       log,
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
+      quoteReasoning: config.streaming.reasoning === 'quote',
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: this.now,
     });
     const active: ActiveAnswer = { streamer, controller: new AbortController(), askerId: message.author.id };
     this.active.add(active);
+    const metrics = this.deps.metrics;
+    metrics?.activeStreams.inc();
     let result: ChatResult | undefined;
     let failure: unknown;
     try {
       const startPromise = streamer.start();
       const settings = await this.settings.get(key);
-      model = settings.model && config.models[settings.model] ? settings.model : config.qwen.defaultModel;
+      model = await this.modelFor(key, workspaceKey(message.conversation), settings);
       const files = await prepareAttachments(message.attachments, config.attachments, locale);
       endings.push(...files.notes);
       if (files.images.length && !config.models[model]?.vision) {
@@ -259,7 +322,10 @@ export class ConversationService implements ChatService {
     let errorCode: string | undefined;
     let errorLine: string | undefined;
     if (failure) {
-      if (
+      if (active.restarting) {
+        status = 'interrupted';
+        errorLine = t(locale, 'status.restarting');
+      } else if (
         active.stoppedBy !== undefined ||
         (failure instanceof QwenError && failure.code === 'aborted' && active.controller.signal.aborted)
       ) {
@@ -279,8 +345,31 @@ export class ConversationService implements ChatService {
     }
     await streamer.finish(endings.join('\n') || undefined);
     this.active.delete(active);
+    if (metrics) {
+      const platform = message.conversation.platform;
+      metrics.activeStreams.dec();
+      if (streamer.firstVisibleAt !== null)
+        metrics.firstVisible.observe({ platform }, (streamer.firstVisibleAt - message.receivedAt) / 1000);
+      metrics.completion.observe({ platform }, (this.now() - message.receivedAt) / 1000);
+      if (errorCode) metrics.qwenErrors.inc({ code: errorCode });
+      if (result?.usage) {
+        metrics.tokens.inc({ model, kind: 'prompt' }, result.usage.promptTokens);
+        metrics.tokens.inc({ model, kind: 'completion' }, result.usage.completionTokens);
+        metrics.tokens.inc({ model, kind: 'reasoning' }, result.usage.reasoningTokens);
+        metrics.cost.inc({ model }, costOf(result.usage, config.models[model]));
+      }
+    }
 
     const text = streamer.text;
+    if (result?.usage) {
+      await this.usage
+        .record(
+          scopesFor(message.conversation, message.author.id),
+          result.usage,
+          costOf(result.usage, config.models[model]),
+        )
+        .catch((err: unknown) => log.error({ err }, 'could not record usage'));
+    }
     if (text || status !== 'error') {
       await this.history
         .append(key, {
@@ -309,6 +398,9 @@ export class ConversationService implements ChatService {
     if (status === 'error')
       return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
     if (status === 'stopped') return { status: 'stopped', text, model };
+    if (status === 'interrupted') {
+      return { status: 'error', text, model, errorCode: 'restarting', errorLine: errorLine ?? '' };
+    }
     return { status: 'answered', text, model };
   }
 
@@ -362,8 +454,18 @@ export class ConversationService implements ChatService {
     return author.isAdmin === true || this.deps.config.guards.admins.includes(author.id);
   }
 
-  /** Ends every answer in flight (shutdown); each ends with the given line. */
-  abortAll(): void {
-    for (const answer of this.active) answer.controller.abort();
+  /**
+   * Shutdown: waits up to `graceMs` for answers in flight to finish, then cuts the rest short with a
+   * "restarting" line (their partial text is kept and stored). Resolves when every answer has ended.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.closing = true;
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const answer of this.active) {
+      answer.restarting = true;
+      answer.controller.abort();
+    }
+    await this.queue.idle();
   }
 }

@@ -10,6 +10,8 @@ export interface StreamerOptions {
   placeholder: string;
   /** Shown while the model only reasons. */
   thinkingText: string;
+  /** Also show the tail of the reasoning as a quote while thinking. */
+  quoteReasoning?: boolean;
   /** Lower bound on per-message edit spacing; the surface may ask for more. */
   minEditIntervalMs: number;
   now?: () => number;
@@ -36,6 +38,7 @@ export class ReplyStreamer {
   private answer = '';
   private ending = '';
   private thinking = false;
+  private reasoning = '';
   private shown: Shown[] = [];
   private finished = false;
   private dirty = false;
@@ -89,8 +92,10 @@ export class ReplyStreamer {
     await this.flush(false);
   }
 
-  onReasoning(_delta: string): void {
-    if (this.thinking || this.answer) return;
+  onReasoning(delta: string): void {
+    if (this.answer) return;
+    if (this.opts.quoteReasoning) this.reasoning = (this.reasoning + delta).slice(-600);
+    else if (this.thinking) return;
     this.thinking = true;
     if (this.nativeState !== 'active') this.schedule();
   }
@@ -135,7 +140,10 @@ export class ReplyStreamer {
     if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
     if (body) return body;
     if (this.nativeChars > 0) return '';
-    return this.thinking ? this.opts.thinkingText : this.opts.placeholder;
+    if (!this.thinking) return this.opts.placeholder;
+    if (!this.reasoning) return this.opts.thinkingText;
+    const tail = this.reasoning.slice(-300).replace(/\s+/g, ' ').trim();
+    return `${this.opts.thinkingText}\n> …${tail}`;
   }
 
   private schedule(): void {

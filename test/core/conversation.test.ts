@@ -192,11 +192,11 @@ describe('ConversationService end to end (real openai SDK → simulator)', () =>
     });
     const tooMany = await s.runCommand({
       name: 'model',
-      rawArgs: 'a b',
+      rawArgs: 'a true c',
       conversation: channelRef(),
       author: { id: 'U1', name: 'A', isBot: false },
     });
-    expect(tooMany.text).toBe('/model: too many arguments. Usage: /model [name]');
+    expect(tooMany.text).toBe('/model: too many arguments. Usage: /model [name] [default]');
     const nope = await s.runCommand({
       name: 'nope',
       conversation: channelRef(),

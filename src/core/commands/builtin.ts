@@ -4,16 +4,21 @@ import type { HistoryStore } from '../history.ts';
 import type { SettingsStore } from '../settings.ts';
 import { conversationKey } from '../types.ts';
 import type { CommandRegistry, CommandSpec } from './registry.ts';
+import { workspaceKey } from './settings-commands.ts';
 
 export interface BuiltinDeps {
   config: Config;
   registry: CommandRegistry;
   history: HistoryStore;
   settings: SettingsStore;
+  /** The model this conversation uses now (its choice, else the workspace default, else config). */
+  modelFor: (conversation: string, workspaceKey: string) => Promise<string>;
+  /** Asks DashScope whether the model answers; resolves to a reason when it refuses. */
+  probeModel?: (model: string) => Promise<string | undefined>;
 }
 
 export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
-  const { config, registry, history, settings } = deps;
+  const { config, registry, history, settings, modelFor } = deps;
   const modelNames = () => Object.keys(config.models);
   return [
     {
@@ -52,14 +57,20 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
               .filter((n) => n.includes(partial.toLowerCase()))
               .slice(0, 25),
         },
+        {
+          name: 'default',
+          description: 'Make it the default for the whole workspace (admins)',
+          type: 'boolean',
+        },
       ],
       access: 'everyone',
       ephemeral: false,
-      handler: async ({ invocation, options, locale }) => {
+      handler: async ({ invocation, options, locale, isAdmin }) => {
         const key = conversationKey(invocation.conversation);
+        const wsKey = workspaceKey(invocation.conversation);
         const name = typeof options.name === 'string' ? options.name.trim() : '';
+        const current = await modelFor(key, wsKey);
         if (!name) {
-          const current = (await settings.get(key)).model ?? config.qwen.defaultModel;
           const rows = Object.entries(config.models).map(
             ([n, info]) => `• ${n === current ? `**${n}**` : n} — ${describe(info)}`,
           );
@@ -78,6 +89,19 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
             ? t(locale, 'model.suggest', { names: close.join(', ') })
             : t(locale, 'model.known', { names: modelNames().join(', ') });
           return { text: `${t(locale, 'model.unknown', { model: name })} ${hint}`, ephemeral: true };
+        }
+        const asDefault = options.default === true;
+        if (asDefault && !isAdmin)
+          return { text: t(locale, 'cmd.denied', { name: 'model default:true' }), ephemeral: true };
+        const refused = await deps.probeModel?.(name);
+        if (refused)
+          return {
+            text: t(locale, 'model.refused', { model: name, why: refused, previous: current }),
+            ephemeral: true,
+          };
+        if (asDefault) {
+          await settings.update(wsKey, { model: name });
+          return { text: t(locale, 'model.default_set', { model: name }) };
         }
         await settings.update(key, { model: name });
         return { text: t(locale, 'model.switched', { model: name }) };

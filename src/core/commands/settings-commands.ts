@@ -1,0 +1,129 @@
+import type { Config } from '../../config/schema.ts';
+import { type Locale, t } from '../../i18n.ts';
+import type { SettingsStore } from '../settings.ts';
+import { conversationKey } from '../types.ts';
+import { scopesFor, type UsageStore, type UsageTotals } from '../usage.ts';
+import type { CommandSpec } from './registry.ts';
+
+export interface SettingsCommandDeps {
+  config: Config;
+  settings: SettingsStore;
+  usage: UsageStore;
+  /** The model this conversation uses now (conversation choice, workspace default, config default). */
+  modelFor: (conversation: string, workspaceKey: string) => Promise<string>;
+}
+
+const onOff = { name: 'state', description: 'on or off', type: 'string' as const, choices: ['on', 'off'] };
+
+export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
+  const { config, settings, usage, modelFor } = deps;
+  const toggle = (
+    name: 'thinking' | 'search',
+    description: string,
+    supported: (m: string) => boolean,
+  ): CommandSpec => ({
+    name,
+    description,
+    options: [onOff],
+    access: 'everyone',
+    ephemeral: false,
+    handler: async ({ invocation, options, locale }) => {
+      const key = conversationKey(invocation.conversation);
+      const model = await modelFor(key, workspaceKey(invocation.conversation));
+      const current = (await settings.get(key))[name] ?? false;
+      if (options.state === undefined)
+        return {
+          text: t(locale, `${name}.state`, { state: onOffWord(locale, current), model }),
+          ephemeral: true,
+        };
+      if (!supported(model)) return { text: t(locale, `${name}.unsupported`, { model }), ephemeral: true };
+      const on = options.state === 'on';
+      await settings.update(key, { [name]: on });
+      return { text: t(locale, `${name}.set`, { state: onOffWord(locale, on), model }) };
+    },
+  });
+  return [
+    toggle('thinking', 'Turn the model’s thinking (reasoning) on or off here', (m) => {
+      const info = config.models[m];
+      return Boolean(info?.thinking && !info.thinkingOnly);
+    }),
+    toggle('search', 'Turn DashScope web search on or off here', (m) => Boolean(config.models[m]?.search)),
+    {
+      name: 'system',
+      description: 'Show, set or clear this conversation’s system prompt',
+      options: [
+        {
+          name: 'text',
+          description: 'New system prompt, or "clear"',
+          type: 'string',
+          rest: true,
+          maxLength: 4000,
+        },
+      ],
+      access: 'everyone',
+      ephemeral: true,
+      handler: async ({ invocation, options, locale, isAdmin }) => {
+        const key = conversationKey(invocation.conversation);
+        const text = typeof options.text === 'string' ? options.text.trim() : '';
+        if (!text) {
+          const current = (await settings.get(key)).systemPrompt;
+          return {
+            text: current ? t(locale, 'system.current', { text: current }) : t(locale, 'system.default'),
+          };
+        }
+        // Anyone may change their own DM; in channels only admins.
+        if (!invocation.conversation.isDM && !isAdmin)
+          return { text: t(locale, 'cmd.denied', { name: 'system' }) };
+        if (text.toLowerCase() === 'clear') {
+          await settings.update(key, { systemPrompt: undefined });
+          return { text: t(locale, 'system.cleared'), ephemeral: false };
+        }
+        await settings.update(key, { systemPrompt: text });
+        return { text: t(locale, 'system.set'), ephemeral: false };
+      },
+    },
+    {
+      name: 'usage',
+      description: 'Tokens and estimated cost: this conversation, you, and (admins) the workspace',
+      options: [],
+      access: 'everyone',
+      ephemeral: true,
+      handler: async ({ invocation, locale, isAdmin }) => {
+        const [conv, user, workspace] = scopesFor(invocation.conversation, invocation.author.id);
+        const rows: string[] = [];
+        const show = async (label: string, scope: typeof conv) => {
+          if (!scope) return;
+          const totals = await usage.totals(scope);
+          rows.push(
+            `**${label}**`,
+            line(locale, 'usage.today', totals.today),
+            line(locale, 'usage.week', totals.week),
+            line(locale, 'usage.all', totals.all),
+          );
+        };
+        await show(t(locale, 'usage.conversation'), conv);
+        await show(t(locale, 'usage.you'), user);
+        if (isAdmin) await show(t(locale, 'usage.workspace'), workspace);
+        return { text: rows.join('\n') };
+      },
+    },
+  ];
+}
+
+export function workspaceKey(ref: { platform: string; workspace: string }): string {
+  return `${ref.platform}:${ref.workspace}`;
+}
+
+function onOffWord(locale: Locale, on: boolean): string {
+  return t(locale, on ? 'word.on' : 'word.off');
+}
+
+function line(locale: Locale, key: 'usage.today' | 'usage.week' | 'usage.all', u: UsageTotals): string {
+  return t(locale, key, {
+    answers: u.answers,
+    prompt: u.promptTokens.toLocaleString('en-US'),
+    completion: u.completionTokens.toLocaleString('en-US'),
+    reasoning: u.reasoningTokens.toLocaleString('en-US'),
+    cost: u.cost.toFixed(4),
+  });
+}

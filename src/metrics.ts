@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the bot counts, exposed at /metrics in Prometheus format. One registry per app instance. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly messages = new Counter({
+    name: 'qwenbot_messages_total',
+    help: 'Incoming messages by platform and outcome (answered, error, stopped, command, ignored, refused)',
+    labelNames: ['platform', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly firstVisible = new Histogram({
+    name: 'qwenbot_first_visible_seconds',
+    help: 'Time from receiving a message to the first visible answer text',
+    labelNames: ['platform'] as const,
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34, 60],
+    registers: [this.registry],
+  });
+  readonly completion = new Histogram({
+    name: 'qwenbot_answer_seconds',
+    help: 'Time from receiving a message to the final edit of its answer',
+    labelNames: ['platform'] as const,
+    buckets: [0.5, 1, 2, 5, 10, 20, 40, 80, 160, 320],
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'qwenbot_tokens_total',
+    help: 'Tokens by model and kind (prompt, completion, reasoning)',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly cost = new Counter({
+    name: 'qwenbot_cost_estimate_total',
+    help: 'Estimated cost from catalogue prices (CNY)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly qwenErrors = new Counter({
+    name: 'qwenbot_qwen_errors_total',
+    help: 'Model call failures by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly platformRateLimits = new Counter({
+    name: 'qwenbot_platform_rate_limits_total',
+    help: 'Rate-limit (429) answers received from a chat platform',
+    labelNames: ['platform'] as const,
+    registers: [this.registry],
+  });
+  readonly activeStreams = new Gauge({
+    name: 'qwenbot_active_streams',
+    help: 'Answers streaming right now',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'qwenbot_queue_depth',
+    help: 'Messages waiting or running in per-conversation queues',
+    registers: [this.registry],
+  });
+}
