@@ -27,6 +27,7 @@ import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage } from '../../src/core/types.ts';
 import { toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
+import { StartupError } from '../../src/server.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { runSlash, type SlashPayload } from './commands.ts';
@@ -48,10 +49,8 @@ import { UserDirectory } from './users.ts';
 /** Bolt's default path for events, commands and interactivity in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
 
-/** Slack could not be started; `message` is one line a person can act on. */
-export class SlackStartError extends Error {
-  readonly code = 'slack_start';
-}
+/** Slack could not be started; `message` is one line a person can act on (main prints it, exits 1). */
+export class SlackStartError extends StartupError {}
 
 export interface StartSlackOptions {
   config: Config;
@@ -74,6 +73,9 @@ export interface SlackHandle {
   handleHttp?: (req: HttpRequest, res: ServerResponse) => boolean;
   /** Resolves once every message received so far has been answered (tests, graceful shutdown). */
   idle(): Promise<void>;
+  /** Stops taking new events (Socket Mode disconnects, HTTP answers 503); answers in flight go on. */
+  pause(): Promise<void>;
+  /** Pauses, then waits for the answers in flight. */
   stop(): Promise<void>;
 }
 
@@ -268,11 +270,15 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
-    async stop() {
+    async pause() {
+      if (stopped) return;
       stopped = true;
       ready = false;
       if (socketReceiver)
         await app.stop().catch((err: unknown) => log.warn({ err }, 'socket mode stop failed'));
+    },
+    async stop() {
+      await handle.pause();
       await handle.idle();
     },
   };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { t } from '../../src/i18n.ts';
 import { slash } from '../support/fake-slack/index.ts';
-import { ALICE, type Rig, startRig } from './rig.ts';
+import { ADMIN, ALICE, type Rig, startRig } from './rig.ts';
 
 let rig: Rig;
 afterEach(async () => rig?.close());
@@ -44,6 +44,20 @@ describe('/qwen slash command', () => {
     // Stored with the conversation, not in the adapter: a fresh process reads it back.
     const settings = await rig.app.service.settings.get(`slack:${rig.fake.team.id}:${DM}`);
     expect(settings.model).toBe('qwen-max');
+  });
+
+  it('lets only workspace admins set the workspace default model, which new threads then use', async () => {
+    rig = await startRig({ sim: { responder: (b) => `model=${b.model}` } });
+    const denied = await command('model qwen-max default:true', CHANNEL, ALICE);
+    expect(denied.reply?.response_type).toBe('ephemeral');
+    expect(denied.reply?.text).toBe(t('en', 'cmd.denied', { name: 'model default:true' }));
+    // users.info says Ada is a workspace admin.
+    const allowed = await command('model qwen-max default:true', CHANNEL, ADMIN);
+    expect(allowed.reply?.text).toContain('qwen-max');
+    const said = rig.say({ channel: CHANNEL, text: `${bot()} which model?` });
+    await rig.deliver(said);
+    expect(rig.sim.chatRequests().at(-1)?.model).toBe('qwen-max');
+    expect(rig.fake.thread(CHANNEL, said.ts).map((m) => m.text)).toEqual(['model=qwen-max']);
   });
 
   it('rejects an unknown model, only to the person who asked', async () => {
