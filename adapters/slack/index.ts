@@ -172,9 +172,18 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       if (kind === 'message' && !dm) {
         // Channel messages count only inside a thread the bot is part of; mentions come as app_mention.
         if (!event.thread_ts || mentionsUser(event.text, auth.userId) || !config.slack.followThreads) return;
-        if (!(await threads.has(conversation))) return;
+        const followed = await threads.has(conversation).catch((err: unknown) => {
+          log.warn({ err }, 'could not check whether the bot follows this thread; not answering');
+          return false;
+        });
+        if (!followed) return;
       }
-      if (kind === 'mention' && !dm) await threads.mark(conversation);
+      if (kind === 'mention' && !dm) {
+        // Losing this only costs a mention-free follow-up later; the mention itself is still answered.
+        await threads
+          .mark(conversation)
+          .catch((err: unknown) => log.warn({ err }, 'could not record the thread'));
+      }
       const message = await toIncoming(event, conversation, eventId);
       const surface = slackSurface({
         client: app.client,
@@ -241,6 +250,8 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
   if (socketReceiver) {
     socketReceiver.client.on('connected', () => (ready = !stopped));
     socketReceiver.client.on('disconnected', () => (ready = false));
+    // The SDK reconnects by itself (new apps.connections.open); until then /readyz says so.
+    socketReceiver.client.on('close', () => (ready = false));
     try {
       await app.start();
     } catch (err) {

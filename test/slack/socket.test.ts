@@ -33,6 +33,24 @@ describe('Socket Mode', () => {
     expect(rig.fake.responses.map((r) => r.body.text)).toEqual(['History cleared for this conversation.']);
   });
 
+  it('reconnects after the connection drops, and says it is not ready meanwhile', async () => {
+    rig = await startRig({ mode: 'socket' });
+    rig.fake.socket.dropAll();
+    await expect.poll(() => rig.slack.ready).toBe(false);
+    // The SDK waits its ping timeout (5 s) before asking apps.connections.open for a new URL.
+    await expect.poll(() => rig.slack.ready, { timeout: 12_000, interval: 100 }).toBe(true);
+    expect(rig.fake.count('apps.connections.open')).toBe(2);
+    const said = rig.say({ channel: 'D0ALICE', text: 'still there?' });
+    rig.sim.script({ text: 'Yes, reconnected.' });
+    await rig.deliver(said);
+    expect(
+      rig.fake
+        .channel('D0ALICE')
+        .filter((m) => m.bot)
+        .map((m) => m.text),
+    ).toEqual(['Yes, reconnected.']);
+  }, 20_000);
+
   it('disconnects on stop', async () => {
     rig = await startRig({ mode: 'socket' });
     expect(rig.fake.socket.open).toBe(1);

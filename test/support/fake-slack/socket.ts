@@ -60,6 +60,11 @@ export class SocketModeServer {
     return this.deliver({ type: 'slash_commands', payload, accepts_response_payload: true });
   }
 
+  /** Drops every connection without a goodbye, as a network failure would. */
+  dropAll(): void {
+    for (const ws of this.clients) ws.terminate();
+  }
+
   close(): void {
     for (const ws of this.clients) ws.terminate();
     this.wss.close();
