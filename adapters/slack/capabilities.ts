@@ -17,7 +17,8 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   'chat.startStream': 'chat:write',
   'chat.appendStream': 'chat:write',
   'chat.stopStream': 'chat:write',
-  'assistant.threads.setStatus': 'assistant:write',
+  // chat:write since March 2026 (assistant:write is being retired for this method).
+  'assistant.threads.setStatus': 'chat:write',
   'users.info': 'users:read',
 };
 

@@ -199,5 +199,16 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
   'apps.connections.open': (ctx) => ({ ok: true, url: ctx.socketUrl() }),
 };
 
+/** Bot scopes Slack's method reference lists (any one of them suffices); absent: no scope needed. */
+export const SCOPES_NEEDED: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.startStream': ['chat:write'],
+  'chat.appendStream': ['chat:write'],
+  'chat.stopStream': ['chat:write'],
+  'assistant.threads.setStatus': ['chat:write', 'assistant:write'],
+  'users.info': ['users:read'],
+};
+
 /** Methods that take the app-level token (xapp-…) instead of the bot token. */
 export const APP_TOKEN_METHODS = new Set(['apps.connections.open']);

@@ -12,6 +12,7 @@ import {
   type MethodContext,
   type Params,
   type Result,
+  SCOPES_NEEDED,
 } from './methods.ts';
 import { type Shown, Workspace } from './model.ts';
 import { SocketModeServer } from './socket.ts';
@@ -44,6 +45,8 @@ export interface FakeSlackOptions {
   /** How long a native stream stays open (reported: about 5 minutes). */
   streamTtlMs?: number;
   users?: FakeUser[];
+  /** Bot scopes the installation granted (e.g. the manifest's); undefined grants everything. */
+  scopes?: string[];
 }
 
 export interface Call {
@@ -89,6 +92,7 @@ export class FakeSlack {
   private readonly faults: Fault[] = [];
   private readonly delays: Array<{ method: string; ms: number }> = [];
   private readonly files = new Map<string, { bytes: Uint8Array; mimetype: string }>();
+  private readonly scopes: Set<string> | undefined;
   private seq = 0;
   url = '';
 
@@ -98,6 +102,7 @@ export class FakeSlack {
     this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
     this.appToken = options.appToken ?? 'xapp-fake-app-token';
     this.tiers = options.tiers ?? DEFAULT_TIERS;
+    this.scopes = options.scopes ? new Set(options.scopes) : undefined;
     const users = new Map<string, FakeUser>((options.users ?? []).map((u) => [u.id, u]));
     this.ctx = {
       ws: this.ws,
@@ -235,6 +240,15 @@ export class FakeSlack {
     const expected = APP_TOKEN_METHODS.has(method) ? this.appToken : this.botToken;
     if (!token) return reply(200, { ok: false, error: 'not_authed' });
     if (token !== expected) return reply(200, { ok: false, error: 'invalid_auth' });
+    const needed = SCOPES_NEEDED[method];
+    if (this.scopes && needed && !needed.some((scope) => this.scopes?.has(scope))) {
+      return reply(200, {
+        ok: false,
+        error: 'missing_scope',
+        needed: needed.join(','),
+        provided: [...this.scopes].join(','),
+      });
+    }
     const fault = this.faults.find((f) => f.method === method && f.times > 0 && (!f.when || f.when(params)));
     if (fault) {
       fault.times--;
@@ -279,7 +293,8 @@ export class FakeSlack {
       at: Date.now(),
     });
     // Slack answers a download without a valid token with its HTML sign-in page, not an error.
-    if (req.headers.authorization !== `Bearer ${this.botToken}`) {
+    const granted = !this.scopes || this.scopes.has('files:read');
+    if (req.headers.authorization !== `Bearer ${this.botToken}` || !granted) {
       return void res
         .writeHead(200, { 'content-type': 'text/html' })
         .end('<html><body>Sign in to Slack</body></html>');
