@@ -81,6 +81,14 @@ describe('what the answer looks like', () => {
     expect(reply?.text).toContain('const ok = a < b && c > d;');
     expect(reply?.formatted).not.toContain('**');
     expect(reply?.links).toEqual([{ url: 'https://example.com/launch', label: 'our launch' }]);
+
+    // A native stream takes standard Markdown, which Slack renders itself: sent as the model wrote it.
+    const said = rig.say({ channel: CHANNEL, text: `${bot()} plan?` });
+    await rig.deliver(said);
+    const [streamed] = rig.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
+    expect(streamed?.format).toBe('markdown');
+    expect(streamed?.formatted).toBe(md);
+    expect(streamed?.links).toEqual([{ url: 'https://example.com/launch', label: 'our launch' }]);
   });
 
   it('neutralises <!channel>, @everyone and user mentions written by the model', async () => {
