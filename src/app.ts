@@ -1,8 +1,11 @@
 import type { Config } from './config/schema.ts';
 import { ConversationService } from './core/conversation.ts';
+import { faqCommands } from './faq/commands.ts';
+import { createFaq, type Faq } from './faq/service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
+import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { createStore, type Store } from './store/index.ts';
 
 export interface App {
@@ -12,6 +15,9 @@ export interface App {
   qwen: QwenClient;
   service: ConversationService;
   metrics: Metrics;
+  coordinator: Coordinator;
+  /** FAQ by meaning: `/faq`, and `search_faq` for the chat loop (`faq.toolEnabled`, `runFaqTool`). */
+  faq: Faq;
   close(): Promise<void>;
 }
 
@@ -19,6 +25,8 @@ export interface AppOptions {
   log?: Logger;
   /** Where logs go when no logger is given: stdout for the service, stderr for the terminal chat. */
   logFd?: 1 | 2;
+  /** Prefix of shared keys (store namespace and Redis coordination keys); tests use one per run. */
+  namespace?: string;
 }
 
 /** Builds the platform-free part of the bot from a validated config: logger, store, Qwen client, service. */
@@ -37,7 +45,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         config.slack.signingSecret,
       ],
     });
-  const store = await createStore(config.store.url, { log: log.child({ component: 'store' }) });
+  const namespace = options.namespace ?? 'qwenbot';
+  const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
+  // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
+  const coordinator = /^rediss?:\/\//.test(config.store.url)
+    ? await RedisCoordinator.connect({
+        url: config.store.url,
+        prefix: `${namespace}:coord`,
+        log: log.child({ component: 'redis' }),
+      })
+    : new LocalCoordinator(store);
   const qwen = new QwenClient({
     apiKey: config.qwen.apiKey ?? '',
     baseUrl: config.qwen.baseUrl ?? '',
@@ -50,8 +67,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     embeddingConcurrency: config.qwen.embeddingConcurrency,
     log: log.child({ component: 'qwen' }),
   });
+  // FAQ: a malformed file stops start-up (FaqFileError); indexing then runs in the background.
+  let faq: Faq;
+  try {
+    faq = createFaq({ config, store, qwen, log });
+  } catch (err) {
+    await coordinator.close().catch(() => undefined);
+    await store.disconnect().catch(() => undefined);
+    throw err;
+  }
+  const extraCommands = faqCommands({ faq, config, qwen });
   const metrics = new Metrics();
-  const service = new ConversationService({ config, store, qwen, log, metrics });
+  const service = new ConversationService({ config, store, qwen, log, metrics, coordinator, extraCommands });
   return {
     config,
     log,
@@ -59,8 +86,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     qwen,
     service,
     metrics,
+    coordinator,
+    faq,
     async close() {
       await service.queue.idle();
+      await faq.close();
+      await coordinator.close();
       await store.disconnect().catch(() => undefined);
       log.flush?.();
     },

@@ -112,6 +112,11 @@ async function openApp(config: Config, logFd: 1 | 2) {
       process.stderr.write(`qwenbot: ${err.message}\n`);
       return undefined;
     }
+    // A malformed FAQ file (FaqFileError) is a configuration problem: file, line and problem.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`qwenbot: configuration error: ${err.message}\n`);
+      return undefined;
+    }
     throw err;
   }
 }

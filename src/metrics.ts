@@ -1,4 +1,16 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Usage } from './qwen/client.ts';
+
+export interface AnswerObservation {
+  platform: string;
+  model: string;
+  receivedAt: number;
+  firstVisibleAt: number | null;
+  now: number;
+  errorCode?: string;
+  usage?: Usage | null;
+  cost: number;
+}
 
 /** What the bot counts, exposed at /metrics in Prometheus format. One registry per app instance. */
 export class Metrics {
@@ -57,4 +69,20 @@ export class Metrics {
     help: 'Messages waiting or running in per-conversation queues',
     registers: [this.registry],
   });
+
+  /** Everything one finished answer contributes. */
+  observeAnswer(o: AnswerObservation): void {
+    const { platform, model } = o;
+    this.activeStreams.dec();
+    if (o.firstVisibleAt !== null)
+      this.firstVisible.observe({ platform }, (o.firstVisibleAt - o.receivedAt) / 1000);
+    this.completion.observe({ platform }, (o.now - o.receivedAt) / 1000);
+    if (o.errorCode) this.qwenErrors.inc({ code: o.errorCode });
+    if (o.usage) {
+      this.tokens.inc({ model, kind: 'prompt' }, o.usage.promptTokens);
+      this.tokens.inc({ model, kind: 'completion' }, o.usage.completionTokens);
+      this.tokens.inc({ model, kind: 'reasoning' }, o.usage.reasoningTokens);
+      this.cost.inc({ model }, o.cost);
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { type App, type AppOptions, createApp } from './app.ts';
 import type { Config } from './config/schema.ts';
+import type { MessageEditor } from './core/inflight.ts';
 import { type HttpServer, startHttpServer } from './http.ts';
 import { redactUrl } from './store/index.ts';
 
@@ -17,6 +18,8 @@ export interface PlatformAdapter {
   pause?(): void;
   /** Disconnect. */
   stop(): Promise<void>;
+  /** Edits earlier messages by id (repairs answers cut by a crash). */
+  editor?: MessageEditor;
 }
 
 export interface BotContext {
@@ -62,6 +65,10 @@ export async function runBot(
     const adapter = await start({ app, http });
     if (adapter) adapters.push(adapter);
   }
+  const editors = adapters.flatMap((a) => (a.editor ? [a.editor] : []));
+  await app.service
+    .recoverInterrupted(editors)
+    .catch((err: unknown) => log.warn({ err }, 'crash recovery failed'));
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string) => {
     stopping ??= (async () => {

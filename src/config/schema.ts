@@ -27,10 +27,44 @@ export const modelInfoSchema = z.strictObject({
 
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
+/** FAQ by meaning. Threshold defaults come from the measured set in test/faq/thresholds.test.ts. */
+const faqDefaults = {
+  enabled: true,
+  path: 'config/faq.yaml',
+  watch: true,
+  confidentThreshold: 0.6,
+  suggestThreshold: 0.45,
+  suggestCount: 3,
+  ephemeralInChannels: true,
+  generateFallback: false,
+  tool: true,
+};
+const faqSchema = z
+  .strictObject({
+    enabled: z.boolean().default(faqDefaults.enabled),
+    path: z.string().min(1).default(faqDefaults.path),
+    watch: z.boolean().default(faqDefaults.watch),
+    confidentThreshold: z.number().min(-1).max(1).default(faqDefaults.confidentThreshold),
+    suggestThreshold: z.number().min(-1).max(1).default(faqDefaults.suggestThreshold),
+    suggestCount: z.number().int().min(1).max(10).default(faqDefaults.suggestCount),
+    ephemeralInChannels: z.boolean().default(faqDefaults.ephemeralInChannels),
+    generateFallback: z.boolean().default(faqDefaults.generateFallback),
+    tool: z.boolean().default(faqDefaults.tool),
+  })
+  .refine((f) => f.suggestThreshold <= f.confidentThreshold, {
+    path: ['suggestThreshold'],
+    message: 'must not be above faq.confidentThreshold',
+  })
+  .default(faqDefaults);
+
 export const configSchema = z
   .strictObject({
     locale: z.enum(['en', 'zh']).default('en'),
     botName: z.string().min(1).max(80).default('Qwen'),
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore (at most 64)')
+      .default('default'),
     qwen: z.strictObject({
       region: z.enum(Object.keys(REGIONS) as [Region, ...Region[]]).default('beijing'),
       baseUrl: z.url().optional(),
@@ -88,6 +122,7 @@ export const configSchema = z
     usage: z
       .strictObject({ dailyTokenQuotaPerUser: z.number().int().min(0).default(0) })
       .default({ dailyTokenQuotaPerUser: 0 }),
+    faq: faqSchema,
     store: z.strictObject({ url: z.string().min(1).default('sqlite://data/qwenbot.sqlite') }),
     http: z.strictObject({ port: z.number().int().min(0).max(65_535).default(3000) }),
     shutdown: z

@@ -4,27 +4,28 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ChatResult, QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
+import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
+import { callModel, describeFailure } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import {
   accessLists,
-  type DedupeStore,
   dedupe,
   type Guard,
   ignoreBots,
-  KeyvDedupe,
   messageSize,
   onlyAddressed,
   runGuards,
   userRateLimit,
 } from './guards.ts';
 import { HistoryStore, type TurnStatus } from './history.ts';
+import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
-import { buildPrompt, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
@@ -45,7 +46,8 @@ export interface ConversationDeps {
   qwen: QwenClient;
   log: Logger;
   pacer?: EditPacer;
-  dedupe?: DedupeStore;
+  /** Shared state across instances (Redis); in-process by default. */
+  coordinator?: Coordinator;
   now?: () => number;
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
@@ -69,6 +71,8 @@ export class ConversationService implements ChatService {
   readonly registry = new CommandRegistry();
   readonly queue = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
+  readonly coordinator: Coordinator;
+  readonly inflight: InflightTracker;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -80,7 +84,10 @@ export class ConversationService implements ChatService {
   constructor(deps: ConversationDeps) {
     this.deps = deps;
     this.log = deps.log.child({ component: 'conversation' });
-    this.pacer = deps.pacer ?? new EditPacer();
+    this.coordinator = deps.coordinator ?? new LocalCoordinator(deps.store);
+    const coord = this.coordinator;
+    this.pacer =
+      deps.pacer ?? new EditPacer((key, spec) => coord.limiter(`pace:${key}`, spec.points, spec.durationSec));
     this.now = deps.now ?? Date.now;
     const { config, store } = deps;
     this.history = new HistoryStore(store, {
@@ -88,16 +95,20 @@ export class ConversationService implements ChatService {
       retentionMs: config.history.retentionDays * 86_400_000,
     });
     this.settings = new SettingsStore(store);
-    this.usage = new UsageStore(store, this.now);
+    this.inflight = new InflightTracker(store, config.instanceId, this.log);
+    this.usage = new UsageStore(this.coordinator, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
     this.guards = [
       ignoreBots,
       onlyAddressed,
-      dedupe(deps.dedupe ?? new KeyvDedupe(store), g.dedupeSeconds * 1000),
+      dedupe(coord, g.dedupeSeconds * 1000),
       accessLists(g),
       messageSize(g.maxMessageChars),
-      userRateLimit(g.userMessagesPerWindow, g.userWindowSeconds),
+      userRateLimit(
+        coord.limiter('user', g.userMessagesPerWindow, g.userWindowSeconds),
+        coord.limiter('user-warned', 1, g.userWindowSeconds),
+      ),
       dailyQuota(this.usage, config.usage),
     ];
     const modelFor = (key: string, wsKey: string) => this.modelFor(key, wsKey);
@@ -108,7 +119,7 @@ export class ConversationService implements ChatService {
         history: this.history,
         settings: this.settings,
         modelFor,
-        probeModel: config.qwen.verifyModelSwitch ? (m) => this.probeModel(m) : undefined,
+        probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       }),
       ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
       ...(deps.extraCommands ?? []),
@@ -126,27 +137,6 @@ export class ConversationService implements ChatService {
     return this.deps.config.qwen.defaultModel;
   }
 
-  /** One tiny streamed call; returns why DashScope refuses the model, or undefined when it answers. */
-  private async probeModel(model: string): Promise<string | undefined> {
-    try {
-      const stream = this.deps.qwen.streamChat({
-        model,
-        messages: [{ role: 'user', content: 'ping' }],
-        maxTokens: 1,
-      });
-      for (let n = await stream.next(); !n.done; n = await stream.next()) {
-        if (n.value.type === 'text') break;
-      }
-      await stream.return(undefined as never);
-      return undefined;
-    } catch (err) {
-      if (err instanceof QwenError && (err.code === 'model_unavailable' || err.code === 'auth')) {
-        return [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
-      }
-      return undefined;
-    }
-  }
-
   commands(): CommandSpec[] {
     return this.registry.list();
   }
@@ -158,9 +148,25 @@ export class ConversationService implements ChatService {
 
   async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
     // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    const pending = this.queue.run(conversationKey(message.conversation), () =>
-      this.process(message, surface),
-    );
+    const key = conversationKey(message.conversation);
+    // The place in line across instances is taken at arrival too; it is served in that order.
+    const place = this.coordinator.shared ? this.coordinator.turn(key) : undefined;
+    place?.catch(() => undefined);
+    const pending = this.queue.run(key, async () => {
+      const turn = await place?.catch((err: unknown) =>
+        err instanceof Error ? err : new Error(String(err)),
+      );
+      if (turn instanceof Error) {
+        const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
+        this.log.error({ err: turn, conversation: key }, 'could not take a turn in the shared store');
+        return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
+      }
+      try {
+        return await this.process(message, surface);
+      } finally {
+        await turn?.release();
+      }
+    });
     this.deps.metrics?.queueDepth.set(this.queue.size);
     const outcome = await pending;
     this.deps.metrics?.queueDepth.set(this.queue.size);
@@ -236,6 +242,16 @@ export class ConversationService implements ChatService {
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
       quoteReasoning: config.streaming.reasoning === 'quote',
+      onShown: (messages) => {
+        const last = messages.at(-1);
+        if (last)
+          this.inflight.update(message.id, {
+            conversation: message.conversation,
+            messageId: last.id,
+            text: last.text,
+            startedAt,
+          });
+      },
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: this.now,
     });
@@ -267,52 +283,26 @@ export class ConversationService implements ChatService {
         ...(files.images.length ? { images: files.images.length } : {}),
       });
       const turns = await this.history.load(key);
-      const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
-      const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
         platform: message.conversation.platform,
         now: new Date(this.now()),
       });
       await startPromise;
-      const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
-      for (let attempt = 0; ; attempt++) {
-        const prompt = buildPrompt({
-          systemPrompt: system,
-          turns,
-          currentImages: files.images,
-          budgetTokens: attempt === 0 ? budget : Math.floor(budget / 4),
-          withNames: !message.conversation.isDM,
-          ratio: this.calibrator.ratio(model),
-        });
-        try {
-          const stream = qwen.streamChat({
-            model,
-            messages: prompt.messages,
-            maxTokens: maxOutput,
-            temperature: config.qwen.temperature,
-            enableThinking: thinking,
-            enableSearch: info?.search && settings.search ? true : undefined,
-            signal: active.controller.signal,
-          });
-          for (let next = await stream.next(); ; next = await stream.next()) {
-            if (next.done) {
-              result = next.value;
-              break;
-            }
-            const ev = next.value;
-            if (ev.type === 'text') streamer.onText(ev.text);
-            else if (ev.type === 'reasoning') streamer.onReasoning(ev.text);
-          }
-          if (result.usage) this.calibrator.observe(model, prompt.estimatedTokens, result.usage.promptTokens);
-          break;
-        } catch (err) {
-          // Too long for the model: one more try with a much smaller slice of history.
-          if (err instanceof QwenError && err.code === 'context_too_long' && attempt === 0 && !streamer.text)
-            continue;
-          throw err;
-        }
-      }
+      result = await callModel({
+        qwen,
+        config,
+        calibrator: this.calibrator,
+        model,
+        info,
+        settings,
+        system,
+        turns,
+        images: files.images,
+        withNames: !message.conversation.isDM,
+        signal: active.controller.signal,
+        streamer,
+      });
       if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
     } catch (err) {
       failure = err;
@@ -322,52 +312,33 @@ export class ConversationService implements ChatService {
     let errorCode: string | undefined;
     let errorLine: string | undefined;
     if (failure) {
-      if (active.restarting) {
-        status = 'interrupted';
-        errorLine = t(locale, 'status.restarting');
-      } else if (
-        active.stoppedBy !== undefined ||
-        (failure instanceof QwenError && failure.code === 'aborted' && active.controller.signal.aborted)
-      ) {
-        status = 'stopped';
-        errorLine = t(locale, 'status.stopped', { user: active.stoppedBy ?? '?' });
-      } else {
-        status = 'error';
-        const qe = failure instanceof QwenError ? failure : undefined;
-        errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
-        errorLine = `⚠️ ${qe ? qe.userMessage(locale) : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal')}`;
-        const fields = qe ? { qwen: qe.toLog() } : { err: failure };
-        if (qe?.code === 'auth' || qe?.code === 'overdue')
-          log.error(fields, 'model account problem: operator action needed');
-        else log.warn(fields, 'answer failed');
-      }
-      endings.unshift(errorLine);
+      const view = describeFailure(
+        failure,
+        { ...active, aborted: active.controller.signal.aborted },
+        locale,
+        log,
+      );
+      ({ status, errorCode, errorLine } = view);
+      endings.unshift(view.errorLine);
     }
     await streamer.finish(endings.join('\n') || undefined);
     this.active.delete(active);
-    if (metrics) {
-      const platform = message.conversation.platform;
-      metrics.activeStreams.dec();
-      if (streamer.firstVisibleAt !== null)
-        metrics.firstVisible.observe({ platform }, (streamer.firstVisibleAt - message.receivedAt) / 1000);
-      metrics.completion.observe({ platform }, (this.now() - message.receivedAt) / 1000);
-      if (errorCode) metrics.qwenErrors.inc({ code: errorCode });
-      if (result?.usage) {
-        metrics.tokens.inc({ model, kind: 'prompt' }, result.usage.promptTokens);
-        metrics.tokens.inc({ model, kind: 'completion' }, result.usage.completionTokens);
-        metrics.tokens.inc({ model, kind: 'reasoning' }, result.usage.reasoningTokens);
-        metrics.cost.inc({ model }, costOf(result.usage, config.models[model]));
-      }
-    }
-
+    this.inflight.done(message.id);
+    const cost = result?.usage ? costOf(result.usage, config.models[model]) : 0;
+    metrics?.observeAnswer({
+      platform: message.conversation.platform,
+      model,
+      receivedAt: message.receivedAt,
+      firstVisibleAt: streamer.firstVisibleAt,
+      now: this.now(),
+      errorCode,
+      usage: result?.usage,
+      cost,
+    });
     const text = streamer.text;
     if (result?.usage) {
       await this.usage
-        .record(
-          scopesFor(message.conversation, message.author.id),
-          result.usage,
-          costOf(result.usage, config.models[model]),
-        )
+        .record(scopesFor(message.conversation, message.author.id), result.usage, cost)
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
     if (text || status !== 'error') {
@@ -395,12 +366,10 @@ export class ConversationService implements ChatService {
       },
       'answer finished',
     );
-    if (status === 'error')
+    if (status === 'error' || status === 'interrupted')
       return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
     if (status === 'stopped') return { status: 'stopped', text, model };
-    if (status === 'interrupted') {
-      return { status: 'error', text, model, errorCode: 'restarting', errorLine: errorLine ?? '' };
-    }
+
     return { status: 'answered', text, model };
   }
 
@@ -452,6 +421,22 @@ export class ConversationService implements ChatService {
 
   isAdmin(author: Author): boolean {
     return author.isAdmin === true || this.deps.config.guards.admins.includes(author.id);
+  }
+
+  /**
+   * After a crash: every answer the previous run of this instance was streaming gets its last message
+   * edited to end with an "interrupted" line, and the partial answer is stored as interrupted. The
+   * user's turn was stored before the model was called, so it is already in history.
+   */
+  recoverInterrupted(editors: MessageEditor[]): Promise<number> {
+    return repairInterrupted({
+      tracker: this.inflight,
+      editors,
+      history: this.history,
+      config: this.deps.config,
+      log: this.log,
+      now: this.now,
+    });
   }
 
   /**

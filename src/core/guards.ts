@@ -1,8 +1,6 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
-import type { Store } from '../store/index.ts';
-import { guard as storeCall } from './history.ts';
 import type { IncomingMessage } from './types.ts';
 
 export type GuardVerdict = { pass: true } | { pass: false; reason: string; line?: string };
@@ -15,29 +13,6 @@ export interface Guard {
 /** Remembers ids for a while; `claim` is true the first time an id is seen. */
 export interface DedupeStore {
   claim(id: string, ttlMs: number): Promise<boolean>;
-}
-
-/** Dedupe on the Keyv store (one process). Several instances need an atomic set-if-absent instead. */
-export class KeyvDedupe implements DedupeStore {
-  private readonly store: Store;
-  private readonly recent = new Map<string, number>();
-
-  constructor(store: Store) {
-    this.store = store;
-  }
-
-  async claim(id: string, ttlMs: number): Promise<boolean> {
-    const key = `dedupe:v1:${id}`;
-    const now = Date.now();
-    // The in-memory check closes the gap between get and set for deliveries arriving together.
-    const seen = this.recent.get(key);
-    if (seen !== undefined && seen > now) return false;
-    this.recent.set(key, now + ttlMs);
-    if (this.recent.size > 50_000) for (const [k, exp] of this.recent) if (exp <= now) this.recent.delete(k);
-    if (await storeCall('check duplicate', () => this.store.get(key))) return false;
-    await storeCall('record message id', () => this.store.set(key, 1, ttlMs));
-    return true;
-  }
 }
 
 const pass: GuardVerdict = { pass: true };
@@ -88,9 +63,7 @@ export function accessLists(cfg: Config['guards']): Guard {
 }
 
 /** Token bucket per user; the user hears about it once per window, then silence until it refills. */
-export function userRateLimit(points: number, windowSec: number): Guard {
-  const limiter = new RateLimiterMemory({ points, duration: windowSec });
-  const warned = new RateLimiterMemory({ points: 1, duration: windowSec });
+export function userRateLimit(limiter: RateLimiterAbstract, warned: RateLimiterAbstract): Guard {
   return {
     name: 'rate-limit',
     async check(m, locale) {

@@ -15,6 +15,8 @@ export interface StreamerOptions {
   /** Lower bound on per-message edit spacing; the surface may ask for more. */
   minEditIntervalMs: number;
   now?: () => number;
+  /** Called after a post or edit landed, with what each message shows now (crash recovery). */
+  onShown?: (messages: Array<{ id: string; text: string }>) => void;
 }
 
 interface Shown {
@@ -183,12 +185,14 @@ export class ReplyStreamer {
           const message = await this.surface.post(text, { streaming: !partFinal });
           this.posts++;
           this.shown.push({ message, text, final: partFinal });
+          this.reportShown();
           this.stopTyping();
         } else if (current.text !== text || (partFinal && !current.final)) {
           if (requests++ > 0) await this.pace();
           await this.surface.edit(current.message, text, { final: partFinal });
           this.edits++;
           current.text = text;
+          this.reportShown();
           current.final = partFinal;
         }
       } catch (err) {
@@ -199,6 +203,10 @@ export class ReplyStreamer {
     }
     this.lastFlushAt = this.now();
     if (this.firstVisibleAt === null && (this.answer || this.ending)) this.firstVisibleAt = this.now();
+  }
+
+  private reportShown(): void {
+    this.opts.onShown?.(this.shown.map((s) => ({ id: s.message.id, text: s.text })));
   }
 
   private pace(): Promise<void> {

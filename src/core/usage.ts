@@ -1,10 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import { t } from '../i18n.ts';
 import type { Usage } from '../qwen/client.ts';
-import type { Store } from '../store/index.ts';
+import type { Coordinator } from '../store/coordination.ts';
 import type { Guard } from './guards.ts';
-import { guard as storeCall } from './history.ts';
-import { KeyedQueue } from './keyed-queue.ts';
 import type { ConversationRef } from './types.ts';
 import { conversationKey } from './types.ts';
 
@@ -54,15 +52,14 @@ export function costOf(usage: Usage, price: { priceIn: number; priceOut: number 
 
 /**
  * Token usage and cost per conversation, user and workspace, in daily buckets plus an all-time total,
- * under `usage:v1:<scope>:<YYYY-MM-DD|all>`. Updates are serialised per key in this process.
+ * under `usage:v1:<scope>:<YYYY-MM-DD|all>`. Counters only add up, atomically where the store is shared.
  */
 export class UsageStore {
-  private readonly store: Store;
-  private readonly locks = new KeyedQueue();
+  private readonly counters: Coordinator;
   private readonly now: () => number;
 
-  constructor(store: Store, now: () => number = Date.now) {
-    this.store = store;
+  constructor(counters: Coordinator, now: () => number = Date.now) {
+    this.counters = counters;
     this.now = now;
   }
 
@@ -76,45 +73,39 @@ export class UsageStore {
 
   async record(scopes: UsageScope[], usage: Usage, cost: number): Promise<void> {
     const today = this.day();
-    const writes = scopes.flatMap((scope) => [
-      this.add(UsageStore.key(scope, today), usage, cost, DAILY_RETENTION_MS),
-      this.add(UsageStore.key(scope, 'all'), usage, cost, undefined),
-    ]);
-    await Promise.all(writes);
+    const deltas = {
+      answers: 1,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      reasoningTokens: usage.reasoningTokens,
+      cost,
+    };
+    await Promise.all(
+      scopes.flatMap((scope) => [
+        this.counters.add(UsageStore.key(scope, today), deltas, DAILY_RETENTION_MS),
+        this.counters.add(UsageStore.key(scope, 'all'), deltas),
+      ]),
+    );
   }
 
-  private add(key: string, usage: Usage, cost: number, ttl: number | undefined): Promise<void> {
-    return this.locks.run(key, async () => {
-      const prev = (await storeCall('load usage', () => this.store.get<UsageTotals>(key))) ?? emptyTotals();
-      const next: UsageTotals = {
-        answers: prev.answers + 1,
-        promptTokens: prev.promptTokens + usage.promptTokens,
-        completionTokens: prev.completionTokens + usage.completionTokens,
-        reasoningTokens: prev.reasoningTokens + usage.reasoningTokens,
-        cost: prev.cost + cost,
-      };
-      await storeCall('save usage', () => this.store.set(key, next, ttl));
-    });
+  private async get(key: string): Promise<UsageTotals> {
+    return { ...emptyTotals(), ...((await this.counters.read(key)) ?? {}) };
   }
 
   /** Totals for today, the last 7 days (today included) and all time. */
   async totals(scope: UsageScope): Promise<{ today: UsageTotals; week: UsageTotals; all: UsageTotals }> {
     const days = Array.from({ length: 7 }, (_, i) => UsageStore.key(scope, this.day(i)));
-    const [all, ...daily] = await storeCall('load usage', () =>
-      Promise.all([
-        this.store.get<UsageTotals>(UsageStore.key(scope, 'all')),
-        ...days.map((k) => this.store.get<UsageTotals>(k)),
-      ]),
-    );
-    const week = daily.reduce<UsageTotals>((acc, d) => sum(acc, d ?? emptyTotals()), emptyTotals());
+    const [all, ...daily] = await Promise.all([
+      this.get(UsageStore.key(scope, 'all')),
+      ...days.map((k) => this.get(k)),
+    ]);
+    const week = daily.reduce<UsageTotals>((acc, d) => sum(acc, d), emptyTotals());
     return { today: daily[0] ?? emptyTotals(), week, all: all ?? emptyTotals() };
   }
 
   async todayTokens(scope: UsageScope): Promise<number> {
-    const today = await storeCall('load usage', () =>
-      this.store.get<UsageTotals>(UsageStore.key(scope, this.day())),
-    );
-    return today ? today.promptTokens + today.completionTokens : 0;
+    const today = await this.get(UsageStore.key(scope, this.day()));
+    return today.promptTokens + today.completionTokens;
   }
 }
 

@@ -219,6 +219,21 @@ export class QwenClient {
     }
   }
 
+  /** One tiny streamed call; resolves to why DashScope refuses the model, or undefined when it answers. */
+  async probe(model: string): Promise<string | undefined> {
+    try {
+      const stream = this.streamChat({ model, messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 });
+      for (let n = await stream.next(); !n.done; n = await stream.next()) if (n.value.type === 'text') break;
+      await stream.return(undefined as never);
+      return undefined;
+    } catch (err) {
+      if (err instanceof QwenError && (err.code === 'model_unavailable' || err.code === 'auth')) {
+        return [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
+      }
+      return undefined;
+    }
+  }
+
   /** Embeds texts in batches of 10 with bounded concurrency; vectors come back in input order. */
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     const batches: string[][] = [];

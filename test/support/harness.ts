@@ -35,6 +35,8 @@ export interface HarnessOptions {
   storeUrl?: string;
   /** Reuse a simulator (e.g. across a restart). */
   reuseSim?: DashScopeSim;
+  /** Store namespace / Redis key prefix (one per test run on a shared Redis). */
+  namespace?: string;
 }
 
 export interface Harness {
@@ -71,7 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = testConfig(sim.baseUrl, options.storeUrl ?? 'sqlite://:memory:', options.config);
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [TEST_API_KEY] });
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, namespace: options.namespace });
   return {
     sim,
     app,
