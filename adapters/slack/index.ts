@@ -22,6 +22,7 @@ import {
   webApi,
 } from '@slack/bolt';
 import type { Config } from '../../src/config/schema.ts';
+import type { MessageEditor } from '../../src/core/inflight.ts';
 import { KeyedQueue } from '../../src/core/keyed-queue.ts';
 import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage } from '../../src/core/types.ts';
@@ -43,7 +44,7 @@ import {
   ThreadTracker,
 } from './events.ts';
 import { slackAttachments } from './files.ts';
-import { slackSurface } from './surface.ts';
+import { slackEditor, slackSurface } from './surface.ts';
 import { UserDirectory } from './users.ts';
 
 /** Bolt's default path for events, commands and interactivity in HTTP mode. */
@@ -71,6 +72,8 @@ export interface SlackHandle {
    * request it returns false and leaves the response alone.
    */
   handleHttp?: (req: HttpRequest, res: ServerResponse) => boolean;
+  /** Edits earlier answers by ts, for the core's crash repair (`service.recoverInterrupted`). */
+  readonly editor: MessageEditor;
   /** Resolves once every message received so far has been answered (tests, graceful shutdown). */
   idle(): Promise<void>;
   /** Stops taking new events (Socket Mode disconnects, HTTP answers 503); answers in flight go on. */
@@ -278,6 +281,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     },
     team,
     botUserId: auth.userId,
+    editor: slackEditor(app.client, log),
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },

@@ -31,5 +31,6 @@ export const startSlackAdapter: AdapterStarter = async ({
     isReady: () => slack.ready,
     pause: () => void slack.pause(),
     stop: () => slack.stop(),
+    editor: slack.editor,
   };
 };

@@ -4,6 +4,7 @@
  * `assistant.threads.setStatus`. Every text is converted and neutralised on its way out.
  */
 import type { webApi } from '@slack/bolt';
+import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
@@ -119,6 +120,28 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
         return;
       }
       await streamer.stop();
+    },
+  };
+}
+
+/**
+ * Edits an answer after a restart (the core's crash repair). A message Slack still counts as streaming
+ * refuses updates (`streaming_state_conflict`): the stream is stopped first, then the text replaced.
+ */
+export function slackEditor(client: webApi.WebClient, log: Logger): MessageEditor {
+  return {
+    platform: 'slack',
+    maxChars: SLACK_SURFACE_MAX,
+    async editMessage(conversation, messageId, text) {
+      const update = () =>
+        client.chat.update({ channel: conversation.channel, ts: messageId, text: outgoing(text, log) });
+      try {
+        await update();
+      } catch (err) {
+        if ((err as { data?: { error?: string } }).data?.error !== 'streaming_state_conflict') throw err;
+        await client.chat.stopStream({ channel: conversation.channel, ts: messageId });
+        await update();
+      }
     },
   };
 }

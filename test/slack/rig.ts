@@ -39,6 +39,9 @@ export interface RigOptions {
   sim?: SimOptions;
   fake?: FakeSlackOptions;
   config?: Record<string, unknown>;
+  storeUrl?: string;
+  /** Share a fake Slack / simulator with another rig (a restart); this rig then leaves them open. */
+  reuse?: { fake: FakeSlack; sim: DashScopeSim };
 }
 
 export interface Rig {
@@ -58,20 +61,22 @@ export interface Rig {
 
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const mode = options.mode ?? 'http';
-  const fake = await FakeSlack.start({
-    users: [
-      { id: ALICE, name: 'alice', displayName: 'Alice', locale: 'en-US' },
-      { id: BOB, name: 'bob', displayName: 'Bob', locale: 'en-US' },
-      { id: ADMIN, name: 'admin', displayName: 'Ada', isAdmin: true, locale: 'en-US' },
-    ],
-    ...options.fake,
-  });
-  const sim = await startDashScopeSim({ apiKey: API_KEY, ...options.sim });
+  const fake =
+    options.reuse?.fake ??
+    (await FakeSlack.start({
+      users: [
+        { id: ALICE, name: 'alice', displayName: 'Alice', locale: 'en-US' },
+        { id: BOB, name: 'bob', displayName: 'Bob', locale: 'en-US' },
+        { id: ADMIN, name: 'admin', displayName: 'Ada', isAdmin: true, locale: 'en-US' },
+      ],
+      ...options.fake,
+    }));
+  const sim = options.reuse?.sim ?? (await startDashScopeSim({ apiKey: API_KEY, ...options.sim }));
   const config = loadConfig({
     env: {
       DASHSCOPE_API_KEY: API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
-      QWENBOT_STORE: 'sqlite://:memory:',
+      QWENBOT_STORE: options.storeUrl ?? 'sqlite://:memory:',
       LOG_LEVEL: 'debug',
       SLACK_BOT_TOKEN: fake.botToken,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -125,6 +130,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       await slack.stop();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await app.close();
+      if (options.reuse) return;
       await sim.close();
       await fake.close();
     },
