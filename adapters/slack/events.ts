@@ -24,8 +24,6 @@ export interface SlackMessageEvent {
 /** Subtypes that are still a person writing to us; everything else (edits, deletions, joins…) is skipped. */
 const PERSON_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast']);
 
-export type Skip = { skip: string };
-
 /** Why an event is not a message from a person, or undefined when it is one. */
 export function skipReason(event: SlackMessageEvent, botUserId: string): string | undefined {
   if (!PERSON_SUBTYPES.has(event.subtype)) return `subtype ${event.subtype}`;
@@ -83,7 +81,7 @@ export function readableText(text: string, botUserId: string, names: Map<string,
     .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')
     .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>/g, (_m, label?: string) => label ?? '@group')
     .replace(/<((?:https?|mailto):[^|>]+)\|([^>]+)>/g, (_m, url: string, label: string) =>
-      label === url || `mailto:${label}` === url ? url : `${label} (${url})`,
+      label === url ? url : `mailto:${label}` === url ? label : `${label} (${url})`,
     )
     .replace(/<((?:https?|mailto):[^>]+)>/g, '$1')
     .replace(/&lt;/g, '<')

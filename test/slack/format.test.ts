@@ -79,3 +79,16 @@ describe('native stream text', () => {
     }
   });
 });
+
+describe('what the model reads from a Slack message', () => {
+  it('drops the bot mention and turns Slack markup into plain words', async () => {
+    const { readableText } = await import('../../adapters/slack/events.ts');
+    const names = new Map([['U0BOB', 'Bob']]);
+    const text =
+      '<@U0BOT> ask <@U0BOB> and <@U0EVE|eve> in <#C0DEV|dev> about <https://x.test/a|the doc>, ' +
+      '<https://x.test/b>, <mailto:a@b.test|a@b.test> &amp; tell <!here>: 1 &lt; 2 &gt; 0';
+    expect(readableText(text, 'U0BOT', names)).toBe(
+      'ask @Bob and @eve in #dev about the doc (https://x.test/a), https://x.test/b, a@b.test & tell @here: 1 < 2 > 0',
+    );
+  });
+});
