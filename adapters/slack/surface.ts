@@ -3,12 +3,12 @@
  * `chat.update`, native = `client.chatStream()` (chat.startStream/appendStream/stopStream), typing =
  * `assistant.threads.setStatus`. Every text is converted and neutralised on its way out.
  */
-import type { webApi } from '@slack/bolt';
+import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
-import { neutraliseStreamPiece, toMrkdwn } from './format.ts';
+import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
 export const SLACK_UPDATE_MAX = 4000;
@@ -17,6 +17,8 @@ export const SLACK_SURFACE_MAX = 3500;
 export const SLACK_STREAM_MAX = 11_000;
 /** chat.update is Tier 3: about 50 per minute per workspace, shared by every answer there. */
 export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
+
+type MarkdownBlock = types.MarkdownBlock;
 
 const STATUS: Record<Locale, string> = { en: 'is thinking…', zh: '正在思考…' };
 
@@ -42,22 +44,31 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     bucket: SLACK_UPDATE_BUCKET,
   };
   let statusWorks = true;
+  /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
+  const withBlock = new Set<string>();
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
     async post(text: string): Promise<PostedMessage> {
+      const body = outgoing(text, log);
       const res = await client.chat.postMessage({
         channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
-        text: outgoing(text, log),
+        ...body,
         unfurl_links: false,
         unfurl_media: false,
       });
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
+      if (body.blocks) withBlock.add(res.ts);
       return { id: res.ts };
     },
     async edit(message: PostedMessage, text: string): Promise<void> {
-      await client.chat.update({ channel, ts: message.id, text: outgoing(text, log) });
+      const body = outgoing(text, log);
+      // An update without blocks keeps the old ones: clear a markdown block this message had.
+      const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
+      await client.chat.update({ channel, ts: message.id, ...body, ...clear });
+      if (body.blocks) withBlock.add(message.id);
+      else withBlock.delete(message.id);
     },
   };
   if (threadTs) {
@@ -84,12 +95,24 @@ export function slackSurface(target: SlackTarget): ReplySurface {
   return surface;
 }
 
-/** mrkdwn for `text`, never above chat.update's limit (conversion growth is cut with a marker). */
-function outgoing(markdown: string, log: Logger): string {
+/** What `chat.postMessage` / `chat.update` get for one part of an answer. */
+export interface OutgoingText {
+  text: string;
+  blocks?: MarkdownBlock[];
+}
+
+/**
+ * mrkdwn `text` for a part of the answer. Escaping can grow it past chat.update's 4,000 characters
+ * (code full of `<` and `&`): then the Markdown goes in a `markdown` block instead (12,000 characters,
+ * no escaping needed, mentions made inert), with a short `text` for notifications.
+ */
+export function outgoing(markdown: string, log?: Logger): OutgoingText {
   const text = toMrkdwn(markdown) || '…';
-  if (text.length <= SLACK_UPDATE_MAX) return text;
-  log.warn({ chars: text.length }, 'converted text exceeds 4,000 characters; shortened');
-  return `${text.slice(0, SLACK_UPDATE_MAX - 1)}…`;
+  if (text.length <= SLACK_UPDATE_MAX) return { text };
+  log?.debug({ chars: text.length }, 'mrkdwn too long after escaping; sending a markdown block');
+  const firstLine = markdown.trim().split('\n')[0] ?? '';
+  const preview = toMrkdwn(firstLine.length > 150 ? `${firstLine.slice(0, 150)}…` : firstLine) || '…';
+  return { text: preview, blocks: [{ type: 'markdown', text: neutraliseMarkdown(markdown) }] };
 }
 
 async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
@@ -133,8 +156,15 @@ export function slackEditor(client: webApi.WebClient, log: Logger): MessageEdito
     platform: 'slack',
     maxChars: SLACK_SURFACE_MAX,
     async editMessage(conversation, messageId, text) {
+      // The old message may have had a markdown block: replace the blocks too.
+      const body = outgoing(text, log);
       const update = () =>
-        client.chat.update({ channel: conversation.channel, ts: messageId, text: outgoing(text, log) });
+        client.chat.update({
+          channel: conversation.channel,
+          ts: messageId,
+          ...body,
+          blocks: body.blocks ?? [],
+        });
       try {
         await update();
       } catch (err) {

@@ -136,6 +136,24 @@ describe('what the answer looks like', () => {
     expect(replies.flatMap((m) => lines(m.text))).toEqual(lines(answer));
   });
 
+  it('shows code full of < and & completely, though escaping would pass 4,000 characters', async () => {
+    const row = (i: number) => `<tr><td><b>${i}</b></td><td><i>a&b</i></td></tr>`;
+    const lines: string[] = [];
+    for (let i = 0; lines.join('\n').length < 3300; i++) lines.push(row(i));
+    const answer = `Here is the list:\n\n\`\`\`html\n<table>\n${lines.join('\n')}\n</table>\n\`\`\`\n\nPing <!channel> if it breaks.`;
+    expect(answer.length).toBeLessThan(3500);
+    rig = await startRig({ sim: { responder: () => answer } });
+    await rig.deliver(rig.say({ channel: DM, text: 'html please' }));
+    const replies = dmReplies();
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.format).toBe('markdown');
+    expect(replies[0]?.text).toBe(answer);
+    expect(replies[0]?.pings).toEqual([]);
+    // The notification text stays within chat.update's limit.
+    const last = rig.fake.calls.filter((c) => c.method === 'chat.update').at(-1);
+    expect(String(last?.params.text).length).toBeLessThan(4000);
+  });
+
   it('still shows the complete final text when Slack answers an update with 429', async () => {
     const answer = 'A steady answer that arrives in many small pieces so that it is updated several times.';
     rig = await startRig();

@@ -33,3 +33,27 @@ describe('Slack reply surface limits', () => {
     expect(surface('T1', 'D1').showTyping).toBeUndefined();
   });
 });
+
+describe('switching between mrkdwn text and a markdown block', () => {
+  it('clears the block when a later edit fits in plain text again', async () => {
+    const { FakeSlack, say } = await import('../support/fake-slack/index.ts');
+    const fake = await FakeSlack.start();
+    const real = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl });
+    const parent = say(fake, { user: 'U1', channel: 'D1', text: 'q' });
+    const s = slackSurface({
+      client: real,
+      teamId: 'T1',
+      channel: 'D1',
+      threadTs: parent.ts,
+      userId: 'U1',
+      isDM: true,
+      log,
+    });
+    const dense = `\`\`\`\n${'<b>&</b>'.repeat(400)}\n\`\`\``;
+    const posted = await s.post(dense);
+    expect(fake.thread('D1', parent.ts)[0]).toMatchObject({ format: 'markdown', text: dense });
+    await s.edit(posted, 'Short **answer** now.');
+    expect(fake.thread('D1', parent.ts)[0]).toMatchObject({ format: 'mrkdwn', text: 'Short *answer* now.' });
+    await fake.close();
+  });
+});

@@ -46,6 +46,21 @@ function streamText(p: Params): string {
   return text;
 }
 
+/**
+ * What a message with these `blocks` shows: the Markdown of its `markdown` blocks (at most 12,000
+ * characters in all), or undefined when it has none (then `text`, as mrkdwn, is what people see).
+ */
+function markdownBlocks(blocks: unknown): { markdown?: string; error?: string } {
+  if (!Array.isArray(blocks)) return {};
+  const md = blocks.filter(
+    (b): b is { type: string; text: string } => (b as { type?: string }).type === 'markdown',
+  );
+  if (md.length === 0) return {};
+  const markdown = md.map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
+  if (markdown.length > STREAM_MAX || md.some((b) => !b.text)) return { error: 'invalid_blocks' };
+  return { markdown };
+}
+
 function isDM(channel: string): boolean {
   return channel.startsWith('D');
 }
@@ -87,12 +102,14 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if (text.length > POST_TRUNCATE) text = text.slice(0, POST_TRUNCATE);
     const threadTs = str(p.thread_ts);
     if (threadTs && !ctx.ws.find(channel, threadTs)) return fail('thread_not_found');
+    const block = markdownBlocks(p.blocks);
+    if (block.error) return fail(block.error);
     const m = ctx.ws.add({
       channel,
       threadTs,
       user: ctx.bot.userId,
-      text,
-      format: 'mrkdwn',
+      text: block.markdown ?? text,
+      format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
       bot: true,
       streaming: false,
     });
@@ -106,9 +123,14 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     const text = typeof p.text === 'string' ? p.text : '';
     if (!text.trim() && !p.blocks) return fail('no_text');
     if (text.length > UPDATE_MAX) return fail('msg_too_long');
-    ctx.ws.setText(m, text);
-    m.format = 'mrkdwn';
+    const block = markdownBlocks(p.blocks);
+    if (block.error) return fail(block.error);
     m.updates++;
+    // Without a `blocks` argument Slack keeps the blocks the message had, and they are what shows.
+    if (p.blocks === undefined && m.format === 'markdown')
+      return { ok: true, channel: m.channel, ts: m.ts, text };
+    ctx.ws.setText(m, block.markdown ?? text);
+    m.format = block.markdown === undefined ? 'mrkdwn' : 'markdown';
     return { ok: true, channel: m.channel, ts: m.ts, text };
   },
 
