@@ -1,7 +1,9 @@
 import type { Config } from './config/schema.ts';
+import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
+import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
@@ -78,7 +80,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   const extraCommands = faqCommands({ faq, config, qwen });
   const metrics = new Metrics();
-  const service = new ConversationService({ config, store, qwen, log, metrics, coordinator, extraCommands });
+  const toolbox: ChatToolbox = {
+    definitions: () => (faq.toolEnabled ? [faqToolDefinition] : []),
+    run: async (calls) => {
+      const { messages, usedFaq } = await faqToolMessages(faq, calls);
+      return { messages, used: usedFaq };
+    },
+  };
+  const service = new ConversationService({
+    config,
+    store,
+    qwen,
+    log,
+    metrics,
+    coordinator,
+    extraCommands,
+    toolbox,
+  });
   return {
     config,
     log,

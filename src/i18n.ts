@@ -68,6 +68,10 @@ const en = {
   'usage.all':
     'All time: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
   'usage.quota': 'You have used your daily token quota ({used} of {quota}). It resets at 00:00 UTC.',
+  'forget.explain':
+    'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, and your DM settings. Run `/forget confirm` to proceed.',
+  'forget.done':
+    'Done: deleted {turns} stored message(s) from {count} conversation(s), your usage and your DM settings.',
   'word.on': 'on',
   'word.off': 'off',
   'faq.answer': '**{question}** (FAQ match {score})\n\n{answer}',
@@ -152,6 +156,9 @@ const zh: Record<MessageKey, string> = {
   'usage.all':
     '累计：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
   'usage.quota': '你今天的 token 配额已用完（{used} / {quota}），将于 UTC 00:00 重置。',
+  'forget.explain':
+    '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量和私信设置。确认请运行 `/forget confirm`。',
+  'forget.done': '已完成：从 {count} 个对话中删除了 {turns} 条消息，以及你的用量和私信设置。',
   'word.on': '开启',
   'word.off': '关闭',
   'faq.answer': '**{question}**（FAQ 匹配度 {score}）\n\n{answer}',

@@ -1,13 +1,24 @@
 import type { Config, ModelInfo } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
-import type { ChatResult, ChatTool, QwenClient } from '../qwen/client.ts';
+import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { StoreError } from '../store/index.ts';
 import type { Turn, TurnStatus } from './history.ts';
 import { buildPrompt, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
+
+/** Tools the model may call during a chat answer (the FAQ's `search_faq`). */
+export interface ChatToolbox {
+  /** Tool schemas to offer, or none when switched off. */
+  definitions(): ChatTool[];
+  /** Runs the calls; returns the messages to append before asking the model again. */
+  run(calls: ToolCall[]): Promise<{ messages: ChatMessage[]; used: boolean }>;
+}
+
+/** Tool rounds per answer before the model must answer with text. */
+const MAX_TOOL_ROUNDS = 3;
 
 export interface ModelCall {
   qwen: QwenClient;
@@ -22,53 +33,84 @@ export interface ModelCall {
   withNames: boolean;
   signal: AbortSignal;
   streamer: ReplyStreamer;
-  tools?: ChatTool[];
+  toolbox?: ChatToolbox;
+}
+
+export interface ModelAnswer extends ChatResult {
+  /** A tool (the FAQ) contributed to the answer. */
+  usedTools: boolean;
 }
 
 /**
- * Streams the model's answer into the streamer. When DashScope says the input is too long before any
- * text was shown, tries once more with a quarter of the history budget.
+ * Streams the model's answer into the streamer. Tool calls are run and answered (a few rounds at
+ * most); when DashScope says the input is too long before any text was shown, tries once more with a
+ * quarter of the history budget.
  */
-export async function callModel(call: ModelCall): Promise<ChatResult> {
+export async function callModel(call: ModelCall): Promise<ModelAnswer> {
   const { config, info, settings, streamer, model } = call;
   const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
   const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
   const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
-  for (let attempt = 0; ; attempt++) {
+  const tools = info?.tools ? (call.toolbox?.definitions() ?? []) : [];
+  const extra: ChatMessage[] = [];
+  let usedTools = false;
+  let rounds = 0;
+  let shrink = false;
+  for (;;) {
     const prompt = buildPrompt({
       systemPrompt: call.system,
       turns: call.turns,
       currentImages: call.images,
-      budgetTokens: attempt === 0 ? budget : Math.floor(budget / 4),
+      budgetTokens: shrink ? Math.floor(budget / 4) : budget,
       withNames: call.withNames,
       ratio: call.calibrator.ratio(model),
     });
+    let result: ChatResult;
     try {
-      const stream = call.qwen.streamChat({
-        model,
-        messages: prompt.messages,
+      result = await streamOnce(call, {
+        messages: [...prompt.messages, ...extra],
         maxTokens: maxOutput,
-        temperature: config.qwen.temperature,
         enableThinking: thinking,
-        enableSearch: info?.search && settings.search ? true : undefined,
-        tools: call.tools,
-        signal: call.signal,
+        // Offered until the rounds run out; then the model has to answer in text.
+        tools: tools.length && rounds < MAX_TOOL_ROUNDS ? tools : undefined,
       });
-      for (let next = await stream.next(); ; next = await stream.next()) {
-        if (next.done) {
-          if (next.value.usage)
-            call.calibrator.observe(model, prompt.estimatedTokens, next.value.usage.promptTokens);
-          return next.value;
-        }
-        const ev = next.value;
-        if (ev.type === 'text') streamer.onText(ev.text);
-        else if (ev.type === 'reasoning') streamer.onReasoning(ev.text);
-      }
     } catch (err) {
-      if (err instanceof QwenError && err.code === 'context_too_long' && attempt === 0 && !streamer.text)
+      if (err instanceof QwenError && err.code === 'context_too_long' && !shrink && !streamer.text) {
+        shrink = true;
         continue;
+      }
       throw err;
     }
+    if (result.usage && extra.length === 0)
+      call.calibrator.observe(model, prompt.estimatedTokens, result.usage.promptTokens);
+    if (!result.toolCalls.length || !call.toolbox || rounds >= MAX_TOOL_ROUNDS)
+      return { ...result, usedTools };
+    rounds++;
+    const ran = await call.toolbox.run(result.toolCalls);
+    extra.push(...ran.messages);
+    usedTools ||= ran.used;
+  }
+}
+
+async function streamOnce(
+  call: ModelCall,
+  req: { messages: ChatMessage[]; maxTokens: number; enableThinking?: boolean; tools?: ChatTool[] },
+): Promise<ChatResult> {
+  const stream = call.qwen.streamChat({
+    model: call.model,
+    messages: req.messages,
+    maxTokens: req.maxTokens,
+    temperature: call.config.qwen.temperature,
+    enableThinking: req.enableThinking,
+    enableSearch: call.info?.search && call.settings.search ? true : undefined,
+    tools: req.tools,
+    signal: call.signal,
+  });
+  for (let next = await stream.next(); ; next = await stream.next()) {
+    if (next.done) return next.value;
+    const ev = next.value;
+    if (ev.type === 'text') call.streamer.onText(ev.text);
+    else if (ev.type === 'reasoning') call.streamer.onReasoning(ev.text);
   }
 }
 

@@ -2,11 +2,11 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ChatResult, QwenClient } from '../qwen/client.ts';
+import type { QwenClient } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
-import { callModel, describeFailure } from './answer.ts';
+import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
@@ -21,10 +21,11 @@ import {
   runGuards,
   userRateLimit,
 } from './guards.ts';
-import { HistoryStore, type TurnStatus } from './history.ts';
+import { HistoryStore, type Turn, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
+import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
@@ -52,6 +53,8 @@ export interface ConversationDeps {
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
   metrics?: Metrics;
+  /** Tools the model may call in chat (the FAQ). */
+  toolbox?: ChatToolbox;
 }
 
 interface ActiveAnswer {
@@ -73,6 +76,7 @@ export class ConversationService implements ChatService {
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
+  readonly users: UserIndexStore;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -94,8 +98,9 @@ export class ConversationService implements ChatService {
       maxTurns: config.history.maxTurns,
       retentionMs: config.history.retentionDays * 86_400_000,
     });
-    this.settings = new SettingsStore(store);
+    this.settings = new SettingsStore(store, { cache: !this.coordinator.shared });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
+    this.users = new UserIndexStore(store, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now);
     const g = config.guards;
     // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
@@ -122,6 +127,13 @@ export class ConversationService implements ChatService {
         probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       }),
       ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
+      forgetCommand({
+        config,
+        history: this.history,
+        settings: this.settings,
+        usage: this.usage,
+        users: this.users,
+      }),
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
@@ -259,7 +271,7 @@ export class ConversationService implements ChatService {
     this.active.add(active);
     const metrics = this.deps.metrics;
     metrics?.activeStreams.inc();
-    let result: ChatResult | undefined;
+    let result: ModelAnswer | undefined;
     let failure: unknown;
     try {
       const startPromise = streamer.start();
@@ -274,7 +286,7 @@ export class ConversationService implements ChatService {
       const info = config.models[model];
       const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
       // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-      await this.history.append(key, {
+      const turns = await this.history.append(key, {
         role: 'user',
         text: userText,
         at: message.receivedAt,
@@ -282,7 +294,7 @@ export class ConversationService implements ChatService {
         author: message.author.name,
         ...(files.images.length ? { images: files.images.length } : {}),
       });
-      const turns = await this.history.load(key);
+      await this.users.note(message.conversation, key, message.author.id);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
         platform: message.conversation.platform,
@@ -302,7 +314,9 @@ export class ConversationService implements ChatService {
         withNames: !message.conversation.isDM,
         signal: active.controller.signal,
         streamer,
+        toolbox: this.deps.toolbox,
       });
+      if (result.usedTools) endings.push(t(locale, 'faq.used'));
       if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
     } catch (err) {
       failure = err;
@@ -342,15 +356,16 @@ export class ConversationService implements ChatService {
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
     if (text || status !== 'error') {
+      const answerTurn: Turn = {
+        role: 'assistant',
+        text,
+        at: this.now(),
+        model,
+        status,
+        ...(result?.usage ? { usage: result.usage } : {}),
+      };
       await this.history
-        .append(key, {
-          role: 'assistant',
-          text,
-          at: this.now(),
-          model,
-          status,
-          ...(result?.usage ? { usage: result.usage } : {}),
-        })
+        .append(key, answerTurn)
         .catch((err: unknown) => log.error({ err }, 'could not store the answer'));
     }
     log.info(

@@ -50,18 +50,39 @@ export class HistoryStore {
     return Array.isArray(stored?.turns) ? stored.turns : [];
   }
 
-  /** Appends one turn. Callers serialise per conversation (the service's per-key queue). */
-  async append(conversation: string, turn: Turn): Promise<void> {
-    const turns = await this.load(conversation);
-    turns.push(turn);
+  /**
+   * Appends one turn and returns the history as stored. Callers serialise per conversation (the
+   * service's per-key queue); a caller that already holds the current turns passes them to save a read.
+   */
+  async append(conversation: string, turn: Turn, current?: Turn[]): Promise<Turn[]> {
+    const turns = [...(current ?? (await this.load(conversation))), turn];
     const kept = turns.slice(-this.opts.maxTurns);
+    const stored: StoredHistory = { turns: kept };
     await guard('save history', () =>
-      this.store.set(
-        HistoryStore.key(conversation),
-        { turns: kept } satisfies StoredHistory,
-        this.opts.retentionMs,
-      ),
+      this.store.set(HistoryStore.key(conversation), stored, this.opts.retentionMs),
     );
+    return kept;
+  }
+
+  /** Removes a user's turns and the answers that followed them; returns how many turns went. */
+  async removeUser(conversation: string, userId: string): Promise<number> {
+    const turns = await this.load(conversation);
+    const kept: Turn[] = [];
+    let dropping = false;
+    for (const turn of turns) {
+      if (turn.role === 'user') dropping = turn.authorId === userId;
+      if (!dropping) kept.push(turn);
+    }
+    const removed = turns.length - kept.length;
+    if (removed === 0) return 0;
+    if (kept.length === 0) await this.clear(conversation);
+    else {
+      const stored: StoredHistory = { turns: kept };
+      await guard('save history', () =>
+        this.store.set(HistoryStore.key(conversation), stored, this.opts.retentionMs),
+      );
+    }
+    return removed;
   }
 
   async clear(conversation: string): Promise<void> {

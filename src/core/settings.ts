@@ -9,11 +9,17 @@ export interface ConversationSettings {
   search?: boolean;
 }
 
+/**
+ * Settings per conversation (and per workspace, for defaults). When this process is the only writer
+ * (SQLite), reads are served from a write-through cache; with a shared store every read goes to it.
+ */
 export class SettingsStore {
   private readonly store: Store;
+  private readonly cache: Map<string, ConversationSettings> | undefined;
 
-  constructor(store: Store) {
+  constructor(store: Store, options: { cache?: boolean } = {}) {
     this.store = store;
+    this.cache = options.cache ? new Map() : undefined;
   }
 
   static key(conversation: string): string {
@@ -21,11 +27,12 @@ export class SettingsStore {
   }
 
   async get(conversation: string): Promise<ConversationSettings> {
-    return (
-      (await guard('load settings', () =>
-        this.store.get<ConversationSettings>(SettingsStore.key(conversation)),
-      )) ?? {}
-    );
+    const cached = this.cache?.get(conversation);
+    if (cached) return { ...cached };
+    const key = SettingsStore.key(conversation);
+    const loaded = (await guard('load settings', () => this.store.get<ConversationSettings>(key))) ?? {};
+    this.remember(conversation, loaded);
+    return { ...loaded };
   }
 
   async update(conversation: string, patch: Partial<ConversationSettings>): Promise<ConversationSettings> {
@@ -33,6 +40,20 @@ export class SettingsStore {
     for (const k of Object.keys(next) as Array<keyof ConversationSettings>)
       if (next[k] === undefined) delete next[k];
     await guard('save settings', () => this.store.set(SettingsStore.key(conversation), next));
-    return next;
+    this.cache?.delete(conversation);
+    this.remember(conversation, next);
+    return { ...next };
+  }
+
+  async clear(conversation: string): Promise<void> {
+    this.cache?.delete(conversation);
+    await guard('delete settings', () => this.store.delete(SettingsStore.key(conversation)));
+  }
+
+  private remember(conversation: string, value: ConversationSettings): void {
+    if (!this.cache) return;
+    // Bounded: the oldest entries go first (a Map keeps insertion order).
+    if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value ?? '');
+    this.cache.set(conversation, value);
   }
 }

@@ -103,6 +103,16 @@ export class UsageStore {
     return { today: daily[0] ?? emptyTotals(), week, all: all ?? emptyTotals() };
   }
 
+  /** Deletes every bucket of a scope that can still exist (privacy). */
+  async forget(scope: UsageScope): Promise<void> {
+    const days = Math.ceil(DAILY_RETENTION_MS / DAY_MS) + 1;
+    const keys = [
+      UsageStore.key(scope, 'all'),
+      ...Array.from({ length: days }, (_, i) => UsageStore.key(scope, this.day(i))),
+    ];
+    await this.counters.remove(keys);
+  }
+
   async todayTokens(scope: UsageScope): Promise<number> {
     const today = await this.get(UsageStore.key(scope, this.day()));
     return today.promptTokens + today.completionTokens;

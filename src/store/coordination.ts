@@ -26,6 +26,8 @@ export interface Coordinator {
   /** Adds to numeric fields of a counter record (created with the ttl when new). */
   add(key: string, deltas: Record<string, number>, ttlMs?: number): Promise<void>;
   read(key: string): Promise<Record<string, number> | undefined>;
+  /** Removes counters (privacy: /forget). */
+  remove(keys: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,10 @@ export class LocalCoordinator implements Coordinator {
 
   async read(key: string): Promise<Record<string, number> | undefined> {
     return wrap('load counter', () => this.store.get<Record<string, number>>(key));
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    await wrap('delete counters', () => Promise.all(keys.map((k) => this.store.delete(k))));
   }
 
   async close(): Promise<void> {}
@@ -212,6 +218,11 @@ export class RedisCoordinator implements Coordinator {
     for (const [field, delta] of Object.entries(deltas)) multi.hIncrByFloat(full, field, delta);
     if (ttlMs) multi.pExpire(full, ttlMs);
     await wrap('add to counter', () => multi.exec());
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    if (keys.length)
+      await wrap('delete counters', () => this.client.del(keys.map((k) => this.k('count', k))));
   }
 
   async read(key: string): Promise<Record<string, number> | undefined> {

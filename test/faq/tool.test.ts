@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { faqToolDefinition, faqToolMessages, runFaqTool } from '../../src/faq/tool.ts';
 import type { ChatMessage, ChatResult, QwenClient } from '../../src/qwen/client.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { type Harness, message, startHarness } from '../support/harness.ts';
+import { RecordingSurface } from '../support/recording-surface.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -94,5 +95,35 @@ describe('search_faq tool', () => {
     expect(JSON.parse(await runFaqTool(h.app.faq, '{}'))).toEqual({
       error: 'missing "query": the question to look up',
     });
+  });
+});
+
+describe('search_faq in normal chat', () => {
+  it('a mention answered from the FAQ says so, and the model saw the FAQ entry', async () => {
+    h = await startHarness({ config: { faq: { watch: false } } });
+    await h.app.faq.ready();
+    h.sim.script(
+      { toolCalls: [{ name: 'search_faq', arguments: '{"query":"how do I reset the conversation"}' }] },
+      { text: 'Use /reset in the channel.' },
+    );
+    const surface = new RecordingSurface();
+    const outcome = await h.app.service.handleMessage(message('how do I reset the conversation?'), surface);
+    expect(outcome.status).toBe('answered');
+    expect(surface.shown()).toEqual(['Use /reset in the channel.\n\n📖 Looked this up in the FAQ.']);
+    const [first, second] = h.sim.chatRequests().slice(-2);
+    expect((first?.tools as Array<{ function: { name: string } }> | undefined)?.[0]?.function.name).toBe(
+      'search_faq',
+    );
+    expect(second?.messages.map((m) => m.role).slice(-3)).toEqual(['user', 'assistant', 'tool']);
+    expect(String(second?.messages.at(-1)?.content)).toContain('How do I reset the conversation?');
+    // Only the final text is stored as the answer.
+    const turns = await h.app.service.history.load('test:W1:C1');
+    expect(turns.at(-1)).toMatchObject({ role: 'assistant', text: 'Use /reset in the channel.' });
+  });
+
+  it('models without tool support, or faq.tool off, get no tools', async () => {
+    h = await startHarness({ config: { faq: { watch: false, tool: false } } });
+    await h.app.service.handleMessage(message('hello'), new RecordingSurface());
+    expect(h.sim.chatRequests().at(-1)?.tools).toBeUndefined();
   });
 });

@@ -1,0 +1,199 @@
+/**
+ * Benchmarks of the bot's own cost: overhead between the model and the chat surface, complete turns
+ * per second on SQLite and Redis, memory per conversation, and a bare-SDK baseline. All traffic stays
+ * on 127.0.0.1 (the DashScope simulator with no delays, a recording surface with no latency).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { pino } from 'pino';
+import { type App, createApp } from '../src/app.ts';
+import type { ReplySurface } from '../src/core/types.ts';
+import type { QwenClient } from '../src/qwen/client.ts';
+import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
+
+export interface Timings {
+  /** Event → first visible text, minus the model's own time to first token. */
+  firstEdit: number[];
+  /** Model's last token → final edit done. */
+  finalEdit: number[];
+}
+
+const quiet = () => pino({ level: 'silent' });
+
+export async function openBenchApp(
+  sim: { baseUrl: string },
+  storeUrl: string,
+  namespace?: string,
+): Promise<App> {
+  const config = testConfig(sim.baseUrl, storeUrl, {
+    faq: { enabled: false },
+    guards: { userMessagesPerWindow: 1_000_000, dedupeSeconds: 60 },
+    history: { maxTurns: 20 },
+  });
+  return createApp(config, { log: quiet(), namespace });
+}
+
+/** Instruments the Qwen client: when the request went out, the first and the last token arrived. */
+function instrument(
+  qwen: QwenClient,
+  marks: Map<string, { sent: number; first?: number; last?: number }>,
+): void {
+  const original = qwen.streamChat.bind(qwen);
+  qwen.streamChat = async function* (req) {
+    const id = String((req.messages.at(-1)?.content as string) ?? '').replace(/^Alice: /, '');
+    const mark = { sent: performance.now() } as { sent: number; first?: number; last?: number };
+    marks.set(id, mark);
+    const gen = original(req);
+    for (let n = await gen.next(); ; n = await gen.next()) {
+      if (n.done) {
+        mark.last = performance.now();
+        return n.value;
+      }
+      if (mark.first === undefined && n.value.type === 'text') mark.first = performance.now();
+      yield n.value;
+    }
+  };
+}
+
+/** A chat surface with no latency that notes when text first became visible and when the last edit landed. */
+function timedSurface(): ReplySurface & { firstText?: number; lastEdit?: number } {
+  let seq = 0;
+  const surface: ReplySurface & { firstText?: number; lastEdit?: number } = {
+    limits: { maxChars: 2000, minEditIntervalMs: 0, paceBucket: `bench-${Math.random()}` },
+    async post(text) {
+      if (surface.firstText === undefined && text !== '…') surface.firstText = performance.now();
+      surface.lastEdit = performance.now();
+      return { id: `m${++seq}` };
+    },
+    async edit(_m, text) {
+      if (surface.firstText === undefined && text !== '…') surface.firstText = performance.now();
+      surface.lastEdit = performance.now();
+    },
+  };
+  return surface;
+}
+
+/**
+ * `concurrency` conversations talking at once, each sending its next message when the previous answer
+ * is complete (a closed loop), `rounds` messages each; returns overhead samples in ms.
+ */
+export async function measureOverhead(app: App, concurrency: number, rounds: number): Promise<Timings> {
+  const marks = new Map<string, { sent: number; first?: number; last?: number }>();
+  instrument(app.qwen, marks);
+  const timings: Timings = { firstEdit: [], finalEdit: [] };
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, i) => {
+      for (let round = 0; round < rounds; round++) {
+        const surface = timedSurface();
+        const text = `r${round} c${i} hello`;
+        const start = performance.now();
+        await app.service.handleMessage(
+          message(text, {
+            conversation: { platform: 'bench', workspace: 'W', channel: `C${i}`, isDM: true },
+          }),
+          surface,
+        );
+        const mark = marks.get(text);
+        marks.delete(text);
+        if (!mark?.first || !mark.last || surface.firstText === undefined || surface.lastEdit === undefined)
+          continue;
+        const modelTtft = mark.first - mark.sent;
+        timings.firstEdit.push(surface.firstText - start - modelTtft);
+        timings.finalEdit.push(surface.lastEdit - mark.last);
+      }
+    }),
+  );
+  return timings;
+}
+
+/** Complete turns per second: history load, prompt, stream, edits, history save. */
+export async function measureTurns(app: App, total: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < total) {
+        const n = next++;
+        await app.service.handleMessage(
+          message(`turn ${n}`, {
+            conversation: { platform: 'bench', workspace: 'W', channel: `T${worker}-${n % 10}`, isDM: true },
+          }),
+          timedSurface(),
+        );
+      }
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
+/** The same turn with the bare openai SDK and one fetch to a platform-like endpoint. */
+export async function measureBaseline(
+  sim: { baseUrl: string },
+  total: number,
+  concurrency: number,
+): Promise<number> {
+  const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const n = next++;
+        const stream = await sdk.chat.completions.create({
+          model: 'qwen-plus',
+          messages: [{ role: 'user', content: `turn ${n}` }],
+          stream: true,
+        });
+        let text = '';
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+        // One request to "the platform" with the final text (the simulator stands in for it).
+        await fetch(`${sim.baseUrl}/platform-post`, { method: 'POST', body: text }).then((r) =>
+          r.arrayBuffer(),
+        );
+      }
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export async function rssAfterConversations(
+  app: App,
+  conversations: number,
+): Promise<{ before: number; after: number }> {
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  await measureTurns(app, conversations, 50);
+  globalThis.gc?.();
+  return { before, after: process.memoryUsage().rss };
+}
+
+export function sqliteUrl(): string {
+  return `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-bench-')), 'bench.sqlite')}`;
+}
+
+/** A simulator in a child process (its CPU is not the bot's); only its base URL is needed here. */
+export async function withSim<T>(fn: (sim: { baseUrl: string }) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sim-process.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) =>
+      resolve((JSON.parse(d.toString()) as { baseUrl: string }).baseUrl),
+    );
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  try {
+    return await fn({ baseUrl });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}

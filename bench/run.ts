@@ -1,0 +1,90 @@
+/**
+ * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
+ * figure and its unit. Everything runs on this machine against loopback fakes.
+ */
+import os from 'node:os';
+import type { RedisCoordinator } from '../src/store/coordination.ts';
+import {
+  measureBaseline,
+  measureOverhead,
+  measureTurns,
+  openBenchApp,
+  percentile,
+  rssAfterConversations,
+  sqliteUrl,
+  withSim,
+} from './core.ts';
+import { benchFaq } from './faq.ts';
+
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const log = (line: string) => {
+  if (!json) process.stderr.write(`${line}\n`);
+};
+
+const figures: Record<string, number | string | null> = {};
+const round = (n: number, digits = 2) =>
+  Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
+
+await withSim(async (sim) => {
+  // Overhead at 1, 100 and 1,000 concurrent conversations (SQLite in a temp file).
+  for (const concurrency of quick ? [1, 100] : [1, 100, 1000]) {
+    const app = await openBenchApp(sim, sqliteUrl());
+    log(`overhead: ${concurrency} concurrent…`);
+    const rounds = concurrency === 1 ? 200 : concurrency === 100 ? 10 : 3;
+    const t = await measureOverhead(app, concurrency, rounds);
+    const suffix = concurrency === 100 ? '' : `_${concurrency}`;
+    figures[`overhead_first_edit_p50_ms${suffix}`] = round(percentile(t.firstEdit, 50));
+    figures[`overhead_first_edit_p99_ms${suffix}`] = round(percentile(t.firstEdit, 99));
+    figures[`overhead_final_edit_p50_ms${suffix}`] = round(percentile(t.finalEdit, 50));
+    figures[`overhead_final_edit_p99_ms${suffix}`] = round(percentile(t.finalEdit, 99));
+    await app.close();
+  }
+
+  log('throughput: SQLite…');
+  const sqliteApp = await openBenchApp(sim, sqliteUrl());
+  figures.turns_per_s_sqlite = round(await measureTurns(sqliteApp, quick ? 300 : 1000, 20), 1);
+  await sqliteApp.close();
+
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const namespace = `qwenbot-bench-${process.pid}`;
+  try {
+    log('throughput: Redis…');
+    const redisApp = await openBenchApp(sim, redisUrl, namespace);
+    figures.turns_per_s_redis = round(await measureTurns(redisApp, quick ? 300 : 1000, 20), 1);
+    await redisApp.store.clear();
+    await (redisApp.coordinator as RedisCoordinator).clearAll?.();
+    await redisApp.close();
+  } catch (err) {
+    log(`redis: skipped (${(err as Error).message})`);
+    figures.turns_per_s_redis = null;
+  }
+
+  log('baseline: bare openai SDK + one platform fetch…');
+  const baseline = await measureBaseline(sim, quick ? 300 : 1000, 20);
+  figures.baseline_turns_per_s = round(baseline, 1);
+  figures.baseline_ratio = round((figures.turns_per_s_sqlite as number) / baseline, 3);
+
+  log('memory…');
+  const memApp = await openBenchApp(sim, sqliteUrl());
+  figures.rss_idle_mb = round(process.memoryUsage().rss / 1048576, 1);
+  const rss = await rssAfterConversations(memApp, 1000);
+  figures.rss_per_1k_conversations_mb = round((rss.after - rss.before) / 1048576, 1);
+  await memApp.close();
+});
+
+log('faq lookup…');
+const faq = benchFaq();
+Object.assign(figures, faq);
+figures.faq_lookup_10k_ms = round(faq.faq_lookup_10k_ms, 3);
+
+const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`;
+figures.machine = machine;
+
+if (json) {
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+} else {
+  const rows = Object.entries(figures).map(([k, v]) => `${k.padEnd(36)} ${v ?? 'n/a'}`);
+  process.stdout.write(`${rows.join('\n')}\n`);
+}
+process.exit(0);
