@@ -41,6 +41,16 @@ export function slackUsage(spec: CommandSpec): string {
   return [SLASH_COMMAND, spec.name, ...opts].join(' ');
 }
 
+/**
+ * The core's own lines name commands as `/reset`; answered to a `/qwen` command they must say
+ * `/qwen reset`, the way it is typed in Slack. Only bot text from commands goes through this.
+ */
+export function slackSpelling(text: string, commands: CommandSpec[]): string {
+  if (commands.length === 0) return text;
+  const names = commands.map((c) => c.name).join('|');
+  return text.replace(new RegExp(`(^|[\\s(\`"'“‘])/(${names})\\b`, 'g'), `$1${SLASH_COMMAND} $2`);
+}
+
 function helpText(commands: CommandSpec[], locale: Locale): string {
   const lines = commands.map((c) => `• \`${slackUsage(c)}\` — ${c.description}`);
   return [t(locale, 'help.header'), ...lines].join('\n');
@@ -70,7 +80,10 @@ export async function runSlash(
   };
   try {
     const result = await service.runCommand({ name, rawArgs, conversation, author, locale });
-    return { response_type: result.ephemeral ? 'ephemeral' : 'in_channel', text: toMrkdwn(result.text) };
+    return {
+      response_type: result.ephemeral ? 'ephemeral' : 'in_channel',
+      text: toMrkdwn(slackSpelling(result.text, commands)),
+    };
   } catch (err) {
     log.error({ err, command: name }, 'slash command failed');
     return { response_type: 'ephemeral', text: toMrkdwn(`⚠️ ${t(locale, 'error.internal')}`) };

@@ -50,7 +50,7 @@ describe('/qwen slash command', () => {
     rig = await startRig({ sim: { responder: (b) => `model=${b.model}` } });
     const denied = await command('model qwen-max default:true', CHANNEL, ALICE);
     expect(denied.reply?.response_type).toBe('ephemeral');
-    expect(denied.reply?.text).toBe(t('en', 'cmd.denied', { name: 'model default:true' }));
+    expect(denied.reply?.text).toBe(t('en', 'cmd.denied', { name: 'qwen model default:true' }));
     // users.info says Ada is a workspace admin.
     const allowed = await command('model qwen-max default:true', CHANNEL, ADMIN);
     expect(allowed.reply?.text).toContain('qwen-max');
@@ -88,6 +88,21 @@ describe('/qwen slash command', () => {
       .map((m) => m.text);
     expect(shown).toEqual(['noted', t('en', 'reset.done'), 'noted']);
     expect(promptOf(1)).toEqual([expect.stringContaining('what number?')]);
+  });
+
+  it("spells the core's command hints the Slack way: /qwen forget confirm", async () => {
+    rig = await startRig({ sim: { responder: () => 'noted' } });
+    await rig.deliver(rig.say({ channel: DM, text: 'remember me' }));
+    const ask = await command('forget');
+    expect(ask.reply?.response_type).toBe('ephemeral');
+    expect(ask.reply?.text).toContain('`/qwen forget confirm`');
+    expect(ask.reply?.text).not.toMatch(/(^|[^n] )\/forget/);
+    const bad = await command('model qwen-max extra words');
+    expect(bad.reply?.text).toContain('/qwen model');
+    const done = await command('forget confirm');
+    expect(done.reply?.response_type).toBe('ephemeral');
+    await rig.deliver(rig.say({ channel: DM, text: 'who am I?' }));
+    expect(promptOf(1)).toEqual(['who am I?']);
   });
 
   it('help lists every core command in its Slack spelling, privately', async () => {
