@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts';
+import { startDiscord } from '../adapters/discord/index.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -94,9 +95,7 @@ async function start(config: Config): Promise<number> {
 function platformStarters(config: Config): AdapterStarter[] {
   const starters: AdapterStarter[] = [];
   if (config.discord.token)
-    starters.push(async () => {
-      throw new StartupError('the Discord adapter is not part of this build yet');
-    });
+    starters.push(({ app }) => startDiscord({ config, service: app.service, log: app.log }));
   if (config.slack.botToken)
     starters.push(async () => {
       throw new StartupError('the Slack adapter is not part of this build yet');

@@ -136,8 +136,34 @@ export const configSchema = z
       .strictObject({
         token: z.string().optional(),
         apiUrl: z.url().optional(),
+        /** Register slash commands in these guilds only (applies at once; for development). Empty: global. */
+        guildIds: idList,
+        /** Discord permission that makes a member an admin for admin-only commands and Stop. */
+        adminPermission: z
+          .string()
+          .regex(/^[A-Z][A-Za-z]+$/, 'a discord.js permission name such as ManageGuild')
+          .default('ManageGuild'),
+        /**
+         * Ask for the privileged Message Content intent (enable it in the developer portal too). Needed only
+         * for role mentions and for replies that do not ping the bot; mentions and DMs work without it.
+         */
+        messageContentIntent: z.boolean().default(false),
+        /** Role ids whose mention also addresses the bot (e.g. its managed role). Empty: only user mentions. */
+        mentionRoleIds: idList,
+        /** Largest attachment the bot downloads, in bytes. */
+        maxAttachmentBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
       })
-      .default({}),
+      .default({
+        guildIds: [],
+        adminPermission: 'ManageGuild',
+        messageContentIntent: false,
+        mentionRoleIds: [],
+        maxAttachmentBytes: 10 * 1024 * 1024,
+      }),
     slack: z
       .strictObject({
         botToken: z.string().optional(),

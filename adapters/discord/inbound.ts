@@ -1,0 +1,135 @@
+/**
+ * Inbound translation: a discord.js Message becomes the core's IncomingMessage. Decides whether the bot
+ * was addressed (its user mentioned, a reply to it, a DM, or a configured role mentioned), cleans the
+ * text, and wraps attachments so the core can load them with a size limit.
+ */
+import type { Message, PermissionResolvable } from 'discord.js';
+import type { Attachment, Author, ConversationRef, IncomingMessage } from '../../src/core/types.ts';
+
+export interface InboundOptions {
+  botId: string;
+  /** Role ids whose mention addresses the bot. */
+  mentionRoleIds: readonly string[];
+  maxAttachmentBytes: number;
+  adminPermission: PermissionResolvable;
+}
+
+/** The conversation a channel belongs to: threads are their own conversation under their parent. */
+export function conversationOf(
+  channel: { id: string; isThread(): boolean; parentId?: string | null } | null,
+  channelId: string,
+  guildId: string | null,
+): ConversationRef {
+  if (!guildId) return { platform: 'discord', workspace: 'dm', channel: channelId, isDM: true };
+  if (channel?.isThread() && channel.parentId) {
+    return {
+      platform: 'discord',
+      workspace: guildId,
+      channel: channel.parentId,
+      thread: channel.id,
+      isDM: false,
+    };
+  }
+  return { platform: 'discord', workspace: guildId, channel: channelId, isDM: false };
+}
+
+export type AddressedBy = 'dm' | 'mention' | 'reply' | 'role';
+
+/** Why the message is for the bot, or undefined when it is not. */
+export function addressedBy(message: Message, opts: InboundOptions): AddressedBy | undefined {
+  if (!message.inGuild()) return 'dm';
+  // A direct user mention in the text; @everyone/@here and reply pings do not count here.
+  if (new RegExp(`<@!?${opts.botId}>`).test(message.content)) return 'mention';
+  if (message.reference?.messageId && message.mentions.repliedUser?.id === opts.botId) return 'reply';
+  if (opts.mentionRoleIds.some((id) => message.mentions.roles.has(id))) return 'role';
+  return undefined;
+}
+
+/** Removes the bot's own mention and turns other mentions into readable names. */
+export function cleanText(message: Message, opts: InboundOptions): string {
+  const { guild } = message;
+  return message.content
+    .replace(new RegExp(`<@!?${opts.botId}>`, 'g'), ' ')
+    .replace(/<@!?(\d+)>/g, (raw, id: string) => {
+      const member = message.mentions.members?.get(id) ?? guild?.members.cache.get(id);
+      const user = message.mentions.users.get(id) ?? message.client.users.cache.get(id);
+      const name = member?.displayName ?? user?.displayName;
+      return name ? `@${name}` : raw;
+    })
+    .replace(/<@&(\d+)>/g, (raw, id: string) => {
+      if (opts.mentionRoleIds.includes(id)) return ' ';
+      const role = guild?.roles.cache.get(id);
+      return role ? `@${role.name}` : raw;
+    })
+    .replace(/<#(\d+)>/g, (raw, id: string) => {
+      const ch = message.client.channels.cache.get(id);
+      return ch && 'name' in ch && ch.name ? `#${ch.name}` : raw;
+    })
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
+}
+
+export function authorOf(message: Message, opts: InboundOptions): Author {
+  const member = message.member;
+  const isAdmin = message.inGuild()
+    ? message.guild.ownerId === message.author.id || (member?.permissions.has(opts.adminPermission) ?? false)
+    : false;
+  return {
+    id: message.author.id,
+    name: member?.displayName ?? message.author.displayName,
+    isBot: message.author.bot,
+    isAdmin,
+    // Messages carry no user locale; the server's preferred locale is the best guess.
+    ...(message.guild?.preferredLocale ? { locale: message.guild.preferredLocale } : {}),
+  };
+}
+
+export function toIncoming(message: Message, opts: InboundOptions): IncomingMessage {
+  return {
+    id: message.id,
+    conversation: conversationOf(message.channel, message.channelId, message.guildId),
+    author: authorOf(message, opts),
+    text: cleanText(message, opts),
+    attachments: [...message.attachments.values()].map((a) => ({
+      name: a.name,
+      mime: a.contentType ?? '',
+      size: a.size,
+      load: () => download(a.url, opts.maxAttachmentBytes),
+    })) satisfies Attachment[],
+    addressed: addressedBy(message, opts) !== undefined,
+    botUserId: opts.botId,
+    receivedAt: Date.now(),
+  };
+}
+
+export class AttachmentTooLargeError extends Error {
+  readonly code = 'attachment_too_large';
+  constructor(limit: number) {
+    super(`attachment is larger than ${limit} bytes`);
+  }
+}
+
+/** Downloads an attachment, refusing (by header or while streaming) anything over `maxBytes`. */
+export async function download(url: string, maxBytes: number): Promise<Uint8Array> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!res.ok || !res.body) throw new Error(`attachment download failed: HTTP ${res.status}`);
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) {
+    await res.body.cancel();
+    throw new AttachmentTooLargeError(maxBytes);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body) {
+    total += chunk.length;
+    if (total > maxBytes) throw new AttachmentTooLargeError(maxBytes);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,247 @@
+/**
+ * The Discord adapter: connects discord.js (REST + gateway, optionally to another Discord-compatible
+ * API base), registers the core's commands, and translates messages and interactions into ChatService
+ * calls. No conversation logic lives here.
+ */
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  type Message,
+  Partials,
+  PermissionFlagsBits,
+  type PermissionResolvable,
+  PermissionsBitField,
+  Routes,
+} from 'discord.js';
+import type { Config } from '../../src/config/schema.ts';
+import type { MessageEditor } from '../../src/core/inflight.ts';
+import type { ChatService } from '../../src/core/service.ts';
+import { t, toLocale } from '../../src/i18n.ts';
+import type { Logger } from '../../src/log.ts';
+import { type PlatformAdapter, StartupError } from '../../src/server.ts';
+import { handleInteraction, toApplicationCommand } from './commands.ts';
+import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
+import { DISCORD_MAX_CHARS, DiscordReplySurface, NO_PINGS } from './surface.ts';
+
+export { toApplicationCommand } from './commands.ts';
+export { DiscordReplySurface, NO_PINGS } from './surface.ts';
+
+/** What the bot needs in a channel: see it, talk (also in threads), and reply to messages. */
+export const INVITE_PERMISSIONS =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.SendMessagesInThreads |
+  PermissionFlagsBits.ReadMessageHistory;
+export const INVITE_SCOPES = ['bot', 'applications.commands'] as const;
+
+export interface DiscordHandle extends PlatformAdapter {
+  client: Client;
+  /** True once the gateway is ready and commands are registered. */
+  readonly ready: boolean;
+  /** Resolves when `ready` turns true. */
+  whenReady: Promise<void>;
+  inviteUrl: string | undefined;
+  /** Shutdown begins: new messages are no longer answered; answers in flight keep editing. */
+  pause(): void;
+  editor: MessageEditor;
+  stop(): Promise<void>;
+}
+
+export interface StartDiscordOptions {
+  config: Pick<Config, 'discord' | 'streaming' | 'locale'>;
+  service: ChatService;
+  log: Logger;
+}
+
+export function inviteUrl(applicationId: string): string {
+  const params = new URLSearchParams({
+    client_id: applicationId,
+    scope: INVITE_SCOPES.join(' '),
+    permissions: INVITE_PERMISSIONS.toString(),
+  });
+  return `https://discord.com/oauth2/authorize?${params.toString()}`;
+}
+
+/** A discord.js permission name (e.g. ManageGuild) as a bitfield, or an error naming the config key. */
+export function resolvePermission(name: string): bigint {
+  if (!Object.hasOwn(PermissionFlagsBits, name)) {
+    throw new Error(
+      `discord.adminPermission: "${name}" is not a Discord permission name (for example ManageGuild, Administrator, ManageChannels)`,
+    );
+  }
+  return PermissionsBitField.resolve(name as PermissionResolvable);
+}
+
+/** `https://host/api` or `https://host/api/v10` → the base discord.js expects (it adds the version). */
+export function restBase(apiUrl: string): string {
+  return apiUrl.replace(/\/+$/, '').replace(/\/v\d+$/, '');
+}
+
+export async function startDiscord({
+  config,
+  service,
+  log: parentLog,
+}: StartDiscordOptions): Promise<DiscordHandle> {
+  const log = parentLog.child({ component: 'discord' });
+  const { token, apiUrl } = config.discord;
+  if (!token)
+    throw new Error(
+      'discord.token is required. Set DISCORD_TOKEN to the bot token from the Discord developer portal.',
+    );
+  const adminPermission = resolvePermission(config.discord.adminPermission);
+  const client = new Client({
+    // No privileged intent by default: mentions and DMs carry their content without Message Content.
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.DirectMessages,
+      ...(config.discord.messageContentIntent ? [GatewayIntentBits.MessageContent] : []),
+    ],
+    partials: [Partials.Channel],
+    allowedMentions: NO_PINGS,
+    ...(apiUrl ? { rest: { api: restBase(apiUrl) } } : {}),
+  });
+
+  let ready = false;
+  let paused = false;
+  let markReady: () => void = () => {};
+  const whenReady = new Promise<void>((resolve) => (markReady = resolve));
+  const handle: DiscordHandle = {
+    name: 'discord',
+    client,
+    get ready() {
+      return ready;
+    },
+    // Also false while the gateway connection is down and discord.js is reconnecting.
+    isReady: () => ready && client.isReady(),
+    whenReady,
+    inviteUrl: undefined,
+    pause() {
+      paused = true;
+    },
+    // Crash recovery edits an answer the previous run left half-written.
+    editor: {
+      platform: 'discord',
+      maxChars: DISCORD_MAX_CHARS,
+      async editMessage(conversation, messageId, text) {
+        await client.rest.patch(
+          Routes.channelMessage(conversation.thread ?? conversation.channel, messageId),
+          {
+            body: { content: text, allowed_mentions: { parse: [], replied_user: false }, components: [] },
+          },
+        );
+      },
+    },
+    async stop() {
+      paused = true;
+      ready = false;
+      await client.destroy();
+    },
+  };
+
+  client.once(Events.ClientReady, async (c) => {
+    handle.inviteUrl = inviteUrl(c.application.id);
+    log.info(
+      { user: c.user.tag, id: c.user.id, guilds: c.guilds.cache.size, invite: handle.inviteUrl },
+      `logged in to Discord as ${c.user.tag}`,
+    );
+    await registerCommands(c, service, config.discord.guildIds, log);
+    ready = true;
+    markReady();
+  });
+
+  client.on(Events.MessageCreate, (message) => {
+    void onMessage(message).catch((err: unknown) =>
+      log.error({ err, message: message.id }, 'message handling failed'),
+    );
+  });
+
+  async function onMessage(message: Message): Promise<void> {
+    const botId = client.user?.id;
+    if (!botId || message.author.id === botId) return;
+    if (paused) {
+      log.debug({ message: message.id }, 'shutting down; message not answered');
+      return;
+    }
+    const opts: InboundOptions = {
+      botId,
+      mentionRoleIds: config.discord.mentionRoleIds,
+      maxAttachmentBytes: config.discord.maxAttachmentBytes,
+      adminPermission,
+    };
+    const incoming = toIncoming(message, opts);
+    if (!incoming.addressed) return;
+    if (addressedBy(message, opts) === 'reply' && !message.content && message.attachments.size === 0) {
+      // Without the Message Content intent, a reply that does not ping the bot arrives without content.
+      log.debug(
+        { message: message.id },
+        'reply to the bot arrived without content (reply ping off); not answered',
+      );
+      return;
+    }
+    if (!message.channel.isSendable()) return;
+    const locale = incoming.author.locale;
+    const surface = new DiscordReplySurface({
+      channel: message.channel,
+      replyTo: message,
+      minEditIntervalMs: config.streaming.minEditIntervalMs,
+      stopLabel: t(toLocale(locale, config.locale), 'stop.button'),
+      ...(locale ? { locale } : {}),
+    });
+    try {
+      const outcome = await service.handleMessage(incoming, surface);
+      log.debug({ message: message.id, status: outcome.status }, 'message handled');
+    } catch (err) {
+      // The core should end every reply itself; if it threw, still tell the user rather than stay silent.
+      log.error({ err, message: message.id }, 'chat service failed');
+      await surface.post(t(toLocale(locale, config.locale), 'error.internal')).catch(() => undefined);
+    }
+  }
+
+  client.on(Events.InteractionCreate, (interaction) => {
+    void handleInteraction(interaction, { service, log, adminPermission }).catch((err: unknown) =>
+      log.error({ err, interaction: interaction.id }, 'interaction handling failed'),
+    );
+  });
+
+  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+  client.on(Events.ShardDisconnect, (event, shard) =>
+    log.warn({ code: event.code, shard }, 'discord gateway disconnected'),
+  );
+
+  try {
+    await client.login(token);
+  } catch (err) {
+    await client.destroy().catch(() => undefined);
+    const why = err instanceof Error ? err.message : String(err);
+    const where = apiUrl ? ` at ${restBase(apiUrl)}` : '';
+    throw new StartupError(
+      `Discord login failed${where}: ${why}. Check DISCORD_TOKEN (and DISCORD_API_URL if set).`,
+    );
+  }
+  return handle;
+}
+
+async function registerCommands(
+  client: Client<true>,
+  service: ChatService,
+  guildIds: string[],
+  log: Logger,
+): Promise<void> {
+  const body = service.commands().map(toApplicationCommand);
+  const appId = client.application.id;
+  try {
+    if (guildIds.length === 0) {
+      await client.rest.put(Routes.applicationCommands(appId), { body });
+      log.info({ commands: body.length }, 'registered global slash commands');
+      return;
+    }
+    for (const guildId of guildIds) {
+      await client.rest.put(Routes.applicationGuildCommands(appId, guildId), { body });
+    }
+    log.info({ commands: body.length, guilds: guildIds }, 'registered guild slash commands');
+  } catch (err) {
+    log.error({ err }, 'registering slash commands failed; existing commands stay as they were');
+  }
+}

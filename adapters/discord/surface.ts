@@ -1,0 +1,99 @@
+/**
+ * Outbound: one ReplySurface per answer. The first post replies to the user's message, later posts
+ * continue in the same channel; edits are plain message edits. Every request carries empty allowed
+ * mentions so nothing the model writes can ping anyone. A streaming message carries a Stop button,
+ * which the final edit removes.
+ */
+import {
+  type APIActionRowComponent,
+  type APIComponentInMessageActionRow,
+  ButtonStyle,
+  ComponentType,
+  type Message,
+  type MessageMentionOptions,
+  type SendableChannels,
+} from 'discord.js';
+import type {
+  EditOptions,
+  PostedMessage,
+  PostOptions,
+  ReplySurface,
+  SurfaceLimits,
+} from '../../src/core/types.ts';
+import { type Locale, toLocale } from '../../src/i18n.ts';
+
+/** Nobody is pinged: no parsed mentions and no reply ping. */
+export const NO_PINGS: MessageMentionOptions = { parse: [], repliedUser: false };
+export const STOP_PREFIX = 'qwenbot:stop';
+/** Discord: 2,000 characters per message; about one edit per second per message; 5 sends per 5 s per channel. */
+export const DISCORD_MAX_CHARS = 2000;
+
+export interface SurfaceOptions {
+  channel: SendableChannels;
+  /** The user's message to reply to (the first post); absent for replies without a source. */
+  replyTo?: Message;
+  minEditIntervalMs: number;
+  locale?: string;
+  stopLabel?: string;
+}
+
+export function stopRow(
+  sourceId: string,
+  label = 'Stop',
+): APIActionRowComponent<APIComponentInMessageActionRow> {
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        label,
+        emoji: { name: '⏹️' },
+        custom_id: `${STOP_PREFIX}:${sourceId}`,
+      },
+    ],
+  };
+}
+
+export class DiscordReplySurface implements ReplySurface {
+  readonly limits: SurfaceLimits;
+  readonly locale?: Locale;
+  private readonly opts: SurfaceOptions;
+  private posted = 0;
+
+  constructor(opts: SurfaceOptions) {
+    this.opts = opts;
+    this.limits = {
+      maxChars: DISCORD_MAX_CHARS,
+      minEditIntervalMs: Math.max(1000, opts.minEditIntervalMs),
+      paceBucket: `discord:channel:${opts.channel.id}`,
+      bucket: { points: 5, durationSec: 5 },
+    };
+    if (opts.locale) this.locale = toLocale(opts.locale);
+  }
+
+  async post(text: string, options?: PostOptions): Promise<PostedMessage> {
+    const components = options?.streaming
+      ? [stopRow(this.opts.replyTo?.id ?? 'none', this.opts.stopLabel)]
+      : [];
+    const payload = { content: text, allowedMentions: NO_PINGS, components };
+    const first = this.posted === 0 && this.opts.replyTo;
+    const sent = first
+      ? await (this.opts.replyTo as Message).reply({ ...payload, failIfNotExists: false })
+      : await this.opts.channel.send(payload);
+    this.posted++;
+    return { id: sent.id };
+  }
+
+  async edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void> {
+    await this.opts.channel.messages.edit(message.id, {
+      content: text,
+      allowedMentions: NO_PINGS,
+      ...(options?.final ? { components: [] } : {}),
+    });
+  }
+
+  async showTyping(): Promise<void> {
+    await this.opts.channel.sendTyping();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The fake Discord gateway (v10, JSON encoding, no compression): HELLO, IDENTIFY → READY then one
+ * GUILD_CREATE per guild, heartbeat ACKs, and dispatch of events to every identified session.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { channelApi } from './rules.ts';
+import { BASE_PERMISSIONS, type FakeGuild, type FakeState, MANAGE_GUILD } from './state.ts';
+
+type Payload = Record<string, unknown>;
+const MESSAGE_CONTENT = 1 << 15;
+
+interface Session {
+  ws: WebSocket;
+  seq: number;
+  identified: boolean;
+  intents: number;
+}
+
+export class FakeGateway {
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly sessions = new Set<Session>();
+  private readonly state: FakeState;
+  private readonly token: string;
+  heartbeatIntervalMs = 41_250;
+  /** Intents of the last IDENTIFY. */
+  intents = 0;
+  identifies = 0;
+  heartbeats = 0;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(state: FakeState, token: string) {
+    this.state = state;
+    this.token = token;
+    this.wss.on('connection', (ws) => this.open(ws));
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  /** Resolves once a session has identified and received READY. */
+  waitIdentified(): Promise<void> {
+    if ([...this.sessions].some((s) => s.identified)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Sends a dispatch (op 0) to every identified session, as that session's intents allow it to see. */
+  dispatch(t: string, d: unknown): void {
+    for (const s of this.sessions) {
+      if (s.identified)
+        this.send(s, { op: 0, t, s: ++s.seq, d: t === 'MESSAGE_CREATE' ? this.visible(s, d as Payload) : d });
+    }
+  }
+
+  /**
+   * Without the privileged Message Content intent, a guild message that does not mention the bot user
+   * arrives with empty content, attachments, embeds and components (DMs and mentions keep theirs).
+   */
+  private visible(s: Session, d: Payload): Payload {
+    if ((s.intents & MESSAGE_CONTENT) !== 0 || !d.guild_id) return d;
+    const mentioned = (d.mentions as Array<{ id: string }> | undefined)?.some(
+      (u) => u.id === this.state.bot.id,
+    );
+    if (mentioned || (d.author as { id: string } | undefined)?.id === this.state.bot.id) return d;
+    return { ...d, content: '', attachments: [], embeds: [], components: [] };
+  }
+
+  close(): void {
+    for (const s of this.sessions) s.ws.terminate();
+    this.sessions.clear();
+    this.wss.close();
+  }
+
+  private open(ws: WebSocket): void {
+    const session: Session = { ws, seq: 0, identified: false, intents: 0 };
+    this.sessions.add(session);
+    ws.on('close', () => this.sessions.delete(session));
+    ws.on('message', (raw) => {
+      let msg: { op?: number; d?: Record<string, unknown> };
+      try {
+        msg = JSON.parse(String(raw)) as typeof msg;
+      } catch {
+        ws.close(4002, 'Error while decoding payload.');
+        return;
+      }
+      this.onMessage(session, msg);
+    });
+    this.send(session, { op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs } });
+  }
+
+  private onMessage(s: Session, msg: { op?: number; d?: Record<string, unknown> }): void {
+    switch (msg.op) {
+      case 1:
+        this.heartbeats++;
+        this.send(s, { op: 11 });
+        return;
+      case 2: {
+        const d = msg.d ?? {};
+        if (d.token !== this.token && d.token !== `Bot ${this.token}`) {
+          s.ws.close(4004, 'Authentication failed.');
+          return;
+        }
+        this.identifies++;
+        s.identified = true;
+        s.intents = Number(d.intents ?? 0);
+        this.intents = s.intents;
+        this.ready(s);
+        return;
+      }
+      case 3:
+        return; // presence update
+      case 6:
+        s.ws.close(4006, 'Session no longer valid'); // no resume in the fake
+        return;
+      default:
+        s.ws.close(4001, 'Unknown opcode.');
+    }
+  }
+
+  private ready(s: Session): void {
+    const st = this.state;
+    const guilds = [...st.guilds.values()];
+    this.send(s, {
+      op: 0,
+      t: 'READY',
+      s: ++s.seq,
+      d: {
+        v: 10,
+        user: st.bot,
+        guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
+        session_id: `session-${st.nextId()}`,
+        resume_gateway_url: 'ws://127.0.0.1:1',
+        shard: [0, 1],
+        application: { id: st.applicationId, flags: 0 },
+        private_channels: [],
+        relationships: [],
+        user_settings: {},
+      },
+    });
+    for (const g of guilds) this.send(s, { op: 0, t: 'GUILD_CREATE', s: ++s.seq, d: guildApi(st, g) });
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private send(s: Session, payload: unknown): void {
+    if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(payload));
+  }
+}
+
+export function guildApi(st: FakeState, g: FakeGuild): Record<string, unknown> {
+  const channels = [...st.channels.values()].filter((c) => c.guild_id === g.id);
+  return {
+    id: g.id,
+    name: g.name,
+    icon: null,
+    owner_id: g.ownerId,
+    preferred_locale: g.preferredLocale,
+    afk_timeout: 300,
+    verification_level: 0,
+    default_message_notifications: 0,
+    explicit_content_filter: 0,
+    mfa_level: 0,
+    nsfw_level: 0,
+    premium_tier: 0,
+    system_channel_flags: 0,
+    features: [],
+    roles: [
+      {
+        id: g.id,
+        name: '@everyone',
+        permissions: String(BASE_PERMISSIONS),
+        position: 0,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      },
+      {
+        id: g.adminRoleId,
+        name: 'Admin',
+        permissions: String(BASE_PERMISSIONS | MANAGE_GUILD),
+        position: 1,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: true,
+        flags: 0,
+      },
+    ],
+    emojis: [],
+    stickers: [],
+    channels: channels.filter((c) => c.type !== 11 && c.type !== 12).map(channelApi),
+    threads: channels.filter((c) => c.type === 11 || c.type === 12).map(channelApi),
+    members: [...g.members.values()].map((m) => ({
+      user: m.user,
+      nick: m.nick,
+      roles: m.roles,
+      joined_at: new Date(0).toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+    })),
+    member_count: g.members.size,
+    large: false,
+    unavailable: false,
+    joined_at: new Date(0).toISOString(),
+    voice_states: [],
+    presences: [],
+    stage_instances: [],
+    guild_scheduled_events: [],
+    soundboard_sounds: [],
+  };
+}
