@@ -62,5 +62,8 @@ describe('Slack wired into main', () => {
     const err = await boot({ SLACK_BOT_TOKEN: 'xoxb-wrong' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
     expect((err as Error).message).toMatch(/^SLACK_BOT_TOKEN was refused by Slack \(invalid_auth\)/);
+    // Nothing is left listening, so main can exit with that line.
+    const handles = process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap');
+    expect(handles).toHaveLength(2); // the fake Slack and the simulator, not the bot's HTTP server
   });
 });
