@@ -15,6 +15,7 @@ import {
   withSim,
 } from './core.ts';
 import { benchFaq } from './faq.ts';
+import { benchDiscordPacing } from './pacing.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -72,6 +73,14 @@ await withSim(async (sim) => {
   figures.rss_per_1k_conversations_mb = round((rss.after - rss.before) / 1048576, 1);
   await memApp.close();
 });
+
+log('pacing: 50 answers at once through discord.js and the fake Discord…');
+const pacing = await benchDiscordPacing();
+figures.pacing_429s = pacing.pacing_429s;
+figures.pacing_discord_requests_per_s = pacing.requests_per_s;
+figures.pacing_discord_edits_per_message_per_s_max = pacing.edits_per_message_per_s_max;
+figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
+figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
 log('faq lookup…');
 const faq = benchFaq();

@@ -77,6 +77,13 @@ async function start(config: Config): Promise<number> {
     return 0;
   }
   if (!requireKey(config)) return 2;
+  // A signal during start-up is honoured once the bot is up (then it shuts down gracefully at once).
+  let early: NodeJS.Signals | undefined;
+  const remember = (signal: NodeJS.Signals) => {
+    early ??= signal;
+  };
+  process.on('SIGTERM', remember);
+  process.on('SIGINT', remember);
   let bot: RunningBot;
   try {
     bot = await runBot(config, starters);
@@ -87,7 +94,10 @@ async function start(config: Config): Promise<number> {
     }
     throw err;
   }
+  process.off('SIGTERM', remember);
+  process.off('SIGINT', remember);
   handleSignals(bot);
+  if (early) process.kill(process.pid, early);
   // Keep running until a signal; handleSignals exits the process.
   return new Promise<number>(() => undefined);
 }

@@ -101,6 +101,10 @@ export async function startDiscord({
     partials: [Partials.Channel],
     allowedMentions: NO_PINGS,
     ...(apiUrl ? { rest: { api: restBase(apiUrl) } } : {}),
+    ...(config.discord.shards === 'auto' ? { shards: 'auto' as const } : {}),
+    ...(Array.isArray(config.discord.shards)
+      ? { shards: config.discord.shards, shardCount: config.discord.shardCount ?? 1 }
+      : {}),
   });
 
   let ready = false;

@@ -156,8 +156,35 @@ export const configSchema = z
           .int()
           .positive()
           .default(10 * 1024 * 1024),
+        /**
+         * Gateway shards this process runs: null (one shard), "auto" (Discord's recommendation, all in
+         * this process), or a list of shard ids out of `shardCount` (several processes on one Redis).
+         */
+        shards: z
+          .union([z.literal('auto'), z.array(z.number().int().min(0)).min(1)])
+          .nullable()
+          .default(null),
+        shardCount: z.number().int().min(1).nullable().default(null),
+      })
+      .superRefine((d, ctx) => {
+        if (Array.isArray(d.shards) && !d.shardCount) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['shardCount'],
+            message: 'is required when shards lists shard ids',
+          });
+        }
+        if (Array.isArray(d.shards) && d.shardCount && d.shards.some((id) => id >= (d.shardCount ?? 0))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['shards'],
+            message: `shard ids must be below shardCount (${d.shardCount})`,
+          });
+        }
       })
       .default({
+        shards: null,
+        shardCount: null,
         guildIds: [],
         adminPermission: 'ManageGuild',
         messageContentIntent: false,

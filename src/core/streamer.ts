@@ -130,6 +130,9 @@ export class ReplyStreamer {
       this.native = null;
     }
     if (this.nativeState !== 'active' || this.shown.length > 0) {
+      // The final edit keeps the per-message spacing too (it only adds the last words and drops buttons).
+      const wait = this.firstVisibleAt !== null ? this.lastFlushAt + this.interval - this.now() : 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await this.pace();
       await this.flush(true);
     }

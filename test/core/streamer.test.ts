@@ -37,14 +37,17 @@ describe('ReplyStreamer (fake timers)', () => {
       s.onText(`t${i} `);
       await vi.advanceTimersByTimeAsync(100);
     }
-    await s.finish();
+    const done = s.finish();
+    await vi.advanceTimersByTimeAsync(1000);
+    await done;
     const answer = Array.from({ length: 50 }, (_, i) => `t${i} `).join('');
     expect(surface.shown()).toEqual([answer]);
     const edits = surface.events.filter((e) => e.kind === 'edit');
     // First content at once, then ~1/s for 5 s, plus the final edit.
     expect(edits.length).toBeGreaterThanOrEqual(5);
     expect(edits.length).toBeLessThanOrEqual(8);
-    for (let i = 2; i < edits.length - 1; i++) {
+    // Every edit after the first content one keeps the 1 s spacing, the final one included.
+    for (let i = 1; i < edits.length; i++) {
       expect((edits[i]?.at ?? 0) - (edits[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
     }
     expect(edits.at(-1)?.final).toBe(true);

@@ -55,6 +55,8 @@ export interface DiscordHarnessOptions {
   config?: Record<string, unknown>;
   /** Register commands globally instead of in the test guild. */
   globalCommands?: boolean;
+  /** Adjust the fake (more guilds, shard recommendation…) before the bot connects. */
+  prepare?: (fake: FakeDiscord, people: { alice: FakeUser; bob: FakeUser; mod: FakeUser }) => void;
 }
 
 export async function startDiscordHarness(options: DiscordHarnessOptions = {}): Promise<DiscordHarness> {
@@ -69,6 +71,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   fake.addMember(guild, alice);
   fake.addMember(guild, bob, { nick: 'Bobby' });
   fake.addMember(guild, mod, { admin: true });
+  options.prepare?.(fake, { alice, bob, mod });
 
   const config = loadConfig({
     file: null,

@@ -16,6 +16,14 @@ interface Session {
   seq: number;
   identified: boolean;
   intents: number;
+  /** [shard id, shard count] from IDENTIFY. */
+  shard: [number, number];
+}
+
+/** Discord's rule: a guild lives on shard (guild_id >> 22) % shard_count; DMs arrive on shard 0. */
+export function shardOf(guildId: string | undefined, count: number): number {
+  if (!guildId || count <= 1) return 0;
+  return Number((BigInt(guildId) >> 22n) % BigInt(count));
 }
 
 export class FakeGateway {
@@ -46,10 +54,19 @@ export class FakeGateway {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Sends a dispatch (op 0) to every identified session, as that session's intents allow it to see. */
+  /** Shard ids that have identified, e.g. to check a sharded client opened them all. */
+  get shards(): Array<[number, number]> {
+    return [...this.sessions].filter((s) => s.identified).map((s) => s.shard);
+  }
+
+  /**
+   * Sends a dispatch (op 0) to the identified session(s) of the shard that owns the event's guild, as
+   * that session's intents allow it to see.
+   */
   dispatch(t: string, d: unknown): void {
+    const guildId = (d as { guild_id?: string } | null)?.guild_id;
     for (const s of this.sessions) {
-      if (s.identified)
+      if (s.identified && shardOf(guildId, s.shard[1]) === s.shard[0])
         this.send(s, { op: 0, t, s: ++s.seq, d: t === 'MESSAGE_CREATE' ? this.visible(s, d as Payload) : d });
     }
   }
@@ -74,7 +91,7 @@ export class FakeGateway {
   }
 
   private open(ws: WebSocket): void {
-    const session: Session = { ws, seq: 0, identified: false, intents: 0 };
+    const session: Session = { ws, seq: 0, identified: false, intents: 0, shard: [0, 1] };
     this.sessions.add(session);
     ws.on('close', () => this.sessions.delete(session));
     ws.on('message', (raw) => {
@@ -105,6 +122,7 @@ export class FakeGateway {
         this.identifies++;
         s.identified = true;
         s.intents = Number(d.intents ?? 0);
+        if (Array.isArray(d.shard)) s.shard = [Number(d.shard[0]), Number(d.shard[1])];
         this.intents = s.intents;
         this.ready(s);
         return;
@@ -121,7 +139,7 @@ export class FakeGateway {
 
   private ready(s: Session): void {
     const st = this.state;
-    const guilds = [...st.guilds.values()];
+    const guilds = [...st.guilds.values()].filter((g) => shardOf(g.id, s.shard[1]) === s.shard[0]);
     this.send(s, {
       op: 0,
       t: 'READY',
@@ -132,7 +150,7 @@ export class FakeGateway {
         guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
         session_id: `session-${st.nextId()}`,
         resume_gateway_url: 'ws://127.0.0.1:1',
-        shard: [0, 1],
+        shard: s.shard,
         application: { id: st.applicationId, flags: 0 },
         private_channels: [],
         relationships: [],

@@ -124,7 +124,7 @@ export class FakeRest {
       status: 200,
       body: {
         url: this.gatewayUrl,
-        shards: 1,
+        shards: this.state.recommendedShards,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
       },
     }));

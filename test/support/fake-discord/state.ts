@@ -128,6 +128,9 @@ export class FakeState {
   /** Bytes served under /attachments/:id/:name. */
   readonly files = new Map<string, { bytes: Uint8Array; type: string; downloads: number }>();
 
+  /** What GET /gateway/bot recommends (shards: 'auto'). */
+  recommendedShards = 1;
+
   constructor() {
     this.bot = this.addUser('qwenbot', { bot: true });
     this.applicationId = this.bot.id;
