@@ -145,6 +145,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     logger: boltLogger,
     ...(socketReceiver ? { receiver: socketReceiver, socketMode: true } : { receiver: httpReceiver }),
   });
+  const streamClient = new webApi.WebClient(botToken, { ...clientOptions, rejectRateLimitedCalls: true });
   const users = new UserDirectory(app.client, config.guards.admins, log);
   const threads = new ThreadTracker(store, config.history.retentionDays * 86_400_000);
   const inflight = new Set<Promise<unknown>>();
@@ -190,6 +191,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       const message = await toIncoming(event, conversation, eventId);
       const surface = slackSurface({
         client: app.client,
+        streamClient,
         teamId,
         channel: event.channel,
         threadTs: dm ? event.thread_ts : conversation.thread,

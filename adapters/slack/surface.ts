@@ -24,6 +24,12 @@ const STATUS: Record<Locale, string> = { en: 'is thinking…', zh: '正在思考
 
 export interface SlackTarget {
   client: webApi.WebClient;
+  /**
+   * Client for the streaming methods, built with `rejectRateLimitedCalls`: the shared client answers a
+   * 429 by pausing every request it has queued, which would stall all answers in the workspace; a
+   * throttled stream should instead fall back to post-and-update at once. Defaults to `client`.
+   */
+  streamClient?: webApi.WebClient;
   teamId: string;
   channel: string;
   /** Thread to answer in; undefined answers at the top level (a DM outside a thread). */
@@ -116,7 +122,8 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
 }
 
 async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
-  const { client, channel } = target;
+  const { channel } = target;
+  const client = target.streamClient ?? target.client;
   // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
   const streamer = client.chatStream({
     channel,
@@ -131,20 +138,35 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
       try {
         await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
       } catch (err) {
+        // The core continues this answer with post-and-update.
         broken = true;
         throw err;
       }
     },
     async stop(): Promise<void> {
-      if (!streamer.ts) return;
-      if (broken) {
-        // The SDK would resend the failed text; just end the stream with what Slack already has.
-        await client.chat.stopStream({ channel, ts: streamer.ts });
-        return;
-      }
-      await streamer.stop();
+      const ts = streamer.ts;
+      if (!ts) return;
+      // Ending the stream must not be skipped (the message would look unfinished for minutes):
+      // a 429 waits for its Retry-After, here only, and tries again.
+      await retryThrottled(target.log, () =>
+        // After a failed append the SDK would resend the failed text; end with what Slack has.
+        broken ? client.chat.stopStream({ channel, ts }) : streamer.stop(),
+      );
     },
   };
+}
+
+async function retryThrottled<T>(log: Logger, call: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      const retryAfter = (err as { retryAfter?: number }).retryAfter;
+      if (retryAfter === undefined || i >= attempts) throw err;
+      log.debug({ retryAfter }, 'stream call throttled; waiting');
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+    }
+  }
 }
 
 /**

@@ -41,6 +41,36 @@ describe('native streams at their limits', () => {
   });
 });
 
+describe('throttled streams', () => {
+  it('a 429 on chat.startStream falls back to post-and-update at once instead of stalling', async () => {
+    const answer = 'Answered through post-and-update while the stream method was throttled.';
+    rig = await startRig();
+    rig.fake.rateLimitNext('chat.startStream', 30);
+    rig.sim.script({ text: answer, chunkChars: 12, chunkDelayMs: 30 });
+    const said = rig.say({ channel: CHANNEL, text: `${bot()} now please` });
+    const started = Date.now();
+    await rig.deliver(said);
+    // Far less than the 30 s Retry-After: nothing waited for it.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(replies(said.ts).map((m) => [m.format, m.text])).toEqual([['mrkdwn', answer]]);
+    expect(rig.fake.count('chat.startStream', 'ratelimited')).toBe(1);
+  });
+
+  it('a 429 on chat.stopStream waits its Retry-After and still ends the stream', async () => {
+    const answer = 'A streamed answer whose ending was throttled once.';
+    rig = await startRig();
+    rig.fake.rateLimitNext('chat.stopStream', 1);
+    rig.sim.script({ text: answer, chunkChars: 10, chunkDelayMs: 20 });
+    const said = rig.say({ channel: CHANNEL, text: `${bot()} go` });
+    await rig.deliver(said);
+    expect(replies(said.ts).map((m) => [m.format, m.text, m.streaming])).toEqual([
+      ['markdown', answer, false],
+    ]);
+    expect(rig.fake.count('chat.stopStream', 'ratelimited')).toBe(1);
+    expect(rig.fake.count('chat.stopStream')).toBe(1);
+  });
+});
+
 describe('who is an admin', () => {
   it('is a workspace admin or owner per users.info, or listed in guards.admins', async () => {
     rig = await startRig();
