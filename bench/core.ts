@@ -165,17 +165,6 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-export async function rssAfterConversations(
-  app: App,
-  conversations: number,
-): Promise<{ before: number; after: number }> {
-  globalThis.gc?.();
-  const before = process.memoryUsage().rss;
-  await measureTurns(app, conversations, 50);
-  globalThis.gc?.();
-  return { before, after: process.memoryUsage().rss };
-}
-
 export function sqliteUrl(): string {
   return `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-bench-')), 'bench.sqlite')}`;
 }

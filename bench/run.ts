@@ -10,11 +10,12 @@ import {
   measureTurns,
   openBenchApp,
   percentile,
-  rssAfterConversations,
   sqliteUrl,
   withSim,
 } from './core.ts';
 import { benchFaq } from './faq.ts';
+import { benchMemory } from './memory.ts';
+import { benchDiscordPacing } from './pacing.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -64,14 +65,18 @@ await withSim(async (sim) => {
   const baseline = await measureBaseline(sim, quick ? 300 : 1000, 20);
   figures.baseline_turns_per_s = round(baseline, 1);
   figures.baseline_ratio = round((figures.turns_per_s_sqlite as number) / baseline, 3);
-
-  log('memory…');
-  const memApp = await openBenchApp(sim, sqliteUrl());
-  figures.rss_idle_mb = round(process.memoryUsage().rss / 1048576, 1);
-  const rss = await rssAfterConversations(memApp, 1000);
-  figures.rss_per_1k_conversations_mb = round((rss.after - rss.before) / 1048576, 1);
-  await memApp.close();
 });
+
+log('memory: bot in a child process…');
+Object.assign(figures, await benchMemory(sqliteUrl().slice('sqlite://'.length)));
+
+log('pacing: 50 answers at once through discord.js and the fake Discord…');
+const pacing = await benchDiscordPacing();
+figures.pacing_429s = pacing.pacing_429s;
+figures.pacing_discord_requests_per_s = pacing.requests_per_s;
+figures.pacing_discord_edits_per_message_per_s_max = pacing.edits_per_message_per_s_max;
+figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
+figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
 log('faq lookup…');
 const faq = benchFaq();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts';
 import { startDiscord } from '../adapters/discord/index.ts';
+import { startSlackAdapter } from '../adapters/slack/starter.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -106,10 +107,7 @@ function platformStarters(config: Config): AdapterStarter[] {
   const starters: AdapterStarter[] = [];
   if (config.discord.token)
     starters.push(({ app }) => startDiscord({ config, service: app.service, log: app.log }));
-  if (config.slack.botToken)
-    starters.push(async () => {
-      throw new StartupError('the Slack adapter is not part of this build yet');
-    });
+  if (config.slack.botToken) starters.push(startSlackAdapter);
   return starters;
 }
 

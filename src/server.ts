@@ -61,9 +61,17 @@ export async function runBot(
       },
     },
   });
-  for (const start of starters) {
-    const adapter = await start({ app, http });
-    if (adapter) adapters.push(adapter);
+  try {
+    for (const start of starters) {
+      const adapter = await start({ app, http });
+      if (adapter) adapters.push(adapter);
+    }
+  } catch (err) {
+    // A platform refused to start: undo what did start, so the process can exit with the error.
+    for (const a of adapters) await a.stop().catch(() => undefined);
+    await http.close();
+    await app.close();
+    throw err;
   }
   const editors = adapters.flatMap((a) => (a.editor ? [a.editor] : []));
   await app.service

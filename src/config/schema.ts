@@ -197,8 +197,9 @@ export const configSchema = z
         signingSecret: z.string().optional(),
         appToken: z.string().optional(),
         apiUrl: z.url().optional(),
+        followThreads: z.boolean().default(true),
       })
-      .default({}),
+      .default({ followThreads: true }),
   })
   .superRefine((cfg, ctx) => {
     for (const key of ['defaultModel', 'visionModel'] as const) {

@@ -1,0 +1,39 @@
+/**
+ * What the Slack adapter uses from Slack, in one place: the app manifest (config/slack-manifest.yaml)
+ * must declare exactly these scopes, events and the slash command; a test holds them together.
+ */
+
+/** The one slash command; the core's commands are its subcommands (`/qwen model qwen-max`). */
+export const SLASH_COMMAND = '/qwen';
+
+/** Bot events the adapter listens to. */
+export const BOT_EVENTS = ['app_mention', 'message.channels', 'message.groups', 'message.im'] as const;
+
+/** Web API methods the adapter calls with the bot token, and the scope each needs (null: none). */
+export const METHOD_SCOPES: Record<string, string | null> = {
+  'auth.test': null,
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.startStream': 'chat:write',
+  'chat.appendStream': 'chat:write',
+  'chat.stopStream': 'chat:write',
+  // chat:write since March 2026 (assistant:write is being retired for this method).
+  'assistant.threads.setStatus': 'chat:write',
+  'users.info': 'users:read',
+};
+
+/** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */
+const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {
+  app_mention: 'app_mentions:read',
+  'message.channels': 'channels:history',
+  'message.groups': 'groups:history',
+  'message.im': 'im:history',
+};
+
+/** Every bot scope the app needs, sorted. */
+export function requiredScopes(): string[] {
+  const scopes = new Set<string>(['commands', 'files:read']);
+  for (const s of Object.values(METHOD_SCOPES)) if (s) scopes.add(s);
+  for (const s of Object.values(EVENT_SCOPES)) scopes.add(s);
+  return [...scopes].sort();
+}

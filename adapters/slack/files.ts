@@ -1,0 +1,64 @@
+import type { Attachment } from '../../src/core/types.ts';
+
+/** The part of a Slack file object the adapter reads. */
+export interface SlackFile {
+  id?: string;
+  name?: string;
+  title?: string;
+  mimetype?: string;
+  size?: number;
+  url_private?: string;
+  url_private_download?: string;
+}
+
+/** Hard cap on one download, whatever the core asks for later (DashScope takes 10 MB per image). */
+export const MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Slack files as core attachments. Bytes are fetched only when the core asks, with the bot token,
+ * and only from Slack's own hosts (or the configured API host), so the token never leaves Slack.
+ */
+export function slackAttachments(
+  files: SlackFile[] | undefined,
+  token: string,
+  apiUrl: string | undefined,
+): Attachment[] {
+  const trusted = new Set<string>();
+  if (apiUrl) trusted.add(new URL(apiUrl).host);
+  return (files ?? []).flatMap((f) => {
+    const url = f.url_private_download ?? f.url_private;
+    if (!url) return [];
+    return [
+      {
+        name: f.name ?? f.title ?? f.id ?? 'file',
+        mime: f.mimetype ?? '',
+        size: f.size ?? 0,
+        load: () => download(url, token, trusted),
+      },
+    ];
+  });
+}
+
+async function download(url: string, token: string, trusted: Set<string>): Promise<Uint8Array> {
+  const target = new URL(url);
+  const slackHost = /(^|\.)slack(-gov)?\.com$/.test(target.hostname) && target.protocol === 'https:';
+  if (!slackHost && !trusted.has(target.host))
+    throw new Error(`refusing to send the bot token to ${target.host}`);
+  const res = await fetch(target, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`download failed (HTTP ${res.status})`);
+  // Without files:read Slack answers with its HTML login page instead of the file.
+  if ((res.headers.get('content-type') ?? '').startsWith('text/html') && !/\.html?$/i.test(target.pathname)) {
+    throw new Error('Slack returned a web page instead of the file (is the files:read scope granted?)');
+  }
+  const declared = Number(res.headers.get('content-length') ?? 0);
+  if (declared > MAX_DOWNLOAD_BYTES) throw new Error('file too large');
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (!res.body) return new Uint8Array();
+  for await (const chunk of res.body) {
+    total += chunk.byteLength;
+    if (total > MAX_DOWNLOAD_BYTES) throw new Error('file too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

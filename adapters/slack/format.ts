@@ -1,0 +1,73 @@
+/**
+ * Model Markdown → what Slack gets. Plain messages (`chat.postMessage`/`chat.update` `text`) use mrkdwn,
+ * produced by slackify-markdown; native streams take standard Markdown (`markdown_text`) as it is.
+ * Both paths neutralise mentions the model wrote: broadcast (`<!channel>`, `<!here>`, `<!everyone>`,
+ * `@channel`…), user (`<@U…>`), user group (`<!subteam^…>`) and channel (`<#C…>`) references.
+ */
+import { slackifyMarkdown } from 'slackify-markdown';
+
+/** Invisible separator that stops Slack from reading `@here` or `<!here>` as a mention. */
+const ZWSP = '\u200b';
+const BROADCAST_WORDS = /@(channel|here|everyone)\b/gi;
+/** Links slackify-markdown produces (and the only `<…>` sequences we let through in mrkdwn). */
+const ALLOWED_SEQUENCE = /^<(?:https?:\/\/|mailto:)[^<>|\s]*(?:\|[^<>]*)?>$/i;
+
+/** Standard Markdown → Slack mrkdwn with every mention the model wrote made harmless. */
+export function toMrkdwn(markdown: string): string {
+  if (!markdown.trim()) return markdown;
+  const converted = slackifyMarkdown(markdown).replace(/\n+$/, '');
+  return neutraliseMrkdwn(converted);
+}
+
+/**
+ * In mrkdwn, `<…>` is a control sequence (mention, channel, date, link). Keeps links; every other `<`
+ * becomes `&lt;`, which Slack shows as a plain `<` and never parses. Plain `@here`-style words get a
+ * zero-width space so no client or `link_names` setting turns them into a broadcast.
+ */
+export function neutraliseMrkdwn(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, lt);
+    const gt = text.indexOf('>', lt + 1);
+    const next = text.indexOf('<', lt + 1);
+    const candidate = gt >= 0 && (next < 0 || gt < next) ? text.slice(lt, gt + 1) : '';
+    if (candidate && ALLOWED_SEQUENCE.test(candidate)) {
+      out += candidate;
+      i = gt + 1;
+    } else {
+      out += '&lt;';
+      i = lt + 1;
+    }
+  }
+  return out.replace(BROADCAST_WORDS, `@${ZWSP}$1`);
+}
+
+/**
+ * For `markdown_text` (native streams): Slack renders standard Markdown, so an HTML-style escape would
+ * show literally. A zero-width space after `<` keeps `<!channel>` and `<@U1>` visible but inert.
+ */
+export function neutraliseMarkdown(text: string): string {
+  return text.replace(/<(?=[!@#])/g, `<${ZWSP}`).replace(BROADCAST_WORDS, `@${ZWSP}$1`);
+}
+
+/**
+ * Streams arrive in arbitrary pieces: `<` + `!channel>` or `@every` + `one` must not slip through as
+ * two harmless halves. Each piece is neutralised on its own, and a piece that ends in what could still
+ * become a mention (`<`, `@`, `@ever`) gets the zero-width space right away, so nothing is held back
+ * (held-back text would be lost if the stream broke before the next piece).
+ */
+export function neutraliseStreamPiece(piece: string): string {
+  const out = neutraliseMarkdown(piece);
+  if (out.endsWith('<')) return `${out}${ZWSP}`;
+  const tail = /@([a-z]{0,7})$/i.exec(out);
+  if (tail && ['channel', 'here', 'everyone'].some((w) => w.startsWith((tail[1] ?? '').toLowerCase()))) {
+    return `${out.slice(0, tail.index + 1)}${ZWSP}${tail[1] ?? ''}`;
+  }
+  return out;
+}

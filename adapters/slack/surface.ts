@@ -1,0 +1,199 @@
+/**
+ * One reply in Slack as the core's `ReplySurface`: post = `chat.postMessage` in the thread, edit =
+ * `chat.update`, native = `client.chatStream()` (chat.startStream/appendStream/stopStream), typing =
+ * `assistant.threads.setStatus`. Every text is converted and neutralised on its way out.
+ */
+import type { types, webApi } from '@slack/bolt';
+import type { MessageEditor } from '../../src/core/inflight.ts';
+import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type { Locale } from '../../src/i18n.ts';
+import type { Logger } from '../../src/log.ts';
+import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
+
+/** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
+export const SLACK_UPDATE_MAX = 4000;
+export const SLACK_SURFACE_MAX = 3500;
+/** One streamed message fails near 12,000 characters (reported). */
+export const SLACK_STREAM_MAX = 11_000;
+/** chat.update is Tier 3: about 50 per minute per workspace, shared by every answer there. */
+export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
+
+type MarkdownBlock = types.MarkdownBlock;
+
+const STATUS: Record<Locale, string> = { en: 'is thinking…', zh: '正在思考…' };
+
+export interface SlackTarget {
+  client: webApi.WebClient;
+  /**
+   * Client for the streaming methods, built with `rejectRateLimitedCalls`: the shared client answers a
+   * 429 by pausing every request it has queued, which would stall all answers in the workspace; a
+   * throttled stream should instead fall back to post-and-update at once. Defaults to `client`.
+   */
+  streamClient?: webApi.WebClient;
+  teamId: string;
+  channel: string;
+  /** Thread to answer in; undefined answers at the top level (a DM outside a thread). */
+  threadTs?: string;
+  /** Who asked (streams outside DMs need a recipient). */
+  userId: string;
+  isDM: boolean;
+  locale?: Locale;
+  log: Logger;
+}
+
+export function slackSurface(target: SlackTarget): ReplySurface {
+  const { client, channel, threadTs, log } = target;
+  const limits: SurfaceLimits = {
+    maxChars: SLACK_SURFACE_MAX,
+    minEditIntervalMs: 1200,
+    paceBucket: `slack:${target.teamId}`,
+    bucket: SLACK_UPDATE_BUCKET,
+  };
+  let statusWorks = true;
+  /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
+  const withBlock = new Set<string>();
+  const surface: ReplySurface = {
+    limits,
+    locale: target.locale,
+    async post(text: string): Promise<PostedMessage> {
+      const body = outgoing(text, log);
+      const res = await client.chat.postMessage({
+        channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...body,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      if (!res.ts) throw new Error('chat.postMessage returned no ts');
+      if (body.blocks) withBlock.add(res.ts);
+      return { id: res.ts };
+    },
+    async edit(message: PostedMessage, text: string): Promise<void> {
+      const body = outgoing(text, log);
+      // An update without blocks keeps the old ones: clear a markdown block this message had.
+      const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
+      await client.chat.update({ channel, ts: message.id, ...body, ...clear });
+      if (body.blocks) withBlock.add(message.id);
+      else withBlock.delete(message.id);
+    },
+  };
+  if (threadTs) {
+    surface.showTyping = async () => {
+      if (!statusWorks) return;
+      try {
+        await client.assistant.threads.setStatus({
+          channel_id: channel,
+          thread_ts: threadTs,
+          status: STATUS[target.locale ?? 'en'],
+        });
+      } catch (err) {
+        // Not an assistant thread, or the scope is missing: the answer itself is what matters.
+        statusWorks = false;
+        log.debug({ err }, 'assistant status not shown');
+      }
+    };
+    surface.native = {
+      maxChars: SLACK_STREAM_MAX,
+      minAppendIntervalMs: 1000,
+      open: async () => openStream(target, threadTs),
+    };
+  }
+  return surface;
+}
+
+/** What `chat.postMessage` / `chat.update` get for one part of an answer. */
+export interface OutgoingText {
+  text: string;
+  blocks?: MarkdownBlock[];
+}
+
+/**
+ * mrkdwn `text` for a part of the answer. Escaping can grow it past chat.update's 4,000 characters
+ * (code full of `<` and `&`): then the Markdown goes in a `markdown` block instead (12,000 characters,
+ * no escaping needed, mentions made inert), with a short `text` for notifications.
+ */
+export function outgoing(markdown: string, log?: Logger): OutgoingText {
+  const text = toMrkdwn(markdown) || '…';
+  if (text.length <= SLACK_UPDATE_MAX) return { text };
+  log?.debug({ chars: text.length }, 'mrkdwn too long after escaping; sending a markdown block');
+  const firstLine = markdown.trim().split('\n')[0] ?? '';
+  const preview = toMrkdwn(firstLine.length > 150 ? `${firstLine.slice(0, 150)}…` : firstLine) || '…';
+  return { text: preview, blocks: [{ type: 'markdown', text: neutraliseMarkdown(markdown) }] };
+}
+
+async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
+  const { channel } = target;
+  const client = target.streamClient ?? target.client;
+  // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
+  const streamer = client.chatStream({
+    channel,
+    thread_ts: threadTs,
+    ...(target.isDM ? {} : { recipient_team_id: target.teamId, recipient_user_id: target.userId }),
+    buffer_size: 1,
+  });
+  let broken = false;
+  return {
+    async append(text: string): Promise<void> {
+      if (!text) return;
+      try {
+        await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
+      } catch (err) {
+        // The core continues this answer with post-and-update.
+        broken = true;
+        throw err;
+      }
+    },
+    async stop(): Promise<void> {
+      const ts = streamer.ts;
+      if (!ts) return;
+      // Ending the stream must not be skipped (the message would look unfinished for minutes):
+      // a 429 waits for its Retry-After, here only, and tries again.
+      await retryThrottled(target.log, () =>
+        // After a failed append the SDK would resend the failed text; end with what Slack has.
+        broken ? client.chat.stopStream({ channel, ts }) : streamer.stop(),
+      );
+    },
+  };
+}
+
+async function retryThrottled<T>(log: Logger, call: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      const retryAfter = (err as { retryAfter?: number }).retryAfter;
+      if (retryAfter === undefined || i >= attempts) throw err;
+      log.debug({ retryAfter }, 'stream call throttled; waiting');
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+    }
+  }
+}
+
+/**
+ * Edits an answer after a restart (the core's crash repair). A message Slack still counts as streaming
+ * refuses updates (`streaming_state_conflict`): the stream is stopped first, then the text replaced.
+ */
+export function slackEditor(client: webApi.WebClient, log: Logger): MessageEditor {
+  return {
+    platform: 'slack',
+    maxChars: SLACK_SURFACE_MAX,
+    async editMessage(conversation, messageId, text) {
+      // The old message may have had a markdown block: replace the blocks too.
+      const body = outgoing(text, log);
+      const update = () =>
+        client.chat.update({
+          channel: conversation.channel,
+          ts: messageId,
+          ...body,
+          blocks: body.blocks ?? [],
+        });
+      try {
+        await update();
+      } catch (err) {
+        if ((err as { data?: { error?: string } }).data?.error !== 'streaming_state_conflict') throw err;
+        await client.chat.stopStream({ channel: conversation.channel, ts: messageId });
+        await update();
+      }
+    },
+  };
+}

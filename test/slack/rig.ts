@@ -1,0 +1,147 @@
+/**
+ * End-to-end rig: fake Slack + DashScope simulator + the real bot (config, store, openai SDK,
+ * ConversationService) + the Slack adapter on real Bolt, in HTTP mode (mounted on a plain HTTP server,
+ * as main does) or Socket Mode.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { type SlackHandle, startSlack } from '../../adapters/slack/index.ts';
+import { type App, createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/log.ts';
+import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
+import {
+  FakeSlack,
+  type FakeSlackOptions,
+  type Said,
+  type SayOptions,
+  SignedSender,
+  say,
+} from '../support/fake-slack/index.ts';
+
+export const API_KEY = 'sk-test-0123456789abcdef';
+export const SIGNING_SECRET = 'fake-signing-secret-0123456789';
+export const ALICE = 'U0ALICE';
+export const BOB = 'U0BOB';
+export const ADMIN = 'U0ADMIN';
+
+export class LogSink extends Writable {
+  lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+}
+
+export interface RigOptions {
+  mode?: 'http' | 'socket';
+  sim?: SimOptions;
+  fake?: FakeSlackOptions;
+  config?: Record<string, unknown>;
+  storeUrl?: string;
+  /** Share a fake Slack / simulator with another rig (a restart); this rig then leaves them open. */
+  reuse?: { fake: FakeSlack; sim: DashScopeSim };
+}
+
+export interface Rig {
+  fake: FakeSlack;
+  sim: DashScopeSim;
+  app: App;
+  slack: SlackHandle;
+  /** Signed requests to the bot's /slack/events (HTTP mode). */
+  send: SignedSender;
+  logs: LogSink;
+  /** A person writes; returns the message and the events Slack will deliver for it. */
+  say(o: Omit<SayOptions, 'user'> & { user?: string }): Said;
+  /** Delivers every event of a message (HTTP or Socket Mode) and waits until the bot is done with them. */
+  deliver(said: Said): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startRig(options: RigOptions = {}): Promise<Rig> {
+  const mode = options.mode ?? 'http';
+  const fake =
+    options.reuse?.fake ??
+    (await FakeSlack.start({
+      users: [
+        { id: ALICE, name: 'alice', displayName: 'Alice', locale: 'en-US' },
+        { id: BOB, name: 'bob', displayName: 'Bob', locale: 'en-US' },
+        { id: ADMIN, name: 'admin', displayName: 'Ada', isAdmin: true, locale: 'en-US' },
+      ],
+      ...options.fake,
+    }));
+  const sim = options.reuse?.sim ?? (await startDashScopeSim({ apiKey: API_KEY, ...options.sim }));
+  const config = loadConfig({
+    env: {
+      DASHSCOPE_API_KEY: API_KEY,
+      DASHSCOPE_BASE_URL: sim.baseUrl,
+      QWENBOT_STORE: options.storeUrl ?? 'sqlite://:memory:',
+      LOG_LEVEL: 'debug',
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      ...(mode === 'socket' ? { SLACK_APP_TOKEN: fake.appToken } : {}),
+    },
+    overrides: {
+      qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
+      streaming: { minEditIntervalMs: 0 },
+      ...options.config,
+    },
+  });
+  const logs = new LogSink();
+  const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
+  const app = await createApp(config, { log });
+  const slack = await startSlack({ config, service: app.service, log, store: app.store });
+  let server: Server | undefined;
+  let send = new SignedSender('http://127.0.0.1:1/unused', SIGNING_SECRET);
+  if (slack.handleHttp) {
+    const handle = slack.handleHttp;
+    // What main does: one HTTP server, the Slack handler first, everything else after it.
+    server = createServer((req, res) => {
+      if (!handle(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    send = new SignedSender(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`,
+      SIGNING_SECRET,
+    );
+  }
+  return {
+    fake,
+    sim,
+    app,
+    slack,
+    send,
+    logs,
+    say: (o) => say(fake, { user: ALICE, ...o }),
+    async deliver(said) {
+      if (mode === 'socket') {
+        await Promise.all(said.deliveries.map((body) => fake.socket.deliverEvent(body)));
+      } else {
+        const results = await Promise.all(said.deliveries.map((body) => send.event(body)));
+        for (const r of results) if (r.status !== 200) throw new Error(`event answered HTTP ${r.status}`);
+      }
+      // Bolt acks before it runs listeners; let them register their work, then wait for it.
+      await new Promise((resolve) => setImmediate(resolve));
+      await slack.idle();
+    },
+    async close() {
+      await slack.stop();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await app.close();
+      if (options.reuse) return;
+      await sim.close();
+      await fake.close();
+    },
+  };
+}
+
+/** The bot's replies in a thread as one text, the way a person reads them top to bottom. */
+export function threadText(rig: Rig, channel: string, threadTs: string): string {
+  return rig.fake
+    .thread(channel, threadTs)
+    .filter((m) => m.bot)
+    .map((m) => m.text)
+    .join('\n');
+}

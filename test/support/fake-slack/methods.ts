@@ -1,0 +1,236 @@
+/**
+ * The Web API methods of the fake, following platform-facts.md: `chat.update` refuses more than 4,000
+ * characters, a streamed message holds about 12,000 and closes after about 5 minutes, updating a
+ * message that is still streaming conflicts, streams need a thread (and a recipient outside DMs).
+ */
+import type { FakeMessage, Workspace } from './model.ts';
+
+export type Params = Record<string, unknown>;
+export type Result = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
+
+export interface FakeUser {
+  id: string;
+  name: string;
+  displayName?: string;
+  isAdmin?: boolean;
+  isOwner?: boolean;
+  isBot?: boolean;
+  locale?: string;
+}
+
+export interface MethodContext {
+  ws: Workspace;
+  team: { id: string; name: string };
+  bot: { userId: string; botId: string; name: string };
+  users: Map<string, FakeUser>;
+  streamTtlMs: number;
+  socketUrl: () => string;
+  now: () => number;
+}
+
+export const UPDATE_MAX = 4000;
+export const POST_TRUNCATE = 40_000;
+export const STREAM_MAX = 12_000;
+
+const fail = (error: string, extra: Record<string, unknown> = {}): Result => ({ ok: false, error, ...extra });
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Markdown carried by `markdown_text` and by `markdown_text` chunks. */
+function streamText(p: Params): string {
+  let text = str(p.markdown_text) ?? '';
+  const chunks = Array.isArray(p.chunks) ? p.chunks : [];
+  for (const c of chunks) {
+    const chunk = c as { type?: string; text?: string };
+    if (chunk.type === 'markdown_text' && typeof chunk.text === 'string') text += chunk.text;
+  }
+  return text;
+}
+
+/**
+ * What a message with these `blocks` shows: the Markdown of its `markdown` blocks (at most 12,000
+ * characters in all), or undefined when it has none (then `text`, as mrkdwn, is what people see).
+ */
+function markdownBlocks(blocks: unknown): { markdown?: string; error?: string } {
+  if (!Array.isArray(blocks)) return {};
+  const md = blocks.filter(
+    (b): b is { type: string; text: string } => (b as { type?: string }).type === 'markdown',
+  );
+  if (md.length === 0) return {};
+  const markdown = md.map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
+  if (markdown.length > STREAM_MAX || md.some((b) => !b.text)) return { error: 'invalid_blocks' };
+  return { markdown };
+}
+
+function isDM(channel: string): boolean {
+  return channel.startsWith('D');
+}
+
+function ownMessage(ctx: MethodContext, p: Params): FakeMessage | Result {
+  const channel = str(p.channel);
+  const ts = str(p.ts);
+  if (!channel) return fail('channel_not_found');
+  if (!ts) return fail('invalid_arguments');
+  const m = ctx.ws.find(channel, ts);
+  if (!m) return fail('message_not_found');
+  if (m.user !== ctx.bot.userId) return fail('cant_update_message');
+  return m;
+}
+
+/** A stream Slack closed on its own after the time limit (reported: about 5 minutes). */
+function streamOpen(ctx: MethodContext, m: FakeMessage): boolean {
+  if (m.streaming && m.streamStartedAt !== undefined && ctx.now() - m.streamStartedAt > ctx.streamTtlMs)
+    m.streaming = false;
+  return m.streaming;
+}
+
+export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> = {
+  'auth.test': (ctx) => ({
+    ok: true,
+    url: `https://${ctx.team.name.toLowerCase()}.slack.com/`,
+    team: ctx.team.name,
+    user: ctx.bot.name,
+    team_id: ctx.team.id,
+    user_id: ctx.bot.userId,
+    bot_id: ctx.bot.botId,
+  }),
+
+  'chat.postMessage': (ctx, p) => {
+    const channel = str(p.channel);
+    if (!channel) return fail('channel_not_found');
+    let text = typeof p.text === 'string' ? p.text : '';
+    if (!text.trim() && !p.blocks) return fail('no_text');
+    if (text.length > POST_TRUNCATE) text = text.slice(0, POST_TRUNCATE);
+    const threadTs = str(p.thread_ts);
+    if (threadTs && !ctx.ws.find(channel, threadTs)) return fail('thread_not_found');
+    const block = markdownBlocks(p.blocks);
+    if (block.error) return fail(block.error);
+    const m = ctx.ws.add({
+      channel,
+      threadTs,
+      user: ctx.bot.userId,
+      text: block.markdown ?? text,
+      format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
+      bot: true,
+      streaming: false,
+    });
+    return { ok: true, channel, ts: m.ts, message: { text, user: m.user, ts: m.ts, thread_ts: threadTs } };
+  },
+
+  'chat.update': (ctx, p) => {
+    const m = ownMessage(ctx, p);
+    if ('ok' in m) return m;
+    if (streamOpen(ctx, m)) return fail('streaming_state_conflict');
+    const text = typeof p.text === 'string' ? p.text : '';
+    if (!text.trim() && !p.blocks) return fail('no_text');
+    if (text.length > UPDATE_MAX) return fail('msg_too_long');
+    const block = markdownBlocks(p.blocks);
+    if (block.error) return fail(block.error);
+    m.updates++;
+    // Without a `blocks` argument Slack keeps the blocks the message had, and they are what shows.
+    if (p.blocks === undefined && m.format === 'markdown')
+      return { ok: true, channel: m.channel, ts: m.ts, text };
+    ctx.ws.setText(m, block.markdown ?? text);
+    m.format = block.markdown === undefined ? 'mrkdwn' : 'markdown';
+    return { ok: true, channel: m.channel, ts: m.ts, text };
+  },
+
+  'chat.startStream': (ctx, p) => {
+    const channel = str(p.channel);
+    if (!channel) return fail('channel_not_found');
+    const threadTs = str(p.thread_ts);
+    if (!threadTs) return fail('invalid_arguments', { detail: 'streams need thread_ts' });
+    if (!ctx.ws.find(channel, threadTs)) return fail('thread_not_found');
+    if (!isDM(channel) && (!str(p.recipient_user_id) || !str(p.recipient_team_id))) {
+      return fail('invalid_arguments', {
+        detail: 'recipient_user_id and recipient_team_id are required in channels',
+      });
+    }
+    const text = streamText(p);
+    if (text.length > STREAM_MAX) return fail('msg_too_long');
+    const m = ctx.ws.add({
+      channel,
+      threadTs,
+      user: ctx.bot.userId,
+      text,
+      format: 'markdown',
+      bot: true,
+      streaming: true,
+      streamStartedAt: ctx.now(),
+    });
+    if (text) m.appends++;
+    return { ok: true, channel, ts: m.ts };
+  },
+
+  'chat.appendStream': (ctx, p) => {
+    const m = ownMessage(ctx, p);
+    if ('ok' in m) return m;
+    if (!streamOpen(ctx, m)) return fail('message_not_in_streaming_state');
+    const text = streamText(p);
+    if (!text) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
+    if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
+    ctx.ws.setText(m, m.text + text);
+    m.appends++;
+    return { ok: true, channel: m.channel, ts: m.ts };
+  },
+
+  'chat.stopStream': (ctx, p) => {
+    const m = ownMessage(ctx, p);
+    if ('ok' in m) return m;
+    if (!streamOpen(ctx, m)) return fail('message_not_in_streaming_state');
+    const text = streamText(p);
+    if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
+    if (text) {
+      ctx.ws.setText(m, m.text + text);
+      m.appends++;
+    }
+    m.streaming = false;
+    return { ok: true, channel: m.channel, ts: m.ts, message: { text: m.text, ts: m.ts } };
+  },
+
+  'assistant.threads.setStatus': (ctx, p) => {
+    const channel = str(p.channel_id);
+    const threadTs = str(p.thread_ts);
+    if (!channel || !threadTs || typeof p.status !== 'string') return fail('invalid_arguments');
+    const key = `${channel}:${threadTs}`;
+    if (p.status) ctx.ws.statuses.set(key, p.status);
+    else ctx.ws.statuses.delete(key);
+    return { ok: true };
+  },
+
+  'users.info': (ctx, p) => {
+    const id = str(p.user);
+    const u = id ? ctx.users.get(id) : undefined;
+    if (!u) return fail('user_not_found');
+    return {
+      ok: true,
+      user: {
+        id: u.id,
+        team_id: ctx.team.id,
+        name: u.name,
+        real_name: u.displayName ?? u.name,
+        profile: { display_name: u.displayName ?? '', real_name: u.displayName ?? u.name },
+        is_admin: u.isAdmin === true,
+        is_owner: u.isOwner === true,
+        is_primary_owner: false,
+        is_bot: u.isBot === true,
+        ...(p.include_locale === true || p.include_locale === 'true' ? { locale: u.locale ?? 'en-US' } : {}),
+      },
+    };
+  },
+
+  'apps.connections.open': (ctx) => ({ ok: true, url: ctx.socketUrl() }),
+};
+
+/** Bot scopes Slack's method reference lists (any one of them suffices); absent: no scope needed. */
+export const SCOPES_NEEDED: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.startStream': ['chat:write'],
+  'chat.appendStream': ['chat:write'],
+  'chat.stopStream': ['chat:write'],
+  'assistant.threads.setStatus': ['chat:write', 'assistant:write'],
+  'users.info': ['users:read'],
+};
+
+/** Methods that take the app-level token (xapp-…) instead of the bot token. */
+export const APP_TOKEN_METHODS = new Set(['apps.connections.open']);

@@ -1,0 +1,136 @@
+/**
+ * What the fake Slack workspace holds: channels, messages, threads, streams and assistant statuses,
+ * and how Slack would show a message to a person (entities decoded, links as their labels, which
+ * mentions would ping).
+ */
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  /** Parent ts for replies (top-level messages have none). */
+  threadTs?: string;
+  user: string;
+  /** mrkdwn for chat.postMessage/update, standard Markdown for streamed messages. */
+  text: string;
+  format: 'mrkdwn' | 'markdown';
+  bot: boolean;
+  streaming: boolean;
+  streamStartedAt?: number;
+  /** chat.update calls that changed this message. */
+  updates: number;
+  /** chat.startStream/appendStream/stopStream calls that added text. */
+  appends: number;
+  /** Every version the message had, first to last. */
+  versions: string[];
+}
+
+export interface Shown {
+  ts: string;
+  user: string;
+  bot: boolean;
+  /** What a person reads: entities decoded, invisible characters removed, links as their label. */
+  text: string;
+  /** Formatting as Slack interprets it (mrkdwn or Markdown), invisible characters removed. */
+  formatted: string;
+  format: 'mrkdwn' | 'markdown';
+  links: Array<{ url: string; label: string }>;
+  /** Mentions that would notify someone (`<!channel>`, `<@U1>`, `@here`…): must stay empty for bot text. */
+  pings: string[];
+  streaming: boolean;
+  updates: number;
+  appends: number;
+}
+
+const INVISIBLE = /\u200b|\u200c|\u200d|\u2060|\ufeff/g;
+const PING =
+  /<!(?:channel|here|everyone)(?:\|[^>]*)?>|<!subteam\^[^>]+>|<@[UW][A-Z0-9]+(?:\|[^>]*)?>|(?<![\w\u200b])@(?:channel|here|everyone)\b/gi;
+
+export function pingsIn(raw: string): string[] {
+  return [...raw.matchAll(PING)].map((m) => m[0]);
+}
+
+export function show(m: FakeMessage): Shown {
+  const formatted = m.text.replace(INVISIBLE, '');
+  const links: Shown['links'] = [];
+  let text = formatted;
+  if (m.format === 'mrkdwn') {
+    text = text
+      .replace(/<((?:https?|mailto):[^|>]+)\|([^>]*)>/g, (_x, url: string, label: string) => {
+        links.push({ url, label });
+        return label;
+      })
+      .replace(/<((?:https?|mailto):[^>]+)>/g, (_x, url: string) => {
+        links.push({ url, label: url });
+        return url;
+      })
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
+  } else {
+    text = text.replace(/\[([^\]]*)\]\(([^)\s]+)\)/g, (_x, label: string, url: string) => {
+      links.push({ url, label });
+      return label;
+    });
+  }
+  return {
+    ts: m.ts,
+    user: m.user,
+    bot: m.bot,
+    text,
+    formatted,
+    format: m.format,
+    links,
+    pings: pingsIn(m.text),
+    streaming: m.streaming,
+    updates: m.updates,
+    appends: m.appends,
+  };
+}
+
+export class Workspace {
+  readonly messages = new Map<string, FakeMessage[]>();
+  /** `channel:thread_ts` → the assistant status Slack shows under the thread right now. */
+  readonly statuses = new Map<string, string>();
+  private seq = 0;
+  private readonly epoch = Math.floor(Date.now() / 1000);
+
+  nextTs(): string {
+    this.seq++;
+    return `${this.epoch + Math.floor(this.seq / 1000)}.${String(this.seq % 1_000_000).padStart(6, '0')}`;
+  }
+
+  add(message: Omit<FakeMessage, 'ts' | 'updates' | 'appends' | 'versions'> & { ts?: string }): FakeMessage {
+    const m: FakeMessage = {
+      ...message,
+      ts: message.ts ?? this.nextTs(),
+      updates: 0,
+      appends: 0,
+      versions: [message.text],
+    };
+    const list = this.messages.get(m.channel) ?? [];
+    list.push(m);
+    this.messages.set(m.channel, list);
+    // A reply from the app clears its "is thinking…" status.
+    if (m.bot && m.threadTs) this.statuses.delete(`${m.channel}:${m.threadTs}`);
+    return m;
+  }
+
+  find(channel: string, ts: string): FakeMessage | undefined {
+    return this.messages.get(channel)?.find((m) => m.ts === ts);
+  }
+
+  setText(m: FakeMessage, text: string): void {
+    m.text = text;
+    m.versions.push(text);
+  }
+
+  /** Top-level messages of a channel, as the channel shows them. */
+  channel(channel: string): Shown[] {
+    return (this.messages.get(channel) ?? []).filter((m) => !m.threadTs).map(show);
+  }
+
+  /** The replies under a parent message, oldest first (the parent itself not included). */
+  thread(channel: string, threadTs: string): Shown[] {
+    return (this.messages.get(channel) ?? []).filter((m) => m.threadTs === threadTs).map(show);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * People writing in the fake workspace: each message lands in the channel model and comes back as the
+ * Events API payloads Slack would send for it (a `message` event, plus `app_mention` when it mentions
+ * the bot outside a DM), and slash commands as Slack's form fields.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FakeFile, FakeSlack } from './server.ts';
+
+export interface Said {
+  ts: string;
+  /** `event_callback` bodies Slack delivers for this message, in Slack's order. */
+  deliveries: Array<Record<string, unknown>>;
+  /** The `message` event body alone. */
+  message: Record<string, unknown>;
+  /** The `app_mention` event body, when the text mentions the bot outside a DM. */
+  mention?: Record<string, unknown>;
+}
+
+export interface SayOptions {
+  user: string;
+  channel: string;
+  text: string;
+  /** Reply in this thread. */
+  threadTs?: string;
+  files?: FakeFile[];
+}
+
+function channelType(channel: string): string {
+  if (channel.startsWith('D')) return 'im';
+  if (channel.startsWith('G')) return 'group';
+  return 'channel';
+}
+
+export function say(fake: FakeSlack, o: SayOptions): Said {
+  const m = fake.ws.add({
+    channel: o.channel,
+    threadTs: o.threadTs,
+    user: o.user,
+    text: o.text,
+    format: 'mrkdwn',
+    bot: false,
+    streaming: false,
+  });
+  const base = {
+    user: o.user,
+    text: o.text,
+    ts: m.ts,
+    channel: o.channel,
+    event_ts: m.ts,
+    client_msg_id: randomUUID(),
+    team: fake.team.id,
+    ...(o.threadTs ? { thread_ts: o.threadTs, parent_user_id: 'U0PARENT' } : {}),
+    ...(o.files?.length ? { files: o.files, subtype: 'file_share' } : {}),
+  };
+  const message = eventBody(fake, { type: 'message', channel_type: channelType(o.channel), ...base });
+  const mentions = o.text.includes(`<@${fake.bot.userId}>`) && !o.channel.startsWith('D');
+  const mention = mentions
+    ? eventBody(fake, { type: 'app_mention', ...base, subtype: undefined })
+    : undefined;
+  return {
+    ts: m.ts,
+    message,
+    ...(mention ? { mention } : {}),
+    deliveries: mention ? [mention, message] : [message],
+  };
+}
+
+/** A `message_changed` event for an edit of `ts` (the bot must ignore it). */
+export function edited(fake: FakeSlack, channel: string, ts: string, text: string): Record<string, unknown> {
+  return eventBody(fake, {
+    type: 'message',
+    subtype: 'message_changed',
+    channel,
+    channel_type: channelType(channel),
+    hidden: true,
+    ts: fake.ws.nextTs(),
+    message: {
+      type: 'message',
+      user: 'U0ALICE',
+      text,
+      ts,
+      edited: { user: 'U0ALICE', ts: fake.ws.nextTs() },
+    },
+  });
+}
+
+let eventSeq = 0;
+
+export function eventBody(fake: FakeSlack, event: Record<string, unknown>): Record<string, unknown> {
+  return {
+    token: 'legacy-verification-token',
+    team_id: fake.team.id,
+    api_app_id: 'A0FAKE',
+    event,
+    type: 'event_callback',
+    event_id: `Ev${String(++eventSeq).padStart(8, '0')}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      { team_id: fake.team.id, user_id: fake.bot.userId, is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+  };
+}
+
+let commandSeq = 0;
+
+/** The form fields Slack posts for `/qwen <text>`; answers to its response_url land in `fake.responses`. */
+export function slash(
+  fake: FakeSlack,
+  o: { user: string; channel: string; text: string },
+): Record<string, string> {
+  const id = `cmd${++commandSeq}`;
+  return {
+    token: 'legacy-verification-token',
+    team_id: fake.team.id,
+    team_domain: fake.team.name.toLowerCase(),
+    channel_id: o.channel,
+    channel_name: o.channel.startsWith('D') ? 'directmessage' : 'general',
+    user_id: o.user,
+    user_name: o.user.toLowerCase(),
+    command: '/qwen',
+    text: o.text,
+    api_app_id: 'A0FAKE',
+    is_enterprise_install: 'false',
+    response_url: `${fake.url}/respond/${id}`,
+    trigger_id: `trig.${id}`,
+  };
+}
