@@ -15,8 +15,35 @@ const ALLOWED_SEQUENCE = /^<(?:https?:\/\/|mailto:)[^<>|\s]*(?:\|[^<>]*)?>$/i;
 /** Standard Markdown → Slack mrkdwn with every mention the model wrote made harmless. */
 export function toMrkdwn(markdown: string): string {
   if (!markdown.trim()) return markdown;
-  const converted = slackifyMarkdown(markdown).replace(/\n+$/, '');
+  const converted = slackifyMarkdown(escapeInnerFences(markdown)).replace(/\n+$/, '');
   return neutraliseMrkdwn(converted);
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+
+/**
+ * Inside a code block Markdown shows a line like "```js" as text, but Slack ends its preformatted
+ * block at any triple backtick: such text gets a zero-width space ("`\u200b``"), as attached files do.
+ */
+export function escapeInnerFences(markdown: string): string {
+  let open: string | null = null;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      const m = FENCE.exec(line);
+      const marker = m?.[1] ?? '';
+      if (open === null) {
+        if (m) open = marker;
+        return line;
+      }
+      const closes = m && marker[0] === open[0] && marker.length >= open.length && !(m[2] ?? '').trim();
+      if (closes) {
+        open = null;
+        return line;
+      }
+      return line.replace(/```/g, '`\u200b``');
+    })
+    .join('\n');
 }
 
 /**
