@@ -248,15 +248,29 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       })(),
     );
   });
+  // The web client waits out 429s (Retry-After) itself; operators still want to see them.
+  app.client.on(webApi.WebClientEvent.RATE_LIMITED, (retryAfterSec: number, request: { url?: string }) =>
+    log.warn({ retryAfterSec, method: request?.url }, 'slack rate limited'),
+  );
   app.error(async (err) => {
     log.error({ err }, 'slack app error');
   });
 
   if (socketReceiver) {
-    socketReceiver.client.on('connected', () => (ready = !stopped));
-    socketReceiver.client.on('disconnected', () => (ready = false));
-    // The SDK reconnects by itself (new apps.connections.open); until then /readyz says so.
-    socketReceiver.client.on('close', () => (ready = false));
+    let connectedBefore = false;
+    socketReceiver.client.on('connected', () => {
+      ready = !stopped;
+      if (connectedBefore && !stopped) log.info('Socket Mode reconnected');
+      connectedBefore = true;
+    });
+    // The SDK reconnects by itself (new apps.connections.open); until then /readyz says so. Logged
+    // once per drop (the SDK reports it as close and as disconnected), never for our own stop.
+    const lost = () => {
+      if (ready && !stopped) log.warn('Socket Mode connection lost; reconnecting');
+      ready = false;
+    };
+    socketReceiver.client.on('disconnected', lost);
+    socketReceiver.client.on('close', lost);
     try {
       await app.start();
     } catch (err) {
