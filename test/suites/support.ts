@@ -2,7 +2,6 @@
  * Small helpers the suites share: waiting on an observable condition with a deadline (never a fixed
  * sleep), collecting unhandled rejections, and reading structured log records.
  */
-import type { LogSink } from '../support/harness.ts';
 
 /** Resolves with the first truthy value of `check`, polling every `everyMs`; throws after `timeoutMs`. */
 export async function until<T>(
@@ -32,9 +31,10 @@ export const LEVEL = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 
 export type LogRecord = Record<string, unknown> & { level: number; msg: string };
 
-/** Log records since `from` (an index into the sink) whose message matches. */
-export function logged(logs: LogSink, msg: string | RegExp, from = 0): LogRecord[] {
-  return (logs.records().slice(from) as LogRecord[]).filter((r) =>
-    typeof msg === 'string' ? r.msg === msg : msg.test(r.msg),
-  );
+/** Log records (JSON lines) since line `from` whose message matches. */
+export function logged(logs: { lines: string[] }, msg: string | RegExp, from = 0): LogRecord[] {
+  return logs.lines
+    .slice(from)
+    .map((l) => JSON.parse(l) as LogRecord)
+    .filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(r.msg)));
 }

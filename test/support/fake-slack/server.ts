@@ -62,6 +62,8 @@ interface Fault {
   times: number;
   error?: string;
   retryAfterSec?: number;
+  /** Answer with this HTTP status (a 5xx) instead of a Slack error. */
+  status?: number;
   when?: (params: Params) => boolean;
 }
 
@@ -145,6 +147,11 @@ export class FakeSlack {
   /** The next call of `method` is answered normally, but only after `ms` (a slow Slack). */
   delayNext(method: string, ms: number): void {
     this.delays.push({ method, ms });
+  }
+
+  /** The next `times` calls of `method` get an HTTP server error (outcome `http_<status>`). */
+  serverErrorNext(method: string, status = 500, times = 1): void {
+    this.faults.push({ method, times, status });
   }
 
   /** The next `times` calls of `method` get HTTP 429 with this Retry-After. */
@@ -252,6 +259,11 @@ export class FakeSlack {
     const fault = this.faults.find((f) => f.method === method && f.times > 0 && (!f.when || f.when(params)));
     if (fault) {
       fault.times--;
+      if (fault.status !== undefined) {
+        this.calls.push({ method, params, outcome: `http_${fault.status}`, at: Date.now() });
+        res.writeHead(fault.status, { 'content-type': 'text/plain' }).end('Internal Server Error');
+        return true;
+      }
       if (fault.retryAfterSec !== undefined) {
         return reply(
           429,
