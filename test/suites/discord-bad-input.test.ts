@@ -71,9 +71,11 @@ describe('malformed gateway events', () => {
   test('events with missing or wrongly typed fields are survived, and the next message is answered', async () => {
     const bot = h.fake.bot;
     const author = { id: h.alice.id, username: 'alice', discriminator: '0', global_name: null, avatar: null };
+    // In a channel of their own, so the well-formed message below does not queue behind them.
+    const junk = h.fake.addChannel(h.guild, 'junk');
     const base = {
       id: '1',
-      channel_id: channel.id,
+      channel_id: junk.id,
       guild_id: h.guild.id,
       type: 0,
       timestamp: new Date().toISOString(),

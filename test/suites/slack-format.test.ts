@@ -55,8 +55,8 @@ function fenceLines(text: string): number {
 describe('Slack formatting of model output', () => {
   it('property: every part fits its message, pings nobody, and keeps code blocks balanced', () => {
     fc.assert(
-      fc.property(markdown, fc.integer({ min: 1, max: 40 }), (text, repeat) => {
-        // Long answers too: the same lines repeated up to 40 times.
+      fc.property(markdown, fc.integer({ min: 1, max: 25 }), (text, repeat) => {
+        // Long answers too: the same lines repeated up to 25 times.
         const answer = Array.from({ length: repeat }, () => text).join('\n');
         const parts = splitMessage(answer, SLACK_SURFACE_MAX);
         parts.forEach((part, i) => {
@@ -72,7 +72,7 @@ describe('Slack formatting of model output', () => {
           if (i < parts.length - 1) expect(fenceLines(mrkdwn) % 2).toBe(0);
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
