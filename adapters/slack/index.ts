@@ -31,7 +31,7 @@ import type { Logger } from '../../src/log.ts';
 import { StartupError } from '../../src/server.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
-import { runSlash, type SlashPayload } from './commands.ts';
+import { runSlash, type SlashPayload, slackSpelling } from './commands.ts';
 import {
   conversationOf,
   isDirect,
@@ -200,6 +200,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
         locale: toLocale(message.author.locale, config.locale),
         log,
       });
+      surface.spellCommands = (line) => slackSpelling(line, service.commands());
       // The core queues the message before its first await: order is fixed once this returns.
       answer = service.handleMessage(message, surface);
     });

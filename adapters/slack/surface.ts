@@ -48,6 +48,8 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     minEditIntervalMs: 1200,
     paceBucket: `slack:${target.teamId}`,
     bucket: SLACK_UPDATE_BUCKET,
+    // chat.postMessage has its own limit (about one per second per channel), apart from chat.update.
+    post: { key: `slack:${target.teamId}:${channel}:post`, points: 1, durationSec: 1 },
   };
   let statusWorks = true;
   /** Messages of this reply currently shown through a markdown block (see `outgoing`). */

@@ -116,7 +116,7 @@ export class ConversationService implements ChatService {
       ),
       dailyQuota(this.usage, config.usage),
     ];
-    const modelFor = (key: string, wsKey: string) => this.modelFor(key, wsKey);
+    const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [
       ...builtinCommands({
         config,
@@ -139,12 +139,15 @@ export class ConversationService implements ChatService {
     for (const spec of specs) this.registry.add(spec);
   }
 
-  /** The conversation's own choice, else the workspace default, else the configured default. */
-  async modelFor(key: string, wsKey: string, own?: ConversationSettings): Promise<string> {
+  /**
+   * The conversation's own choice (a thread inherits its channel's), else the workspace default, else
+   * the configured default.
+   */
+  async modelFor(ref: ConversationRef, resolved?: ConversationSettings): Promise<string> {
     const models = this.deps.config.models;
-    const mine = (own ?? (await this.settings.get(key))).model;
+    const mine = (resolved ?? (await this.settings.resolve(ref))).model;
     if (mine && models[mine]) return mine;
-    const workspace = (await this.settings.get(wsKey)).model;
+    const workspace = (await this.settings.get(workspaceKey(ref))).model;
     if (workspace && models[workspace]) return workspace;
     return this.deps.config.qwen.defaultModel;
   }
@@ -221,7 +224,8 @@ export class ConversationService implements ChatService {
         author: message.author,
         locale,
       });
-      await surface.post(result.text).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
+      const text = surface.spellCommands?.(result.text) ?? result.text;
+      await surface.post(text).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
       return { status: 'command', result };
     }
     return this.answer(message, surface, locale, log);
@@ -233,8 +237,9 @@ export class ConversationService implements ChatService {
     line: string,
     log: Logger,
   ): Promise<TurnOutcome> {
-    await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
-    return { status: 'refused', reason, line };
+    const spelled = surface.spellCommands?.(line) ?? line;
+    await surface.post(spelled).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
+    return { status: 'refused', reason, line: spelled };
   }
 
   private async answer(
@@ -275,8 +280,8 @@ export class ConversationService implements ChatService {
     let failure: unknown;
     try {
       const startPromise = streamer.start();
-      const settings = await this.settings.get(key);
-      model = await this.modelFor(key, workspaceKey(message.conversation), settings);
+      const settings = await this.settings.resolve(message.conversation);
+      model = await this.modelFor(message.conversation, settings);
       const files = await prepareAttachments(message.attachments, config.attachments, locale);
       endings.push(...files.notes);
       if (files.images.length && !config.models[model]?.vision) {
@@ -335,7 +340,8 @@ export class ConversationService implements ChatService {
       ({ status, errorCode, errorLine } = view);
       endings.unshift(view.errorLine);
     }
-    await streamer.finish(endings.join('\n') || undefined);
+    const ending = endings.join('\n');
+    await streamer.finish((ending && surface.spellCommands?.(ending)) || ending || undefined);
     this.active.delete(active);
     this.inflight.done(message.id);
     const cost = result?.usage ? costOf(result.usage, config.models[model]) : 0;

@@ -1,5 +1,6 @@
 import type { Store } from '../store/index.ts';
 import { guard } from './history.ts';
+import { type ConversationRef, conversationKey } from './types.ts';
 
 /** Per-conversation choices that survive restarts. */
 export interface ConversationSettings {
@@ -33,6 +34,14 @@ export class SettingsStore {
     const loaded = (await guard('load settings', () => this.store.get<ConversationSettings>(key))) ?? {};
     this.remember(conversation, loaded);
     return { ...loaded };
+  }
+
+  /** A thread's settings on top of its channel's: a thread started under a channel inherits its choices. */
+  async resolve(ref: ConversationRef): Promise<ConversationSettings> {
+    const own = await this.get(conversationKey(ref));
+    if (!ref.thread) return own;
+    const parent = await this.get(conversationKey({ ...ref, thread: undefined }));
+    return { ...parent, ...own };
   }
 
   async update(conversation: string, patch: Partial<ConversationSettings>): Promise<ConversationSettings> {

@@ -93,7 +93,6 @@ export class ReplyStreamer {
       return;
     }
     this.dirty = true;
-    await this.pace();
     await this.flush(false);
   }
 
@@ -139,7 +138,6 @@ export class ReplyStreamer {
       // The final flush is the only one that carries the whole answer: a failed one is tried again
       // after a growing pause instead of leaving the message half-written with its Stop button.
       for (let attempt = 1; ; attempt++) {
-        await this.pace();
         await this.flush(true);
         if (!this.dirty || attempt >= FINAL_ATTEMPTS) break;
         const pause = Math.max(FINAL_RETRY_MIN_MS, this.interval) * 2 ** (attempt - 1);
@@ -178,8 +176,6 @@ export class ReplyStreamer {
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
       if (wait > 0) await this.sleep(wait);
       if (this.finished) return;
-      await this.pace();
-      if (this.finished) return;
       await this.flush(false);
     }
   }
@@ -189,8 +185,6 @@ export class ReplyStreamer {
     const full = this.visibleText();
     if (!full && this.shown.length === 0) return;
     const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
-    // The caller paced the first request of this flush; each further one takes its own turn.
-    let requests = 0;
     for (let i = 0; i < parts.length; i++) {
       const text = parts[i]?.text ?? '';
       const isLast = i === parts.length - 1;
@@ -199,14 +193,14 @@ export class ReplyStreamer {
       const current = this.shown[i];
       try {
         if (!current) {
-          if (requests++ > 0) await this.pace();
+          await this.pace('post');
           const message = await this.surface.post(text, { streaming: !partFinal });
           this.posts++;
           this.shown.push({ message, text, final: partFinal });
           this.reportShown();
           this.stopTyping();
         } else if (current.text !== text || (partFinal && !current.final)) {
-          if (requests++ > 0) await this.pace();
+          await this.pace('edit');
           await this.surface.edit(current.message, text, { final: partFinal });
           this.edits++;
           current.text = text;
@@ -227,8 +221,11 @@ export class ReplyStreamer {
     this.opts.onShown?.(this.shown.map((s) => ({ id: s.message.id, text: s.text })));
   }
 
-  private pace(): Promise<void> {
-    return this.opts.pacer.acquire(this.surface.limits.paceBucket, this.surface.limits.bucket);
+  /** Waits for the platform budget of this kind of request (posts may have a budget of their own). */
+  private pace(kind: 'post' | 'edit'): Promise<void> {
+    const { paceBucket, bucket, post } = this.surface.limits;
+    if (kind === 'post' && post) return this.opts.pacer.acquire(post.key, post);
+    return this.opts.pacer.acquire(paceBucket, bucket);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -97,6 +97,11 @@ export interface SurfaceLimits {
    * channel, Slack chat.update ~50 per 60 s per workspace. Omitted: only per-message pacing applies.
    */
   bucket?: { points: number; durationSec: number };
+  /**
+   * Budget for new messages when the platform limits them apart from edits (Slack: about one
+   * chat.postMessage per second per channel). Omitted: posts share `bucket`.
+   */
+  post?: { key: string; points: number; durationSec: number };
 }
 
 export interface PostedMessage {
@@ -143,4 +148,9 @@ export interface ReplySurface {
   native?: NativeStreaming;
   /** The user's locale for bot strings, when the platform knows it. */
   locale?: Locale;
+  /**
+   * Rewrites command names in the bot's own lines the way this platform types them (Slack: `/reset`
+   * → `/qwen reset`). Applied to refusals, command replies and ending lines, never to model text.
+   */
+  spellCommands?(line: string): string;
 }

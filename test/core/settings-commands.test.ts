@@ -163,3 +163,25 @@ describe('usage and quota', () => {
     expect(h.sim.chatRequests()).toHaveLength(1);
   });
 });
+
+describe('threads inherit their channel’s choices', () => {
+  it('a model and system prompt chosen in a channel apply in its threads; a thread’s own choice wins', async () => {
+    h = await startHarness();
+    await run('model', 'qwen-max');
+    await run('system', 'Be brief.', admin);
+    const thread = channelRef('C1', { thread: '1700000000.000100' });
+    await h.app.service.handleMessage(
+      message('in a thread', { conversation: thread }),
+      new RecordingSurface(),
+    );
+    const first = h.sim.chatRequests().at(-1);
+    expect(first?.model).toBe('qwen-max');
+    expect(first?.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
+    await run('model', 'qwen-turbo', alice, thread);
+    await h.app.service.handleMessage(message('again', { conversation: thread }), new RecordingSurface());
+    expect(h.sim.chatRequests().at(-1)?.model).toBe('qwen-turbo');
+    expect((await run('model', '', alice, thread)).text).toMatch(
+      /^This conversation uses \*\*qwen-turbo\*\*/,
+    );
+  });
+});

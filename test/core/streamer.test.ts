@@ -186,4 +186,22 @@ describe('ReplyStreamer (fake timers)', () => {
     expect(surface.events.some((e) => e.kind === 'append')).toBe(true);
     expect(surface.events.some((e) => e.kind === 'post')).toBe(true);
   });
+
+  it('posts take their own budget when the platform limits them apart from edits', async () => {
+    const surface = new RecordingSurface(
+      limits({ maxChars: 100, minEditIntervalMs: 0, post: { key: 'posts', points: 1, durationSec: 1 } }),
+    );
+    const s = streamer(surface, 0);
+    await s.start();
+    // 450 characters in one go: the placeholder's message plus four follow-up posts.
+    s.onText(`${'word '.repeat(90)}`);
+    const done = s.finish();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await done;
+    const posts = surface.events.filter((e) => e.kind === 'post').map((e) => e.at);
+    expect(posts.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < posts.length; i++)
+      expect((posts[i] ?? 0) - (posts[i - 1] ?? 0)).toBeGreaterThanOrEqual(1000);
+    expect(surface.shown().join('').replace(/\s+/g, ' ').trim()).toBe('word '.repeat(90).trim());
+  });
 });

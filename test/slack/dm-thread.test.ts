@@ -138,3 +138,13 @@ describe('threads', () => {
     expect(botReplies(first.ts)).toEqual(['answer']);
   });
 });
+
+describe('command names in the bot’s own lines', () => {
+  it('a mention with nothing after it gets the hint spelled the Slack way', async () => {
+    rig = await startRig({ sim: { responder: () => 'ok' } });
+    const said = rig.say({ channel: DM, text: '   ' });
+    await rig.deliver(said);
+    const shown = rig.fake.channel(DM).filter((m) => m.bot);
+    expect(shown.map((m) => m.text)).toEqual(['Ask me something after the mention, or try /qwen help.']);
+  });
+});

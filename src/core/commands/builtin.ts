@@ -2,7 +2,7 @@ import type { Config, ModelInfo } from '../../config/schema.ts';
 import { t } from '../../i18n.ts';
 import type { HistoryStore } from '../history.ts';
 import type { SettingsStore } from '../settings.ts';
-import { conversationKey } from '../types.ts';
+import { type ConversationRef, conversationKey } from '../types.ts';
 import type { CommandRegistry, CommandSpec } from './registry.ts';
 import { workspaceKey } from './settings-commands.ts';
 
@@ -12,7 +12,7 @@ export interface BuiltinDeps {
   history: HistoryStore;
   settings: SettingsStore;
   /** The model this conversation uses now (its choice, else the workspace default, else config). */
-  modelFor: (conversation: string, workspaceKey: string) => Promise<string>;
+  modelFor: (conversation: ConversationRef) => Promise<string>;
   /** Asks DashScope whether the model answers; resolves to a reason when it refuses. */
   probeModel?: (model: string) => Promise<string | undefined>;
 }
@@ -69,7 +69,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
         const key = conversationKey(invocation.conversation);
         const wsKey = workspaceKey(invocation.conversation);
         const name = typeof options.name === 'string' ? options.name.trim() : '';
-        const current = await modelFor(key, wsKey);
+        const current = await modelFor(invocation.conversation);
         if (!name) {
           const rows = Object.entries(config.models).map(
             ([n, info]) => `• ${n === current ? `**${n}**` : n} — ${describe(info)}`,

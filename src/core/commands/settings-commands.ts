@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.ts';
 import { type Locale, t } from '../../i18n.ts';
 import type { SettingsStore } from '../settings.ts';
-import { conversationKey } from '../types.ts';
+import { type ConversationRef, conversationKey } from '../types.ts';
 import { scopesFor, type UsageStore, type UsageTotals } from '../usage.ts';
 import type { CommandSpec } from './registry.ts';
 
@@ -10,7 +10,7 @@ export interface SettingsCommandDeps {
   settings: SettingsStore;
   usage: UsageStore;
   /** The model this conversation uses now (conversation choice, workspace default, config default). */
-  modelFor: (conversation: string, workspaceKey: string) => Promise<string>;
+  modelFor: (conversation: ConversationRef) => Promise<string>;
 }
 
 const onOff = { name: 'state', description: 'on or off', type: 'string' as const, choices: ['on', 'off'] };
@@ -29,8 +29,8 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
     ephemeral: false,
     handler: async ({ invocation, options, locale }) => {
       const key = conversationKey(invocation.conversation);
-      const model = await modelFor(key, workspaceKey(invocation.conversation));
-      const current = (await settings.get(key))[name] ?? false;
+      const model = await modelFor(invocation.conversation);
+      const current = (await settings.resolve(invocation.conversation))[name] ?? false;
       if (options.state === undefined)
         return {
           text: t(locale, `${name}.state`, { state: onOffWord(locale, current), model }),
