@@ -51,10 +51,10 @@ describe('messages that are too big, empty or invisible', () => {
     const said = rig.say({ channel: CHANNEL, text: bot() });
     await rig.deliver(said);
     expect(botTexts(CHANNEL, said.ts).map((m) => m.text)).toEqual([
-      'Ask me something after the mention, or try /help.',
+      'Ask me something after the mention, or try /qwen help.',
     ]);
     expect((await dm('\u200b\u200d\u2060 \u200f\u202e\u2066'))?.text).toBe(
-      'Ask me something after the mention, or try /help.',
+      'Ask me something after the mention, or try /qwen help.',
     );
     expect(rig.sim.chatRequests().length).toBe(before);
   });
