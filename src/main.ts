@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts';
-import { startDiscord } from '../adapters/discord/index.ts';
-import { startSlackAdapter } from '../adapters/slack/starter.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -105,9 +103,16 @@ async function start(config: Config): Promise<number> {
 /** The platforms whose credentials are set. */
 function platformStarters(config: Config): AdapterStarter[] {
   const starters: AdapterStarter[] = [];
-  if (config.discord.token)
-    starters.push(({ app }) => startDiscord({ config, service: app.service, log: app.log }));
-  if (config.slack.botToken) starters.push(startSlackAdapter);
+  // Platform libraries load only when that platform is configured (the terminal chat starts faster).
+  if (config.discord.token) {
+    starters.push(async ({ app }) => {
+      const { startDiscord } = await import('../adapters/discord/index.ts');
+      return startDiscord({ config, service: app.service, log: app.log });
+    });
+  }
+  if (config.slack.botToken) {
+    starters.push(async (ctx) => (await import('../adapters/slack/starter.ts')).startSlackAdapter(ctx));
+  }
   return starters;
 }
 
@@ -129,6 +134,12 @@ async function openApp(config: Config, logFd: 1 | 2) {
 }
 
 if (import.meta.main) {
+  // A promise nobody awaited must not take the whole bot down with it: log it and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(
+      `${JSON.stringify({ level: 50, time: Date.now(), msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) })}\n`,
+    );
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
