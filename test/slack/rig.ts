@@ -5,7 +5,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { type SlackHandle, startSlack } from '../../adapters/slack/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -26,13 +25,9 @@ export const ALICE = 'U0ALICE';
 export const BOB = 'U0BOB';
 export const ADMIN = 'U0ADMIN';
 
-export class LogSink extends Writable {
-  lines: string[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    cb();
-  }
-}
+import { LogSink } from '../support/harness.ts';
+
+export { LogSink };
 
 export interface RigOptions {
   mode?: 'http' | 'socket';

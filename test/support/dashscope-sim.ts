@@ -3,8 +3,10 @@
  * tool-call chunks, embeddings, and scripted faults, following shared/docs/platform-facts.md.
  * Every request is recorded so tests can assert what the bot sent.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
 import { embedText } from './sim-embeddings.ts';
 
 export interface SimError {
@@ -111,7 +113,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   let requestSeq = 0;
 
   const server = createServer(async (req, res) => {
-    const raw = await readBody(req);
+    const raw = await readText(req);
     let body: Record<string, unknown> = {};
     try {
       body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
@@ -425,15 +427,6 @@ function splitWriter(res: ServerResponse, seed: number): (s: string) => void {
       i += n;
     }
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function delay(ms: number): Promise<void> {

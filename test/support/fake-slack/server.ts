@@ -3,8 +3,10 @@
  * slash commands and a Socket Mode websocket. It enforces per-method rate tiers (429 + Retry-After),
  * records every call, and keeps a model of each channel and thread so tests can ask what people see.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
 import {
   APP_TOKEN_METHODS,
   type FakeUser,
@@ -206,7 +208,7 @@ export class FakeSlack {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    const raw = await readBody(req);
+    const raw = await readText(req);
     if (url.pathname.startsWith('/api/')) {
       const method = url.pathname.slice(5);
       const delay = this.delays.findIndex((d) => d.method === method);
@@ -316,15 +318,6 @@ export class FakeSlack {
       .writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.byteLength) })
       .end(file.bytes);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** The Web API takes form bodies (nested values JSON-encoded) or JSON. */
