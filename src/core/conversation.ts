@@ -3,7 +3,6 @@ import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { QwenClient } from '../qwen/client.ts';
-import { QwenError } from '../qwen/errors.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
@@ -11,16 +10,7 @@ import { prepareAttachments } from './attachments.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
-import {
-  accessLists,
-  dedupe,
-  type Guard,
-  ignoreBots,
-  messageSize,
-  onlyAddressed,
-  runGuards,
-  userRateLimit,
-} from './guards.ts';
+import { type Guard, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore, type Turn, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
@@ -102,20 +92,7 @@ export class ConversationService implements ChatService {
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now);
-    const g = config.guards;
-    // Order matters: cheap, silent checks first; the rate limit only counts messages we would answer.
-    this.guards = [
-      ignoreBots,
-      onlyAddressed,
-      dedupe(coord, g.dedupeSeconds * 1000),
-      accessLists(g),
-      messageSize(g.maxMessageChars),
-      userRateLimit(
-        coord.limiter('user', g.userMessagesPerWindow, g.userWindowSeconds),
-        coord.limiter('user-warned', 1, g.userWindowSeconds),
-      ),
-      dailyQuota(this.usage, config.usage),
-    ];
+    this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [
       ...builtinCommands({
@@ -394,39 +371,18 @@ export class ConversationService implements ChatService {
     return { status: 'answered', text, model };
   }
 
-  async runCommand(inv: CommandInvocation): Promise<CommandResult> {
+  runCommand(inv: CommandInvocation): Promise<CommandResult> {
     const locale = toLocale(inv.locale ?? inv.author.locale, this.deps.config.locale);
-    const spec = this.registry.get(inv.name);
-    if (!spec) return { text: t(locale, 'cmd.unknown', { name: inv.name }), ephemeral: true };
-    const isAdmin = this.isAdmin(inv.author);
-    const needsAdmin =
-      spec.access === 'admin' || (spec.access === 'admin-outside-dm' && !inv.conversation.isDM);
-    if (needsAdmin && !isAdmin)
-      return { text: t(locale, 'cmd.denied', { name: spec.name }), ephemeral: true };
-    const parsed = this.registry.parse(spec, inv, locale);
-    if ('error' in parsed) return { text: parsed.error, ephemeral: true };
-    try {
-      const result = await spec.handler({ invocation: inv, options: parsed.options, locale, isAdmin });
-      return { ephemeral: spec.ephemeral, ...result };
-    } catch (err) {
-      this.log.warn({ err, command: spec.name }, 'command failed');
-      const key =
-        err instanceof StoreError ? 'error.store' : err instanceof QwenError ? undefined : 'error.internal';
-      return { text: `⚠️ ${key ? t(locale, key) : (err as QwenError).userMessage(locale)}`, ephemeral: true };
-    }
+    return this.registry.run(inv, { locale, isAdmin: this.isAdmin(inv.author), log: this.log });
   }
 
-  async autocomplete(
+  autocomplete(
     command: string,
     option: string,
     partial: string,
     conversation: ConversationRef,
   ): Promise<string[]> {
-    const opt = this.registry.get(command)?.options.find((o) => o.name === option);
-    if (!opt) return [];
-    const fromChoices = opt.choices?.filter((c) => c.includes(partial)) ?? [];
-    const suggested = opt.autocomplete ? await opt.autocomplete(partial, conversation) : fromChoices;
-    return suggested.slice(0, 25);
+    return this.registry.suggestions(command, option, partial, conversation);
   }
 
   stop(messageId: string, by: Author): boolean {

@@ -110,6 +110,29 @@ export function messageSize(maxChars: number): Guard {
   };
 }
 
+/** Something that hands out rate limiters and first-seen claims (in-process or shared). */
+export interface GuardBackend extends DedupeStore {
+  limiter(name: string, points: number, durationSec: number): RateLimiterAbstract;
+}
+
+/**
+ * The guards every message passes, in order: cheap, silent checks first; the rate limit only counts
+ * messages the bot would answer.
+ */
+export function standardGuards(g: Config['guards'], backend: GuardBackend): Guard[] {
+  return [
+    ignoreBots,
+    onlyAddressed,
+    dedupe(backend, g.dedupeSeconds * 1000),
+    accessLists(g),
+    messageSize(g.maxMessageChars),
+    userRateLimit(
+      backend.limiter('user', g.userMessagesPerWindow, g.userWindowSeconds),
+      backend.limiter('user-warned', 1, g.userWindowSeconds),
+    ),
+  ];
+}
+
 /** Runs guards in order; the first refusal wins. */
 export async function runGuards(
   guards: Guard[],

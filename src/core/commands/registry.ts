@@ -1,4 +1,7 @@
 import { type Locale, t } from '../../i18n.ts';
+import type { Logger } from '../../log.ts';
+import { QwenError } from '../../qwen/errors.ts';
+import { StoreError } from '../../store/index.ts';
 import type { CommandInvocation, CommandResult, ConversationRef, OptionType, OptionValue } from '../types.ts';
 
 export interface OptionSpec {
@@ -54,6 +57,48 @@ export class CommandRegistry {
 
   list(): CommandSpec[] {
     return [...this.specs.values()];
+  }
+
+  /** Checks access, parses the options and runs the handler; every failure is a short reply. */
+  async run(
+    inv: CommandInvocation,
+    ctx: { locale: Locale; isAdmin: boolean; log: Logger },
+  ): Promise<CommandResult> {
+    const { locale, isAdmin } = ctx;
+    const spec = this.get(inv.name);
+    if (!spec) return { text: t(locale, 'cmd.unknown', { name: inv.name }), ephemeral: true };
+    const needsAdmin =
+      spec.access === 'admin' || (spec.access === 'admin-outside-dm' && !inv.conversation.isDM);
+    if (needsAdmin && !isAdmin)
+      return { text: t(locale, 'cmd.denied', { name: spec.name }), ephemeral: true };
+    const parsed = this.parse(spec, inv, locale);
+    if ('error' in parsed) return { text: parsed.error, ephemeral: true };
+    try {
+      const result = await spec.handler({ invocation: inv, options: parsed.options, locale, isAdmin });
+      return { ephemeral: spec.ephemeral, ...result };
+    } catch (err) {
+      ctx.log.warn({ err, command: spec.name }, 'command failed');
+      if (err instanceof QwenError) return { text: `⚠️ ${err.userMessage(locale)}`, ephemeral: true };
+      return {
+        text: `⚠️ ${t(locale, err instanceof StoreError ? 'error.store' : 'error.internal')}`,
+        ephemeral: true,
+      };
+    }
+  }
+
+  /** Suggestions for an option being typed (Discord autocomplete allows 25). */
+  async suggestions(
+    command: string,
+    option: string,
+    partial: string,
+    conversation: ConversationRef,
+  ): Promise<string[]> {
+    const opt = this.get(command)?.options.find((o) => o.name === option);
+    if (!opt) return [];
+    const suggested = opt.autocomplete
+      ? await opt.autocomplete(partial, conversation)
+      : (opt.choices?.filter((c) => c.includes(partial)) ?? []);
+    return suggested.slice(0, 25);
   }
 
   usage(spec: CommandSpec): string {
