@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
 import type { FakeChannel } from '../support/fake-discord/index.ts';
-import { logged, until, watchUnhandled } from './support.ts';
+import { finishedReply, logged, until, watchUnhandled } from './support.ts';
 
 let h: DiscordHarness;
 let channel: FakeChannel;
@@ -100,14 +100,7 @@ describe('malformed gateway events', () => {
     h.fake.gateway.dispatch('NO_SUCH_EVENT', { what: 'ever' });
     // Some of those may be answered (as far as they make sense); what matters is that this one is.
     const asked = h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('still there?') });
-    const reply = await h.fake.waitFor(
-      () =>
-        h.fake
-          .botMessages(channel.id)
-          .find((m) => m.message_reference?.message_id === asked.id && m.components.length === 0),
-      10_000,
-      'the answer to the well-formed message',
-    );
+    const reply = await finishedReply(h.fake, channel.id, asked.id, 'the answer to the well-formed message');
     expect(reply.content).toBe('Echo: Alice: still there?');
     expect(unhandled.seen).toEqual([]);
     expect(

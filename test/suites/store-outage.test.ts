@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
-import { LEVEL, logged, until } from './support.ts';
+import { finishedReply, LEVEL, logged, until } from './support.ts';
 
 // Like the other Redis tests: runs when REDIS_URL says Redis is in use here, and needs the binary to
 // start a private server it can kill (the shared one is never touched).
@@ -84,14 +84,7 @@ test.skipIf(!run)(
       const turn = h.expectTurns(1, 20_000);
       const asked = h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention(text) });
       const [outcome] = await turn;
-      const reply = await h.fake.waitFor(
-        () =>
-          h.fake
-            .botMessages(channel.id)
-            .find((m) => m.message_reference?.message_id === asked.id && m.components.length === 0),
-        10_000,
-        `the reply to ${text}`,
-      );
+      const reply = await finishedReply(h.fake, channel.id, asked.id, `the reply to ${text}`);
       return { outcome, reply: reply.content };
     };
 

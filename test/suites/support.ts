@@ -2,6 +2,7 @@
  * Small helpers the suites share: waiting on an observable condition with a deadline (never a fixed
  * sleep), collecting unhandled rejections, and reading structured log records.
  */
+import type { FakeDiscord } from '../support/fake-discord/index.ts';
 
 /** Resolves with the first truthy value of `check`, polling every `everyMs`; throws after `timeoutMs`. */
 export async function until<T>(
@@ -37,4 +38,16 @@ export function logged(logs: { lines: string[] }, msg: string | RegExp, from = 0
     .slice(from)
     .map((l) => JSON.parse(l) as LogRecord)
     .filter((r) => (typeof msg === 'string' ? r.msg === msg : msg.test(r.msg)));
+}
+
+/** Waits for the bot's finished reply (no Stop button left) to one Discord message. */
+export function finishedReply(fake: FakeDiscord, channelId: string, messageId: string, what: string) {
+  return fake.waitFor(
+    () =>
+      fake
+        .botMessages(channelId)
+        .find((m) => m.message_reference?.message_id === messageId && m.components.length === 0),
+    10_000,
+    what,
+  );
 }
