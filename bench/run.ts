@@ -53,6 +53,9 @@ await withSim(async (sim) => {
     log('throughput: Redis…');
     const redisApp = await openBenchApp(sim, redisUrl, namespace);
     figures.turns_per_s_redis = round(await measureTurns(redisApp, quick ? 300 : 1000, 20), 1);
+    // Leave nothing behind: wait for the last in-flight bookkeeping write, then delete the run's keys.
+    await redisApp.service.queue.idle();
+    await redisApp.service.inflight.flush();
     await redisApp.store.clear();
     await (redisApp.coordinator as RedisCoordinator).clearAll?.();
     await redisApp.close();
