@@ -102,10 +102,20 @@ test.skipIf(!run)(
     expect(JSON.stringify(failed?.err)).toMatch(/take a turn failed/);
 
     redis = await startRedis();
+    // Both Redis connections must be back: the coordinator's and the store's (Keyv) — they reconnect
+    // on their own schedules.
     await until(
       () =>
         h.app.coordinator.shared && (h.app.coordinator as { client?: { isReady: boolean } }).client?.isReady,
       'the Redis client to reconnect',
+    );
+    await until(
+      () =>
+        h.app.store.get('__ping__').then(
+          () => true,
+          () => false,
+        ),
+      'the store to answer again',
     );
     expect(await ask('after')).toMatchObject({
       outcome: { status: 'answered' },
