@@ -1,5 +1,6 @@
 import { createClient } from '@redis/client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { KeyedQueue } from '../core/keyed-queue.ts';
 import type { Logger } from '../log.ts';
 import { type Store, StoreError } from './index.ts';
 
@@ -36,7 +37,8 @@ export class LocalCoordinator implements Coordinator {
   readonly shared = false;
   private readonly store: Store;
   private readonly claims = new Map<string, number>();
-  private readonly writes = new Map<string, Promise<void>>();
+  /** Counter updates are read-modify-write: one at a time per key. */
+  private readonly writes = new KeyedQueue();
 
   constructor(store: Store) {
     this.store = store;
@@ -64,18 +66,11 @@ export class LocalCoordinator implements Coordinator {
   }
 
   add(key: string, deltas: Record<string, number>, ttlMs?: number): Promise<void> {
-    const previous = this.writes.get(key) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    return this.writes.run(key, async () => {
       const current = (await wrap('load counter', () => this.store.get<Record<string, number>>(key))) ?? {};
       for (const [field, delta] of Object.entries(deltas)) current[field] = (current[field] ?? 0) + delta;
       await wrap('save counter', () => this.store.set(key, current, ttlMs));
     });
-    const tail = next.catch(() => undefined);
-    this.writes.set(key, tail);
-    void tail.then(() => {
-      if (this.writes.get(key) === tail) this.writes.delete(key);
-    });
-    return next;
   }
 
   async read(key: string): Promise<Record<string, number> | undefined> {
