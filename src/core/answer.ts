@@ -5,7 +5,7 @@ import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '..
 import { QwenError } from '../qwen/errors.ts';
 import { StoreError } from '../store/index.ts';
 import type { Turn, TurnStatus } from './history.ts';
-import { buildPrompt, type TokenCalibrator } from './prompt.ts';
+import { buildPrompt, type Refusal, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
 
@@ -118,6 +118,17 @@ export interface FailureView {
   status: TurnStatus;
   errorCode?: string;
   errorLine: string;
+  /** Content moderation refused the input or cut the output: the turn is marked and left out of prompts. */
+  refused?: Refusal;
+}
+
+/**
+ * Input inspection refuses the request itself (HTTP 400 before any byte); output inspection cuts a stream
+ * that had started, as an error frame without an HTTP status.
+ */
+export function refusalOf(err: QwenError): Refusal | undefined {
+  if (err.code !== 'moderated') return undefined;
+  return err.status === undefined || /output/i.test(err.message) ? 'output' : 'input';
 }
 
 /** How a failed answer ends for the user (one line) and in the log. */
@@ -141,5 +152,6 @@ export function describeFailure(
   if (qe?.code === 'auth' || qe?.code === 'overdue')
     log.error(fields, 'model account problem: operator action needed');
   else log.warn(fields, 'answer failed');
-  return { status: 'error', errorCode, errorLine: `⚠️ ${line}` };
+  const refused = qe && refusalOf(qe);
+  return { status: 'error', errorCode, errorLine: `⚠️ ${line}`, ...(refused ? { refused } : {}) };
 }

@@ -11,12 +11,12 @@ import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import { type Guard, runGuards, standardGuards } from './guards.ts';
-import { HistoryStore, type Turn, type TurnStatus } from './history.ts';
+import { HistoryStore, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
-import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import { type MarkedTurn, type Refusal, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
@@ -307,6 +307,7 @@ export class ConversationService implements ChatService {
     let status: TurnStatus = 'complete';
     let errorCode: string | undefined;
     let errorLine: string | undefined;
+    let refused: Refusal | undefined;
     if (failure) {
       const view = describeFailure(
         failure,
@@ -314,7 +315,7 @@ export class ConversationService implements ChatService {
         locale,
         log,
       );
-      ({ status, errorCode, errorLine } = view);
+      ({ status, errorCode, errorLine, refused } = view);
       endings.unshift(view.errorLine);
     }
     const ending = endings.join('\n');
@@ -338,14 +339,16 @@ export class ConversationService implements ChatService {
         .record(scopesFor(message.conversation, message.author.id), result.usage, cost)
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
-    if (text || status !== 'error') {
-      const answerTurn: Turn = {
+    // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.
+    if (text || status !== 'error' || refused) {
+      const answerTurn: MarkedTurn = {
         role: 'assistant',
         text,
         at: this.now(),
         model,
         status,
         ...(result?.usage ? { usage: result.usage } : {}),
+        ...(refused ? { refused } : {}),
       };
       await this.history
         .append(key, answerTurn)

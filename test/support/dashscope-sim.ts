@@ -14,7 +14,17 @@ export interface SimError {
   code: string;
   message?: string;
   type?: string;
+  /** Extra response headers (e.g. `retry-after`). */
+  headers?: Record<string, string>;
 }
+
+/**
+ * Content moderation, as DashScope does it: a request is refused (400 `data_inspection_failed`) when ANY
+ * of its messages — system, user or assistant, current or past — contains the input trigger; an answer
+ * whose text contains the output trigger streams up to it and is then cut by an error frame.
+ */
+export const SIM_INPUT_TRIGGER = '<<flag:input>>';
+export const SIM_OUTPUT_TRIGGER = '<<flag:output>>';
 
 /** What the simulator does with the next chat request. Unset fields take the defaults. */
 export interface ChatStep {
@@ -42,6 +52,8 @@ export interface ChatStep {
   /** Answer with tool calls instead of text. */
   toolCalls?: Array<{ name: string; arguments: string }>;
   finishReason?: 'stop' | 'length';
+  /** Report this many prompt tokens as served from the context cache (`prompt_tokens_details`). */
+  cachedTokens?: number;
   /** Apply this step only to a request it matches (default: the next request). */
   match?: (body: ChatBody) => boolean;
 }
@@ -60,6 +72,8 @@ export interface SimOptions {
   models?: string[];
   /** Default answer for requests without a scripted step. */
   responder?: (body: ChatBody) => string;
+  /** Moderation triggers (default SIM_INPUT_TRIGGER / SIM_OUTPUT_TRIGGER); null switches one off. */
+  moderation?: { input?: string | null; output?: string | null };
 }
 
 export interface ChatBody {
@@ -175,10 +189,25 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
           'This model only support stream mode, please enable the stream parameter to access the model.',
       });
     }
+    const inputTrigger =
+      options.moderation?.input === undefined ? SIM_INPUT_TRIGGER : options.moderation.input;
+    if (inputTrigger && body.messages.some((m) => JSON.stringify(m.content ?? '').includes(inputTrigger))) {
+      return sendError(
+        res,
+        {
+          status: 400,
+          code: 'data_inspection_failed',
+          message: 'Input data may contain inappropriate content.',
+        },
+        requestId,
+      );
+    }
     const index = steps.findIndex((s) => !s.match || s.match(body));
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
     const text = step.text ?? responder(body);
+    const outputTrigger =
+      options.moderation?.output === undefined ? SIM_OUTPUT_TRIGGER : options.moderation.output;
     const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
     const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
     const id = `chatcmpl-${requestId}`;
@@ -225,6 +254,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const size = step.chunkChars ?? 6;
     for (const piece of pieces(reasoning, size)) chunk({ content: null, reasoning_content: piece });
     const contentStart = frames.length;
+    /** Frame index where output moderation cuts the answer (no finish_reason, no usage). */
+    let outputRefusedAt = -1;
     if (step.toolCalls) {
       step.toolCalls.forEach((call, index) => {
         chunk({
@@ -243,11 +274,13 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       });
       chunk({}, 'tool_calls');
     } else {
-      for (const piece of pieces(text, size))
+      const cut = outputTrigger ? text.indexOf(outputTrigger) : -1;
+      for (const piece of pieces(cut >= 0 ? text.slice(0, cut) : text, size))
         chunk(thinking ? { content: piece, reasoning_content: null } : { content: piece });
-      chunk({}, step.finishReason ?? 'stop');
+      if (cut >= 0) outputRefusedAt = frames.length;
+      else chunk({}, step.finishReason ?? 'stop');
     }
-    if (body.stream_options?.include_usage) {
+    if (body.stream_options?.include_usage && outputRefusedAt < 0) {
       const completion = countTokens(text) + countTokens(reasoning);
       frames.push(
         JSON.stringify({
@@ -258,7 +291,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
             completion_tokens: completion,
             total_tokens: promptTokens + completion,
             completion_tokens_details: { reasoning_tokens: countTokens(reasoning) },
-            prompt_tokens_details: { cached_tokens: 0 },
+            prompt_tokens_details: { cached_tokens: Math.min(step.cachedTokens ?? 0, promptTokens) },
           },
           created,
           system_fingerprint: null,
@@ -291,6 +324,16 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
       writer(`data: ${frames[i]}\n\n`);
       if (step.chunkDelayMs) await delay(step.chunkDelayMs);
+    }
+    if (outputRefusedAt >= 0) {
+      const frame = {
+        code: 'data_inspection_failed',
+        type: 'data_inspection_failed',
+        param: null,
+        message: 'Output data may contain inappropriate content.',
+      };
+      writer(`data: ${JSON.stringify({ error: frame, request_id: requestId })}\n\n`);
+      return void res.end();
     }
     writer('data: [DONE]\n\n');
     res.end();
@@ -393,7 +436,7 @@ export function lastUserText(body: ChatBody): string {
 }
 
 function sendError(res: ServerResponse, err: SimError, requestId = 'sim-err'): void {
-  res.writeHead(err.status, { 'content-type': 'application/json' });
+  res.writeHead(err.status, { 'content-type': 'application/json', ...err.headers });
   res.end(
     JSON.stringify({
       error: { message: err.message ?? err.code, type: err.type ?? err.code, param: null, code: err.code },
