@@ -149,7 +149,7 @@ export function describeFailure(
     ? qe.userMessage(locale)
     : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
   const fields = qe ? { qwen: qe.toLog() } : { err: failure };
-  if (qe?.code === 'auth' || qe?.code === 'overdue')
+  if (qe?.code === 'auth' || qe?.code === 'overdue' || qe?.code === 'quota_exhausted')
     log.error(fields, 'model account problem: operator action needed');
   else log.warn(fields, 'answer failed');
   const refused = qe && refusalOf(qe);

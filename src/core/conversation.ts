@@ -299,6 +299,7 @@ export class ConversationService implements ChatService {
         toolbox: this.deps.toolbox,
       });
       if (result.usedTools) endings.push(t(locale, 'faq.used'));
+      if (result.finishReason === 'length') endings.unshift(t(locale, 'reply.cut_at_limit'));
       if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
     } catch (err) {
       failure = err;
