@@ -23,6 +23,8 @@ export const modelInfoSchema = z.strictObject({
   tools: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
+  /** Input tokens served from the context cache; unset: 20 % of priceIn (core/usage.ts). */
+  priceCached: z.number().nonnegative().optional(),
 });
 
 export type ModelInfo = z.infer<typeof modelInfoSchema>;

@@ -7,6 +7,7 @@ import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
+import { BilledUsage } from './billing.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
@@ -255,6 +256,7 @@ export class ConversationService implements ChatService {
     metrics?.activeStreams.inc();
     let result: ModelAnswer | undefined;
     let failure: unknown;
+    const billed = new BilledUsage();
     try {
       const startPromise = streamer.start();
       const settings = await this.settings.resolve(message.conversation);
@@ -297,6 +299,7 @@ export class ConversationService implements ChatService {
         signal: active.controller.signal,
         streamer,
         toolbox: this.deps.toolbox,
+        billed,
       });
       if (result.usedTools) endings.push(t(locale, 'faq.used'));
       if (result.finishReason === 'length') endings.unshift(t(locale, 'reply.cut_at_limit'));
@@ -323,7 +326,9 @@ export class ConversationService implements ChatService {
     await streamer.finish((ending && surface.spellCommands?.(ending)) || ending || undefined);
     this.active.delete(active);
     this.inflight.done(message.id);
-    const cost = result?.usage ? costOf(result.usage, config.models[model]) : 0;
+    // What DashScope bills, also for stopped and failed answers (estimated when no usage chunk came).
+    const usage = billed.usage;
+    const cost = usage ? costOf(usage, config.models[model]) : 0;
     metrics?.observeAnswer({
       platform: message.conversation.platform,
       model,
@@ -331,13 +336,13 @@ export class ConversationService implements ChatService {
       firstVisibleAt: streamer.firstVisibleAt,
       now: this.now(),
       errorCode,
-      usage: result?.usage,
+      usage,
       cost,
     });
     const text = streamer.text;
-    if (result?.usage) {
+    if (usage) {
       await this.usage
-        .record(scopesFor(message.conversation, message.author.id), result.usage, cost)
+        .record(scopesFor(message.conversation, message.author.id), usage, cost)
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
     // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.
@@ -348,7 +353,7 @@ export class ConversationService implements ChatService {
         at: this.now(),
         model,
         status,
-        ...(result?.usage ? { usage: result.usage } : {}),
+        ...(usage ? { usage } : {}),
         ...(refused ? { refused } : {}),
       };
       await this.history
@@ -364,7 +369,7 @@ export class ConversationService implements ChatService {
         chars: text.length,
         edits: streamer.edits,
         posts: streamer.posts,
-        usage: result?.usage,
+        usage,
       },
       'answer finished',
     );

@@ -11,6 +11,8 @@ export interface UsageTotals {
   promptTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Prompt tokens served from DashScope's context cache (included in promptTokens). */
+  cachedTokens: number;
   /** Estimated cost in the catalogue's currency (CNY). */
   cost: number;
 }
@@ -20,6 +22,7 @@ export const emptyTotals = (): UsageTotals => ({
   promptTokens: 0,
   completionTokens: 0,
   reasoningTokens: 0,
+  cachedTokens: 0,
   cost: 0,
 });
 
@@ -45,9 +48,21 @@ export function scopesFor(ref: ConversationRef, userId: string): UsageScope[] {
   ];
 }
 
-export function costOf(usage: Usage, price: { priceIn: number; priceOut: number } | undefined): number {
+/**
+ * DashScope bills implicit context-cache hits at 20 % of the input price (platform-facts.md); a model's
+ * `priceCached` in the catalogue overrides it.
+ */
+export const CACHED_PRICE_FRACTION = 0.2;
+
+export function costOf(
+  usage: Usage,
+  price: { priceIn: number; priceOut: number; priceCached?: number } | undefined,
+): number {
   if (!price) return 0;
-  return (usage.promptTokens * price.priceIn + usage.completionTokens * price.priceOut) / 1_000_000;
+  const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
+  const cachedPrice = price.priceCached ?? price.priceIn * CACHED_PRICE_FRACTION;
+  const input = (usage.promptTokens - cached) * price.priceIn + cached * cachedPrice;
+  return (input + usage.completionTokens * price.priceOut) / 1_000_000;
 }
 
 /**
@@ -78,6 +93,7 @@ export class UsageStore {
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       reasoningTokens: usage.reasoningTokens,
+      cachedTokens: usage.cachedTokens ?? 0,
       cost,
     };
     await Promise.all(
@@ -125,6 +141,7 @@ function sum(a: UsageTotals, b: UsageTotals): UsageTotals {
     promptTokens: a.promptTokens + b.promptTokens,
     completionTokens: a.completionTokens + b.completionTokens,
     reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
     cost: a.cost + b.cost,
   };
 }

@@ -14,8 +14,11 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Prompt tokens served from DashScope's context cache (part of promptTokens, billed at a lower rate). */
   cachedTokens: number;
   totalTokens: number;
+  /** Counted by us, not reported by DashScope (a stopped or failed stream sends no usage chunk). */
+  estimated?: boolean;
 }
 
 export interface ToolCall {
@@ -162,6 +165,7 @@ export class QwenClient {
       model: req.model,
       requestId: undefined,
     };
+    let opened = false;
     try {
       const body = {
         model: req.model,
@@ -180,6 +184,7 @@ export class QwenClient {
       const { data: stream, response } = await this.sdk.chat.completions
         .create(body, { signal: controller.signal })
         .withResponse();
+      opened = true;
       result.requestId = response.headers.get('x-request-id') ?? undefined;
       const toolParts = new Map<number, ToolCall>();
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
@@ -222,19 +227,26 @@ export class QwenClient {
       result.toolCalls = [...toolParts.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
       return result;
     } catch (err) {
-      if (timedOut) {
-        const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
-        const ms = timedOut === 'first' ? this.opts.firstTokenTimeoutMs : this.opts.totalTimeoutMs;
-        throw new QwenError('timeout', `${what} ${ms} ms`, { model: req.model, cause: err });
-      }
-      if (req.signal?.aborted)
-        throw new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
-      throw toQwenError(err, req.model);
+      const failure = this.failure(err, req, timedOut);
+      const { text, reasoning, usage } = result;
+      failure.partial = { opened, text, reasoning, usage };
+      throw failure;
     } finally {
       clearFirst();
       clearTimeout(totalTimer);
       req.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private failure(err: unknown, req: ChatRequest, timedOut: 'first' | 'total' | null): QwenError {
+    if (timedOut) {
+      const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
+      const ms = timedOut === 'first' ? this.opts.firstTokenTimeoutMs : this.opts.totalTimeoutMs;
+      return new QwenError('timeout', `${what} ${ms} ms`, { model: req.model, cause: err });
+    }
+    if (req.signal?.aborted)
+      return new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
+    return toQwenError(err, req.model);
   }
 
   /**

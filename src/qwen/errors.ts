@@ -1,5 +1,6 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { type Locale, t } from '../i18n.ts';
+import type { Usage } from './client.ts';
 
 export type QwenErrorCode =
   | 'rate_limited'
@@ -15,6 +16,16 @@ export type QwenErrorCode =
   | 'network'
   | 'aborted';
 
+/** What a failed call had received when it failed: the basis of what DashScope bills for it. */
+export interface StreamPartial {
+  /** DashScope accepted the request (HTTP 200, the stream opened): the prompt was processed and is billed. */
+  opened: boolean;
+  text: string;
+  reasoning: string;
+  /** The usage chunk, when it arrived before the failure. */
+  usage: Usage | null;
+}
+
 /** Every failure of a model call, with a stable code, the provider's details, and a line for users. */
 export class QwenError extends Error {
   readonly code: QwenErrorCode;
@@ -24,6 +35,8 @@ export class QwenError extends Error {
   readonly model: string | undefined;
   /** How long the provider asked us to wait (`retry-after-ms` / `Retry-After`), when it said. */
   readonly retryAfterMs: number | undefined;
+  /** Set by the client on failures of a chat stream; undefined for calls that never streamed. */
+  partial: StreamPartial | undefined;
 
   constructor(
     code: QwenErrorCode,
