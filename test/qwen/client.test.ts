@@ -237,6 +237,25 @@ describe('QwenClient.streamChat against the simulator', () => {
     expect(err.code).toBe('aborted');
   });
 
+  it('a stopped stream fails with what had streamed, marked as billed (the stream had opened)', async () => {
+    sim.script({ text: 'one two three four five six seven', chunkChars: 4, chunkDelayMs: 20 });
+    const controller = new AbortController();
+    const gen = client().streamChat(ask('x', { signal: controller.signal }));
+    const first = await gen.next();
+    expect(first.value).toEqual({ type: 'text', text: 'one ' });
+    controller.abort();
+    const { err } = await failure(gen);
+    expect(err.code).toBe('aborted');
+    expect(err.partial).toMatchObject({ opened: true, usage: null });
+    expect(err.partial?.text.startsWith('one ')).toBe(true);
+  });
+
+  it('an HTTP refusal fails with nothing billed (the stream never opened)', async () => {
+    sim.script({ error: { status: 400, code: 'data_inspection_failed' } });
+    const { err } = await failure(client().streamChat(ask()));
+    expect(err.partial).toEqual({ opened: false, text: '', reasoning: '', usage: null });
+  });
+
   it('rejects a wrong key as auth', async () => {
     const { err } = await failure(client({ apiKey: 'sk-wrong', retries: 0 }).streamChat(ask()));
     expect(err.code).toBe('auth');
