@@ -90,7 +90,7 @@ export class ConversationService implements ChatService {
     });
     this.settings = new SettingsStore(store, { cache: !this.coordinator.shared });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
-    this.users = new UserIndexStore(store, config.history.retentionDays * 86_400_000);
+    this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now);
     this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
