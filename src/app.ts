@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
-import { createStore, type Store } from './store/index.ts';
+import { closeStore, createStore, type Store } from './store/index.ts';
 
 export interface App {
   config: Config;
@@ -75,7 +75,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq = createFaq({ config, store, qwen, log });
   } catch (err) {
     await coordinator.close().catch(() => undefined);
-    await store.disconnect().catch(() => undefined);
+    await closeStore(store).catch(() => undefined);
     throw err;
   }
   const extraCommands = faqCommands({ faq, config, qwen });
@@ -110,7 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await service.queue.idle();
       await faq.close();
       await coordinator.close();
-      await store.disconnect().catch(() => undefined);
+      await closeStore(store).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));
       log.flush?.();
     },
   };
