@@ -9,6 +9,7 @@ import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
+import { startSweeper } from './store/sweep.ts';
 
 export interface App {
   config: Config;
@@ -49,6 +50,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
   const namespace = options.namespace ?? 'qwenbot';
   const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
+  // Expired rows are deleted, not just hidden (SQLite): once now, then every sweepMinutes.
+  const sweeper = startSweeper(store, {
+    intervalMs: config.store.sweepMinutes * 60_000,
+    log: log.child({ component: 'store' }),
+  });
+  await sweeper.sweep();
   // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
   const coordinator = /^rediss?:\/\//.test(config.store.url)
     ? await RedisCoordinator.connect({
@@ -75,6 +82,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq = createFaq({ config, store, qwen, log });
   } catch (err) {
     await coordinator.close().catch(() => undefined);
+    await sweeper.stop();
     await closeStore(store).catch(() => undefined);
     throw err;
   }
@@ -110,6 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await service.queue.idle();
       await faq.close();
       await coordinator.close();
+      await sweeper.stop();
       await closeStore(store).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));
       log.flush?.();
     },
