@@ -1,3 +1,4 @@
+import { createClient } from '@redis/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Author } from '../../src/core/types.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
@@ -62,5 +63,33 @@ describe('all-time usage totals expire after a long silence', () => {
     expect(await allAnswers(harness)).toBe(2);
     daysLater(201);
     expect(await allAnswers(harness)).toBe(0);
+  });
+});
+
+const REDIS_URL = process.env.REDIS_URL;
+
+describe.skipIf(!REDIS_URL)('the same lifetimes on Redis', () => {
+  it('settings and all-time totals carry their expiry; workspace defaults none', async () => {
+    const ns = `qwenbot-test-retention-${process.pid}-${Date.now()}`;
+    h = await startHarness({ storeUrl: REDIS_URL, namespace: ns });
+    const s = h.app.service;
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      await s.runCommand({ name: 'system', rawArgs: 'Call me Captain.', author: alice, conversation: dm });
+      await s.settings.update('test:W1', { model: 'qwen-plus' });
+      await s.handleMessage(message('hello', { author: alice }), new RecordingSurface());
+      const settingsTtl = await redis.pTTL(`${ns}::settings:v1:test:W1:D1`);
+      expect(settingsTtl).toBeGreaterThan(364 * DAY);
+      expect(settingsTtl).toBeLessThanOrEqual(365 * DAY);
+      expect(await redis.pTTL(`${ns}::settings:v1:test:W1`)).toBe(-1);
+      const totalsTtl = await redis.pTTL(`${ns}:coord:count:usage:v1:user:test:U1:all`);
+      expect(totalsTtl).toBeGreaterThan(399 * DAY);
+      expect(totalsTtl).toBeLessThanOrEqual(400 * DAY);
+    } finally {
+      for await (const keys of redis.scanIterator({ MATCH: `${ns}*`, COUNT: 500 }))
+        if (keys.length) await redis.del(keys);
+      await redis.close();
+    }
   });
 });
