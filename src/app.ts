@@ -9,7 +9,7 @@ import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
-import { startSweeper } from './store/sweep.ts';
+import { startRetention } from './store/retention.ts';
 
 export interface App {
   config: Config;
@@ -50,12 +50,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
   const namespace = options.namespace ?? 'qwenbot';
   const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
-  // Expired rows are deleted, not just hidden (SQLite): once now, then every sweepMinutes.
-  const sweeper = startSweeper(store, {
-    intervalMs: config.store.sweepMinutes * 60_000,
-    log: log.child({ component: 'store' }),
-  });
-  await sweeper.sweep();
+  // Expired rows are deleted, not just hidden (SQLite): once now, then every store.sweepMinutes.
+  const sweeper = await startRetention(store, { config, namespace, log: log.child({ component: 'store' }) });
   // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
   const coordinator = /^rediss?:\/\//.test(config.store.url)
     ? await RedisCoordinator.connect({
