@@ -1,26 +1,31 @@
 import type { Logger } from '../log.ts';
 import { SQLITE_TABLE, type Store, sqliteOf } from './index.ts';
 
-/** Rows deleted per statement: keeps each write lock short on a large file. */
-const BATCH = 500;
+/** Keys looked at per statement: keeps each write lock short on a large file. */
+const PAGE = 2_000;
 
 /**
  * Deletes every row whose expiry has passed, of every key family (history, dedupe ids, usage, …).
  * Keyv only hides an expired row when it is read; on SQLite nothing else ever removes it. Keyv keeps
- * the expiry inside the stored JSON (`{"value":…,"expires":<ms>}`). Redis expires keys on its own:
- * there the sweep does nothing. Returns the number of rows deleted.
+ * the expiry inside the stored JSON (`{"value":…,"expires":<ms>}`). The table is walked in key order,
+ * one page of keys per statement, so the work is one pass however many rows have expired. Redis
+ * expires keys on its own: there the sweep does nothing. Returns the number of rows deleted.
  */
 export async function sweepExpired(store: Store, now = Date.now()): Promise<number> {
   const sqlite = sqliteOf(store);
   if (!sqlite) return 0;
-  const expired = `CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END`;
-  const del = `DELETE FROM ${SQLITE_TABLE} WHERE key IN (
-      SELECT key FROM ${SQLITE_TABLE} WHERE ${expired} <= ? LIMIT ${BATCH}) RETURNING key`;
+  const expires = `CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END`;
+  const pageEnd = `SELECT max(key) AS last FROM (
+      SELECT key FROM ${SQLITE_TABLE} WHERE key > ? ORDER BY key LIMIT ${PAGE})`;
+  const del = `DELETE FROM ${SQLITE_TABLE} WHERE key > ? AND key <= ? AND ${expires} <= ? RETURNING key`;
   let total = 0;
+  let after = '';
   for (;;) {
-    const rows = (await sqlite.query(del, now)) as unknown[];
-    total += rows.length;
-    if (rows.length < BATCH) return total;
+    const [page] = (await sqlite.query(pageEnd, after)) as Array<{ last: string | null }>;
+    const last = page?.last;
+    if (last === null || last === undefined) return total;
+    total += ((await sqlite.query(del, after, last, now)) as unknown[]).length;
+    after = last;
   }
 }
 
