@@ -115,7 +115,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await faq.close();
       await coordinator.close();
       await sweeper.stop();
-      await closeStore(store).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));
+      await closeStore(store, log).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));
       log.flush?.();
     },
   };

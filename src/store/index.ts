@@ -89,11 +89,13 @@ export function sqliteOf(store: Store): KeyvSqlite | undefined {
  * first, so after a clean stop no deleted text lingers in an old WAL frame (`secure_delete` has
  * already zeroed it in the main file).
  */
-export async function closeStore(store: Store): Promise<void> {
+export async function closeStore(store: Store, log?: Logger): Promise<void> {
   const sqlite = sqliteOf(store);
   if (sqlite) {
     sqliteStores.delete(store);
-    await sqlite.query('PRAGMA wal_checkpoint(TRUNCATE)');
+    const [result] = (await sqlite.query('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy?: number }>;
+    // Another process reading the file can hold the log open; SQLite checkpoints it when that one closes.
+    if (result?.busy) log?.warn('store: the write-ahead log is in use by another process; not truncated');
   }
   await store.disconnect();
 }
