@@ -89,10 +89,13 @@ export class ConversationService implements ChatService {
       maxTurns: config.history.maxTurns,
       retentionMs: config.history.retentionDays * 86_400_000,
     });
-    this.settings = new SettingsStore(store, { cache: !this.coordinator.shared });
+    this.settings = new SettingsStore(store, {
+      cache: !this.coordinator.shared,
+      retentionMs: config.store.settingsRetentionDays * 86_400_000,
+    });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
-    this.users = new UserIndexStore(store, config.history.retentionDays * 86_400_000);
-    this.usage = new UsageStore(this.coordinator, this.now);
+    this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
+    this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
     this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [

@@ -32,8 +32,9 @@ export type UsageScope =
   | { kind: 'workspace'; platform: string; id: string };
 
 const DAY_MS = 86_400_000;
-/** Daily buckets are kept this long; the all-time bucket has no expiry. */
+/** Daily buckets are kept this long; the all-time bucket for `totalsRetentionMs` after its last answer. */
 const DAILY_RETENTION_MS = 40 * DAY_MS;
+const DEFAULT_TOTALS_RETENTION_MS = 400 * DAY_MS;
 
 export function scopeId(scope: UsageScope): string {
   if (scope.kind === 'conversation') return `conv:${scope.key}`;
@@ -72,10 +73,16 @@ export function costOf(
 export class UsageStore {
   private readonly counters: Coordinator;
   private readonly now: () => number;
+  private readonly totalsRetentionMs: number;
 
-  constructor(counters: Coordinator, now: () => number = Date.now) {
+  constructor(
+    counters: Coordinator,
+    now: () => number = Date.now,
+    totalsRetentionMs = DEFAULT_TOTALS_RETENTION_MS,
+  ) {
     this.counters = counters;
     this.now = now;
+    this.totalsRetentionMs = totalsRetentionMs;
   }
 
   static key(scope: UsageScope, day: string): string {
@@ -99,7 +106,8 @@ export class UsageStore {
     await Promise.all(
       scopes.flatMap((scope) => [
         this.counters.add(UsageStore.key(scope, today), deltas, DAILY_RETENTION_MS),
-        this.counters.add(UsageStore.key(scope, 'all'), deltas),
+        // Each answer restarts the all-time total's lifetime: it goes only after a long silence.
+        this.counters.add(UsageStore.key(scope, 'all'), deltas, this.totalsRetentionMs),
       ]),
     );
   }
