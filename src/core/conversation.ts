@@ -268,7 +268,7 @@ export class ConversationService implements ChatService {
       const info = config.models[model];
       const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
       // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-      const turns = await this.history.append(key, {
+      await this.history.append(key, {
         role: 'user',
         text: userText,
         at: message.receivedAt,
@@ -276,6 +276,7 @@ export class ConversationService implements ChatService {
         author: message.author.name,
         ...(files.images.length ? { images: files.images.length } : {}),
       });
+      const turns = await this.history.load(key);
       await this.users.note(message.conversation, key, message.author.id);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
