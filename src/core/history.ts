@@ -101,31 +101,32 @@ export class HistoryStore {
   /** Removes a user's turns and the answers that followed them; returns how many turns went. */
   async removeUser(conversation: string, userId: string): Promise<number> {
     const entries = await this.entries(conversation);
-    const gone: number[] = [];
-    let dropping = false;
-    for (const { seq, turn } of entries) {
-      if (turn.role === 'user') dropping = turn.authorId === userId;
-      if (dropping) gone.push(seq);
-    }
-    if (gone.length === 0) return 0;
-    if (gone.length === entries.length) await this.clear(conversation);
-    else
-      await this.deleteKeys(
-        'forget history',
-        gone.map((seq) => HistoryStore.turnKey(conversation, seq)),
-      );
-    return gone.length;
+    const gone = spokenBy(entries, (e) => e.turn, userId).map((e) => e.seq);
+    // A v1 blob next to v2 data (written by an older instance sharing the store) is cleaned too.
+    const legacy = await this.removeUserV1(conversation, userId);
+    if (gone.length === 0) return legacy;
+    const keys =
+      gone.length === entries.length
+        ? await this.v2Keys(conversation)
+        : gone.map((seq) => HistoryStore.turnKey(conversation, seq));
+    await this.deleteKeys('forget history', keys);
+    return gone.length + legacy;
   }
 
   /** Deletes every key of the conversation (meta, turns, a v1 blob), without reading the turns. */
   async clear(conversation: string): Promise<void> {
+    const keys = [...(await this.v2Keys(conversation)), HistoryStore.v1Key(conversation)];
+    await this.deleteKeys('clear history', keys);
+  }
+
+  /** The meta key and every turn key it covers, plus `next`: a turn whose append's meta write failed. */
+  private async v2Keys(conversation: string): Promise<string[]> {
     const meta = await guard('clear history', () =>
       this.store.get<HistoryMeta>(HistoryStore.metaKey(conversation)),
     );
-    const keys = [HistoryStore.metaKey(conversation), HistoryStore.v1Key(conversation)];
-    // `next` too: a turn written by an append whose meta write did not land.
+    const keys = [HistoryStore.metaKey(conversation)];
     if (isMeta(meta)) keys.push(...this.turnKeys(conversation, meta.head, meta.next + 1));
-    await this.deleteKeys('clear history', keys);
+    return keys;
   }
 
   private async entries(conversation: string): Promise<Array<{ seq: number; turn: Turn }>> {
@@ -173,6 +174,20 @@ export class HistoryStore {
     return meta;
   }
 
+  private async removeUserV1(conversation: string, userId: string): Promise<number> {
+    const v1Key = HistoryStore.v1Key(conversation);
+    const raw = await guard('load history', () => this.store.getRaw<StoredHistoryV1>(v1Key));
+    const turns = Array.isArray(raw?.value?.turns) ? raw.value.turns.filter(isTurn) : [];
+    const gone = new Set(spokenBy(turns, (t) => t, userId));
+    if (gone.size === 0) return 0;
+    const kept = turns.filter((t) => !gone.has(t));
+    const ttl =
+      typeof raw?.expires === 'number' ? Math.max(1, raw.expires - Date.now()) : this.opts.retentionMs;
+    if (kept.length === 0) await this.deleteKeys('forget history', [v1Key]);
+    else await guard('forget history', () => this.store.set(v1Key, { turns: kept }, ttl));
+    return gone.size;
+  }
+
   private turnKeys(conversation: string, from: number, to: number): string[] {
     const keys: string[] = [];
     for (let seq = from; seq < to; seq++) keys.push(HistoryStore.turnKey(conversation, seq));
@@ -183,6 +198,16 @@ export class HistoryStore {
     if (keys.length === 0) return;
     await guard(what, () => this.store.deleteMany(keys));
   }
+}
+
+/** A user's turns and the answers that followed each of them, in order. */
+function spokenBy<T>(items: T[], turnOf: (item: T) => Turn, userId: string): T[] {
+  let dropping = false;
+  return items.filter((item) => {
+    const turn = turnOf(item);
+    if (turn.role === 'user') dropping = turn.authorId === userId;
+    return dropping;
+  });
 }
 
 function isMeta(value: unknown): value is HistoryMeta {

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore, type Turn } from '../../src/core/history.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
+import { channelRef, message, startHarness } from '../support/harness.ts';
+import { RecordingSurface } from '../support/recording-surface.ts';
 import { watchStoreTraffic } from '../support/store-traffic.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -183,6 +185,25 @@ describe.each(backends)('history on %s', (backend) => {
   });
 });
 
+describe('a v1 blob next to v2 data (an older instance on the same store)', () => {
+  it('/forget removes the user from both; /reset deletes both', async () => {
+    const store = await open('sqlite');
+    const history = new HistoryStore(store, { maxTurns: 10, retentionMs: 60_000 });
+    await history.append(CONV, user('new words', 'U1'));
+    await store.set(
+      HistoryStore.v1Key(CONV),
+      { turns: [user('old words', 'U1'), bot('r'), user('keep', 'U2')] },
+      30_000,
+    );
+    expect(await history.removeUser(CONV, 'U1')).toBe(3);
+    expect((await store.get<{ turns: Turn[] }>(HistoryStore.v1Key(CONV)))?.turns.map((t) => t.text)).toEqual([
+      'keep',
+    ]);
+    await history.clear(CONV);
+    expect(await keysOf(store)).toEqual([]);
+  });
+});
+
 describe('history expiry', () => {
   it('writes every key with the retention, refreshes the meta on append, and skips expired turns', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
@@ -200,5 +221,42 @@ describe('history expiry', () => {
     expect((await history.load(CONV)).map((t) => t.text)).toEqual(['later']);
     vi.setSystemTime(1_100_000);
     expect(await history.load(CONV)).toEqual([]);
+  });
+});
+
+describe('an answer in a long conversation', () => {
+  it('writes and reads the store as much as an answer in a new one', async () => {
+    const h = await startHarness({ config: { history: { maxTurns: 1000 } } });
+    try {
+      const long = channelRef('C2');
+      for (let n = 0; n < 300; n++)
+        await h.app.service.history.append(
+          'test:W1:C2',
+          n % 2 ? bot('y'.repeat(1000)) : user('x'.repeat(1000)),
+        );
+      await h.app.service.handleMessage(
+        message('warm-up', { conversation: channelRef('C3') }),
+        new RecordingSurface(),
+      );
+      const { traffic, reset } = watchStoreTraffic(h.app.store);
+      const cost = async (conversation: ReturnType<typeof channelRef>) => {
+        reset();
+        const surface = new RecordingSurface();
+        expect((await h.app.service.handleMessage(message('hello', { conversation }), surface)).status).toBe(
+          'answered',
+        );
+        return { ...traffic, shown: surface.shown().at(-1) };
+      };
+      const fresh = await cost(channelRef('C1'));
+      const grown = await cost(long);
+      expect(grown.shown).toBe(fresh.shown);
+      // (The new conversation's first append also looks for a v1 blob: one trip more.)
+      expect(grown.roundTrips).toBeLessThanOrEqual(fresh.roundTrips);
+      // Only numbers grow: sequence numbers, and the larger prompt's token counts in usage records.
+      expect(grown.bytesWritten).toBeLessThanOrEqual(fresh.bytesWritten + 100);
+      expect(await h.app.service.history.load('test:W1:C2')).toHaveLength(302);
+    } finally {
+      await h.close();
+    }
   });
 });
