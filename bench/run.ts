@@ -1,6 +1,7 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
- * figure and its unit. Everything runs on this machine against loopback fakes.
+ * figure and its unit; `--history` runs only the history figures. Everything runs on this machine
+ * against loopback fakes.
  */
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
@@ -14,11 +15,13 @@ import {
   withSim,
 } from './core.ts';
 import { benchFaq } from './faq.ts';
+import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
 import { benchDiscordPacing } from './pacing.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
+const historyOnly = process.argv.includes('--history');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -26,6 +29,10 @@ const log = (line: string) => {
 const figures: Record<string, number | string | null> = {};
 const round = (n: number, digits = 2) =>
   Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
+
+log('history: bytes and round trips per turn…');
+Object.assign(figures, await benchHistory(undefined, log));
+if (historyOnly) finish();
 
 await withSim(async (sim) => {
   // Overhead at 1, 100 and 1,000 concurrent conversations (SQLite in a temp file).
@@ -86,13 +93,17 @@ const faq = benchFaq();
 Object.assign(figures, faq);
 figures.faq_lookup_10k_ms = round(faq.faq_lookup_10k_ms, 3);
 
-const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`;
-figures.machine = machine;
+finish();
 
-if (json) {
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
-} else {
-  const rows = Object.entries(figures).map(([k, v]) => `${k.padEnd(36)} ${v ?? 'n/a'}`);
-  process.stdout.write(`${rows.join('\n')}\n`);
+function finish(): never {
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${os.platform()}`;
+  figures.machine = machine;
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } else {
+    const rows = Object.entries(figures).map(([k, v]) => `${k.padEnd(44)} ${v ?? 'n/a'}`);
+    process.stdout.write(`${rows.join('\n')}\n`);
+  }
+  process.exit(0);
 }
-process.exit(0);

@@ -5,8 +5,8 @@ import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '..
 import { QwenError } from '../qwen/errors.ts';
 import { StoreError } from '../store/index.ts';
 import { BilledUsage } from './billing.ts';
-import type { Turn, TurnStatus } from './history.ts';
-import { buildPrompt, estimateTokens, type Refusal, type TokenCalibrator } from './prompt.ts';
+import type { Refusal, Turn, TurnStatus } from './history.ts';
+import { buildPrompt, estimateTokens, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
 

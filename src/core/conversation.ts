@@ -12,12 +12,12 @@ import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import { type Guard, runGuards, standardGuards } from './guards.ts';
-import { HistoryStore, type TurnStatus } from './history.ts';
+import { HistoryStore, type Refusal, type Turn, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
-import { type MarkedTurn, type Refusal, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
@@ -273,7 +273,7 @@ export class ConversationService implements ChatService {
       const info = config.models[model];
       const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
       // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-      const turns = await this.history.append(key, {
+      await this.history.append(key, {
         role: 'user',
         text: userText,
         at: message.receivedAt,
@@ -281,6 +281,7 @@ export class ConversationService implements ChatService {
         author: message.author.name,
         ...(files.images.length ? { images: files.images.length } : {}),
       });
+      const turns = await this.history.load(key);
       await this.users.note(message.conversation, key, message.author.id);
       const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
         botName: config.botName,
@@ -350,7 +351,7 @@ export class ConversationService implements ChatService {
     }
     // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.
     if (text || status !== 'error' || refused) {
-      const answerTurn: MarkedTurn = {
+      const answerTurn: Turn = {
         role: 'assistant',
         text,
         at: this.now(),

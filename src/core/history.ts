@@ -4,6 +4,9 @@ import { StoreError } from '../store/index.ts';
 
 export type TurnStatus = 'complete' | 'error' | 'stopped' | 'interrupted';
 
+/** Which side DashScope's content moderation refused: the request's input, or the answer's output. */
+export type Refusal = 'input' | 'output';
+
 export interface Turn {
   role: 'user' | 'assistant';
   text: string;
@@ -18,10 +21,11 @@ export interface Turn {
   model?: string;
   status?: TurnStatus;
   usage?: Usage;
-}
-
-interface StoredHistory {
-  turns: Turn[];
+  /**
+   * Content moderation refused this exchange: prompts leave out this answer and the user turn it
+   * answered, because DashScope inspects the whole input and would refuse every later request.
+   */
+  refused?: Refusal;
 }
 
 export interface HistoryOptions {
@@ -29,7 +33,37 @@ export interface HistoryOptions {
   retentionMs: number;
 }
 
-/** Conversation history in the store under `hist:v1:<conversation key>`, capped and expiring. */
+/**
+ * Where a conversation's turns are: sequence numbers `head` (oldest that may still exist) to `next`
+ * (the one the next append takes), exclusive. Keys in between may be missing (expired, forgotten).
+ */
+interface HistoryMeta {
+  head: number;
+  next: number;
+}
+
+/** The layout before v2: the whole history in one blob, rewritten on every append. */
+interface StoredHistoryV1 {
+  turns: Turn[];
+}
+
+/**
+ * Conversation history, one store key per turn, so storing a turn writes only that turn:
+ * `hist:v2:meta:<conversation>` holds `{head, next}` and `hist:v2:turn:<conversation>:<seq>` one turn.
+ * Bytes written and store round trips per append do not depend on how long the conversation is; reading
+ * the turns is one meta read and one `getMany` (one SQL query on SQLite, one MGET on Redis).
+ *
+ * - Capped: an append that takes the window past `maxTurns` deletes the turn keys that fall off.
+ * - Expiring: every key is written with `retentionMs`; the meta is refreshed on each append, so it
+ *   outlives every turn. A turn therefore lives `retentionMs` after it was written; readers skip turns
+ *   that are gone.
+ * - Old `hist:v1:<conversation>` blobs are migrated on first touch (written as v2, then deleted),
+ *   keeping their remaining lifetime.
+ *
+ * Callers serialise writes to one conversation (its queue and, with several instances, its
+ * cross-instance turn): two appends racing would read the same `next` and one turn would overwrite the
+ * other. `/forget` and `/reset` must take the same turn.
+ */
 export class HistoryStore {
   private readonly store: Store;
   private readonly opts: HistoryOptions;
@@ -39,55 +73,159 @@ export class HistoryStore {
     this.opts = opts;
   }
 
-  static key(conversation: string): string {
+  static metaKey(conversation: string): string {
+    return `hist:v2:meta:${conversation}`;
+  }
+
+  static turnKey(conversation: string, seq: number): string {
+    return `hist:v2:turn:${conversation}:${seq}`;
+  }
+
+  static v1Key(conversation: string): string {
     return `hist:v1:${conversation}`;
   }
 
+  /** The stored turns, oldest first: one meta read and one batched read of the turn keys. */
   async load(conversation: string): Promise<Turn[]> {
-    const stored = await guard('load history', () =>
-      this.store.get<StoredHistory>(HistoryStore.key(conversation)),
-    );
-    return Array.isArray(stored?.turns) ? stored.turns : [];
+    return (await this.entries(conversation)).map((e) => e.turn);
   }
 
-  /**
-   * Appends one turn and returns the history as stored. Callers serialise per conversation (the
-   * service's per-key queue); a caller that already holds the current turns passes them to save a read.
-   */
-  async append(conversation: string, turn: Turn, current?: Turn[]): Promise<Turn[]> {
-    const turns = [...(current ?? (await this.load(conversation))), turn];
-    const kept = turns.slice(-this.opts.maxTurns);
-    const stored: StoredHistory = { turns: kept };
+  /** Stores one turn: a meta read, the deletion of a turn that falls off the cap, one batched write. */
+  async append(conversation: string, turn: Turn): Promise<void> {
+    const meta = (await this.meta(conversation)) ?? { head: 0, next: 0 };
+    const next = meta.next + 1;
+    const head = Math.max(meta.head, next - this.opts.maxTurns);
+    // Delete first: if the write below fails, nothing is left outside the window that /forget reads.
+    if (head > meta.head) await this.deleteKeys('trim history', this.turnKeys(conversation, meta.head, head));
+    const ttl = this.opts.retentionMs;
     await guard('save history', () =>
-      this.store.set(HistoryStore.key(conversation), stored, this.opts.retentionMs),
+      this.store.setMany([
+        { key: HistoryStore.turnKey(conversation, meta.next), value: turn, ttl },
+        { key: HistoryStore.metaKey(conversation), value: { head, next } satisfies HistoryMeta, ttl },
+      ]),
     );
-    return kept;
   }
 
   /** Removes a user's turns and the answers that followed them; returns how many turns went. */
   async removeUser(conversation: string, userId: string): Promise<number> {
-    const turns = await this.load(conversation);
-    const kept: Turn[] = [];
-    let dropping = false;
-    for (const turn of turns) {
-      if (turn.role === 'user') dropping = turn.authorId === userId;
-      if (!dropping) kept.push(turn);
-    }
-    const removed = turns.length - kept.length;
-    if (removed === 0) return 0;
-    if (kept.length === 0) await this.clear(conversation);
-    else {
-      const stored: StoredHistory = { turns: kept };
-      await guard('save history', () =>
-        this.store.set(HistoryStore.key(conversation), stored, this.opts.retentionMs),
-      );
-    }
-    return removed;
+    const entries = await this.entries(conversation);
+    const gone = spokenBy(entries, (e) => e.turn, userId).map((e) => e.seq);
+    // A v1 blob next to v2 data (written by an older instance sharing the store) is cleaned too.
+    const legacy = await this.removeUserV1(conversation, userId);
+    if (gone.length === 0) return legacy;
+    const keys =
+      gone.length === entries.length
+        ? await this.v2Keys(conversation)
+        : gone.map((seq) => HistoryStore.turnKey(conversation, seq));
+    await this.deleteKeys('forget history', keys);
+    return gone.length + legacy;
   }
 
+  /** Deletes every key of the conversation (meta, turns, a v1 blob), without reading the turns. */
   async clear(conversation: string): Promise<void> {
-    await guard('clear history', () => this.store.delete(HistoryStore.key(conversation)));
+    const keys = [...(await this.v2Keys(conversation)), HistoryStore.v1Key(conversation)];
+    await this.deleteKeys('clear history', keys);
   }
+
+  /** The meta key and every turn key it covers, plus `next`: a turn whose append's meta write failed. */
+  private async v2Keys(conversation: string): Promise<string[]> {
+    const meta = await guard('clear history', () =>
+      this.store.get<HistoryMeta>(HistoryStore.metaKey(conversation)),
+    );
+    const keys = [HistoryStore.metaKey(conversation)];
+    if (isMeta(meta)) keys.push(...this.turnKeys(conversation, meta.head, meta.next + 1));
+    return keys;
+  }
+
+  private async entries(conversation: string): Promise<Array<{ seq: number; turn: Turn }>> {
+    const meta = await this.meta(conversation);
+    if (!meta || meta.next <= meta.head) return [];
+    const keys = this.turnKeys(conversation, meta.head, meta.next);
+    const values = await guard('load history', () => this.store.getMany<Turn>(keys));
+    const entries: Array<{ seq: number; turn: Turn }> = [];
+    values.forEach((turn, i) => {
+      if (isTurn(turn)) entries.push({ seq: meta.head + i, turn });
+    });
+    return entries;
+  }
+
+  /** The conversation's meta; a v1 blob found instead is migrated first. */
+  private async meta(conversation: string): Promise<HistoryMeta | undefined> {
+    const meta = await guard('load history', () =>
+      this.store.get<HistoryMeta>(HistoryStore.metaKey(conversation)),
+    );
+    if (isMeta(meta)) return meta;
+    return this.migrateV1(conversation);
+  }
+
+  private async migrateV1(conversation: string): Promise<HistoryMeta | undefined> {
+    const v1Key = HistoryStore.v1Key(conversation);
+    const raw = await guard('load history', () => this.store.getRaw<StoredHistoryV1>(v1Key));
+    if (!raw) return undefined;
+    const turns = (Array.isArray(raw.value?.turns) ? raw.value.turns : []).filter(isTurn);
+    if (turns.length === 0) {
+      await this.deleteKeys('migrate history', [v1Key]);
+      return undefined;
+    }
+    const kept = turns.slice(-this.opts.maxTurns);
+    // Keep the blob's remaining lifetime: migrating must not extend how long old words are kept.
+    const left = typeof raw.expires === 'number' ? raw.expires - Date.now() : this.opts.retentionMs;
+    const ttl = Math.max(1, Math.min(left, this.opts.retentionMs));
+    const meta: HistoryMeta = { head: 0, next: kept.length };
+    await guard('migrate history', () =>
+      this.store.setMany([
+        ...kept.map((turn, seq) => ({ key: HistoryStore.turnKey(conversation, seq), value: turn, ttl })),
+        { key: HistoryStore.metaKey(conversation), value: meta, ttl },
+      ]),
+    );
+    await this.deleteKeys('migrate history', [v1Key]);
+    return meta;
+  }
+
+  private async removeUserV1(conversation: string, userId: string): Promise<number> {
+    const v1Key = HistoryStore.v1Key(conversation);
+    const raw = await guard('load history', () => this.store.getRaw<StoredHistoryV1>(v1Key));
+    const turns = Array.isArray(raw?.value?.turns) ? raw.value.turns.filter(isTurn) : [];
+    const gone = new Set(spokenBy(turns, (t) => t, userId));
+    if (gone.size === 0) return 0;
+    const kept = turns.filter((t) => !gone.has(t));
+    const ttl =
+      typeof raw?.expires === 'number' ? Math.max(1, raw.expires - Date.now()) : this.opts.retentionMs;
+    if (kept.length === 0) await this.deleteKeys('forget history', [v1Key]);
+    else await guard('forget history', () => this.store.set(v1Key, { turns: kept }, ttl));
+    return gone.size;
+  }
+
+  private turnKeys(conversation: string, from: number, to: number): string[] {
+    const keys: string[] = [];
+    for (let seq = from; seq < to; seq++) keys.push(HistoryStore.turnKey(conversation, seq));
+    return keys;
+  }
+
+  private async deleteKeys(what: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await guard(what, () => this.store.deleteMany(keys));
+  }
+}
+
+/** A user's turns and the answers that followed each of them, in order. */
+function spokenBy<T>(items: T[], turnOf: (item: T) => Turn, userId: string): T[] {
+  let dropping = false;
+  return items.filter((item) => {
+    const turn = turnOf(item);
+    if (turn.role === 'user') dropping = turn.authorId === userId;
+    return dropping;
+  });
+}
+
+function isMeta(value: unknown): value is HistoryMeta {
+  const m = value as HistoryMeta | undefined;
+  return Number.isSafeInteger(m?.head) && Number.isSafeInteger(m?.next);
+}
+
+function isTurn(value: unknown): value is Turn {
+  const t = value as Turn | undefined;
+  return (t?.role === 'user' || t?.role === 'assistant') && typeof t.text === 'string';
 }
 
 /** Runs a store call; a failure becomes a StoreError naming what was being done. */

@@ -30,16 +30,6 @@ export class TokenCalibrator {
   }
 }
 
-/** Which side DashScope's content moderation refused: the request's input, or the answer's output. */
-export type Refusal = 'input' | 'output';
-
-/**
- * A stored turn with the moderation mark. The mark lives on the assistant turn (the user turn was stored
- * before the model was called, and history only appends); prompts leave out the marked turn and the user
- * turn it answered, because DashScope inspects the whole input and would refuse every later request.
- */
-export type MarkedTurn = Turn & { refused?: Refusal };
-
 export interface PromptInput {
   systemPrompt: string;
   /** Stored turns, oldest first; the last one is the current user turn. */
@@ -109,7 +99,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 function withoutRefused(turns: Turn[]): Turn[] {
   const kept: Turn[] = [];
   for (const turn of turns) {
-    if (turn.role === 'assistant' && (turn as MarkedTurn).refused) {
+    if (turn.role === 'assistant' && turn.refused) {
       if (kept.at(-1)?.role === 'user') kept.pop();
       continue;
     }

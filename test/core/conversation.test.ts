@@ -317,8 +317,14 @@ describe('ConversationService end to end (real openai SDK → simulator)', () =>
   it('history is capped and stored under a versioned key', async () => {
     h = await startHarness({ config: { history: { maxTurns: 4 } } });
     for (let i = 0; i < 4; i++) await h.app.service.handleMessage(message(`q${i}`), new RecordingSurface());
-    const raw = await h.app.store.get<{ turns: unknown[] }>(HistoryStore.key('test:W1:C1'));
-    expect(raw?.turns).toHaveLength(4);
+    // Four turns kept, one key each, under the versioned prefix (the four before them deleted).
+    const meta = await h.app.store.get<{ head: number; next: number }>(HistoryStore.metaKey('test:W1:C1'));
+    expect(meta).toEqual({ head: 4, next: 8 });
+    const raw = await h.app.store.getMany([0, 3, 4, 7].map((seq) => HistoryStore.turnKey('test:W1:C1', seq)));
+    expect(raw[0]).toBeUndefined();
+    expect(raw[1]).toBeUndefined();
+    expect(raw[2]).toMatchObject({ role: 'user', text: 'q2' });
+    expect(raw[3]).toMatchObject({ role: 'assistant' });
     const turns = await h.app.service.history.load('test:W1:C1');
     expect(turns.map((t) => t.text).filter((t) => t.startsWith('q'))).toEqual(['q2', 'q3']);
   });

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Turn } from '../../src/core/history.ts';
-import {
-  buildPrompt,
-  estimateTokens,
-  type MarkedTurn,
-  renderSystemPrompt,
-  TokenCalibrator,
-} from '../../src/core/prompt.ts';
+import { buildPrompt, estimateTokens, renderSystemPrompt, TokenCalibrator } from '../../src/core/prompt.ts';
 
 const turn = (role: 'user' | 'assistant', text: string, author?: string): Turn => ({
   role,
@@ -91,8 +85,8 @@ describe('prompt building', () => {
   });
 
   it('leaves out a moderation-refused exchange (the marked answer and the question it answered)', () => {
-    const refusedInput: MarkedTurn = { ...turn('assistant', ''), status: 'error', refused: 'input' };
-    const refusedOutput: MarkedTurn = { ...turn('assistant', 'partial'), status: 'error', refused: 'output' };
+    const refusedInput: Turn = { ...turn('assistant', ''), status: 'error', refused: 'input' };
+    const refusedOutput: Turn = { ...turn('assistant', 'partial'), status: 'error', refused: 'output' };
     const turns = [
       turn('user', 'hello', 'Al'),
       turn('assistant', 'hi'),

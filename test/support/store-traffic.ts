@@ -1,0 +1,56 @@
+import type { Store } from '../../src/store/index.ts';
+
+/** What went between the process and the store since the last reset. */
+export interface StoreTraffic {
+  /** Trips to the store: SQL queries on SQLite; adapter calls on Redis (one command or MULTI each). */
+  roundTrips: number;
+  /** UTF-8 bytes of the keys and values written (set / setMany). */
+  bytesWritten: number;
+}
+
+interface Adapter {
+  opts?: { dialect?: string };
+  query?: (...args: unknown[]) => Promise<unknown>;
+  [method: string]: unknown;
+}
+
+const ADAPTER_CALLS = ['get', 'getMany', 'set', 'setMany', 'delete', 'deleteMany', 'has', 'hasMany', 'clear'];
+
+/**
+ * Counts a Keyv store's traffic by wrapping its adapter in place (so Keyv's own fallbacks, expiry
+ * deletes and the adapter's internal queries are all seen). Returns the live counters and a reset.
+ */
+export function watchStoreTraffic(store: Store): { traffic: StoreTraffic; reset: () => void } {
+  const adapter = store.store as Adapter;
+  const traffic: StoreTraffic = { roundTrips: 0, bytesWritten: 0 };
+  const sqlite = adapter.opts?.dialect === 'sqlite' && typeof adapter.query === 'function';
+  const wrap = (name: string, before: (args: unknown[]) => void) => {
+    const original = adapter[name];
+    if (typeof original !== 'function') return;
+    adapter[name] = function (this: unknown, ...args: unknown[]) {
+      before(args);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  };
+  // SQLite's deleteMany runs getMany first: counting queries sees both trips.
+  if (sqlite) wrap('query', () => traffic.roundTrips++);
+  for (const name of ADAPTER_CALLS)
+    wrap(name, (args) => {
+      if (!sqlite) traffic.roundTrips++;
+      if (name === 'set') traffic.bytesWritten += bytes(args[0]) + bytes(args[1]);
+      if (name === 'setMany')
+        for (const e of args[0] as Array<{ key: string; value: unknown }>)
+          traffic.bytesWritten += bytes(e.key) + bytes(e.value);
+    });
+  return {
+    traffic,
+    reset: () => {
+      traffic.roundTrips = 0;
+      traffic.bytesWritten = 0;
+    },
+  };
+}
+
+function bytes(value: unknown): number {
+  return Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+}
