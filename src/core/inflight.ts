@@ -323,6 +323,7 @@ export async function repairInterrupted(deps: RepairDeps): Promise<number> {
   await release();
   if (orphans.length)
     deps.log.info({ found: orphans.length, fixed }, 'repaired answers interrupted by the last run');
+  else deps.log.info('no answer was interrupted by the last run');
   return fixed;
 }
 
