@@ -405,6 +405,7 @@ export class ConversationService implements ChatService {
       config: this.deps.config,
       log: this.log,
       now: this.now,
+      inTurn: (key, task) => this.queue.run(key, task),
     });
   }
 

@@ -277,6 +277,8 @@ export interface RepairDeps {
   config: Config;
   log: Logger;
   now: () => number;
+  /** Runs the repair of one conversation in its turn (the service's per-conversation queue). */
+  inTurn?: <T>(conversation: string, task: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -290,7 +292,7 @@ export async function repairInterrupted(deps: RepairDeps): Promise<number> {
   const line = t(deps.config.locale, 'status.interrupted');
   const placeholder = deps.config.streaming.placeholder;
   let fixed = 0;
-  for (const answer of orphans) {
+  async function repairOne(answer: InflightAnswer): Promise<void> {
     const editor = deps.editors.find((e) => e.platform === answer.conversation.platform);
     const last = answer.messages.at(-1);
     if (editor && last) {
@@ -320,6 +322,10 @@ export async function repairInterrupted(deps: RepairDeps): Promise<number> {
         deps.log.warn({ err, conversation: answer.conversation }, 'could not store an interrupted answer'),
       );
   }
+  const inTurn = deps.inTurn ?? ((_key, task) => task());
+  await Promise.all(
+    orphans.map((answer) => inTurn(conversationKey(answer.conversation), () => repairOne(answer))),
+  );
   await release();
   if (orphans.length)
     deps.log.info({ found: orphans.length, fixed }, 'repaired answers interrupted by the last run');
