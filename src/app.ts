@@ -8,7 +8,8 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
-import { createStore, type Store } from './store/index.ts';
+import { closeStore, createStore, type Store } from './store/index.ts';
+import { startRetention } from './store/retention.ts';
 
 export interface App {
   config: Config;
@@ -49,6 +50,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
   const namespace = options.namespace ?? 'qwenbot';
   const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
+  // Expired rows are deleted, not just hidden (SQLite): once now, then every store.sweepMinutes.
+  const sweeper = await startRetention(store, { config, namespace, log: log.child({ component: 'store' }) });
   // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
   const coordinator = /^rediss?:\/\//.test(config.store.url)
     ? await RedisCoordinator.connect({
@@ -75,7 +78,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq = createFaq({ config, store, qwen, log });
   } catch (err) {
     await coordinator.close().catch(() => undefined);
-    await store.disconnect().catch(() => undefined);
+    await sweeper.stop();
+    await closeStore(store).catch(() => undefined);
     throw err;
   }
   const extraCommands = faqCommands({ faq, config, qwen });
@@ -111,7 +115,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await service.inflight.flush();
       await faq.close();
       await coordinator.close();
-      await store.disconnect().catch(() => undefined);
+      await sweeper.stop();
+      await closeStore(store, log).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));
       log.flush?.();
     },
   };

@@ -4,6 +4,8 @@ export type Locale = 'en' | 'zh';
 const en = {
   'error.rate_limited': 'The model is busy right now (rate limit). Please try again in a minute.',
   'error.moderated': 'The provider declined this request (content moderation).',
+  'error.quota_exhausted':
+    'The bot’s model account has used up its quota, so it cannot answer for now. An operator has been alerted.',
   'error.auth': 'The bot cannot reach the model: its API key was refused. An operator needs to check it.',
   'error.overdue': 'The model service is unavailable (account issue). An operator has been alerted.',
   'error.model_unavailable': 'The model {model} is not available right now.',
@@ -24,6 +26,7 @@ const en = {
   'guard.empty': 'Ask me something after the mention, or try /help.',
   'guard.too_long': 'Your message is too long ({chars} characters; at most {max}).',
   'reply.empty': '(The model returned an empty answer.)',
+  'reply.cut_at_limit': '✂️ (Cut at the output limit: the answer is incomplete.)',
   'file.skipped': '(Skipped {name}: {why}.)',
   'cmd.unknown': 'Unknown command /{name}. Try /help.',
   'cmd.denied': 'Only admins can use /{name} here.',
@@ -95,6 +98,7 @@ export type MessageKey = keyof typeof en;
 const zh: Record<MessageKey, string> = {
   'error.rate_limited': '模型当前繁忙（触发限流），请稍后再试。',
   'error.moderated': '服务方拒绝了此请求（内容审核）。',
+  'error.quota_exhausted': '机器人的模型账户额度已用完，暂时无法回答。已通知运维人员。',
   'error.auth': '无法访问模型：API 密钥被拒绝，请联系管理员检查。',
   'error.overdue': '模型服务暂不可用（账户问题），已通知管理员。',
   'error.model_unavailable': '模型 {model} 当前不可用。',
@@ -115,6 +119,7 @@ const zh: Record<MessageKey, string> = {
   'guard.empty': '请在提及后输入问题，或尝试 /help。',
   'guard.too_long': '消息过长（{chars} 个字符，最多 {max}）。',
   'reply.empty': '（模型返回了空回答。）',
+  'reply.cut_at_limit': '✂️（已达到输出上限，回答不完整。）',
   'file.skipped': '（已跳过 {name}：{why}。）',
   'cmd.unknown': '未知命令 /{name}，请尝试 /help。',
   'cmd.denied': '只有管理员可以在此使用 /{name}。',

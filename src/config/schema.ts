@@ -23,6 +23,8 @@ export const modelInfoSchema = z.strictObject({
   tools: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
+  /** Input tokens served from the context cache; unset: 20 % of priceIn (core/usage.ts). */
+  priceCached: z.number().nonnegative().optional(),
 });
 
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
@@ -120,10 +122,17 @@ export const configSchema = z
       reasoning: z.enum(['hide', 'quote']).default('hide'),
     }),
     usage: z
-      .strictObject({ dailyTokenQuotaPerUser: z.number().int().min(0).default(0) })
-      .default({ dailyTokenQuotaPerUser: 0 }),
+      .strictObject({
+        dailyTokenQuotaPerUser: z.number().int().min(0).default(0),
+        totalsRetentionDays: z.number().positive().default(400),
+      })
+      .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
     faq: faqSchema,
-    store: z.strictObject({ url: z.string().min(1).default('sqlite://data/qwenbot.sqlite') }),
+    store: z.strictObject({
+      url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
+      sweepMinutes: z.number().min(0).default(60),
+      settingsRetentionDays: z.number().positive().default(365),
+    }),
     http: z.strictObject({ port: z.number().int().min(0).max(65_535).default(3000) }),
     shutdown: z
       .strictObject({ graceSeconds: z.number().min(0).max(600).default(20) })

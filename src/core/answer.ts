@@ -4,8 +4,9 @@ import type { Logger } from '../log.ts';
 import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { StoreError } from '../store/index.ts';
+import { BilledUsage } from './billing.ts';
 import type { Turn, TurnStatus } from './history.ts';
-import { buildPrompt, type TokenCalibrator } from './prompt.ts';
+import { buildPrompt, estimateTokens, type Refusal, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
 
@@ -34,6 +35,8 @@ export interface ModelCall {
   signal: AbortSignal;
   streamer: ReplyStreamer;
   toolbox?: ChatToolbox;
+  /** Adds up what every model call of this answer is billed, also when the answer fails or is stopped. */
+  billed?: BilledUsage;
 }
 
 export interface ModelAnswer extends ChatResult {
@@ -56,18 +59,23 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
   let usedTools = false;
   let rounds = 0;
   let shrink = false;
+  const billed = call.billed ?? new BilledUsage();
   for (;;) {
+    const ratio = call.calibrator.ratio(model);
     const prompt = buildPrompt({
       systemPrompt: call.system,
       turns: call.turns,
       currentImages: call.images,
       budgetTokens: shrink ? Math.floor(budget / 4) : budget,
       withNames: call.withNames,
-      ratio: call.calibrator.ratio(model),
+      ratio,
     });
+    const promptEstimate =
+      Math.ceil(prompt.estimatedTokens * ratio) +
+      extra.reduce((n, m) => n + estimateTokens(JSON.stringify(m.content ?? '')), 0);
     let result: ChatResult;
     try {
-      result = await streamOnce(call, {
+      result = await streamOnce(call, billed, promptEstimate, {
         messages: [...prompt.messages, ...extra],
         maxTokens: maxOutput,
         enableThinking: thinking,
@@ -94,6 +102,8 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
 
 async function streamOnce(
   call: ModelCall,
+  billed: BilledUsage,
+  promptEstimate: number,
   req: { messages: ChatMessage[]; maxTokens: number; enableThinking?: boolean; tools?: ChatTool[] },
 ): Promise<ChatResult> {
   const stream = call.qwen.streamChat({
@@ -106,11 +116,21 @@ async function streamOnce(
     tools: req.tools,
     signal: call.signal,
   });
-  for (let next = await stream.next(); ; next = await stream.next()) {
-    if (next.done) return next.value;
-    const ev = next.value;
-    if (ev.type === 'text') call.streamer.onText(ev.text);
-    else if (ev.type === 'reasoning') call.streamer.onReasoning(ev.text);
+  try {
+    for (let next = await stream.next(); ; next = await stream.next()) {
+      if (next.done) {
+        billed.completed(promptEstimate, next.value);
+        return next.value;
+      }
+      const ev = next.value;
+      if (ev.type === 'text') call.streamer.onText(ev.text);
+      else if (ev.type === 'reasoning') call.streamer.onReasoning(ev.text);
+      // An attempt that opened a stream and then failed before its first token is billed too.
+      else if (ev.type === 'retry') billed.failed(promptEstimate, ev.error.partial);
+    }
+  } catch (err) {
+    if (err instanceof QwenError) billed.failed(promptEstimate, err.partial);
+    throw err;
   }
 }
 
@@ -118,6 +138,17 @@ export interface FailureView {
   status: TurnStatus;
   errorCode?: string;
   errorLine: string;
+  /** Content moderation refused the input or cut the output: the turn is marked and left out of prompts. */
+  refused?: Refusal;
+}
+
+/**
+ * Input inspection refuses the request itself (HTTP 400 before any byte); output inspection cuts a stream
+ * that had started, as an error frame without an HTTP status.
+ */
+export function refusalOf(err: QwenError): Refusal | undefined {
+  if (err.code !== 'moderated') return undefined;
+  return err.status === undefined || /output/i.test(err.message) ? 'output' : 'input';
 }
 
 /** How a failed answer ends for the user (one line) and in the log. */
@@ -138,8 +169,9 @@ export function describeFailure(
     ? qe.userMessage(locale)
     : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
   const fields = qe ? { qwen: qe.toLog() } : { err: failure };
-  if (qe?.code === 'auth' || qe?.code === 'overdue')
+  if (qe?.code === 'auth' || qe?.code === 'overdue' || qe?.code === 'quota_exhausted')
     log.error(fields, 'model account problem: operator action needed');
   else log.warn(fields, 'answer failed');
-  return { status: 'error', errorCode, errorLine: `⚠️ ${line}` };
+  const refused = qe && refusalOf(qe);
+  return { status: 'error', errorCode, errorLine: `⚠️ ${line}`, ...(refused ? { refused } : {}) };
 }

@@ -7,16 +7,17 @@ import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
+import { BilledUsage } from './billing.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import { type Guard, runGuards, standardGuards } from './guards.ts';
-import { HistoryStore, type Turn, type TurnStatus } from './history.ts';
+import { HistoryStore, type TurnStatus } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
-import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import { type MarkedTurn, type Refusal, renderSystemPrompt, TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
@@ -88,10 +89,13 @@ export class ConversationService implements ChatService {
       maxTurns: config.history.maxTurns,
       retentionMs: config.history.retentionDays * 86_400_000,
     });
-    this.settings = new SettingsStore(store, { cache: !this.coordinator.shared });
+    this.settings = new SettingsStore(store, {
+      cache: !this.coordinator.shared,
+      retentionMs: config.store.settingsRetentionDays * 86_400_000,
+    });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
-    this.users = new UserIndexStore(store, config.history.retentionDays * 86_400_000);
-    this.usage = new UsageStore(this.coordinator, this.now);
+    this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
+    this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
     this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [
@@ -247,6 +251,7 @@ export class ConversationService implements ChatService {
     metrics?.activeStreams.inc();
     let result: ModelAnswer | undefined;
     let failure: unknown;
+    const billed = new BilledUsage();
     try {
       const startPromise = streamer.start();
       const settings = await this.settings.resolve(message.conversation);
@@ -289,8 +294,10 @@ export class ConversationService implements ChatService {
         signal: active.controller.signal,
         streamer,
         toolbox: this.deps.toolbox,
+        billed,
       });
       if (result.usedTools) endings.push(t(locale, 'faq.used'));
+      if (result.finishReason === 'length') endings.unshift(t(locale, 'reply.cut_at_limit'));
       if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
     } catch (err) {
       failure = err;
@@ -299,6 +306,7 @@ export class ConversationService implements ChatService {
     let status: TurnStatus = 'complete';
     let errorCode: string | undefined;
     let errorLine: string | undefined;
+    let refused: Refusal | undefined;
     if (failure) {
       const view = describeFailure(
         failure,
@@ -306,14 +314,16 @@ export class ConversationService implements ChatService {
         locale,
         log,
       );
-      ({ status, errorCode, errorLine } = view);
+      ({ status, errorCode, errorLine, refused } = view);
       endings.unshift(view.errorLine);
     }
     const ending = endings.join('\n');
     await streamer.finish((ending && surface.spellCommands?.(ending)) || ending || undefined);
     this.active.delete(active);
     this.inflight.done(message.id);
-    const cost = result?.usage ? costOf(result.usage, config.models[model]) : 0;
+    // What DashScope bills, also for stopped and failed answers (estimated when no usage chunk came).
+    const usage = billed.usage;
+    const cost = usage ? costOf(usage, config.models[model]) : 0;
     metrics?.observeAnswer({
       platform: message.conversation.platform,
       model,
@@ -321,23 +331,25 @@ export class ConversationService implements ChatService {
       firstVisibleAt: streamer.firstVisibleAt,
       now: this.now(),
       errorCode,
-      usage: result?.usage,
+      usage,
       cost,
     });
     const text = streamer.text;
-    if (result?.usage) {
+    if (usage) {
       await this.usage
-        .record(scopesFor(message.conversation, message.author.id), result.usage, cost)
+        .record(scopesFor(message.conversation, message.author.id), usage, cost)
         .catch((err: unknown) => log.error({ err }, 'could not record usage'));
     }
-    if (text || status !== 'error') {
-      const answerTurn: Turn = {
+    // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.
+    if (text || status !== 'error' || refused) {
+      const answerTurn: MarkedTurn = {
         role: 'assistant',
         text,
         at: this.now(),
         model,
         status,
-        ...(result?.usage ? { usage: result.usage } : {}),
+        ...(usage ? { usage } : {}),
+        ...(refused ? { refused } : {}),
       };
       await this.history
         .append(key, answerTurn)
@@ -352,7 +364,7 @@ export class ConversationService implements ChatService {
         chars: text.length,
         edits: streamer.edits,
         posts: streamer.posts,
-        usage: result?.usage,
+        usage,
       },
       'answer finished',
     );

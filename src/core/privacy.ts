@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import { t } from '../i18n.ts';
+import type { Coordinator } from '../store/coordination.ts';
 import type { Store } from '../store/index.ts';
 import type { CommandSpec } from './commands/registry.ts';
 import { guard, type HistoryStore } from './history.ts';
@@ -12,51 +13,60 @@ interface UserIndex {
   conversations: Record<string, { dm: boolean }>;
 }
 
+/** The index outlives the user's last turn by this much, so it never expires before that turn does. */
+const INDEX_MARGIN_MS = 86_400_000;
+
 /**
- * Remembers, per user, which conversations hold their words (`users:v1:<platform>:<id>`), so
- * `/forget` can find and delete them without scanning the store.
+ * Remembers, per user, which conversations hold their words (`users:v2:<platform>:<id>`, one field
+ * per conversation), so `/forget` can find and delete them without scanning the store. Every noted
+ * turn sets its field and restarts the index's lifetime in one atomic step through the coordinator
+ * (a Redis hash when the store is shared), so concurrent conversations and instances never lose an
+ * entry, and nothing is cached per process that another instance's `/forget` could not clear.
+ * `users:v1:` records written by earlier versions are still read and deleted.
  */
 export class UserIndexStore {
   private readonly store: Store;
-  private readonly retentionMs: number;
-  private readonly seen = new Set<string>();
+  private readonly coordinator: Coordinator;
+  private readonly ttlMs: number;
 
-  constructor(store: Store, retentionMs: number) {
+  constructor(store: Store, coordinator: Coordinator, retentionMs: number) {
     this.store = store;
-    this.retentionMs = retentionMs;
+    this.coordinator = coordinator;
+    this.ttlMs = retentionMs + INDEX_MARGIN_MS;
   }
 
   static key(platform: string, userId: string): string {
+    return `users:v2:${platform}:${userId}`;
+  }
+
+  static legacyKey(platform: string, userId: string): string {
     return `users:v1:${platform}:${userId}`;
   }
 
-  /** Called when a user's turn is stored (inside the conversation's turn, so writes do not race). */
+  /** Called whenever a user's turn is stored: one write, which also keeps the index alive. */
   async note(ref: ConversationRef, conversation: string, userId: string): Promise<void> {
-    const marker = `${ref.platform}:${userId}|${conversation}`;
-    if (this.seen.has(marker)) return;
-    const key = UserIndexStore.key(ref.platform, userId);
-    const index = (await guard('load user index', () => this.store.get<UserIndex>(key))) ?? {
-      conversations: {},
-    };
-    if (!index.conversations[conversation]) {
-      index.conversations[conversation] = { dm: ref.isDM };
-      await guard('save user index', () => this.store.set(key, index, this.retentionMs));
-    }
-    if (this.seen.size > 100_000) this.seen.clear();
-    this.seen.add(marker);
-  }
-
-  async get(platform: string, userId: string): Promise<UserIndex> {
-    return (
-      (await guard('load user index', () =>
-        this.store.get<UserIndex>(UserIndexStore.key(platform, userId)),
-      )) ?? { conversations: {} }
+    await this.coordinator.addToIndex(
+      UserIndexStore.key(ref.platform, userId),
+      conversation,
+      ref.isDM ? 'dm' : 'shared',
+      this.ttlMs,
     );
   }
 
+  async get(platform: string, userId: string): Promise<UserIndex> {
+    const [fields, legacy] = await Promise.all([
+      this.coordinator.readIndex(UserIndexStore.key(platform, userId)),
+      guard('load user index', () => this.store.get<UserIndex>(UserIndexStore.legacyKey(platform, userId))),
+    ]);
+    const conversations: UserIndex['conversations'] = { ...legacy?.conversations };
+    for (const [conversation, kind] of Object.entries(fields))
+      conversations[conversation] = { dm: kind === 'dm' };
+    return { conversations };
+  }
+
   async drop(platform: string, userId: string): Promise<void> {
-    for (const marker of this.seen) if (marker.startsWith(`${platform}:${userId}|`)) this.seen.delete(marker);
-    await guard('delete user index', () => this.store.delete(UserIndexStore.key(platform, userId)));
+    await this.coordinator.dropIndex(UserIndexStore.key(platform, userId));
+    await guard('delete user index', () => this.store.delete(UserIndexStore.legacyKey(platform, userId)));
   }
 }
 

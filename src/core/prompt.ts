@@ -30,6 +30,16 @@ export class TokenCalibrator {
   }
 }
 
+/** Which side DashScope's content moderation refused: the request's input, or the answer's output. */
+export type Refusal = 'input' | 'output';
+
+/**
+ * A stored turn with the moderation mark. The mark lives on the assistant turn (the user turn was stored
+ * before the model was called, and history only appends); prompts leave out the marked turn and the user
+ * turn it answered, because DashScope inspects the whole input and would refuse every later request.
+ */
+export type MarkedTurn = Turn & { refused?: Refusal };
+
 export interface PromptInput {
   systemPrompt: string;
   /** Stored turns, oldest first; the last one is the current user turn. */
@@ -59,7 +69,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   let used = system ? estimateTokens(system) : 0;
   const picked: ChatMessage[] = [];
   let estimated = used;
-  const turns = input.turns;
+  const turns = withoutRefused(input.turns);
   let i = turns.length - 1;
   for (; i >= 0; i--) {
     const turn = turns[i];
@@ -92,7 +102,20 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   // A prompt must not start with an orphan assistant turn.
   while (picked[0]?.role === 'assistant') picked.shift();
   const messages: ChatMessage[] = system ? [{ role: 'system', content: system }, ...picked] : picked;
-  return { messages, estimatedTokens: estimated, droppedTurns: turns.length - picked.length };
+  return { messages, estimatedTokens: estimated, droppedTurns: input.turns.length - picked.length };
+}
+
+/** Leaves out every moderation-refused assistant turn and the user turn right before it. */
+function withoutRefused(turns: Turn[]): Turn[] {
+  const kept: Turn[] = [];
+  for (const turn of turns) {
+    if (turn.role === 'assistant' && (turn as MarkedTurn).refused) {
+      if (kept.at(-1)?.role === 'user') kept.pop();
+      continue;
+    }
+    kept.push(turn);
+  }
+  return kept;
 }
 
 function turnText(turn: Turn, withNames: boolean): string {

@@ -10,17 +10,29 @@ export interface ConversationSettings {
   search?: boolean;
 }
 
+/** A cached value and when its stored row expires (undefined: never). */
+interface Cached {
+  value: ConversationSettings;
+  expires?: number;
+}
+
 /**
  * Settings per conversation (and per workspace, for defaults). When this process is the only writer
  * (SQLite), reads are served from a write-through cache; with a shared store every read goes to it.
+ * A conversation's settings expire `retentionMs` after their last change; workspace defaults (keys
+ * `platform:workspace`, see `workspaceKey`) are an admin's configuration and are kept until changed.
  */
 export class SettingsStore {
   private readonly store: Store;
-  private readonly cache: Map<string, ConversationSettings> | undefined;
+  private readonly cache: Map<string, Cached> | undefined;
+  private readonly retentionMs: number | undefined;
+  private readonly now: () => number;
 
-  constructor(store: Store, options: { cache?: boolean } = {}) {
+  constructor(store: Store, options: { cache?: boolean; retentionMs?: number; now?: () => number } = {}) {
     this.store = store;
     this.cache = options.cache ? new Map() : undefined;
+    this.retentionMs = options.retentionMs;
+    this.now = options.now ?? Date.now;
   }
 
   static key(conversation: string): string {
@@ -29,10 +41,11 @@ export class SettingsStore {
 
   async get(conversation: string): Promise<ConversationSettings> {
     const cached = this.cache?.get(conversation);
-    if (cached) return { ...cached };
+    if (cached && (cached.expires === undefined || cached.expires > this.now())) return { ...cached.value };
     const key = SettingsStore.key(conversation);
-    const loaded = (await guard('load settings', () => this.store.get<ConversationSettings>(key))) ?? {};
-    this.remember(conversation, loaded);
+    const raw = await guard('load settings', () => this.store.get<ConversationSettings>(key, { raw: true }));
+    const loaded = raw?.value ?? {};
+    this.remember(conversation, { value: loaded, expires: raw?.expires ?? undefined });
     return { ...loaded };
   }
 
@@ -48,9 +61,10 @@ export class SettingsStore {
     const next = { ...(await this.get(conversation)), ...patch };
     for (const k of Object.keys(next) as Array<keyof ConversationSettings>)
       if (next[k] === undefined) delete next[k];
-    await guard('save settings', () => this.store.set(SettingsStore.key(conversation), next));
+    const ttl = this.ttlOf(conversation);
+    await guard('save settings', () => this.store.set(SettingsStore.key(conversation), next, ttl));
     this.cache?.delete(conversation);
-    this.remember(conversation, next);
+    this.remember(conversation, { value: next, expires: ttl === undefined ? undefined : this.now() + ttl });
     return { ...next };
   }
 
@@ -59,7 +73,12 @@ export class SettingsStore {
     await guard('delete settings', () => this.store.delete(SettingsStore.key(conversation)));
   }
 
-  private remember(conversation: string, value: ConversationSettings): void {
+  /** Workspace keys have two parts (`platform:workspace`); conversation keys at least three. */
+  private ttlOf(key: string): number | undefined {
+    return key.split(':').length <= 2 ? undefined : this.retentionMs;
+  }
+
+  private remember(conversation: string, value: Cached): void {
     if (!this.cache) return;
     // Bounded: the oldest entries go first (a Map keeps insertion order).
     if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value ?? '');

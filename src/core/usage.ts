@@ -11,6 +11,8 @@ export interface UsageTotals {
   promptTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Prompt tokens served from DashScope's context cache (included in promptTokens). */
+  cachedTokens: number;
   /** Estimated cost in the catalogue's currency (CNY). */
   cost: number;
 }
@@ -20,6 +22,7 @@ export const emptyTotals = (): UsageTotals => ({
   promptTokens: 0,
   completionTokens: 0,
   reasoningTokens: 0,
+  cachedTokens: 0,
   cost: 0,
 });
 
@@ -29,8 +32,9 @@ export type UsageScope =
   | { kind: 'workspace'; platform: string; id: string };
 
 const DAY_MS = 86_400_000;
-/** Daily buckets are kept this long; the all-time bucket has no expiry. */
+/** Daily buckets are kept this long; the all-time bucket for `totalsRetentionMs` after its last answer. */
 const DAILY_RETENTION_MS = 40 * DAY_MS;
+const DEFAULT_TOTALS_RETENTION_MS = 400 * DAY_MS;
 
 export function scopeId(scope: UsageScope): string {
   if (scope.kind === 'conversation') return `conv:${scope.key}`;
@@ -45,9 +49,21 @@ export function scopesFor(ref: ConversationRef, userId: string): UsageScope[] {
   ];
 }
 
-export function costOf(usage: Usage, price: { priceIn: number; priceOut: number } | undefined): number {
+/**
+ * DashScope bills implicit context-cache hits at 20 % of the input price (platform-facts.md); a model's
+ * `priceCached` in the catalogue overrides it.
+ */
+export const CACHED_PRICE_FRACTION = 0.2;
+
+export function costOf(
+  usage: Usage,
+  price: { priceIn: number; priceOut: number; priceCached?: number } | undefined,
+): number {
   if (!price) return 0;
-  return (usage.promptTokens * price.priceIn + usage.completionTokens * price.priceOut) / 1_000_000;
+  const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
+  const cachedPrice = price.priceCached ?? price.priceIn * CACHED_PRICE_FRACTION;
+  const input = (usage.promptTokens - cached) * price.priceIn + cached * cachedPrice;
+  return (input + usage.completionTokens * price.priceOut) / 1_000_000;
 }
 
 /**
@@ -57,10 +73,16 @@ export function costOf(usage: Usage, price: { priceIn: number; priceOut: number 
 export class UsageStore {
   private readonly counters: Coordinator;
   private readonly now: () => number;
+  private readonly totalsRetentionMs: number;
 
-  constructor(counters: Coordinator, now: () => number = Date.now) {
+  constructor(
+    counters: Coordinator,
+    now: () => number = Date.now,
+    totalsRetentionMs = DEFAULT_TOTALS_RETENTION_MS,
+  ) {
     this.counters = counters;
     this.now = now;
+    this.totalsRetentionMs = totalsRetentionMs;
   }
 
   static key(scope: UsageScope, day: string): string {
@@ -78,12 +100,14 @@ export class UsageStore {
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       reasoningTokens: usage.reasoningTokens,
+      cachedTokens: usage.cachedTokens ?? 0,
       cost,
     };
     await Promise.all(
       scopes.flatMap((scope) => [
         this.counters.add(UsageStore.key(scope, today), deltas, DAILY_RETENTION_MS),
-        this.counters.add(UsageStore.key(scope, 'all'), deltas),
+        // Each answer restarts the all-time total's lifetime: it goes only after a long silence.
+        this.counters.add(UsageStore.key(scope, 'all'), deltas, this.totalsRetentionMs),
       ]),
     );
   }
@@ -125,6 +149,7 @@ function sum(a: UsageTotals, b: UsageTotals): UsageTotals {
     promptTokens: a.promptTokens + b.promptTokens,
     completionTokens: a.completionTokens + b.completionTokens,
     reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
     cost: a.cost + b.cost,
   };
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { QwenClient } from '../qwen/client.ts';
 import type { Store } from '../store/index.ts';
 import { type FaqEntry, loadFaq } from './loader.ts';
-import { embedCached } from './vector-cache.ts';
+import { embedCached, pruneVectors } from './vector-cache.ts';
 import { VectorIndex } from './vector-index.ts';
 
 export type FaqSettings = Config['faq'];
@@ -181,6 +181,11 @@ export class Faq {
         concurrency: config.qwen.embeddingConcurrency,
       },
     });
+    const embedding = { model: config.qwen.embeddingModel, dimensions: config.qwen.embeddingDimensions };
+    // A failure here costs only disk space: the index is still built.
+    await pruneVectors(phrasings, { store, log: this.log, settings: embedding }).catch((err: unknown) =>
+      this.log.warn({ err }, 'faq: could not delete the vectors of removed phrasings'),
+    );
     const index = new VectorIndex(
       config.qwen.embeddingDimensions,
       groups.map((g) => g.length),

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { EMBEDDING_BATCH, type QwenClient } from '../qwen/client.ts';
 import type { Store } from '../store/index.ts';
+import { listKeys } from '../store/keys.ts';
+
+const VECTOR_PREFIX = 'faqvec:v1:';
 
 export interface EmbedSettings {
   model: string;
@@ -13,7 +16,7 @@ export interface EmbedSettings {
 /** Store key of one phrasing's vector: a hash of model, dimensions and text (a change in any re-embeds). */
 export function vectorKey(model: string, dimensions: number, text: string): string {
   const hash = createHash('sha256').update(`${model}\n${dimensions}\n${text}`).digest('hex');
-  return `faqvec:v1:${hash}`;
+  return `${VECTOR_PREFIX}${hash}`;
 }
 
 /** Float32 bytes as base64: a quarter of the JSON size, and exact. */
@@ -69,4 +72,23 @@ export async function embedCached(
     log.info({ done: Math.min(i + round, missing.length), of: missing.length }, 'faq: embedding progress');
   }
   return { vectors, embedded: missing.length };
+}
+
+/**
+ * Deletes the stored vectors of every phrasing that is not in `texts` (the whole FAQ just indexed):
+ * entries removed or reworded, and vectors of another embedding model or size. Without this they
+ * stayed in the store forever. Returns how many were deleted.
+ */
+export async function pruneVectors(
+  texts: string[],
+  deps: { store: Store; log: Logger; settings: Pick<EmbedSettings, 'model' | 'dimensions'> },
+): Promise<number> {
+  const { store, settings } = deps;
+  const stored = await listKeys(store, VECTOR_PREFIX);
+  if (!stored) return 0;
+  const keep = new Set(texts.map((t) => vectorKey(settings.model, settings.dimensions, t)));
+  const stale = stored.filter((key) => !keep.has(key));
+  for (let i = 0; i < stale.length; i += 500) await store.deleteMany(stale.slice(i, i + 500));
+  if (stale.length) deps.log.info({ deleted: stale.length }, 'faq: vectors of removed phrasings deleted');
+  return stale.length;
 }

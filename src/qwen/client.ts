@@ -14,8 +14,11 @@ export interface Usage {
   promptTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Prompt tokens served from DashScope's context cache (part of promptTokens, billed at a lower rate). */
   cachedTokens: number;
   totalTokens: number;
+  /** Counted by us, not reported by DashScope (a stopped or failed stream sends no usage chunk). */
+  estimated?: boolean;
 }
 
 export interface ToolCall {
@@ -70,6 +73,23 @@ export interface QwenClientOptions {
 /** DashScope limit: at most 10 inputs per embeddings request. */
 export const EMBEDDING_BATCH = 10;
 
+/**
+ * The longest `Retry-After` worth waiting out before the first token: a person is watching "…". When
+ * DashScope asks for longer, the call fails at once with the busy line instead of hanging.
+ */
+export const MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * How long to wait before attempt `attempt + 1`, or undefined when it is not worth another attempt: the
+ * provider's Retry-After when it gave one (never less than our backoff), else jittered exponential backoff.
+ */
+export function retryDelay(err: QwenError, attempt: number, baseMs: number): number | undefined {
+  const backoff = Math.round(baseMs * 2 ** attempt * (0.8 + Math.random() * 0.4));
+  if (err.retryAfterMs === undefined) return backoff;
+  if (err.retryAfterMs > MAX_RETRY_AFTER_MS) return undefined;
+  return Math.max(err.retryAfterMs, Math.round(baseMs * 2 ** attempt * 0.8));
+}
+
 export class QwenClient {
   readonly sdk: OpenAI;
   private readonly opts: QwenClientOptions;
@@ -100,7 +120,8 @@ export class QwenClient {
       } catch (raw) {
         const err = toQwenError(raw, req.model);
         if (state.yielded || !err.retryable || attempt >= this.opts.retries || req.signal?.aborted) throw err;
-        const delayMs = Math.round(this.opts.retryBaseDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4));
+        const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
+        if (delayMs === undefined) throw err;
         this.opts.log?.warn(
           { err: err.toLog(), attempt: attempt + 1, delayMs },
           'qwen call failed before the first token; retrying',
@@ -144,6 +165,7 @@ export class QwenClient {
       model: req.model,
       requestId: undefined,
     };
+    let opened = false;
     try {
       const body = {
         model: req.model,
@@ -162,6 +184,7 @@ export class QwenClient {
       const { data: stream, response } = await this.sdk.chat.completions
         .create(body, { signal: controller.signal })
         .withResponse();
+      opened = true;
       result.requestId = response.headers.get('x-request-id') ?? undefined;
       const toolParts = new Map<number, ToolCall>();
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
@@ -204,14 +227,10 @@ export class QwenClient {
       result.toolCalls = [...toolParts.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
       return result;
     } catch (err) {
-      if (timedOut) {
-        const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
-        const ms = timedOut === 'first' ? this.opts.firstTokenTimeoutMs : this.opts.totalTimeoutMs;
-        throw new QwenError('timeout', `${what} ${ms} ms`, { model: req.model, cause: err });
-      }
-      if (req.signal?.aborted)
-        throw new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
-      throw toQwenError(err, req.model);
+      const failure = this.failure(err, req, timedOut);
+      const { text, reasoning, usage } = result;
+      failure.partial = { opened, text, reasoning, usage };
+      throw failure;
     } finally {
       clearFirst();
       clearTimeout(totalTimer);
@@ -219,18 +238,35 @@ export class QwenClient {
     }
   }
 
-  /** One tiny streamed call; resolves to why DashScope refuses the model, or undefined when it answers. */
+  private failure(err: unknown, req: ChatRequest, timedOut: 'first' | 'total' | null): QwenError {
+    if (timedOut) {
+      const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
+      const ms = timedOut === 'first' ? this.opts.firstTokenTimeoutMs : this.opts.totalTimeoutMs;
+      return new QwenError('timeout', `${what} ${ms} ms`, { model: req.model, cause: err });
+    }
+    if (req.signal?.aborted)
+      return new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
+    return toQwenError(err, req.model);
+  }
+
+  /**
+   * One tiny streamed call before /model switches. Resolves to undefined only when the model answered;
+   * otherwise to why the switch is refused (shown to the user): a 403/404 means DashScope does not offer
+   * the model to this account; anything else (timeout, 5xx, 429, a bad key) means it could not be checked
+   * now — the switch is refused too (the conversation keeps a model known to work) and the line says so.
+   */
   async probe(model: string): Promise<string | undefined> {
     try {
       const stream = this.streamChat({ model, messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 });
       for (let n = await stream.next(); !n.done; n = await stream.next()) if (n.value.type === 'text') break;
       await stream.return(undefined as never);
       return undefined;
-    } catch (err) {
-      if (err instanceof QwenError && (err.code === 'model_unavailable' || err.code === 'auth')) {
-        return [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
-      }
-      return undefined;
+    } catch (raw) {
+      const err = toQwenError(raw, model);
+      const what = [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
+      if (err.status === 403 || err.status === 404) return what;
+      this.opts.log?.warn({ err: err.toLog() }, 'model switch check failed');
+      return `could not check it: ${err.status ? what : err.code}; try again`;
     }
   }
 
@@ -262,8 +298,9 @@ export class QwenClient {
         return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       } catch (raw) {
         const err = toQwenError(raw, model);
-        if (!err.retryable || attempt >= this.opts.retries) throw err;
-        await this.sleep(this.opts.retryBaseDelayMs * 2 ** attempt, signal);
+        const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
+        if (!err.retryable || attempt >= this.opts.retries || delayMs === undefined) throw err;
+        await this.sleep(delayMs, signal);
       }
     }
   }

@@ -29,6 +29,14 @@ export interface Coordinator {
   read(key: string): Promise<Record<string, number> | undefined>;
   /** Removes counters (privacy: /forget). */
   remove(keys: string[]): Promise<void>;
+  /**
+   * Sets one field of a small index record and restarts the record's lifetime, atomically: two
+   * conversations (or instances) noting fields of the same record at once both land.
+   */
+  addToIndex(key: string, field: string, value: string, ttlMs: number): Promise<void>;
+  /** The fields of an index record ({} when there is none). */
+  readIndex(key: string): Promise<Record<string, string>>;
+  dropIndex(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +87,25 @@ export class LocalCoordinator implements Coordinator {
 
   async remove(keys: string[]): Promise<void> {
     await wrap('delete counters', () => Promise.all(keys.map((k) => this.store.delete(k))));
+  }
+
+  addToIndex(key: string, field: string, value: string, ttlMs: number): Promise<void> {
+    // Same queue as the counters: a read-modify-write per key, one at a time.
+    return this.writes.run(key, async () => {
+      const current = await this.readIndex(key);
+      current[field] = value;
+      await wrap('save index', () => this.store.set(key, current, ttlMs));
+    });
+  }
+
+  async readIndex(key: string): Promise<Record<string, string>> {
+    return (await wrap('load index', () => this.store.get<Record<string, string>>(key))) ?? {};
+  }
+
+  dropIndex(key: string): Promise<void> {
+    return this.writes.run(key, async () => {
+      await wrap('delete index', () => this.store.delete(key));
+    });
   }
 
   async close(): Promise<void> {}
@@ -246,6 +273,20 @@ export class RedisCoordinator implements Coordinator {
   async remove(keys: string[]): Promise<void> {
     if (keys.length)
       await wrap('delete counters', () => this.client.del(keys.map((k) => this.k('count', k))));
+  }
+
+  async addToIndex(key: string, field: string, value: string, ttlMs: number): Promise<void> {
+    const full = this.k('index', key);
+    // One round trip: the field and the new lifetime land together.
+    await wrap('save index', () => this.client.multi().hSet(full, field, value).pExpire(full, ttlMs).exec());
+  }
+
+  async readIndex(key: string): Promise<Record<string, string>> {
+    return wrap('load index', () => this.client.hGetAll(this.k('index', key)));
+  }
+
+  async dropIndex(key: string): Promise<void> {
+    await wrap('delete index', () => this.client.del(this.k('index', key)));
   }
 
   async read(key: string): Promise<Record<string, number> | undefined> {

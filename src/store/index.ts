@@ -27,6 +27,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   const namespace = options.namespace ?? 'qwenbot';
   let adapter: ConstructorParameters<typeof Keyv>[0];
   let unlock = () => {};
+  let sqliteAdapter: KeyvSqlite | undefined;
   if (url.startsWith('sqlite://')) {
     const file = url.slice('sqlite://'.length);
     if (!file)
@@ -35,7 +36,12 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
       mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
       unlock = lockFile(file);
     }
-    const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, table: 'qwenbot', busyTimeout: 5000 });
+    const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, table: SQLITE_TABLE, busyTimeout: 5000 });
+    // Deleted rows are overwritten with zeros, not just unlinked: "/forget" reaches the disk too.
+    await sqlite.query('PRAGMA secure_delete=ON').catch((err: unknown) => {
+      unlock();
+      throw err;
+    });
     // WAL lets readers (another CLI run, a backup) proceed while the bot writes.
     // NORMAL sync is safe in WAL mode against a process crash (only an OS crash can lose the last
     // commits) and spares an fsync per write, which is most of the cost of a turn on SQLite.
@@ -44,6 +50,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
       await sqlite.query('PRAGMA synchronous=NORMAL').catch(() => undefined);
     }
     adapter = sqlite;
+    sqliteAdapter = sqlite;
   } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     // Like the coordinator: keep reconnecting during an outage, but fail commands at once meanwhile.
     // With the client's default offline queue, a write during an outage waited for Redis to come
@@ -82,6 +89,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
       cause: err,
     });
   }
+  if (sqliteAdapter) sqliteStores.set(keyv, sqliteAdapter);
   return keyv;
 }
 
@@ -93,6 +101,30 @@ function lockFile(file: string): () => void {
     if (err instanceof StoreLockedError) throw new StoreError(err.message, { cause: err });
     throw new StoreError(`QWENBOT_STORE: could not lock ${file}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+export const SQLITE_TABLE = 'qwenbot';
+const sqliteStores = new WeakMap<Store, KeyvSqlite>();
+
+/** The SQLite adapter behind a store made by `createStore`, for the few things Keyv cannot say. */
+export function sqliteOf(store: Store): KeyvSqlite | undefined {
+  return sqliteStores.get(store);
+}
+
+/**
+ * Closes a store. On SQLite the write-ahead log is checkpointed into the main file and truncated
+ * first, so after a clean stop no deleted text lingers in an old WAL frame (`secure_delete` has
+ * already zeroed it in the main file).
+ */
+export async function closeStore(store: Store, log?: Logger): Promise<void> {
+  const sqlite = sqliteOf(store);
+  if (sqlite) {
+    sqliteStores.delete(store);
+    const [result] = (await sqlite.query('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy?: number }>;
+    // Another process reading the file can hold the log open; SQLite checkpoints it when that one closes.
+    if (result?.busy) log?.warn('store: the write-ahead log is in use by another process; not truncated');
+  }
+  await store.disconnect();
 }
 
 /** Hides a password in a store URL before it is logged or shown. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Turn } from '../../src/core/history.ts';
-import { buildPrompt, estimateTokens, renderSystemPrompt, TokenCalibrator } from '../../src/core/prompt.ts';
+import {
+  buildPrompt,
+  estimateTokens,
+  type MarkedTurn,
+  renderSystemPrompt,
+  TokenCalibrator,
+} from '../../src/core/prompt.ts';
 
 const turn = (role: 'user' | 'assistant', text: string, author?: string): Turn => ({
   role,
@@ -82,6 +88,23 @@ describe('prompt building', () => {
     });
     expect(cal.ratio('m')).toBe(2);
     expect(calibrated.messages.length).toBeLessThan(plain.messages.length);
+  });
+
+  it('leaves out a moderation-refused exchange (the marked answer and the question it answered)', () => {
+    const refusedInput: MarkedTurn = { ...turn('assistant', ''), status: 'error', refused: 'input' };
+    const refusedOutput: MarkedTurn = { ...turn('assistant', 'partial'), status: 'error', refused: 'output' };
+    const turns = [
+      turn('user', 'hello', 'Al'),
+      turn('assistant', 'hi'),
+      turn('user', 'flagged words', 'Al'),
+      refusedInput,
+      turn('user', 'provoking question', 'Bo'),
+      refusedOutput,
+      turn('user', 'clean question', 'Bo'),
+    ];
+    const built = buildPrompt({ systemPrompt: '', turns, budgetTokens: 10_000, withNames: true });
+    expect(built.messages.map((m) => m.content)).toEqual(['Al: hello', 'hi', 'Bo: clean question']);
+    expect(built.droppedTurns).toBe(4);
   });
 
   it('fills the system prompt placeholders', () => {

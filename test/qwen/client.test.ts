@@ -120,6 +120,29 @@ describe('QwenClient.streamChat against the simulator', () => {
     expect(sleeps[0]).toBeGreaterThanOrEqual(800);
   });
 
+  it('honours Retry-After (seconds or ms) on a 429 instead of its own shorter backoff', async () => {
+    sleeps.length = 0;
+    const limited = (headers: Record<string, string>) => ({
+      error: { status: 429, code: 'limit_requests', message: 'Requests rate limit exceeded', headers },
+    });
+    sim.script(limited({ 'retry-after': '7' }), limited({ 'retry-after-ms': '2500' }), { text: 'finally' });
+    const { result } = await collect(client().streamChat(ask()));
+    expect(result.text).toBe('finally');
+    // Backoff alone would wait ~1 s then ~2 s; DashScope asked for 7 s then 2.5 s.
+    expect(sleeps).toEqual([7000, 2500]);
+  });
+
+  it('does not wait out a Retry-After longer than a user would: says busy at once', async () => {
+    sleeps.length = 0;
+    const n = sim.chatRequests().length;
+    sim.script({ error: { status: 429, code: 'limit_requests', headers: { 'retry-after': '120' } } });
+    const { err } = await failure(client().streamChat(ask()));
+    expect(err.code).toBe('rate_limited');
+    expect(err.retryAfterMs).toBe(120_000);
+    expect(sim.chatRequests().length - n).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
   it('gives up after the configured retries with rate_limited', async () => {
     const n = sim.chatRequests().length;
     const e429 = { error: { status: 429, code: 'limit_requests' } };
@@ -138,6 +161,7 @@ describe('QwenClient.streamChat against the simulator', () => {
     [403, 'Model.AccessDenied', 'model_unavailable', /not available/],
     [404, 'model_not_found', 'model_unavailable', /not available/],
     [400, 'invalid_parameter_error', 'context_too_long', /too long/],
+    [429, 'insufficient_quota', 'quota_exhausted', /quota.*operator/],
   ] as const)('maps HTTP %i %s to %s without retrying', async (status, code, mapped, line) => {
     const n = sim.chatRequests().length;
     const message = code === 'invalid_parameter_error' ? 'Range of input length should be [1, 129024]' : code;
@@ -213,10 +237,55 @@ describe('QwenClient.streamChat against the simulator', () => {
     expect(err.code).toBe('aborted');
   });
 
+  it('a stopped stream fails with what had streamed, marked as billed (the stream had opened)', async () => {
+    sim.script({ text: 'one two three four five six seven', chunkChars: 4, chunkDelayMs: 20 });
+    const controller = new AbortController();
+    const gen = client().streamChat(ask('x', { signal: controller.signal }));
+    const first = await gen.next();
+    expect(first.value).toEqual({ type: 'text', text: 'one ' });
+    controller.abort();
+    const { err } = await failure(gen);
+    expect(err.code).toBe('aborted');
+    expect(err.partial).toMatchObject({ opened: true, usage: null });
+    expect(err.partial?.text.startsWith('one ')).toBe(true);
+  });
+
+  it('an HTTP refusal fails with nothing billed (the stream never opened)', async () => {
+    sim.script({ error: { status: 400, code: 'data_inspection_failed' } });
+    const { err } = await failure(client().streamChat(ask()));
+    expect(err.partial).toEqual({ opened: false, text: '', reasoning: '', usage: null });
+  });
+
   it('rejects a wrong key as auth', async () => {
     const { err } = await failure(client({ apiKey: 'sk-wrong', retries: 0 }).streamChat(ask()));
     expect(err.code).toBe('auth');
     expect(err.status).toBe(401);
+  });
+});
+
+describe('QwenClient.probe (the /model switch check)', () => {
+  it('a model that answers passes', async () => {
+    expect(await client().probe('qwen-max')).toBeUndefined();
+  });
+
+  it.each([
+    [404, 'model_not_found', '404 model_not_found'],
+    [403, 'Model.AccessDenied', '403 Model.AccessDenied'],
+  ] as const)('HTTP %i %s means not available', async (status, code, why) => {
+    sim.script({ error: { status, code } });
+    expect(await client().probe('qwen-max')).toBe(why);
+  });
+
+  it.each([
+    ['a 5xx', { error: { status: 500, code: 'internal_error' } }, /could not check.*500 internal_error/],
+    ['a 429', { error: { status: 429, code: 'limit_requests' } }, /could not check.*429 limit_requests/],
+    ['a timeout', { text: 'late', firstTokenDelayMs: 800 }, /could not check.*timeout/],
+    ['a bad key', { error: { status: 401, code: 'invalid_api_key' } }, /could not check.*401/],
+  ] as const)('%s neither switches silently nor pretends the model is missing', async (_, step, why) => {
+    sim.script(step);
+    const reason = await client({ firstTokenTimeoutMs: 300, retries: 0 }).probe('qwen-max');
+    expect(reason).toMatch(why);
+    expect(reason).toMatch(/try again/);
   });
 });
 

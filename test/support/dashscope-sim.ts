@@ -7,14 +7,24 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
-import { embedText } from './sim-embeddings.ts';
+import { countTokens, delay, embeddings, pieces, sendError, splitWriter } from './sim-wire.ts';
 
 export interface SimError {
   status: number;
   code: string;
   message?: string;
   type?: string;
+  /** Extra response headers (e.g. `retry-after`). */
+  headers?: Record<string, string>;
 }
+
+/**
+ * Content moderation, as DashScope does it: a request is refused (400 `data_inspection_failed`) when ANY
+ * of its messages — system, user or assistant, current or past — contains the input trigger; an answer
+ * whose text contains the output trigger streams up to it and is then cut by an error frame.
+ */
+export const SIM_INPUT_TRIGGER = '<<flag:input>>';
+export const SIM_OUTPUT_TRIGGER = '<<flag:output>>';
 
 /** What the simulator does with the next chat request. Unset fields take the defaults. */
 export interface ChatStep {
@@ -42,6 +52,8 @@ export interface ChatStep {
   /** Answer with tool calls instead of text. */
   toolCalls?: Array<{ name: string; arguments: string }>;
   finishReason?: 'stop' | 'length';
+  /** Report this many prompt tokens as served from the context cache (`prompt_tokens_details`). */
+  cachedTokens?: number;
   /** Apply this step only to a request it matches (default: the next request). */
   match?: (body: ChatBody) => boolean;
 }
@@ -60,6 +72,8 @@ export interface SimOptions {
   models?: string[];
   /** Default answer for requests without a scripted step. */
   responder?: (body: ChatBody) => string;
+  /** Moderation triggers (default SIM_INPUT_TRIGGER / SIM_OUTPUT_TRIGGER); null switches one off. */
+  moderation?: { input?: string | null; output?: string | null };
 }
 
 export interface ChatBody {
@@ -87,10 +101,6 @@ const DEFAULT_MODELS = [
   'qwen3-vl-flash',
 ];
 const STREAM_ONLY = /^(qwq-|qwen3-\d)/;
-const EMBEDDING_DIMS: Record<string, number[]> = {
-  'text-embedding-v4': [2048, 1536, 1024, 768, 512, 256, 128, 64],
-  'text-embedding-v3': [1024, 768, 512],
-};
 
 export interface DashScopeSim {
   /** Base URL to give the bot (ends in /compatible-mode/v1). */
@@ -175,10 +185,25 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
           'This model only support stream mode, please enable the stream parameter to access the model.',
       });
     }
+    const inputTrigger =
+      options.moderation?.input === undefined ? SIM_INPUT_TRIGGER : options.moderation.input;
+    if (inputTrigger && body.messages.some((m) => JSON.stringify(m.content ?? '').includes(inputTrigger))) {
+      return sendError(
+        res,
+        {
+          status: 400,
+          code: 'data_inspection_failed',
+          message: 'Input data may contain inappropriate content.',
+        },
+        requestId,
+      );
+    }
     const index = steps.findIndex((s) => !s.match || s.match(body));
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
     const text = step.text ?? responder(body);
+    const outputTrigger =
+      options.moderation?.output === undefined ? SIM_OUTPUT_TRIGGER : options.moderation.output;
     const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
     const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
     const id = `chatcmpl-${requestId}`;
@@ -225,6 +250,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const size = step.chunkChars ?? 6;
     for (const piece of pieces(reasoning, size)) chunk({ content: null, reasoning_content: piece });
     const contentStart = frames.length;
+    /** Frame index where output moderation cuts the answer (no finish_reason, no usage). */
+    let outputRefusedAt = -1;
     if (step.toolCalls) {
       step.toolCalls.forEach((call, index) => {
         chunk({
@@ -243,11 +270,13 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       });
       chunk({}, 'tool_calls');
     } else {
-      for (const piece of pieces(text, size))
+      const cut = outputTrigger ? text.indexOf(outputTrigger) : -1;
+      for (const piece of pieces(cut >= 0 ? text.slice(0, cut) : text, size))
         chunk(thinking ? { content: piece, reasoning_content: null } : { content: piece });
-      chunk({}, step.finishReason ?? 'stop');
+      if (cut >= 0) outputRefusedAt = frames.length;
+      else chunk({}, step.finishReason ?? 'stop');
     }
-    if (body.stream_options?.include_usage) {
+    if (body.stream_options?.include_usage && outputRefusedAt < 0) {
       const completion = countTokens(text) + countTokens(reasoning);
       frames.push(
         JSON.stringify({
@@ -258,7 +287,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
             completion_tokens: completion,
             total_tokens: promptTokens + completion,
             completion_tokens_details: { reasoning_tokens: countTokens(reasoning) },
-            prompt_tokens_details: { cached_tokens: 0 },
+            prompt_tokens_details: { cached_tokens: Math.min(step.cachedTokens ?? 0, promptTokens) },
           },
           created,
           system_fingerprint: null,
@@ -292,72 +321,18 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       writer(`data: ${frames[i]}\n\n`);
       if (step.chunkDelayMs) await delay(step.chunkDelayMs);
     }
+    if (outputRefusedAt >= 0) {
+      const frame = {
+        code: 'data_inspection_failed',
+        type: 'data_inspection_failed',
+        param: null,
+        message: 'Output data may contain inappropriate content.',
+      };
+      writer(`data: ${JSON.stringify({ error: frame, request_id: requestId })}\n\n`);
+      return void res.end();
+    }
     writer('data: [DONE]\n\n');
     res.end();
-  }
-
-  function embeddings(body: Record<string, unknown>, res: ServerResponse, requestId: string) {
-    const model = String(body.model ?? '');
-    const dims = EMBEDDING_DIMS[model];
-    if (!dims)
-      return sendError(
-        res,
-        { status: 404, code: 'model_not_found', message: `Model not exist: ${model}` },
-        requestId,
-      );
-    const input = typeof body.input === 'string' ? [body.input] : (body.input as unknown[]);
-    if (
-      !Array.isArray(input) ||
-      input.length === 0 ||
-      input.some((s) => typeof s !== 'string' || s.length === 0)
-    ) {
-      return sendError(
-        res,
-        { status: 400, code: 'InvalidParameter', message: 'input.texts should be non-empty strings' },
-        requestId,
-      );
-    }
-    if (input.length > 10) {
-      return sendError(
-        res,
-        {
-          status: 400,
-          code: 'InvalidParameter',
-          message: 'batch size is invalid, it should not be larger than 10.: input.contents',
-        },
-        requestId,
-      );
-    }
-    if ((body.encoding_format ?? 'float') !== 'float') {
-      return sendError(
-        res,
-        { status: 400, code: 'InvalidParameter', message: 'encoding_format only support float' },
-        requestId,
-      );
-    }
-    const dimensions = body.dimensions === undefined ? 1024 : Number(body.dimensions);
-    if (!dims.includes(dimensions)) {
-      return sendError(
-        res,
-        { status: 400, code: 'InvalidParameter', message: `dimension should be one of ${dims.join(',')}` },
-        requestId,
-      );
-    }
-    const tokens = (input as string[]).reduce((n, s) => n + countTokens(s), 0);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        data: (input as string[]).map((s, index) => ({
-          embedding: embedText(s, dimensions),
-          index,
-          object: 'embedding',
-        })),
-        model,
-        object: 'list',
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-        id: requestId,
-      }),
-    );
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -390,45 +365,4 @@ export function lastUserText(body: ChatBody): string {
       .join(' ');
   }
   return '';
-}
-
-function sendError(res: ServerResponse, err: SimError, requestId = 'sim-err'): void {
-  res.writeHead(err.status, { 'content-type': 'application/json' });
-  res.end(
-    JSON.stringify({
-      error: { message: err.message ?? err.code, type: err.type ?? err.code, param: null, code: err.code },
-      request_id: requestId,
-      id: requestId,
-    }),
-  );
-}
-
-/** Splits text into chunks of about `size` code points (never inside a surrogate pair). */
-function pieces(text: string, size: number): string[] {
-  const chars = [...text];
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
-  return out;
-}
-
-function countTokens(text: string): number {
-  return text ? Math.max(1, Math.ceil([...text].length / 4)) : 0;
-}
-
-/** Writes SSE bytes in pseudo-random 1..7-byte pieces (seeded), so UTF-8 characters are split too. */
-function splitWriter(res: ServerResponse, seed: number): (s: string) => void {
-  let state = seed * 2654435761;
-  return (s: string) => {
-    const bytes = Buffer.from(s, 'utf8');
-    for (let i = 0; i < bytes.length; ) {
-      state = (state * 1103515245 + 12345) >>> 0;
-      const n = 1 + (state % 7);
-      res.write(bytes.subarray(i, i + n));
-      i += n;
-    }
-  };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

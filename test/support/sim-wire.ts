@@ -1,0 +1,114 @@
+/** The simulator's wire details: error bodies, SSE chunking and byte splitting, the embeddings endpoint. */
+import type { ServerResponse } from 'node:http';
+import type { SimError } from './dashscope-sim.ts';
+import { embedText } from './sim-embeddings.ts';
+
+const EMBEDDING_DIMS: Record<string, number[]> = {
+  'text-embedding-v4': [2048, 1536, 1024, 768, 512, 256, 128, 64],
+  'text-embedding-v3': [1024, 768, 512],
+};
+
+export function embeddings(body: Record<string, unknown>, res: ServerResponse, requestId: string) {
+  const model = String(body.model ?? '');
+  const dims = EMBEDDING_DIMS[model];
+  if (!dims)
+    return sendError(
+      res,
+      { status: 404, code: 'model_not_found', message: `Model not exist: ${model}` },
+      requestId,
+    );
+  const input = typeof body.input === 'string' ? [body.input] : (body.input as unknown[]);
+  if (
+    !Array.isArray(input) ||
+    input.length === 0 ||
+    input.some((s) => typeof s !== 'string' || s.length === 0)
+  ) {
+    return sendError(
+      res,
+      { status: 400, code: 'InvalidParameter', message: 'input.texts should be non-empty strings' },
+      requestId,
+    );
+  }
+  if (input.length > 10) {
+    return sendError(
+      res,
+      {
+        status: 400,
+        code: 'InvalidParameter',
+        message: 'batch size is invalid, it should not be larger than 10.: input.contents',
+      },
+      requestId,
+    );
+  }
+  if ((body.encoding_format ?? 'float') !== 'float') {
+    return sendError(
+      res,
+      { status: 400, code: 'InvalidParameter', message: 'encoding_format only support float' },
+      requestId,
+    );
+  }
+  const dimensions = body.dimensions === undefined ? 1024 : Number(body.dimensions);
+  if (!dims.includes(dimensions)) {
+    return sendError(
+      res,
+      { status: 400, code: 'InvalidParameter', message: `dimension should be one of ${dims.join(',')}` },
+      requestId,
+    );
+  }
+  const tokens = (input as string[]).reduce((n, s) => n + countTokens(s), 0);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      data: (input as string[]).map((s, index) => ({
+        embedding: embedText(s, dimensions),
+        index,
+        object: 'embedding',
+      })),
+      model,
+      object: 'list',
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+      id: requestId,
+    }),
+  );
+}
+
+export function sendError(res: ServerResponse, err: SimError, requestId = 'sim-err'): void {
+  res.writeHead(err.status, { 'content-type': 'application/json', ...err.headers });
+  res.end(
+    JSON.stringify({
+      error: { message: err.message ?? err.code, type: err.type ?? err.code, param: null, code: err.code },
+      request_id: requestId,
+      id: requestId,
+    }),
+  );
+}
+
+/** Splits text into chunks of about `size` code points (never inside a surrogate pair). */
+export function pieces(text: string, size: number): string[] {
+  const chars = [...text];
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  return out;
+}
+
+export function countTokens(text: string): number {
+  return text ? Math.max(1, Math.ceil([...text].length / 4)) : 0;
+}
+
+/** Writes SSE bytes in pseudo-random 1..7-byte pieces (seeded), so UTF-8 characters are split too. */
+export function splitWriter(res: ServerResponse, seed: number): (s: string) => void {
+  let state = seed * 2654435761;
+  return (s: string) => {
+    const bytes = Buffer.from(s, 'utf8');
+    for (let i = 0; i < bytes.length; ) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      const n = 1 + (state % 7);
+      res.write(bytes.subarray(i, i + n));
+      i += n;
+    }
+  };
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
