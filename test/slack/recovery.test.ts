@@ -76,6 +76,44 @@ describe('crash repair on Slack', () => {
     await first.close();
   });
 
+  it('an answer spread over two streamed messages keeps both and is stored whole', async () => {
+    const storeUrl = `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-slack-')), 'bot.sqlite')}`;
+    const first = await startRig({ storeUrl });
+    // 12,000 characters reach Slack before the model stalls: more than one streamed message holds.
+    const sentence = 'Streams hold about twelve thousand characters each, so this needs two. ';
+    const words = sentence.repeat(400);
+    const streamed = words.slice(0, 12_000);
+    first.sim.script({ text: words, chunkChars: 400, stallAfterChunks: 30 });
+    const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> write a lot` });
+    await first.send.event(said.mention ?? said.message);
+    const replies = () => first.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
+    await expect
+      .poll(
+        () =>
+          replies()
+            .map((m) => m.text)
+            .join(''),
+        { timeout: 10_000 },
+      )
+      .toBe(streamed);
+    await first.app.service.inflight.flush();
+    const atCrash = replies().map((m) => m.text);
+    expect(atCrash).toHaveLength(2);
+
+    const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
+    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(replies().map((m) => [m.streaming, m.text])).toEqual([
+      [false, atCrash[0]],
+      [false, `${atCrash[1]}\n\n${t('en', 'status.interrupted')}`],
+    ]);
+    const turns = await second.app.service.history.load(`slack:${first.fake.team.id}:${CHANNEL}:${said.ts}`);
+    expect(turns.at(-1)).toMatchObject({ role: 'assistant', status: 'interrupted', text: streamed.trim() });
+
+    await first.app.service.drain(0);
+    await second.close();
+    await first.close();
+  });
+
   it('a stream Slack closed meanwhile is updated to what it showed plus the line', async () => {
     const storeUrl = `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-slack-')), 'bot.sqlite')}`;
     const first = await startRig({ storeUrl });
