@@ -52,6 +52,7 @@ describe('configuration', () => {
     const c = load({
       DASHSCOPE_API_KEY: 'sk-x',
       QWENBOT_STORE: 'redis://127.0.0.1:6379',
+      QWENBOT_INSTANCE: 'bot-1',
       LOG_LEVEL: 'debug',
       PORT: '8080',
       DISCORD_TOKEN: 'd',
@@ -71,6 +72,16 @@ describe('configuration', () => {
     [{ qwen: { visionModel: 'qwen-plus' } }, /^qwen\.visionModel: must name a model with vision: true/],
   ])('a bad value names the key and the problem: %j', (overrides, message) => {
     expect(errorOf(() => load({}, overrides))).toMatch(message);
+  });
+
+  it('a shared store refuses the default instance name, naming the variable to set', () => {
+    const shared = { QWENBOT_STORE: 'redis://127.0.0.1:6379' };
+    expect(errorOf(() => load(shared))).toBe(
+      'QWENBOT_INSTANCE (instanceId): must be set to a stable name unique to this instance (e.g. the pod or host name) when the store is shared (redis://) (got "default")',
+    );
+    expect(load({ ...shared, QWENBOT_INSTANCE: 'pod-a' }).instanceId).toBe('pod-a');
+    // The embedded store is one process's own: the default name is fine there.
+    expect(load({}).instanceId).toBe('default');
   });
 
   it('bad environment values name the variable', () => {

@@ -22,7 +22,7 @@ import type { Logger } from '../../src/log.ts';
 import { type PlatformAdapter, StartupError } from '../../src/server.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
-import { DISCORD_MAX_CHARS, DiscordReplySurface, NO_PINGS } from './surface.ts';
+import { DiscordReplySurface, discordEditor, NO_PINGS } from './surface.ts';
 
 export { toApplicationCommand } from './commands.ts';
 export { DiscordReplySurface, NO_PINGS } from './surface.ts';
@@ -127,18 +127,7 @@ export async function startDiscord({
       paused = true;
     },
     // Crash recovery edits an answer the previous run left half-written.
-    editor: {
-      platform: 'discord',
-      maxChars: DISCORD_MAX_CHARS,
-      async editMessage(conversation, messageId, text) {
-        await client.rest.patch(
-          Routes.channelMessage(conversation.thread ?? conversation.channel, messageId),
-          {
-            body: { content: text, allowed_mentions: { parse: [], replied_user: false }, components: [] },
-          },
-        );
-      },
-    },
+    editor: discordEditor(client.rest),
     async stop() {
       paused = true;
       ready = false;

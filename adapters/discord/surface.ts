@@ -11,8 +11,11 @@ import {
   ComponentType,
   type Message,
   type MessageMentionOptions,
+  type REST,
+  Routes,
   type SendableChannels,
 } from 'discord.js';
+import type { MessageEditor } from '../../src/core/inflight.ts';
 import type {
   EditOptions,
   PostedMessage,
@@ -96,4 +99,26 @@ export class DiscordReplySurface implements ReplySurface {
   async showTyping(): Promise<void> {
     await this.opts.channel.sendTyping();
   }
+}
+
+/** Edits (and follows up on) earlier answers by id, for the core's crash repair. */
+export function discordEditor(rest: REST): MessageEditor {
+  const mentions = { parse: [], replied_user: false };
+  const channelOf = (conversation: { channel: string; thread?: string }) =>
+    conversation.thread ?? conversation.channel;
+  return {
+    platform: 'discord',
+    maxChars: DISCORD_MAX_CHARS,
+    async editMessage(conversation, messageId, text) {
+      // No components: the Stop button of the cut answer goes.
+      await rest.patch(Routes.channelMessage(channelOf(conversation), messageId), {
+        body: { content: text, allowed_mentions: mentions, components: [] },
+      });
+    },
+    async postMessage(conversation, text) {
+      await rest.post(Routes.channelMessages(channelOf(conversation)), {
+        body: { content: text, allowed_mentions: mentions },
+      });
+    },
+  };
 }

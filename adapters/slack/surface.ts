@@ -135,6 +135,9 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
   });
   let broken = false;
   return {
+    get id() {
+      return streamer.ts;
+    },
     async append(text: string): Promise<void> {
       if (!text) return;
       try {
@@ -171,30 +174,65 @@ async function retryThrottled<T>(log: Logger, call: () => Promise<T>, attempts =
   }
 }
 
+/** The Slack error code of a failed Web API call. */
+function slackError(err: unknown): string | undefined {
+  return (err as { data?: { error?: string } }).data?.error;
+}
+
 /**
  * Edits an answer after a restart (the core's crash repair). A message Slack still counts as streaming
  * refuses updates (`streaming_state_conflict`): the stream is stopped first, then the text replaced.
+ * A native stream the last run left open is ended with the line appended (`chat.stopStream`), or, when
+ * Slack already closed it (`message_not_in_streaming_state`), updated to what it showed plus the line.
  */
 export function slackEditor(client: webApi.WebClient, log: Logger): MessageEditor {
+  const editMessage: MessageEditor['editMessage'] = async (conversation, messageId, text) => {
+    // The old message may have had a markdown block: replace the blocks too.
+    const body = outgoing(text, log);
+    const update = () =>
+      client.chat.update({
+        channel: conversation.channel,
+        ts: messageId,
+        ...body,
+        blocks: body.blocks ?? [],
+      });
+    try {
+      await update();
+    } catch (err) {
+      if (slackError(err) !== 'streaming_state_conflict') throw err;
+      await client.chat.stopStream({ channel: conversation.channel, ts: messageId });
+      await update();
+    }
+  };
+  const postMessage: NonNullable<MessageEditor['postMessage']> = async (conversation, text) => {
+    await client.chat.postMessage({
+      channel: conversation.channel,
+      ...(conversation.thread ? { thread_ts: conversation.thread } : {}),
+      ...outgoing(text, log),
+    });
+  };
   return {
     platform: 'slack',
     maxChars: SLACK_SURFACE_MAX,
-    async editMessage(conversation, messageId, text) {
-      // The old message may have had a markdown block: replace the blocks too.
-      const body = outgoing(text, log);
-      const update = () =>
-        client.chat.update({
+    editMessage,
+    postMessage,
+    async endStream(conversation, messageId, line, shown) {
+      try {
+        await client.chat.stopStream({
           channel: conversation.channel,
           ts: messageId,
-          ...body,
-          blocks: body.blocks ?? [],
+          markdown_text: neutraliseStreamPiece(shown ? `\n\n${line}` : line),
         });
-      try {
-        await update();
       } catch (err) {
-        if ((err as { data?: { error?: string } }).data?.error !== 'streaming_state_conflict') throw err;
-        await client.chat.stopStream({ channel: conversation.channel, ts: messageId });
-        await update();
+        if (slackError(err) === 'msg_too_long') {
+          // A full stream: end it as it is, and the line follows in a message of its own.
+          await client.chat.stopStream({ channel: conversation.channel, ts: messageId });
+          await postMessage(conversation, line);
+          return;
+        }
+        if (slackError(err) !== 'message_not_in_streaming_state') throw err;
+        log.debug({ ts: messageId }, 'stream already closed by Slack; updating the message instead');
+        await editMessage(conversation, messageId, shown ? `${shown}\n\n${line}` : line);
       }
     },
   };

@@ -211,6 +211,16 @@ export const configSchema = z
       .default({ followThreads: true }),
   })
   .superRefine((cfg, ctx) => {
+    // Instances on one Redis keep their in-flight answers under their own name: two sharing "default"
+    // would each "repair" the other's live answers on every restart.
+    if (/^rediss?:\/\//.test(cfg.store.url) && cfg.instanceId === 'default') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instanceId'],
+        message:
+          'must be set to a stable name unique to this instance (e.g. the pod or host name) when the store is shared (redis://)',
+      });
+    }
     for (const key of ['defaultModel', 'visionModel'] as const) {
       const name = cfg.qwen[key];
       if (!cfg.models[name]) {

@@ -240,16 +240,8 @@ export class ConversationService implements ChatService {
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
       quoteReasoning: config.streaming.reasoning === 'quote',
-      onShown: (messages) => {
-        const last = messages.at(-1);
-        if (last)
-          this.inflight.update(message.id, {
-            conversation: message.conversation,
-            messageId: last.id,
-            text: last.text,
-            startedAt,
-          });
-      },
+      onShown: (messages) =>
+        this.inflight.update(message.id, { conversation: message.conversation, startedAt, messages }),
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: this.now,
     });
@@ -426,6 +418,7 @@ export class ConversationService implements ChatService {
       config: this.deps.config,
       log: this.log,
       now: this.now,
+      inTurn: (key, task) => this.queue.run(key, task),
     });
   }
 
@@ -442,5 +435,8 @@ export class ConversationService implements ChatService {
       answer.controller.abort();
     }
     await this.queue.idle();
+    // The last in-flight write (an answer that just ended) lands before the store closes: a clean stop
+    // leaves nothing for the next start to "repair".
+    await this.inflight.flush();
   }
 }

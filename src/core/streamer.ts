@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import type { ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
 import { splitMessage } from './split.ts';
 import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
@@ -15,13 +16,18 @@ export interface StreamerOptions {
   /** Lower bound on per-message edit spacing; the surface may ask for more. */
   minEditIntervalMs: number;
   now?: () => number;
-  /** Called after a post or edit landed, with what each message shows now (crash recovery). */
-  onShown?: (messages: Array<{ id: string; text: string }>) => void;
+  /**
+   * Called after a post, edit or native append landed, with every message of the answer as it shows
+   * now (crash recovery: what people saw, never an older snapshot).
+   */
+  onShown?: (messages: ShownMessage[]) => void;
 }
 
 interface Shown {
   message: PostedMessage;
   text: string;
+  /** The part of the answer `text` carries ('' for a placeholder or "thinking…"). */
+  body: string;
   final: boolean;
 }
 
@@ -57,6 +63,8 @@ export class ReplyStreamer {
   private native: NativeStream | null = null;
   private nativeLen = 0;
   private nativeLoop: Promise<void> | null = null;
+  /** Native messages as they landed (appended text), in order. */
+  private nativeShown: ShownMessage[] = [];
   private deliveryErrors = 0;
   edits = 0;
   posts = 0;
@@ -184,9 +192,12 @@ export class ReplyStreamer {
     this.dirty = false;
     const full = this.visibleText();
     if (!full && this.shown.length === 0) return;
+    // Placeholder and "thinking…" are no part of the answer.
+    const carriesAnswer = this.answer.length > this.nativeChars || this.ending !== '';
     const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
     for (let i = 0; i < parts.length; i++) {
       const text = parts[i]?.text ?? '';
+      const body = carriesAnswer ? (parts[i]?.body ?? '') : '';
       const isLast = i === parts.length - 1;
       // A part with text after it is complete: its message gets its final edit now.
       const partFinal = final || !isLast;
@@ -196,7 +207,7 @@ export class ReplyStreamer {
           await this.pace('post');
           const message = await this.surface.post(text, { streaming: !partFinal });
           this.posts++;
-          this.shown.push({ message, text, final: partFinal });
+          this.shown.push({ message, text, body, final: partFinal });
           this.reportShown();
           this.stopTyping();
         } else if (current.text !== text || (partFinal && !current.final)) {
@@ -204,6 +215,7 @@ export class ReplyStreamer {
           await this.surface.edit(current.message, text, { final: partFinal });
           this.edits++;
           current.text = text;
+          current.body = body;
           this.reportShown();
           current.final = partFinal;
         }
@@ -218,7 +230,9 @@ export class ReplyStreamer {
   }
 
   private reportShown(): void {
-    this.opts.onShown?.(this.shown.map((s) => ({ id: s.message.id, text: s.text })));
+    if (!this.opts.onShown) return;
+    const posted = this.shown.map((s) => ({ id: s.message.id, text: s.text, body: s.body }));
+    this.opts.onShown([...this.nativeShown.map((m) => ({ ...m })), ...posted]);
   }
 
   /** Waits for the platform budget of this kind of request (posts may have a budget of their own). */
@@ -277,6 +291,11 @@ export class ReplyStreamer {
         if (this.firstVisibleAt === null) this.firstVisibleAt = this.now();
         this.nativeLen += piece.length;
         const fromAnswer = Math.min(piece.length, this.answer.length - this.nativeChars);
+        this.noteNative(
+          this.native.id,
+          piece,
+          this.answer.slice(this.nativeChars, this.nativeChars + fromAnswer),
+        );
         this.nativeChars += fromAnswer;
         pending = pending.slice(piece.length);
         if (final && pending.length === 0 && piece.length > fromAnswer) this.ending = '';
@@ -289,6 +308,19 @@ export class ReplyStreamer {
       await broken?.stop().catch(() => undefined);
       if (!this.finished) this.schedule();
     }
+  }
+
+  /** Records what a native append added to its message (the stream's id is known once it started). */
+  private noteNative(id: string | undefined, piece: string, body: string): void {
+    if (!id) return;
+    let current = this.nativeShown.at(-1);
+    if (current?.id !== id) {
+      current = { id, text: '', body: '', native: true };
+      this.nativeShown.push(current);
+    }
+    current.text += piece;
+    current.body += body;
+    this.reportShown();
   }
 
   // ---- typing ----

@@ -120,6 +120,8 @@ export interface EditOptions {
 
 /** A platform's native streaming (Slack chat.startStream/appendStream/stopStream; a terminal). */
 export interface NativeStream {
+  /** The streamed message's id once the platform created it (crash repair finds it by this). */
+  readonly id?: string;
   append(text: string): Promise<void>;
   /** Ends the stream; the message then shows everything appended. */
   stop(): Promise<void>;

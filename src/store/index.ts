@@ -4,6 +4,7 @@ import KeyvRedis from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Logger } from '../log.ts';
+import { lockStoreFile, StoreLockedError } from './sqlite-lock.ts';
 
 /** A store operation failed: the caller reports it; nothing is dropped silently. */
 export class StoreError extends Error {
@@ -25,15 +26,22 @@ export interface StoreOptions {
 export async function createStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const namespace = options.namespace ?? 'qwenbot';
   let adapter: ConstructorParameters<typeof Keyv>[0];
+  let unlock = () => {};
   let sqliteAdapter: KeyvSqlite | undefined;
   if (url.startsWith('sqlite://')) {
     const file = url.slice('sqlite://'.length);
     if (!file)
       throw new StoreError('QWENBOT_STORE: sqlite:// needs a file path, e.g. sqlite://data/qwenbot.sqlite');
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      unlock = lockFile(file);
+    }
     const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, table: SQLITE_TABLE, busyTimeout: 5000 });
     // Deleted rows are overwritten with zeros, not just unlinked: "/forget" reaches the disk too.
-    await sqlite.query('PRAGMA secure_delete=ON');
+    await sqlite.query('PRAGMA secure_delete=ON').catch((err: unknown) => {
+      unlock();
+      throw err;
+    });
     // WAL lets readers (another CLI run, a backup) proceed while the bot writes.
     // NORMAL sync is safe in WAL mode against a process crash (only an OS crash can lose the last
     // commits) and spares an fsync per write, which is most of the cost of a turn on SQLite.
@@ -64,16 +72,35 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     );
   }
   const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
+  const disconnect = keyv.disconnect.bind(keyv);
+  keyv.disconnect = async () => {
+    try {
+      await disconnect();
+    } finally {
+      unlock();
+    }
+  };
   keyv.on('error', (err: unknown) => options.log?.error({ err, store: redactUrl(url) }, 'store error'));
   try {
     await keyv.get('__ping__');
   } catch (err) {
+    unlock();
     throw new StoreError(`store ${redactUrl(url)} is not reachable: ${(err as Error).message}`, {
       cause: err,
     });
   }
   if (sqliteAdapter) sqliteStores.set(keyv, sqliteAdapter);
   return keyv;
+}
+
+/** One process per SQLite file (see sqlite-lock.ts); the refusal is a StoreError main prints as one line. */
+function lockFile(file: string): () => void {
+  try {
+    return lockStoreFile(file);
+  } catch (err) {
+    if (err instanceof StoreLockedError) throw new StoreError(err.message, { cause: err });
+    throw new StoreError(`QWENBOT_STORE: could not lock ${file}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export const SQLITE_TABLE = 'qwenbot';

@@ -19,7 +19,7 @@ import {
   type RecordedRequest,
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
-import { LogSink } from '../support/harness.ts';
+import { LogSink, uniqueInstance } from '../support/harness.ts';
 
 const API_KEY = 'sk-test-discord-0123456789';
 
@@ -82,6 +82,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
       DASHSCOPE_API_KEY: API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
       QWENBOT_STORE: options.storeUrl ?? 'sqlite://:memory:',
+      ...(options.storeUrl?.startsWith('redis') ? { QWENBOT_INSTANCE: uniqueInstance() } : {}),
       DISCORD_TOKEN: fake.token,
       DISCORD_API_URL: fake.apiUrl,
       LOG_LEVEL: 'debug',

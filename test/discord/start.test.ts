@@ -3,7 +3,7 @@
  * environment variables pointing it at the fake Discord and the DashScope simulator.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,7 @@ interface Bot {
 }
 
 /** Runs `node src/main.ts` with only environment variables, as `npm start` would. */
-function startBot(storeUrl: string): Bot {
+function startBot(storeUrl: string, configFile = ''): Bot {
   const child = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
@@ -46,7 +46,7 @@ function startBot(storeUrl: string): Bot {
       DASHSCOPE_API_KEY: API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
       QWENBOT_STORE: storeUrl,
-      QWENBOT_CONFIG: '',
+      QWENBOT_CONFIG: configFile,
       PORT: '0',
       LOG_LEVEL: 'info',
     },
@@ -136,6 +136,44 @@ test('an answer cut off by a crash is marked as interrupted when the bot starts 
   expect(answer.startsWith(kept)).toBe(true);
   // The partial answer saved before the crash is kept above the line.
   expect(kept.length).toBeGreaterThan(0);
+  second.child.kill('SIGTERM');
+  expect(await second.exited).toBe(0);
+}, 60_000);
+
+test('a clean stop mid-answer leaves nothing to repair: the next start edits nothing', async () => {
+  const guild = fake.addGuild('Tidy');
+  const channel = fake.addChannel(guild, 'general');
+  const carol = fake.addUser('carol', 'Carol');
+  fake.addMember(guild, carol);
+  const store = `sqlite://${join(dir, 'tidy.sqlite')}`;
+  const config = join(dir, 'no-grace.yaml');
+  writeFileSync(config, 'shutdown:\n  graceSeconds: 0\n');
+  const first = startBot(store, config);
+  await loggedIn(first);
+  await fake.waitFor(() => first.lines.some((l) => l.includes('no answer was interrupted')), 10_000, 'ready');
+  sim.script({ text: 'words that keep coming '.repeat(50), chunkChars: 10, stallAfterChunks: 6 });
+  fake.say({ author: carol, channelId: channel.id, content: `<@${fake.bot.id}> write a lot` });
+  const message = await fake.waitFor(
+    () => fake.botMessages(channel.id).find((m) => m.content.includes('words that keep')),
+    15_000,
+    'a streaming answer',
+  );
+  first.child.kill('SIGTERM');
+  expect(await first.exited).toBe(0);
+  const restarting = '⚠️ The bot is restarting; this answer was cut short.';
+  expect(message.content.endsWith(restarting)).toBe(true);
+  const edits = message.edits;
+
+  const second = startBot(store, config);
+  await loggedIn(second);
+  await fake.waitFor(
+    () => second.lines.some((l) => l.includes('no answer was interrupted')),
+    10_000,
+    'start-up check',
+  );
+  expect(second.lines.some((l) => l.includes('repaired answers interrupted'))).toBe(false);
+  expect(message.edits).toBe(edits);
+  expect(message.content).not.toContain('interrupted');
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
 }, 60_000);

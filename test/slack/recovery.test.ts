@@ -10,6 +10,7 @@ import { FakeSlack, say } from '../support/fake-slack/index.ts';
 import { ALICE, startRig } from './rig.ts';
 
 const DM = 'D0ALICE';
+const CHANNEL = 'C0GENERAL';
 
 describe('crash repair on Slack', () => {
   it('the next start marks an answer cut by a crash as interrupted, keeping what was shown', async () => {
@@ -18,22 +19,122 @@ describe('crash repair on Slack', () => {
     first.sim.script({
       text: 'partial words '.repeat(40),
       chunkChars: 7,
-      chunkDelayMs: 10,
+      // Slow enough for several edits (Slack spaces them 1.2 s apart), so an old snapshot would show.
+      chunkDelayMs: 250,
       stallAfterChunks: 12,
     });
     const said = first.say({ channel: DM, text: 'a long question' });
     await first.send.event(said.message);
     const shown = () => first.fake.channel(DM).find((m) => m.bot);
-    await expect.poll(() => shown()?.text ?? '', { timeout: 5000 }).toContain('partial words partial');
+    // Twelve chunks of seven characters reach Slack, then the model stalls; the last edit shows them all.
+    const streamed = 'partial words '.repeat(40).slice(0, 84);
+    await expect.poll(() => shown()?.text ?? '', { timeout: 5000 }).toBe(streamed.trimEnd());
     await first.app.service.inflight.flush();
     // The first process "dies" here; a second one starts on the same store and workspace.
     const atCrash = shown()?.text ?? '';
     const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
     expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    // Nothing that was visible is gone (an older snapshot of 20-odd characters used to replace it).
     expect(shown()?.text).toBe(`${atCrash}\n\n${t('en', 'status.interrupted')}`);
     expect(first.fake.channel(DM).filter((m) => m.bot)).toHaveLength(1);
+    const turns = await second.app.service.history.load(`slack:${first.fake.team.id}:${DM}`);
+    expect(turns.at(-1)).toMatchObject({ role: 'assistant', status: 'interrupted', text: atCrash });
 
     first.app.service.stop(shown()?.ts ?? '', { id: ALICE, name: 'Alice', isBot: false });
+    await second.close();
+    await first.close();
+  });
+
+  it('a channel answer streaming natively gets the line, is stopped, and its words are stored', async () => {
+    const storeUrl = `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-slack-')), 'bot.sqlite')}`;
+    const first = await startRig({ storeUrl });
+    first.sim.script({ text: 'streamed words '.repeat(40), chunkChars: 5, stallAfterChunks: 9 });
+    const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> a long question` });
+    await first.send.event(said.mention ?? said.message);
+    const reply = () => first.fake.thread(CHANNEL, said.ts).find((m) => m.bot);
+    const streamed = 'streamed words '.repeat(40).slice(0, 45);
+    await expect.poll(() => reply()?.text ?? '', { timeout: 5000 }).toBe(streamed);
+    expect(reply()?.streaming).toBe(true);
+    await first.app.service.inflight.flush();
+    // The first process "dies" mid-stream; a second one starts on the same store and workspace.
+    const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
+    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(reply()).toMatchObject({
+      streaming: false,
+      text: `${streamed}\n\n${t('en', 'status.interrupted')}`,
+    });
+    expect(first.fake.count('chat.stopStream')).toBe(1);
+    const key = `slack:${first.fake.team.id}:${CHANNEL}:${said.ts}`;
+    const turns = await second.app.service.history.load(key);
+    expect(turns.map((turn) => [turn.role, turn.status, turn.text])).toEqual([
+      ['user', undefined, 'a long question'],
+      ['assistant', 'interrupted', streamed.trim()],
+    ]);
+
+    await first.app.service.drain(0);
+    await second.close();
+    await first.close();
+  });
+
+  it('an answer spread over two streamed messages keeps both and is stored whole', async () => {
+    const storeUrl = `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-slack-')), 'bot.sqlite')}`;
+    const first = await startRig({ storeUrl });
+    // 12,000 characters reach Slack before the model stalls: more than one streamed message holds.
+    const sentence = 'Streams hold about twelve thousand characters each, so this needs two. ';
+    const words = sentence.repeat(400);
+    const streamed = words.slice(0, 12_000);
+    first.sim.script({ text: words, chunkChars: 400, stallAfterChunks: 30 });
+    const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> write a lot` });
+    await first.send.event(said.mention ?? said.message);
+    const replies = () => first.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
+    await expect
+      .poll(
+        () =>
+          replies()
+            .map((m) => m.text)
+            .join(''),
+        { timeout: 10_000 },
+      )
+      .toBe(streamed);
+    await first.app.service.inflight.flush();
+    const atCrash = replies().map((m) => m.text);
+    expect(atCrash).toHaveLength(2);
+
+    const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
+    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(replies().map((m) => [m.streaming, m.text])).toEqual([
+      [false, atCrash[0]],
+      [false, `${atCrash[1]}\n\n${t('en', 'status.interrupted')}`],
+    ]);
+    const turns = await second.app.service.history.load(`slack:${first.fake.team.id}:${CHANNEL}:${said.ts}`);
+    expect(turns.at(-1)).toMatchObject({ role: 'assistant', status: 'interrupted', text: streamed.trim() });
+
+    await first.app.service.drain(0);
+    await second.close();
+    await first.close();
+  });
+
+  it('a stream Slack closed meanwhile is updated to what it showed plus the line', async () => {
+    const storeUrl = `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-slack-')), 'bot.sqlite')}`;
+    const first = await startRig({ storeUrl });
+    first.sim.script({ text: 'streamed words '.repeat(40), chunkChars: 5, stallAfterChunks: 9 });
+    const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> a long question` });
+    await first.send.event(said.mention ?? said.message);
+    const reply = () => first.fake.thread(CHANNEL, said.ts).find((m) => m.bot);
+    const streamed = 'streamed words '.repeat(40).slice(0, 45);
+    await expect.poll(() => reply()?.text ?? '', { timeout: 5000 }).toBe(streamed);
+    await first.app.service.inflight.flush();
+    // Slack closes streams after about five minutes on its own.
+    first.fake.streamTtlMs = 0;
+    const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
+    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(first.fake.count('chat.stopStream', 'message_not_in_streaming_state')).toBe(1);
+    const after = reply()?.text ?? '';
+    expect(after).toBe(`${streamed.trimEnd()}\n\n${t('en', 'status.interrupted')}`);
+    expect(after.length).toBeGreaterThanOrEqual(streamed.trimEnd().length);
+
+    first.fake.streamTtlMs = 5 * 60_000;
+    await first.app.service.drain(0);
     await second.close();
     await first.close();
   });

@@ -59,6 +59,8 @@ export function testConfig(
       DASHSCOPE_BASE_URL: baseUrl,
       QWENBOT_STORE: storeUrl,
       LOG_LEVEL: 'debug',
+      // A shared store needs a name per instance: one per harness, unless the test gives one.
+      ...(storeUrl.startsWith('redis') ? { QWENBOT_INSTANCE: uniqueInstance() } : {}),
     },
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 },
@@ -66,6 +68,12 @@ export function testConfig(
       ...overrides,
     },
   });
+}
+
+let instances = 0;
+/** A fresh instance name (each harness on a shared store is its own instance). */
+export function uniqueInstance(): string {
+  return `test-${process.pid}-${++instances}`;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
