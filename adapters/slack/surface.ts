@@ -78,6 +78,15 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
     },
+    /** Only the caller sees it (and only in this session): Slack keeps no copy in the channel. */
+    async postPrivate(text: string): Promise<void> {
+      await client.chat.postEphemeral({
+        channel,
+        user: target.userId,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...outgoing(text, log),
+      });
+    },
   };
   if (threadTs) {
     surface.showTyping = async () => {

@@ -116,6 +116,30 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     return { ok: true, channel, ts: m.ts, message: { text, user: m.user, ts: m.ts, thread_ts: threadTs } };
   },
 
+  // Ephemeral messages go to one user in a channel (optionally in a thread); they are not stored in the
+  // channel, cannot be updated with chat.update, and fail for users Slack does not know.
+  'chat.postEphemeral': (ctx, p) => {
+    const channel = str(p.channel);
+    if (!channel) return fail('channel_not_found');
+    const user = str(p.user);
+    if (!user || !ctx.users.has(user)) return fail('user_not_found');
+    const text = typeof p.text === 'string' ? p.text : '';
+    if (!text.trim() && !p.blocks) return fail('no_text');
+    const threadTs = str(p.thread_ts);
+    const block = markdownBlocks(p.blocks);
+    if (block.error) return fail(block.error);
+    const ts = ctx.ws.nextTs();
+    ctx.ws.ephemerals.push({
+      channel,
+      user,
+      ...(threadTs ? { threadTs } : {}),
+      text: block.markdown ?? text,
+      format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
+      ts,
+    });
+    return { ok: true, message_ts: ts };
+  },
+
   'chat.update': (ctx, p) => {
     const m = ownMessage(ctx, p);
     if ('ok' in m) return m;
@@ -225,6 +249,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
 export const SCOPES_NEEDED: Record<string, string[]> = {
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
   'chat.startStream': ['chat:write'],
   'chat.appendStream': ['chat:write'],
   'chat.stopStream': ['chat:write'],
