@@ -68,8 +68,6 @@ export async function runSlash(
   const locale = toLocale(author.locale, fallbackLocale);
   const { name, rawArgs } = parseSlash(payload.text);
   const commands = service.commands();
-  // Help lists the Slack spelling of each command (the core's help would say `/model`).
-  if (name === 'help') return { response_type: 'ephemeral', text: toMrkdwn(helpText(commands, locale)) };
   if (!commands.some((c) => c.name === name)) {
     const text = `${UNKNOWN[locale].replace('{name}', `${SLASH_COMMAND} ${name}`)}\n${helpText(commands, locale)}`;
     return { response_type: 'ephemeral', text: toMrkdwn(text) };

@@ -58,5 +58,10 @@ describe('a denied user', () => {
     expect(reply.response_type).toBe('ephemeral');
     expect(plain(reply.text ?? '')).toBe(t('en', 'guard.denied'));
     expect(rig.sim.requests.slice(before)).toEqual([]);
+    // /qwen help goes through the same guards (it used to be answered by the adapter itself).
+    await rig.send.command(slash(rig.fake, { user: BOB, channel: CHANNEL, text: 'help' }));
+    await rig.deliver({ ts: '', message: {}, deliveries: [] });
+    const help = rig.fake.responses.at(-1)?.body as { text?: string };
+    expect(plain(help.text ?? '')).toBe(t('en', 'guard.denied'));
   });
 });
