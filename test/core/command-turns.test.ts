@@ -172,6 +172,17 @@ describe('commands pass the same guards as messages', () => {
     expect(limited.ephemeral).toBe(true);
     expect((await slash('help')).text).toContain('/reset');
   });
+
+  it('over the daily quota, commands that change things are refused; /usage still answers', async () => {
+    h = await startHarness({ config: { usage: { dailyTokenQuotaPerUser: 1 } } });
+    await h.app.service.handleMessage(message('hello'), new RecordingSurface());
+    const used = await h.app.service.usage.todayTokens({ kind: 'user', platform: 'test', id: 'U1' });
+    expect(used).toBeGreaterThan(1);
+    const refused = await slash('reset');
+    expect(refused.text).toBe(t('en', 'usage.quota', { used, quota: 1 }));
+    expect((await h.app.service.history.load(key())).length).toBe(2);
+    expect((await slash('usage')).text).toContain(t('en', 'usage.you'));
+  });
 });
 
 describe('answer(): one visible message and a clean slate when the store fails early', () => {
