@@ -86,7 +86,8 @@ export class CommandRegistry {
 
   /**
    * Checks access and parses the options, at once (no I/O), so the caller can take the conversation's
-   * place in line in arrival order; a refusal is a prepared command that only replies.
+   * place in line in arrival order; a refusal is a prepared command that only replies. Running it
+   * turns every failure of the handler into a short reply.
    */
   prepare(inv: CommandInvocation, ctx: { locale: Locale; isAdmin: boolean; log: Logger }): PreparedCommand {
     const { locale, isAdmin } = ctx;
@@ -111,14 +112,6 @@ export class CommandRegistry {
       ownTurns: !readOnly && spec.ownTurns === true,
       run: (inTurn) => this.execute(spec, { invocation: inv, options, locale, isAdmin, inTurn }, ctx.log),
     };
-  }
-
-  /** Checks access, parses the options and runs the handler; every failure is a short reply. */
-  run(
-    inv: CommandInvocation,
-    ctx: { locale: Locale; isAdmin: boolean; log: Logger },
-  ): Promise<CommandResult> {
-    return this.prepare(inv, ctx).run((_conversation, task) => task());
   }
 
   private async execute(spec: CommandSpec, cmd: CommandContext, log: Logger): Promise<CommandResult> {
