@@ -3,6 +3,7 @@
  * never interleaves with an answer streaming in that conversation.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ReplyStreamer } from '../../src/core/streamer.ts';
 import type { Author, CommandInvocation } from '../../src/core/types.ts';
 import { t } from '../../src/i18n.ts';
 import { StoreError } from '../../src/store/index.ts';
@@ -204,5 +205,17 @@ describe('answer(): one visible message and a clean slate when the store fails e
     expect((await h.app.metrics.activeStreams.get()).values[0]?.value ?? 0).toBe(0);
     // Nothing was sent to the model.
     expect(h.sim.chatRequests()).toHaveLength(0);
+  });
+
+  it('a throw after the model answered still releases the active set, the in-flight record and the gauge', async () => {
+    h = await startHarness();
+    const s = h.app.service;
+    const done = vi.spyOn(s.inflight, 'done');
+    vi.spyOn(ReplyStreamer.prototype, 'finish').mockRejectedValueOnce(new Error('platform vanished'));
+    const m = message('hello?');
+    await expect(s.handleMessage(m, new RecordingSurface())).rejects.toThrow('platform vanished');
+    expect(s.activeCount).toBe(0);
+    expect(done).toHaveBeenCalledWith(m.id);
+    expect((await h.app.metrics.activeStreams.get()).values[0]?.value ?? 0).toBe(0);
   });
 });
