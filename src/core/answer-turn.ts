@@ -79,6 +79,7 @@ export class AnswerTurn {
   private readonly endings: string[] = [];
   private result: ModelAnswer | undefined;
   private ending: Ending = { status: 'complete' };
+  private observed = false;
 
   constructor(
     deps: AnswerDeps,
@@ -123,6 +124,7 @@ export class AnswerTurn {
         this.ending = this.describe(err);
       }
       await this.finishReply();
+      this.observe();
       await this.recordUsage();
       await this.storeAnswer();
       this.logFinished();
@@ -266,6 +268,13 @@ export class AnswerTurn {
   private release(): void {
     this.deps.active.delete(this.active);
     this.deps.inflight.done(this.message.id);
+    this.observe();
+  }
+
+  /** The answer's metrics, once (it also takes the answer off the active-streams gauge). */
+  private observe(): void {
+    if (this.observed) return;
+    this.observed = true;
     this.deps.metrics?.observeAnswer({
       platform: this.message.conversation.platform,
       model: this.model,
