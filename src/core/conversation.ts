@@ -19,6 +19,7 @@ import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
+import { ConversationTurns } from './turns.ts';
 import {
   type Author,
   type CommandInvocation,
@@ -69,6 +70,7 @@ export class ConversationService implements ChatService {
   private readonly pacer: EditPacer;
   private readonly guards: Guard[];
   private readonly answerDeps: AnswerDeps;
+  private readonly turns: ConversationTurns;
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
   private closing = false;
@@ -112,6 +114,7 @@ export class ConversationService implements ChatService {
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
+    this.turns = new ConversationTurns(this.queue, this.coordinator);
     this.answerDeps = {
       config,
       qwen: deps.qwen,
@@ -160,7 +163,7 @@ export class ConversationService implements ChatService {
     const typed = this.typedCommand(message, locale);
     const pending = typed
       ? this.typed(typed, message, surface, locale)
-      : this.inTurn(
+      : this.turns.run(
           key,
           () => this.process(message, surface, locale),
           (err) => {
@@ -173,26 +176,6 @@ export class ConversationService implements ChatService {
     this.deps.metrics?.queueDepth.set(this.queue.size);
     this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
     return outcome;
-  }
-
-  /**
-   * Runs `task` in the conversation's turn: after everything queued before it in this process and,
-   * with a shared store, across instances. The place in line is taken now, at arrival.
-   */
-  private inTurn<T>(key: string, task: () => Promise<T>, noTurn: (err: Error) => Promise<T>): Promise<T> {
-    const place = this.coordinator.shared ? this.coordinator.turn(key) : undefined;
-    place?.catch(() => undefined);
-    return this.queue.run(key, async () => {
-      const turn = await place?.catch((err: unknown) =>
-        err instanceof Error ? err : new Error(String(err)),
-      );
-      if (turn instanceof Error) return noTurn(turn);
-      try {
-        return await task();
-      } finally {
-        await turn?.release();
-      }
-    });
   }
 
   /** A known command typed as a message (`@bot /reset`); anything else is a question for the model. */
@@ -261,10 +244,10 @@ export class ConversationService implements ChatService {
       }
       const refusal = await this.check(probe, locale, log, skipped);
       if (refusal) return refusal;
-      return { result: await prepared.run((key, task) => this.inTurn(key, task, storeDown)) };
+      return { result: await prepared.run((key, task) => this.turns.run(key, task, storeDown)) };
     };
     if (prepared.readOnly || prepared.ownTurns) return work();
-    return this.inTurn(conversationKey(inv.conversation), work, async (err) => {
+    return this.turns.run(conversationKey(inv.conversation), work, async (err) => {
       log.error({ err }, 'could not take a turn in the shared store');
       return { reason: 'store unavailable', line: t(locale, 'error.store') };
     });
