@@ -27,7 +27,8 @@ const en = {
   'file.skipped': '(Skipped {name}: {why}.)',
   'cmd.unknown': 'Unknown command /{name}. Try /help.',
   'cmd.denied': 'Only admins can use /{name} here.',
-  'cmd.private': '🔒 The reply to /{name} is private: use the /{name} slash command to see it (only you will).',
+  'cmd.private':
+    '🔒 The reply to /{name} is private: use the /{name} slash command to see it (only you will).',
   'guard.denied': 'You cannot use this bot here.',
   'cmd.bad_arg': '/{name}: {problem}. Usage: {usage}',
   'cmd.missing_arg': 'missing {option}',
