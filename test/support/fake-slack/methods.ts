@@ -116,13 +116,14 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     return { ok: true, channel, ts: m.ts, message: { text, user: m.user, ts: m.ts, thread_ts: threadTs } };
   },
 
-  // Ephemeral messages go to one user in a channel (optionally in a thread); they are not stored in the
-  // channel, cannot be updated with chat.update, and fail for users Slack does not know.
+  // Ephemeral messages go to one user in a channel (optionally in a thread) and answer `message_ts`; they
+  // are not part of the channel's messages, cannot be updated with chat.update, and a user who is not in
+  // the channel gets `user_not_in_channel` (Slack's method reference).
   'chat.postEphemeral': (ctx, p) => {
     const channel = str(p.channel);
     if (!channel) return fail('channel_not_found');
     const user = str(p.user);
-    if (!user || !ctx.users.has(user)) return fail('user_not_found');
+    if (!user || !ctx.users.has(user)) return fail('user_not_in_channel');
     const text = typeof p.text === 'string' ? p.text : '';
     if (!text.trim() && !p.blocks) return fail('no_text');
     const threadTs = str(p.thread_ts);
