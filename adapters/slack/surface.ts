@@ -36,6 +36,11 @@ export interface SlackTarget {
   threadTs?: string;
   /** Who asked (streams outside DMs need a recipient). */
   userId: string;
+  /**
+   * The thread the message was written in, if any. Slack shows an ephemeral message in a thread only
+   * when the thread already exists, so a private reply to a top-level mention goes to the channel.
+   */
+  writtenInThread?: string;
   isDM: boolean;
   locale?: Locale;
   log: Logger;
@@ -83,7 +88,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       await client.chat.postEphemeral({
         channel,
         user: target.userId,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(target.writtenInThread ? { thread_ts: target.writtenInThread } : {}),
         ...outgoing(text, log),
       });
     },

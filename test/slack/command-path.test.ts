@@ -24,8 +24,18 @@ describe('private command results typed in a channel', () => {
     expect(inThread.map((m) => m.text)).toEqual(['Tea is good.']);
     const privately = rig.fake.ws.ephemerals;
     expect(privately).toHaveLength(1);
-    expect(privately[0]).toMatchObject({ channel: CHANNEL, user: ALICE, threadTs: first.ts });
+    expect(privately[0]).toMatchObject({ channel: CHANNEL, user: ALICE, threadTs: first.ts, visible: true });
     expect(plain(privately[0]?.text ?? '')).toContain(t('en', 'usage.you'));
+  });
+
+  it('a top-level @qwen /usage gets its ephemeral reply in the channel (Slack shows none in a thread not yet started)', async () => {
+    rig = await startRig();
+    const said = rig.say({ channel: CHANNEL, text: `${bot()} /usage` });
+    await rig.deliver(said);
+    expect(rig.fake.thread(CHANNEL, said.ts)).toEqual([]);
+    expect(rig.fake.ws.ephemerals).toHaveLength(1);
+    expect(rig.fake.ws.ephemerals[0]).toMatchObject({ channel: CHANNEL, user: ALICE, visible: true });
+    expect(rig.fake.ws.ephemerals[0]?.threadTs).toBeUndefined();
   });
 
   it('a typed /help in a channel stays public (ephemeral, but nobody’s private data)', async () => {

@@ -118,7 +118,8 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
 
   // Ephemeral messages go to one user in a channel (optionally in a thread) and answer `message_ts`; they
   // are not part of the channel's messages, cannot be updated with chat.update, and a user who is not in
-  // the channel gets `user_not_in_channel` (Slack's method reference).
+  // the channel gets `user_not_in_channel`; in a thread they show only if the thread already has replies
+  // (Slack's method reference).
   'chat.postEphemeral': (ctx, p) => {
     const channel = str(p.channel);
     if (!channel) return fail('channel_not_found');
@@ -137,6 +138,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       text: block.markdown ?? text,
       format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
       ts,
+      visible: !threadTs || ctx.ws.thread(channel, threadTs).length > 0,
     });
     return { ok: true, message_ts: ts };
   },

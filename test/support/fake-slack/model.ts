@@ -95,6 +95,8 @@ export interface EphemeralMessage {
   text: string;
   format: 'mrkdwn' | 'markdown';
   ts: string;
+  /** False when sent into a thread that had no replies yet: Slack accepts it but shows nothing. */
+  visible: boolean;
 }
 
 export class Workspace {
