@@ -30,6 +30,9 @@ const en = {
   'file.skipped': '(Skipped {name}: {why}.)',
   'cmd.unknown': 'Unknown command /{name}. Try /help.',
   'cmd.denied': 'Only admins can use /{name} here.',
+  'cmd.private':
+    '🔒 The reply to /{name} is private: use the /{name} slash command to see it (only you will).',
+  'guard.denied': 'You cannot use this bot here.',
   'cmd.bad_arg': '/{name}: {problem}. Usage: {usage}',
   'cmd.missing_arg': 'missing {option}',
   'cmd.too_many_args': 'too many arguments',
@@ -123,6 +126,8 @@ const zh: Record<MessageKey, string> = {
   'file.skipped': '（已跳过 {name}：{why}。）',
   'cmd.unknown': '未知命令 /{name}，请尝试 /help。',
   'cmd.denied': '只有管理员可以在此使用 /{name}。',
+  'cmd.private': '🔒 /{name} 的回复是私密的：请使用 /{name} 斜杠命令查看（只有你能看到）。',
+  'guard.denied': '你不能在这里使用此机器人。',
   'cmd.bad_arg': '/{name}：{problem}。用法：{usage}',
   'cmd.missing_arg': '缺少 {option}',
   'cmd.too_many_args': '参数过多',

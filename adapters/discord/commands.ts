@@ -115,6 +115,7 @@ async function runSlash(interaction: ChatInputCommandInteraction, deps: Interact
   let wantEphemeral = ephemeral;
   try {
     const result = await deps.service.runCommand({
+      id: `discord:interaction:${interaction.id}`,
       name: interaction.commandName,
       options,
       conversation: conversation(interaction),

@@ -16,6 +16,8 @@ export interface SlashPayload {
   channel_id: string;
   channel_name?: string;
   user_id: string;
+  /** Unique per invocation: the core dedupes by it. */
+  trigger_id?: string;
 }
 
 export interface SlashReply {
@@ -66,8 +68,6 @@ export async function runSlash(
   const locale = toLocale(author.locale, fallbackLocale);
   const { name, rawArgs } = parseSlash(payload.text);
   const commands = service.commands();
-  // Help lists the Slack spelling of each command (the core's help would say `/model`).
-  if (name === 'help') return { response_type: 'ephemeral', text: toMrkdwn(helpText(commands, locale)) };
   if (!commands.some((c) => c.name === name)) {
     const text = `${UNKNOWN[locale].replace('{name}', `${SLASH_COMMAND} ${name}`)}\n${helpText(commands, locale)}`;
     return { response_type: 'ephemeral', text: toMrkdwn(text) };
@@ -79,7 +79,8 @@ export async function runSlash(
     isDM: payload.channel_id.startsWith('D') || payload.channel_name === 'directmessage',
   };
   try {
-    const result = await service.runCommand({ name, rawArgs, conversation, author, locale });
+    const id = payload.trigger_id ? { id: `slack:cmd:${payload.trigger_id}` } : {};
+    const result = await service.runCommand({ ...id, name, rawArgs, conversation, author, locale });
     return {
       response_type: result.ephemeral ? 'ephemeral' : 'in_channel',
       text: toMrkdwn(slackSpelling(result.text, commands)),

@@ -196,6 +196,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
         channel: event.channel,
         threadTs: dm ? event.thread_ts : conversation.thread,
         userId: message.author.id,
+        ...(event.thread_ts ? { writtenInThread: event.thread_ts } : {}),
         isDM: dm,
         locale: toLocale(message.author.locale, config.locale),
         log,

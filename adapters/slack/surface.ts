@@ -36,6 +36,11 @@ export interface SlackTarget {
   threadTs?: string;
   /** Who asked (streams outside DMs need a recipient). */
   userId: string;
+  /**
+   * The thread the message was written in, if any. Slack shows an ephemeral message in a thread only
+   * when the thread already exists, so a private reply to a top-level mention goes to the channel.
+   */
+  writtenInThread?: string;
   isDM: boolean;
   locale?: Locale;
   log: Logger;
@@ -77,6 +82,15 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       await client.chat.update({ channel, ts: message.id, ...body, ...clear });
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
+    },
+    /** Only the caller sees it (and only in this session): Slack keeps no copy in the channel. */
+    async postPrivate(text: string): Promise<void> {
+      await client.chat.postEphemeral({
+        channel,
+        user: target.userId,
+        ...(target.writtenInThread ? { thread_ts: target.writtenInThread } : {}),
+        ...outgoing(text, log),
+      });
     },
   };
   if (threadTs) {

@@ -5,22 +5,21 @@ import type { Metrics } from '../metrics.ts';
 import type { QwenClient } from '../qwen/client.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
-import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
-import { prepareAttachments } from './attachments.ts';
-import { BilledUsage } from './billing.ts';
+import type { ChatToolbox } from './answer.ts';
+import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
-import { type Guard, runGuards, standardGuards } from './guards.ts';
-import { HistoryStore, type Refusal, type Turn, type TurnStatus } from './history.ts';
+import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
+import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
-import { renderSystemPrompt, TokenCalibrator } from './prompt.ts';
+import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
-import { ReplyStreamer } from './streamer.ts';
+import { ConversationTurns } from './turns.ts';
 import {
   type Author,
   type CommandInvocation,
@@ -30,7 +29,7 @@ import {
   type IncomingMessage,
   type ReplySurface,
 } from './types.ts';
-import { costOf, dailyQuota, scopesFor, UsageStore } from './usage.ts';
+import { dailyQuota, UsageStore } from './usage.ts';
 
 export interface ConversationDeps {
   config: Config;
@@ -48,14 +47,12 @@ export interface ConversationDeps {
   toolbox?: ChatToolbox;
 }
 
-interface ActiveAnswer {
-  streamer: ReplyStreamer;
-  controller: AbortController;
-  askerId: string;
-  stoppedBy?: string;
-  /** Set when the bot itself cut the answer short (shutdown). */
-  restarting?: boolean;
-}
+/** Slash commands without a platform id have nothing to dedupe by. */
+const NO_DEDUPE: ReadonlySet<string> = new Set(['dedupe']);
+
+const storeDown = async (err: Error): Promise<never> => {
+  throw new StoreError(`could not take a conversation turn: ${err.message}`, { cause: err });
+};
 
 /** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
 export class ConversationService implements ChatService {
@@ -72,6 +69,8 @@ export class ConversationService implements ChatService {
   private readonly log: Logger;
   private readonly pacer: EditPacer;
   private readonly guards: Guard[];
+  private readonly answerDeps: AnswerDeps;
+  private readonly turns: ConversationTurns;
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
   private closing = false;
@@ -118,6 +117,24 @@ export class ConversationService implements ChatService {
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
+    this.turns = new ConversationTurns(this.queue, this.coordinator);
+    this.answerDeps = {
+      config,
+      qwen: deps.qwen,
+      log: this.log,
+      pacer: this.pacer,
+      now: this.now,
+      calibrator: this.calibrator,
+      history: this.history,
+      settings: this.settings,
+      users: this.users,
+      inflight: this.inflight,
+      usage: this.usage,
+      metrics: deps.metrics,
+      toolbox: deps.toolbox,
+      modelFor: (ref, resolved) => this.modelFor(ref, resolved),
+      active: this.active,
+    };
   }
 
   /**
@@ -145,24 +162,18 @@ export class ConversationService implements ChatService {
   async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
     // Queued before any await, so one conversation's messages keep their arrival order end to end.
     const key = conversationKey(message.conversation);
-    // The place in line across instances is taken at arrival too; it is served in that order.
-    const place = this.coordinator.shared ? this.coordinator.turn(key) : undefined;
-    place?.catch(() => undefined);
-    const pending = this.queue.run(key, async () => {
-      const turn = await place?.catch((err: unknown) =>
-        err instanceof Error ? err : new Error(String(err)),
-      );
-      if (turn instanceof Error) {
-        const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
-        this.log.error({ err: turn, conversation: key }, 'could not take a turn in the shared store');
-        return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
-      }
-      try {
-        return await this.process(message, surface);
-      } finally {
-        await turn?.release();
-      }
-    });
+    const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
+    const typed = this.typedCommand(message, locale);
+    const pending = typed
+      ? this.typed(typed, message, surface, locale)
+      : this.turns.run(
+          key,
+          () => this.process(message, surface, locale),
+          (err) => {
+            this.log.error({ err, conversation: key }, 'could not take a turn in the shared store');
+            return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
+          },
+        );
     this.deps.metrics?.queueDepth.set(this.queue.size);
     const outcome = await pending;
     this.deps.metrics?.queueDepth.set(this.queue.size);
@@ -170,8 +181,105 @@ export class ConversationService implements ChatService {
     return outcome;
   }
 
-  private async process(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
-    const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
+  /** A known command typed as a message (`@bot /reset`); anything else is a question for the model. */
+  private typedCommand(message: IncomingMessage, locale: Locale): CommandInvocation | undefined {
+    if (message.attachments.length > 0) return undefined;
+    const command = parseCommandText(message.text);
+    if (!command || !this.registry.get(command.name)) return undefined;
+    return { ...command, conversation: message.conversation, author: message.author, locale };
+  }
+
+  private async typed(
+    inv: CommandInvocation,
+    message: IncomingMessage,
+    surface: ReplySurface,
+    locale: Locale,
+  ): Promise<TurnOutcome> {
+    const log = this.log.child({
+      conversation: conversationKey(message.conversation),
+      messageId: message.id,
+    });
+    const ran = await this.command(inv, message, locale);
+    if (!('result' in ran)) {
+      if (ran.line) return this.refuse(surface, ran.reason, ran.line, log);
+      return { status: 'ignored', reason: ran.reason };
+    }
+    const { result } = ran;
+    const spell = (line: string) => surface.spellCommands?.(line) ?? line;
+    const reply = spell(result.text);
+    const posted =
+      result.private && result.ephemeral && !message.conversation.isDM
+        ? this.postPrivately(surface, reply, spell(t(locale, 'cmd.private', { name: inv.name })), log)
+        : surface.post(reply);
+    await Promise.resolve(posted).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
+    return { status: 'command', result };
+  }
+
+  /** A private result typed in a channel: to the caller alone, or a public pointer to the slash command. */
+  private async postPrivately(surface: ReplySurface, text: string, pointer: string, log: Logger) {
+    if (surface.postPrivate) {
+      try {
+        return await surface.postPrivate(text);
+      } catch (err) {
+        log.warn({ err }, 'could not reply privately; pointing to the slash command instead');
+      }
+    }
+    await surface.post(pointer);
+  }
+
+  /**
+   * The one path of every command, slash or typed: checked and parsed at once; then, in the
+   * conversation's turn unless it only reads (or takes its own turns), the guards and the handler.
+   */
+  private command(
+    inv: CommandInvocation,
+    probe: IncomingMessage,
+    locale: Locale,
+    skip?: ReadonlySet<string>,
+  ): Promise<{ result: CommandResult } | { reason: string; line?: string }> {
+    const log = this.log.child({ conversation: conversationKey(inv.conversation), command: inv.name });
+    const prepared = this.registry.prepare(inv, { locale, isAdmin: this.isAdmin(inv.author), log });
+    const skipped = new Set([...(skip ?? []), ...(prepared.readOnly ? METERING_GUARDS : [])]);
+    const work = async () => {
+      if (this.closing) {
+        if (!probe.addressed || probe.author.isBot) return { reason: 'shutting down' };
+        return { reason: 'shutting down', line: t(locale, 'status.shutting_down') };
+      }
+      const refusal = await this.check(probe, locale, log, skipped);
+      if (refusal) return refusal;
+      return { result: await prepared.run((key, task) => this.turns.run(key, task, storeDown)) };
+    };
+    if (prepared.readOnly || prepared.ownTurns) return work();
+    return this.turns.run(conversationKey(inv.conversation), work, async (err) => {
+      log.error({ err }, 'could not take a turn in the shared store');
+      return { reason: 'store unavailable', line: t(locale, 'error.store') };
+    });
+  }
+
+  /** The guards; undefined when the message may go on, else why not (and the line to show, if any). */
+  private async check(
+    message: IncomingMessage,
+    locale: Locale,
+    log: Logger,
+    skip?: ReadonlySet<string>,
+  ): Promise<{ reason: string; line?: string } | undefined> {
+    try {
+      const verdict = await runGuards(this.guards, message, locale, skip);
+      if (verdict.pass) return undefined;
+      log.debug({ guard: verdict.guard, reason: verdict.reason }, 'message not answered');
+      return { reason: verdict.reason, ...(verdict.line ? { line: verdict.line } : {}) };
+    } catch (err) {
+      log.error({ err }, 'guard failed');
+      const line = t(locale, err instanceof StoreError ? 'error.store' : 'error.internal');
+      return { reason: 'guard error', line };
+    }
+  }
+
+  private async process(
+    message: IncomingMessage,
+    surface: ReplySurface,
+    locale: Locale,
+  ): Promise<TurnOutcome> {
     const log = this.log.child({
       conversation: conversationKey(message.conversation),
       messageId: message.id,
@@ -180,34 +288,10 @@ export class ConversationService implements ChatService {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
       return this.refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
     }
-    let verdict: Awaited<ReturnType<typeof runGuards>>;
-    try {
-      verdict = await runGuards(this.guards, message, locale);
-    } catch (err) {
-      log.error({ err }, 'guard failed');
-      return this.refuse(
-        surface,
-        'guard error',
-        t(locale, err instanceof StoreError ? 'error.store' : 'error.internal'),
-        log,
-      );
-    }
-    if (!verdict.pass) {
-      log.debug({ guard: verdict.guard, reason: verdict.reason }, 'message not answered');
-      if (verdict.line) return this.refuse(surface, verdict.reason, verdict.line, log);
-      return { status: 'ignored', reason: verdict.reason };
-    }
-    const command = message.attachments.length === 0 ? parseCommandText(message.text) : undefined;
-    if (command && this.registry.get(command.name)) {
-      const result = await this.runCommand({
-        ...command,
-        conversation: message.conversation,
-        author: message.author,
-        locale,
-      });
-      const text = surface.spellCommands?.(result.text) ?? result.text;
-      await surface.post(text).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
-      return { status: 'command', result };
+    const refusal = await this.check(message, locale, log);
+    if (refusal) {
+      if (refusal.line) return this.refuse(surface, refusal.reason, refusal.line, log);
+      return { status: 'ignored', reason: refusal.reason };
     }
     return this.answer(message, surface, locale, log);
   }
@@ -223,162 +307,23 @@ export class ConversationService implements ChatService {
     return { status: 'refused', reason, line: spelled };
   }
 
-  private async answer(
+  private answer(
     message: IncomingMessage,
     surface: ReplySurface,
     locale: Locale,
     log: Logger,
   ): Promise<TurnOutcome> {
-    const { config, qwen } = this.deps;
-    const key = conversationKey(message.conversation);
-    const startedAt = this.now();
-    let model = config.qwen.defaultModel;
-    const endings: string[] = [];
-    const streamer = new ReplyStreamer(surface, {
-      pacer: this.pacer,
-      log,
-      placeholder: config.streaming.placeholder,
-      thinkingText: t(locale, 'status.thinking'),
-      quoteReasoning: config.streaming.reasoning === 'quote',
-      onShown: (messages) =>
-        this.inflight.update(message.id, { conversation: message.conversation, startedAt, messages }),
-      minEditIntervalMs: config.streaming.minEditIntervalMs,
-      now: this.now,
-    });
-    const active: ActiveAnswer = { streamer, controller: new AbortController(), askerId: message.author.id };
-    this.active.add(active);
-    const metrics = this.deps.metrics;
-    metrics?.activeStreams.inc();
-    let result: ModelAnswer | undefined;
-    let failure: unknown;
-    const billed = new BilledUsage();
-    try {
-      const startPromise = streamer.start();
-      const settings = await this.settings.resolve(message.conversation);
-      model = await this.modelFor(message.conversation, settings);
-      const files = await prepareAttachments(message.attachments, config.attachments, locale);
-      endings.push(...files.notes);
-      if (files.images.length && !config.models[model]?.vision) {
-        model = config.qwen.visionModel;
-        endings.push(t(locale, 'vision.routed', { model }));
-      }
-      const info = config.models[model];
-      const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
-      // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-      await this.history.append(key, {
-        role: 'user',
-        text: userText,
-        at: message.receivedAt,
-        authorId: message.author.id,
-        author: message.author.name,
-        ...(files.images.length ? { images: files.images.length } : {}),
-      });
-      const turns = await this.history.load(key);
-      await this.users.note(message.conversation, key, message.author.id);
-      const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
-        botName: config.botName,
-        platform: message.conversation.platform,
-        now: new Date(this.now()),
-      });
-      await startPromise;
-      result = await callModel({
-        qwen,
-        config,
-        calibrator: this.calibrator,
-        model,
-        info,
-        settings,
-        system,
-        turns,
-        images: files.images,
-        withNames: !message.conversation.isDM,
-        signal: active.controller.signal,
-        streamer,
-        toolbox: this.deps.toolbox,
-        billed,
-      });
-      if (result.usedTools) endings.push(t(locale, 'faq.used'));
-      if (result.finishReason === 'length') endings.unshift(t(locale, 'reply.cut_at_limit'));
-      if (!streamer.text) endings.unshift(t(locale, 'reply.empty'));
-    } catch (err) {
-      failure = err;
-    }
-
-    let status: TurnStatus = 'complete';
-    let errorCode: string | undefined;
-    let errorLine: string | undefined;
-    let refused: Refusal | undefined;
-    if (failure) {
-      const view = describeFailure(
-        failure,
-        { ...active, aborted: active.controller.signal.aborted },
-        locale,
-        log,
-      );
-      ({ status, errorCode, errorLine, refused } = view);
-      endings.unshift(view.errorLine);
-    }
-    const ending = endings.join('\n');
-    await streamer.finish((ending && surface.spellCommands?.(ending)) || ending || undefined);
-    this.active.delete(active);
-    this.inflight.done(message.id);
-    // What DashScope bills, also for stopped and failed answers (estimated when no usage chunk came).
-    const usage = billed.usage;
-    const cost = usage ? costOf(usage, config.models[model]) : 0;
-    metrics?.observeAnswer({
-      platform: message.conversation.platform,
-      model,
-      receivedAt: message.receivedAt,
-      firstVisibleAt: streamer.firstVisibleAt,
-      now: this.now(),
-      errorCode,
-      usage,
-      cost,
-    });
-    const text = streamer.text;
-    if (usage) {
-      await this.usage
-        .record(scopesFor(message.conversation, message.author.id), usage, cost)
-        .catch((err: unknown) => log.error({ err }, 'could not record usage'));
-    }
-    // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.
-    if (text || status !== 'error' || refused) {
-      const answerTurn: Turn = {
-        role: 'assistant',
-        text,
-        at: this.now(),
-        model,
-        status,
-        ...(usage ? { usage } : {}),
-        ...(refused ? { refused } : {}),
-      };
-      await this.history
-        .append(key, answerTurn)
-        .catch((err: unknown) => log.error({ err }, 'could not store the answer'));
-    }
-    log.info(
-      {
-        model,
-        status,
-        errorCode,
-        ms: this.now() - startedAt,
-        chars: text.length,
-        edits: streamer.edits,
-        posts: streamer.posts,
-        usage,
-      },
-      'answer finished',
-    );
-    if (status === 'error' || status === 'interrupted')
-      return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
-    if (status === 'stopped') return { status: 'stopped', text, model };
-
-    return { status: 'answered', text, model };
+    return new AnswerTurn(this.answerDeps, message, surface, locale, log).run();
   }
 
-  runCommand(inv: CommandInvocation): Promise<CommandResult> {
+  /** A slash command: the same guards and conversation turn as a typed one; always a reply to show. */
+  async runCommand(inv: CommandInvocation): Promise<CommandResult> {
     const locale = toLocale(inv.locale ?? inv.author.locale, this.deps.config.locale);
-    return this.registry.run(inv, { locale, isAdmin: this.isAdmin(inv.author), log: this.log });
+    const probe = commandAsMessage(inv, this.now());
+    const ran = await this.command(inv, probe, locale, inv.id ? undefined : NO_DEDUPE);
+    if ('result' in ran) return ran.result;
+    // A message refused in silence (access lists) still needs a line here: the platform waits for one.
+    return { text: ran.line ?? t(locale, 'guard.denied'), ephemeral: true };
   }
 
   autocomplete(
@@ -418,7 +363,8 @@ export class ConversationService implements ChatService {
       config: this.deps.config,
       log: this.log,
       now: this.now,
-      inTurn: (key, task) => this.queue.run(key, task),
+      // The repair writes history: it takes the conversation's turn like everything else that does.
+      inTurn: (key, task) => this.turns.run(key, task, (err) => Promise.reject(err)),
     });
   }
 

@@ -1,7 +1,7 @@
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
-import type { IncomingMessage } from './types.ts';
+import type { CommandInvocation, IncomingMessage } from './types.ts';
 
 export type GuardVerdict = { pass: true } | { pass: false; reason: string; line?: string };
 
@@ -133,13 +133,35 @@ export function standardGuards(g: Config['guards'], backend: GuardBackend): Guar
   ];
 }
 
-/** Runs guards in order; the first refusal wins. */
+/** Guards that meter use; cheap read-only commands skip them (never the access lists). */
+export const METERING_GUARDS: ReadonlySet<string> = new Set(['rate-limit', 'quota']);
+
+/**
+ * A slash command as the guards see it: an addressed message from its author, whose text is the command
+ * as typed. Without a platform id there is nothing to dedupe (`dedupe` is skipped by the caller).
+ */
+export function commandAsMessage(inv: CommandInvocation, receivedAt: number): IncomingMessage {
+  const args = inv.rawArgs ?? Object.values(inv.options ?? {}).join(' ');
+  return {
+    id: inv.id ?? `command:${inv.name}:${receivedAt}`,
+    conversation: inv.conversation,
+    author: inv.author,
+    text: `/${inv.name}${args ? ` ${args}` : ''}`,
+    attachments: [],
+    addressed: true,
+    receivedAt,
+  };
+}
+
+/** Runs guards in order, leaving out those named in `skip`; the first refusal wins. */
 export async function runGuards(
   guards: Guard[],
   message: IncomingMessage,
   locale: Locale,
+  skip?: ReadonlySet<string>,
 ): Promise<GuardVerdict & { guard?: string }> {
   for (const g of guards) {
+    if (skip?.has(g.name)) continue;
     const verdict = await g.check(message, locale);
     if (!verdict.pass) return { ...verdict, guard: g.name };
   }

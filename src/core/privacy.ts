@@ -91,7 +91,12 @@ export function forgetCommand(deps: ForgetDeps): CommandSpec {
     ],
     access: 'everyone',
     ephemeral: true,
-    handler: async ({ invocation, options, locale }) => {
+    private: true,
+    readOnly: (options) => options.confirm !== 'confirm',
+    // Each conversation is cleaned in its own turn, after any answer streaming there (which would
+    // otherwise store the answer, or the question, after the deletion); one turn at a time.
+    ownTurns: true,
+    handler: async ({ invocation, options, locale, inTurn }) => {
       const { platform } = invocation.conversation;
       const userId = invocation.author.id;
       const index = await deps.users.get(platform, userId);
@@ -101,8 +106,11 @@ export function forgetCommand(deps: ForgetDeps): CommandSpec {
       }
       let removed = 0;
       for (const [conversation, meta] of conversations) {
-        removed += await deps.history.removeUser(conversation, userId);
-        if (meta.dm) await deps.settings.clear(conversation);
+        removed += await inTurn(conversation, async () => {
+          const turns = await deps.history.removeUser(conversation, userId);
+          if (meta.dm) await deps.settings.clear(conversation);
+          return turns;
+        });
       }
       await deps.usage.forget({ kind: 'user', platform, id: userId });
       await deps.users.drop(platform, userId);

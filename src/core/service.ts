@@ -21,7 +21,11 @@ export type TurnOutcome =
 export interface ChatService {
   /** Runs guards, then (per conversation, in arrival order) stores the turn, streams the answer. */
   handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome>;
-  /** Runs a slash command; returns the reply to show (ephemeral where the command says so). */
+  /**
+   * Runs a slash command through the same guards as a message and, unless it only reads, in the
+   * conversation's turn (after the answer streaming there); returns the reply to show (ephemeral where
+   * the command says so, and a refusal line when a guard says no).
+   */
   runCommand(invocation: CommandInvocation): Promise<CommandResult>;
   /** Every command, for per-platform registration (Discord application commands, Slack manifest). */
   commands(): CommandSpec[];

@@ -65,6 +65,8 @@ export type OptionType = 'string' | 'integer' | 'number' | 'boolean';
 export type OptionValue = string | number | boolean;
 
 export interface CommandInvocation {
+  /** The platform's id of this invocation (Discord interaction id, Slack trigger_id): deduped like messages. */
+  id?: string;
   /** Command name without the slash. */
   name: string;
   /** Options already typed by the platform (Discord), keyed by option name. */
@@ -80,6 +82,11 @@ export interface CommandResult {
   text: string;
   /** Show only to the invoker where the platform can. */
   ephemeral?: boolean;
+  /**
+   * The text is the caller's own data (`/usage`, `/forget`, `/system` shown): when ephemeral, it is never
+   * posted in a channel, even when the command was typed in a mention there.
+   */
+  private?: boolean;
 }
 
 export interface SurfaceLimits {
@@ -155,4 +162,10 @@ export interface ReplySurface {
    * → `/qwen reset`). Applied to refusals, command replies and ending lines, never to model text.
    */
   spellCommands?(line: string): string;
+  /**
+   * Shows a line only to the person who wrote the message (Slack `chat.postEphemeral`). Used for private
+   * command results typed in a channel; without it (or when it throws) the core posts a public pointer
+   * to the slash command instead of the private text.
+   */
+  postPrivate?(text: string): Promise<void>;
 }

@@ -47,6 +47,9 @@ export interface ChatStep {
   errorFrame?: Omit<SimError, 'status'>;
   /** Stop sending (without closing) after this many content chunks. */
   stallAfterChunks?: number;
+  /** Pause after this many content chunks until `hold` settles (a test decides when the answer goes on). */
+  holdAfterChunks?: number;
+  hold?: Promise<unknown>;
   /** Write the SSE bytes in small random pieces, splitting lines and UTF-8 characters. */
   splitBytes?: boolean;
   /** Answer with tool calls instead of text. */
@@ -318,6 +321,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         return void res.end();
       }
       if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
+      if (step.holdAfterChunks !== undefined && contentChunks === step.holdAfterChunks)
+        await step.hold?.catch(() => undefined);
       writer(`data: ${frames[i]}\n\n`);
       if (step.chunkDelayMs) await delay(step.chunkDelayMs);
     }

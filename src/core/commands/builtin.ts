@@ -27,6 +27,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
       options: [],
       access: 'everyone',
       ephemeral: true,
+      readOnly: true,
       handler: async ({ locale }) => {
         const lines = registry.list().map((c) => `• \`${registry.usage(c)}\` — ${c.description}`);
         return { text: [t(locale, 'help.header'), ...lines].join('\n') };
@@ -65,6 +66,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
       ],
       access: 'everyone',
       ephemeral: false,
+      readOnly: (options) => typeof options.name !== 'string' || options.name.trim() === '',
       handler: async ({ invocation, options, locale, isAdmin }) => {
         const key = conversationKey(invocation.conversation);
         const wsKey = workspaceKey(invocation.conversation);

@@ -26,7 +26,14 @@ export interface CommandContext {
   options: Record<string, OptionValue | undefined>;
   locale: Locale;
   isAdmin: boolean;
+  /**
+   * Runs `task` in a conversation's turn (its queue and cross-instance turn), after any answer streaming
+   * there. Only for handlers declared `ownTurns`; take one turn at a time, never one inside another.
+   */
+  inTurn: <T>(conversation: string, task: () => Promise<T>) => Promise<T>;
 }
+
+type Options = Record<string, OptionValue | undefined>;
 
 export interface CommandSpec {
   name: string;
@@ -35,7 +42,25 @@ export interface CommandSpec {
   access: CommandAccess;
   /** Reply only to the invoker where the platform can (the handler may override per result). */
   ephemeral: boolean;
+  /** Its ephemeral results hold the caller's own data: never posted in a channel (CommandResult.private). */
+  private?: boolean;
+  /**
+   * Only reads, and cheaply (`/help`, `/usage`, `/model` with no name): answered at once instead of
+   * waiting for the answer streaming in the conversation, and not metered (rate limit, daily quota).
+   * Everything else runs in the conversation's turn, like a message.
+   */
+  readOnly?: boolean | ((options: Options) => boolean);
+  /** The handler takes the turns it needs itself through `ctx.inTurn` (`/forget` visits many). */
+  ownTurns?: boolean;
   handler: (ctx: CommandContext) => Promise<CommandResult>;
+}
+
+/** A command checked and parsed, not yet run: the caller decides where it runs. */
+export interface PreparedCommand {
+  spec?: CommandSpec;
+  readOnly: boolean;
+  ownTurns: boolean;
+  run(inTurn: CommandContext['inTurn']): Promise<CommandResult>;
 }
 
 export class CommandRegistry {
@@ -59,25 +84,43 @@ export class CommandRegistry {
     return [...this.specs.values()];
   }
 
-  /** Checks access, parses the options and runs the handler; every failure is a short reply. */
-  async run(
-    inv: CommandInvocation,
-    ctx: { locale: Locale; isAdmin: boolean; log: Logger },
-  ): Promise<CommandResult> {
+  /**
+   * Checks access and parses the options, at once (no I/O), so the caller can take the conversation's
+   * place in line in arrival order; a refusal is a prepared command that only replies. Running it
+   * turns every failure of the handler into a short reply.
+   */
+  prepare(inv: CommandInvocation, ctx: { locale: Locale; isAdmin: boolean; log: Logger }): PreparedCommand {
     const { locale, isAdmin } = ctx;
+    const reply = (text: string, spec?: CommandSpec): PreparedCommand => ({
+      spec,
+      readOnly: true,
+      ownTurns: false,
+      run: async () => ({ text, ephemeral: true }),
+    });
     const spec = this.get(inv.name);
-    if (!spec) return { text: t(locale, 'cmd.unknown', { name: inv.name }), ephemeral: true };
+    if (!spec) return reply(t(locale, 'cmd.unknown', { name: inv.name }));
     const needsAdmin =
       spec.access === 'admin' || (spec.access === 'admin-outside-dm' && !inv.conversation.isDM);
-    if (needsAdmin && !isAdmin)
-      return { text: t(locale, 'cmd.denied', { name: spec.name }), ephemeral: true };
+    if (needsAdmin && !isAdmin) return reply(t(locale, 'cmd.denied', { name: spec.name }), spec);
     const parsed = this.parse(spec, inv, locale);
-    if ('error' in parsed) return { text: parsed.error, ephemeral: true };
+    if ('error' in parsed) return reply(parsed.error, spec);
+    const { options } = parsed;
+    const readOnly = typeof spec.readOnly === 'function' ? spec.readOnly(options) : spec.readOnly === true;
+    return {
+      spec,
+      readOnly,
+      ownTurns: !readOnly && spec.ownTurns === true,
+      run: (inTurn) => this.execute(spec, { invocation: inv, options, locale, isAdmin, inTurn }, ctx.log),
+    };
+  }
+
+  private async execute(spec: CommandSpec, cmd: CommandContext, log: Logger): Promise<CommandResult> {
+    const { locale } = cmd;
     try {
-      const result = await spec.handler({ invocation: inv, options: parsed.options, locale, isAdmin });
-      return { ephemeral: spec.ephemeral, ...result };
+      const result = await spec.handler(cmd);
+      return { ephemeral: spec.ephemeral, ...(spec.private ? { private: true } : {}), ...result };
     } catch (err) {
-      ctx.log.warn({ err, command: spec.name }, 'command failed');
+      log.warn({ err, command: spec.name }, 'command failed');
       if (err instanceof QwenError) return { text: `⚠️ ${err.userMessage(locale)}`, ephemeral: true };
       return {
         text: `⚠️ ${t(locale, err instanceof StoreError ? 'error.store' : 'error.internal')}`,

@@ -27,6 +27,7 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
     options: [onOff],
     access: 'everyone',
     ephemeral: false,
+    readOnly: (options) => options.state === undefined,
     handler: async ({ invocation, options, locale }) => {
       const key = conversationKey(invocation.conversation);
       const model = await modelFor(invocation.conversation);
@@ -62,6 +63,8 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
       ],
       access: 'everyone',
       ephemeral: true,
+      private: true,
+      readOnly: (options) => typeof options.text !== 'string' || options.text.trim() === '',
       handler: async ({ invocation, options, locale, isAdmin }) => {
         const key = conversationKey(invocation.conversation);
         const text = typeof options.text === 'string' ? options.text.trim() : '';
@@ -88,6 +91,8 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
       options: [],
       access: 'everyone',
       ephemeral: true,
+      private: true,
+      readOnly: true,
       handler: async ({ invocation, locale, isAdmin }) => {
         const [conv, user, workspace] = scopesFor(invocation.conversation, invocation.author.id);
         const rows: string[] = [];

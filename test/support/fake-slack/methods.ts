@@ -116,6 +116,33 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     return { ok: true, channel, ts: m.ts, message: { text, user: m.user, ts: m.ts, thread_ts: threadTs } };
   },
 
+  // Ephemeral messages go to one user in a channel (optionally in a thread) and answer `message_ts`; they
+  // are not part of the channel's messages, cannot be updated with chat.update, and a user who is not in
+  // the channel gets `user_not_in_channel`; in a thread they show only if the thread already has replies
+  // (Slack's method reference).
+  'chat.postEphemeral': (ctx, p) => {
+    const channel = str(p.channel);
+    if (!channel) return fail('channel_not_found');
+    const user = str(p.user);
+    if (!user || !ctx.users.has(user)) return fail('user_not_in_channel');
+    const text = typeof p.text === 'string' ? p.text : '';
+    if (!text.trim() && !p.blocks) return fail('no_text');
+    const threadTs = str(p.thread_ts);
+    const block = markdownBlocks(p.blocks);
+    if (block.error) return fail(block.error);
+    const ts = ctx.ws.nextTs();
+    ctx.ws.ephemerals.push({
+      channel,
+      user,
+      ...(threadTs ? { threadTs } : {}),
+      text: block.markdown ?? text,
+      format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
+      ts,
+      visible: !threadTs || ctx.ws.thread(channel, threadTs).length > 0,
+    });
+    return { ok: true, message_ts: ts };
+  },
+
   'chat.update': (ctx, p) => {
     const m = ownMessage(ctx, p);
     if ('ok' in m) return m;
@@ -225,6 +252,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
 export const SCOPES_NEEDED: Record<string, string[]> = {
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
   'chat.startStream': ['chat:write'],
   'chat.appendStream': ['chat:write'],
   'chat.stopStream': ['chat:write'],

@@ -87,8 +87,22 @@ export function show(m: FakeMessage): Shown {
   };
 }
 
+/** A `chat.postEphemeral`: shown to one user, never part of the channel or its history. */
+export interface EphemeralMessage {
+  channel: string;
+  user: string;
+  threadTs?: string;
+  text: string;
+  format: 'mrkdwn' | 'markdown';
+  ts: string;
+  /** False when sent into a thread that had no replies yet: Slack accepts it but shows nothing. */
+  visible: boolean;
+}
+
 export class Workspace {
   readonly messages = new Map<string, FakeMessage[]>();
+  /** Ephemeral messages, in order; people other than `user` never see them. */
+  readonly ephemerals: EphemeralMessage[] = [];
   /** `channel:thread_ts` → the assistant status Slack shows under the thread right now. */
   readonly statuses = new Map<string, string>();
   private seq = 0;

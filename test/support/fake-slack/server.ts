@@ -30,6 +30,7 @@ export interface Tier {
 export const DEFAULT_TIERS: Record<string, Tier> = {
   'chat.postMessage': { max: 10, windowMs: 10_000, per: 'channel' },
   'chat.update': { max: 50, windowMs: 60_000, per: 'team' },
+  'chat.postEphemeral': { max: 100, windowMs: 60_000, per: 'team' },
   'chat.startStream': { max: 20, windowMs: 60_000, per: 'team' },
   'chat.appendStream': { max: 100, windowMs: 60_000, per: 'team' },
   'chat.stopStream': { max: 20, windowMs: 60_000, per: 'team' },

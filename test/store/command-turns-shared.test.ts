@@ -1,0 +1,51 @@
+/** A command on one instance waits for the answer another instance is streaming in that conversation. */
+import { createClient } from '@redis/client';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { t } from '../../src/i18n.ts';
+import { type Harness, message, startHarness } from '../support/harness.ts';
+import { RecordingSurface } from '../support/recording-surface.ts';
+
+const REDIS_URL = process.env.REDIS_URL;
+const runPrefix = `qwenbot-test-cmdturn-${process.pid}-${Date.now()}`;
+const harnesses: Harness[] = [];
+
+afterAll(async () => {
+  for (const h of harnesses) await h.close().catch(() => undefined);
+  if (!REDIS_URL) return;
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${runPrefix}*`, COUNT: 500 }))
+    if (keys.length) await client.del(keys);
+  await client.close();
+});
+
+describe.skipIf(!REDIS_URL)('commands across instances (Redis)', () => {
+  it('/reset on instance B while instance A streams the answer: B waits for A’s turn, nothing is left', async () => {
+    const a = await startHarness({ storeUrl: REDIS_URL, namespace: runPrefix });
+    harnesses.push(a);
+    const b = await startHarness({ storeUrl: REDIS_URL, namespace: runPrefix, reuseSim: a.sim });
+    harnesses.push(b);
+    let release: () => void = () => undefined;
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    a.sim.script({ text: 'Oolong is a partly oxidised tea.', chunkChars: 4, holdAfterChunks: 2, hold });
+    const surface = new RecordingSurface();
+    const answer = a.app.service.handleMessage(message('tell me about oolong'), surface);
+    await vi.waitFor(() => expect(surface.transcript()).toContain('Oolong i'));
+    const cleared = vi.spyOn(b.app.service.history, 'clear');
+    const reset = b.app.service.runCommand({
+      name: 'reset',
+      conversation: message('').conversation,
+      author: { id: 'U1', name: 'Alice', isBot: false },
+    });
+    // Main cleared at once; now B holds a place in the shared line, behind A's answer.
+    await vi.waitFor(() =>
+      expect(cleared.mock.calls.length > 0 || b.app.service.queue.size === 1).toBe(true),
+    );
+    release();
+    expect((await answer).status).toBe('answered');
+    expect((await reset).text).toBe(t('en', 'reset.done'));
+    expect(await a.app.service.history.load('test:W1:C1')).toEqual([]);
+  });
+});
