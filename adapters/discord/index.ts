@@ -49,7 +49,7 @@ export interface DiscordHandle extends PlatformAdapter {
 }
 
 export interface StartDiscordOptions {
-  config: Pick<Config, 'discord' | 'streaming' | 'locale'>;
+  config: Pick<Config, 'discord' | 'streaming' | 'locale' | 'attachments'>;
   service: ChatService;
   log: Logger;
 }
@@ -173,6 +173,7 @@ export async function startDiscord({
       botId,
       mentionRoleIds: config.discord.mentionRoleIds,
       maxAttachmentBytes: config.discord.maxAttachmentBytes,
+      downloadTimeoutMs: config.attachments.downloadTimeoutMs,
       adminPermission,
     };
     const incoming = toIncoming(message, opts);
