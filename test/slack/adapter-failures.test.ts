@@ -28,3 +28,22 @@ it('if the chat service throws, the person gets the internal-error line and the 
       .map((m) => m.text),
   ).toEqual([t('en', 'error.internal')]);
 });
+
+it('an answer nested 1,500 levels deep (lists, quotes) is still delivered, readable, in one message each', async () => {
+  rig = await startRig();
+  const deepList = `${'- '.repeat(1_500)}the bottom of the list`;
+  const deepQuote = `${'>'.repeat(1_500)} the bottom of the quote`;
+  for (const [text, bottom] of [
+    [deepList, 'the bottom of the list'],
+    [deepQuote, 'the bottom of the quote'],
+  ] as const) {
+    rig.sim.script({ text });
+    await rig.deliver(rig.say({ channel: 'D0ALICE', text: 'nest deeply' }));
+    const reply = rig.fake
+      .channel('D0ALICE')
+      .filter((m) => m.bot)
+      .at(-1);
+    expect(reply?.text).toContain(bottom);
+  }
+  expect(rig.logs.lines.filter((l) => l.includes('Maximum call stack'))).toEqual([]);
+});
