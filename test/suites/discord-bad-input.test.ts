@@ -17,7 +17,12 @@ beforeAll(async () => {
     config: {
       guards: { userMessagesPerWindow: 1000 },
       // Small limits, so the "declared size lies" case does not need megabytes.
-      attachments: { maxImageBytes: 50_000, maxTextFileBytes: 2_000, maxTurnChars: 5_000 },
+      attachments: {
+        maxImageBytes: 50_000,
+        maxTextFileBytes: 2_000,
+        maxTurnChars: 5_000,
+        downloadTimeoutMs: 300,
+      },
       discord: { maxAttachmentBytes: 60_000 },
     },
   });
@@ -138,6 +143,19 @@ describe('broken attachments', () => {
     );
     // The model was asked without any of them.
     expect(JSON.stringify(h.sim.chatRequests().at(-1)?.messages)).not.toContain('image_url');
+  });
+});
+
+describe('a download that stalls', () => {
+  test('is given up after attachments.downloadTimeoutMs with a note, and the question is answered', async () => {
+    const slow = h.fake.addFile('slow.txt', Buffer.from('s'.repeat(1_000)), 'text/plain');
+    const served = h.fake.state.files.get(slow.id);
+    if (served) served.stalled = true;
+    const { outcome, reply } = await say(h.mention('read this'), { attachments: [slow] });
+    expect(outcome?.status).toBe('answered');
+    expect(reply).toBe(
+      'Echo: Alice: read this\n\n(Skipped slow.txt: could not be read (download timed out after 0.3 s).)',
+    );
   });
 });
 
