@@ -28,6 +28,8 @@ const en = {
   'reply.empty': '(The model returned an empty answer.)',
   'reply.cut_at_limit': '✂️ (Cut at the output limit: the answer is incomplete.)',
   'file.skipped': '(Skipped {name}: {why}.)',
+  'file.cut': '(Cut {name} after {chars} characters: the text files of one message add at most {max}.)',
+  'file.over_budget': '(Skipped {name}: the text files of one message add at most {max} characters.)',
   'cmd.unknown': 'Unknown command /{name}. Try /help.',
   'cmd.denied': 'Only admins can use /{name} here.',
   'cmd.private':
@@ -124,6 +126,8 @@ const zh: Record<MessageKey, string> = {
   'reply.empty': '（模型返回了空回答。）',
   'reply.cut_at_limit': '✂️（已达到输出上限，回答不完整。）',
   'file.skipped': '（已跳过 {name}：{why}。）',
+  'file.cut': '（{name} 只保留了前 {chars} 个字符：一条消息的文本文件合计最多 {max} 个字符。）',
+  'file.over_budget': '（已跳过 {name}：一条消息的文本文件合计最多 {max} 个字符。）',
   'cmd.unknown': '未知命令 /{name}，请尝试 /help。',
   'cmd.denied': '只有管理员可以在此使用 /{name}。',
   'cmd.private': '🔒 /{name} 的回复是私密的：请使用 /{name} 斜杠命令查看（只有你能看到）。',

@@ -11,6 +11,8 @@ export interface InboundOptions {
   /** Role ids whose mention addresses the bot. */
   mentionRoleIds: readonly string[];
   maxAttachmentBytes: number;
+  /** One download's deadline (attachments.downloadTimeoutMs). */
+  downloadTimeoutMs: number;
   adminPermission: PermissionResolvable;
 }
 
@@ -94,7 +96,7 @@ export function toIncoming(message: Message, opts: InboundOptions): IncomingMess
       name: a.name,
       mime: a.contentType ?? '',
       size: a.size,
-      load: () => download(a.url, opts.maxAttachmentBytes),
+      load: () => download(a.url, opts.maxAttachmentBytes, opts.downloadTimeoutMs),
     })) satisfies Attachment[],
     addressed: addressedBy(message, opts) !== undefined,
     botUserId: opts.botId,
@@ -110,8 +112,18 @@ export class AttachmentTooLargeError extends Error {
 }
 
 /** Downloads an attachment, refusing (by header or while streaming) anything over `maxBytes`. */
-export async function download(url: string, maxBytes: number): Promise<Uint8Array> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+export async function download(url: string, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await fetchAttachment(url, maxBytes, signal);
+  } catch (err) {
+    if (signal.aborted) throw new Error(`download timed out after ${timeoutMs / 1000} s`);
+    throw err;
+  }
+}
+
+async function fetchAttachment(url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const res = await fetch(url, { signal });
   if (!res.ok || !res.body) throw new Error(`attachment download failed: HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > maxBytes) {

@@ -49,7 +49,7 @@ export interface DiscordHandle extends PlatformAdapter {
 }
 
 export interface StartDiscordOptions {
-  config: Pick<Config, 'discord' | 'streaming' | 'locale'>;
+  config: Pick<Config, 'discord' | 'streaming' | 'locale' | 'attachments'>;
   service: ChatService;
   log: Logger;
 }
@@ -111,6 +111,8 @@ export async function startDiscord({
 
   let ready = false;
   let paused = false;
+  // Set just before our own client.destroy(): the gateway closing then is no lost connection.
+  let destroying = false;
   let markReady: () => void = () => {};
   const whenReady = new Promise<void>((resolve) => (markReady = resolve));
   const handle: DiscordHandle = {
@@ -131,6 +133,7 @@ export async function startDiscord({
     async stop() {
       paused = true;
       ready = false;
+      destroying = true;
       await client.destroy();
     },
   };
@@ -155,14 +158,11 @@ export async function startDiscord({
   async function onMessage(message: Message): Promise<void> {
     const botId = client.user?.id;
     if (!botId || message.author.id === botId) return;
-    if (paused) {
-      log.debug({ message: message.id }, 'shutting down; message not answered');
-      return;
-    }
     const opts: InboundOptions = {
       botId,
       mentionRoleIds: config.discord.mentionRoleIds,
       maxAttachmentBytes: config.discord.maxAttachmentBytes,
+      downloadTimeoutMs: config.attachments.downloadTimeoutMs,
       adminPermission,
     };
     const incoming = toIncoming(message, opts);
@@ -184,6 +184,13 @@ export async function startDiscord({
       stopLabel: t(toLocale(locale, config.locale), 'stop.button'),
       ...(locale ? { locale } : {}),
     });
+    if (paused) {
+      // Shutting down: the service no longer takes turns, but the person still hears why (README).
+      if (incoming.author.isBot) return;
+      log.info({ message: message.id }, 'shutting down; asked to try again later');
+      await surface.post(t(toLocale(locale, config.locale), 'status.shutting_down'));
+      return;
+    }
     try {
       const outcome = await service.handleMessage(incoming, surface);
       log.debug({ message: message.id, status: outcome.status }, 'message handled');
@@ -203,12 +210,14 @@ export async function startDiscord({
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   // ShardDisconnect only fires when discord.js gives up; a dropped connection it repairs shows up as
   // reconnecting, then resumed (or ready again after a fresh IDENTIFY).
-  client.on(Events.ShardDisconnect, (event, shard) =>
-    log.warn({ code: event.code, shard }, 'discord gateway disconnected'),
-  );
-  client.on(Events.ShardReconnecting, (shard) =>
-    log.warn({ shard }, 'discord gateway connection lost; reconnecting'),
-  );
+  client.on(Events.ShardDisconnect, (event, shard) => {
+    if (destroying) log.debug({ code: event.code, shard }, 'discord gateway closed (shutdown)');
+    else log.warn({ code: event.code, shard }, 'discord gateway disconnected');
+  });
+  client.on(Events.ShardReconnecting, (shard) => {
+    if (destroying) log.debug({ shard }, 'discord gateway closed (shutdown)');
+    else log.warn({ shard }, 'discord gateway connection lost; reconnecting');
+  });
   client.on(Events.ShardResume, (shard, replayed) =>
     log.info({ shard, replayed }, 'discord gateway resumed'),
   );

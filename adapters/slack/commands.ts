@@ -8,6 +8,7 @@ import type { Author, ConversationRef } from '../../src/core/types.ts';
 import { type Locale, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
+import { isDirectChannel } from './events.ts';
 import { toMrkdwn } from './format.ts';
 
 export interface SlashPayload {
@@ -76,7 +77,8 @@ export async function runSlash(
     platform: 'slack',
     workspace: payload.team_id,
     channel: payload.channel_id,
-    isDM: payload.channel_id.startsWith('D') || payload.channel_name === 'directmessage',
+    // Ids, never names: anyone can name a channel "directmessage"; only an IM's id starts with D.
+    isDM: isDirectChannel(payload.channel_id),
   };
   try {
     const id = payload.trigger_id ? { id: `slack:cmd:${payload.trigger_id}` } : {};

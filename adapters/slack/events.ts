@@ -33,8 +33,13 @@ export function skipReason(event: SlackMessageEvent, botUserId: string): string 
   return undefined;
 }
 
+/** A 1:1 DM by its id (IM ids start with D); names are chosen by people and prove nothing. */
+export function isDirectChannel(channelId: string): boolean {
+  return channelId.startsWith('D');
+}
+
 export function isDirect(event: SlackMessageEvent): boolean {
-  return event.channel_type === 'im' || event.channel.startsWith('D');
+  return event.channel_type === 'im' || isDirectChannel(event.channel);
 }
 
 /**

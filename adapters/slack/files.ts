@@ -22,6 +22,7 @@ export function slackAttachments(
   files: SlackFile[] | undefined,
   token: string,
   apiUrl: string | undefined,
+  timeoutMs: number,
 ): Attachment[] {
   const trusted = new Set<string>();
   if (apiUrl) trusted.add(new URL(apiUrl).host);
@@ -33,18 +34,42 @@ export function slackAttachments(
         name: f.name ?? f.title ?? f.id ?? 'file',
         mime: f.mimetype ?? '',
         size: f.size ?? 0,
-        load: () => download(url, token, trusted),
+        load: () => download(url, token, trusted, timeoutMs),
       },
     ];
   });
 }
 
-async function download(url: string, token: string, trusted: Set<string>): Promise<Uint8Array> {
+/** A download that ran past its deadline (headers or body); the message is the user's note. */
+export class DownloadTimeoutError extends Error {
+  readonly code = 'download_timeout';
+  constructor(timeoutMs: number) {
+    super(`download timed out after ${timeoutMs / 1000} s`);
+  }
+}
+
+async function download(
+  url: string,
+  token: string,
+  trusted: Set<string>,
+  timeoutMs: number,
+): Promise<Uint8Array> {
   const target = new URL(url);
   const slackHost = /(^|\.)slack(-gov)?\.com$/.test(target.hostname) && target.protocol === 'https:';
   if (!slackHost && !trusted.has(target.host))
     throw new Error(`refusing to send the bot token to ${target.host}`);
-  const res = await fetch(target, { headers: { Authorization: `Bearer ${token}` } });
+  // One deadline for the whole download, headers and body: a stalled file must not hold the answer.
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await fetchFile(target, token, signal);
+  } catch (err) {
+    if (signal.aborted) throw new DownloadTimeoutError(timeoutMs);
+    throw err;
+  }
+}
+
+async function fetchFile(target: URL, token: string, signal: AbortSignal): Promise<Uint8Array> {
+  const res = await fetch(target, { headers: { Authorization: `Bearer ${token}` }, signal });
   if (!res.ok) throw new Error(`download failed (HTTP ${res.status})`);
   // Without files:read Slack answers with its HTML login page instead of the file.
   if ((res.headers.get('content-type') ?? '').startsWith('text/html') && !/\.html?$/i.test(target.pathname)) {

@@ -12,14 +12,62 @@ const BROADCAST_WORDS = /@(channel|here|everyone)\b/gi;
 /** Links slackify-markdown produces (and the only `<…>` sequences we let through in mrkdwn). */
 const ALLOWED_SEQUENCE = /^<(?:https?:\/\/|mailto:)[^<>|\s]*(?:\|[^<>]*)?>$/i;
 
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+
 /** Standard Markdown → Slack mrkdwn with every mention the model wrote made harmless. */
 export function toMrkdwn(markdown: string): string {
   if (!markdown.trim()) return markdown;
-  const converted = slackifyMarkdown(escapeInnerFences(markdown)).replace(/\n+$/, '');
+  let converted: string;
+  try {
+    converted = slackifyMarkdown(escapeInnerFences(limitNesting(markdown))).replace(/\n+$/, '');
+  } catch {
+    // The converter recurses per nesting level; whatever still defeats it is shown as plain text
+    // rather than never delivered.
+    converted = markdown.replace(/&/g, '&amp;');
+  }
   return neutraliseMrkdwn(converted);
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+/** Quote and list levels the converter gets on one line; Slack shows no more than a few anyway. */
+export const MAX_NESTING = 16;
+/** One container marker at a line's start: a quote `>` or a list bullet / number followed by space. */
+const CONTAINER = /[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))[ \t]?/y;
+
+/**
+ * slackify-markdown recurses once per nesting level and overflows the stack near a thousand levels
+ * (`- - - - …`, `>>>>…`), which one message can hold. Lines outside code blocks keep their first
+ * MAX_NESTING container markers; deeper ones are dropped, the text after them kept.
+ */
+export function limitNesting(markdown: string): string {
+  let fence: string | null = null;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      const m = FENCE.exec(line);
+      if (fence === null && m) fence = m[1] ?? null;
+      else if (fence !== null && m && (m[1] ?? '').startsWith(fence) && !(m[2] ?? '').trim()) fence = null;
+      else if (fence === null) return flattenLine(line);
+      return line;
+    })
+    .join('\n');
+}
+
+function flattenLine(line: string): string {
+  let at = 0;
+  let depth = 0;
+  let kept = 0;
+  for (;;) {
+    CONTAINER.lastIndex = at;
+    const m = CONTAINER.exec(line);
+    if (!m || m[0].length === 0) break;
+    at += m[0].length;
+    depth++;
+    if (depth === MAX_NESTING) kept = at;
+  }
+  if (depth <= MAX_NESTING) return line;
+  const head = line.slice(0, kept);
+  return `${head}${/[ \t]$/.test(head) ? '' : ' '}${line.slice(at)}`;
+}
 
 /**
  * Inside a code block Markdown shows a line like "```js" as text, but Slack ends its preformatted

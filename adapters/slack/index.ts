@@ -26,7 +26,7 @@ import type { MessageEditor } from '../../src/core/inflight.ts';
 import { KeyedQueue } from '../../src/core/keyed-queue.ts';
 import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage } from '../../src/core/types.ts';
-import { toLocale } from '../../src/i18n.ts';
+import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { StartupError } from '../../src/server.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -170,6 +170,8 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     const dm = isDirect(event);
     const conversation = conversationOf(event, teamId);
     let answer: Promise<TurnOutcome> | undefined;
+    let surface: ReturnType<typeof slackSurface> | undefined;
+    let locale = config.locale;
     // Look-ups (thread membership, users.info) take varying time: do them in arrival order per
     // conversation, so the core's per-conversation queue receives messages in the order Slack sent them.
     await arrival.run(conversationKey(conversation), async () => {
@@ -189,7 +191,8 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
           .catch((err: unknown) => log.warn({ err }, 'could not record the thread'));
       }
       const message = await toIncoming(event, conversation, eventId);
-      const surface = slackSurface({
+      locale = toLocale(message.author.locale, config.locale);
+      surface = slackSurface({
         client: app.client,
         streamClient,
         teamId,
@@ -198,7 +201,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
         userId: message.author.id,
         ...(event.thread_ts ? { writtenInThread: event.thread_ts } : {}),
         isDM: dm,
-        locale: toLocale(message.author.locale, config.locale),
+        locale,
         log,
       });
       surface.spellCommands = (line) => slackSpelling(line, service.commands());
@@ -206,8 +209,16 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       answer = service.handleMessage(message, surface);
     });
     if (!answer) return;
-    const outcome = await answer;
-    log.debug({ ts: event.ts, channel: event.channel, status: outcome.status }, 'slack message handled');
+    try {
+      const outcome = await answer;
+      log.debug({ ts: event.ts, channel: event.channel, status: outcome.status }, 'slack message handled');
+    } catch (err) {
+      // The core should end every reply itself; if it threw, still tell the person rather than stay silent.
+      log.error({ err, ts: event.ts, channel: event.channel }, 'chat service failed');
+      await surface
+        ?.post(t(locale, 'error.internal'))
+        .catch((postErr: unknown) => log.warn({ err: postErr }, 'could not post the error line'));
+    }
   }
 
   async function toIncoming(
@@ -224,7 +235,12 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       conversation,
       author,
       text: readableText(raw, auth.userId, names),
-      attachments: slackAttachments(event.files, botToken ?? '', apiUrl),
+      attachments: slackAttachments(
+        event.files,
+        botToken ?? '',
+        apiUrl,
+        config.attachments.downloadTimeoutMs,
+      ),
       addressed: true,
       botUserId: auth.userId,
       receivedAt: Date.now(),

@@ -114,8 +114,16 @@ export const configSchema = z
           .default(10 * 1024 * 1024),
         maxImages: z.number().int().min(0).max(10).default(4),
         maxTextFileBytes: z.number().int().min(0).default(100_000),
+        maxTurnChars: z.number().int().min(0).default(100_000),
+        downloadTimeoutMs: z.number().int().min(1).default(30_000),
       })
-      .default({ maxImageBytes: 10 * 1024 * 1024, maxImages: 4, maxTextFileBytes: 100_000 }),
+      .default({
+        maxImageBytes: 10 * 1024 * 1024,
+        maxImages: 4,
+        maxTextFileBytes: 100_000,
+        maxTurnChars: 100_000,
+        downloadTimeoutMs: 30_000,
+      }),
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),

@@ -44,6 +44,9 @@ export async function prepareAttachments(
   const texts: string[] = [];
   const notes: string[] = [];
   const skip = (name: string, why: string) => notes.push(t(locale, 'file.skipped', { name, why }));
+  // Every text file of the message draws on one budget: it goes to the model and into history.
+  const budget = limits.maxTurnChars;
+  let left = budget;
   for (const a of attachments) {
     try {
       if (isImage(a)) {
@@ -59,13 +62,25 @@ export async function prepareAttachments(
         }
       } else if (isText(a)) {
         if (a.size > limits.maxTextFileBytes) skip(a.name, `over ${limits.maxTextFileBytes} bytes`);
+        else if (left <= 0) notes.push(t(locale, 'file.over_budget', { name: a.name, max: budget }));
         else {
           const bytes = await a.load();
           const text = new TextDecoder('utf-8', { fatal: false }).decode(
             bytes.subarray(0, limits.maxTextFileBytes),
           );
           if (text.includes('\u0000')) skip(a.name, 'binary content');
-          else texts.push(`[file ${a.name}]\n\`\`\`\n${text.replace(/```/g, '`\u200b``')}\n\`\`\``);
+          else {
+            const kept = cutAt(text, left);
+            const cut = kept.length < text.length;
+            // A cut file spends the rest of the budget: nothing after it is read.
+            left = cut ? 0 : left - kept.length;
+            if (kept.length === 0) notes.push(t(locale, 'file.over_budget', { name: a.name, max: budget }));
+            else {
+              if (cut) notes.push(t(locale, 'file.cut', { name: a.name, chars: kept.length, max: budget }));
+              const header = cut ? `[file ${a.name}, first ${kept.length} characters]` : `[file ${a.name}]`;
+              texts.push(`${header}\n\`\`\`\n${kept.replace(/```/g, '`\u200b``')}\n\`\`\``);
+            }
+          }
         }
       } else {
         skip(a.name, 'unsupported file type');
@@ -75,4 +90,11 @@ export async function prepareAttachments(
     }
   }
   return { images, fileText: texts.join('\n\n'), notes };
+}
+
+/** The first `max` UTF-16 units of `text`, never splitting a surrogate pair. */
+function cutAt(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }

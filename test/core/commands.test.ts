@@ -36,6 +36,24 @@ describe('command parsing', () => {
     });
   });
 
+  it('reads only declared option names as options; any other `word:` is positional text', () => {
+    const rest: CommandSpec = {
+      ...spec,
+      name: 'note',
+      options: [{ name: 'text', description: 'the text', type: 'string', rest: true }],
+    };
+    const parsed = (raw: string) => registry.parse(rest, { ...inv(raw), name: 'note' }, 'en');
+    expect(parsed('note: answer in French')).toEqual({ options: { text: 'note: answer in French' } });
+    expect(parsed('https://example.com/a?b=c how do I')).toEqual({
+      options: { text: 'https://example.com/a?b=c how do I' },
+    });
+    expect(parsed('text:explicit')).toEqual({ options: { text: 'explicit' } });
+    // A plain string slot takes it as its value too.
+    expect(registry.parse(spec, inv('4 true fast see: this'), 'en')).toEqual({
+      options: { count: 4, loud: true, mode: 'fast', text: 'see: this' },
+    });
+  });
+
   it('accepts options already typed by the platform', () => {
     expect(registry.parse(spec, inv('', { count: 2, loud: false }), 'en')).toEqual({
       options: { count: 2, loud: false },

@@ -103,20 +103,26 @@ describe('with the Message Content intent', () => {
   });
 
   // Last in this file: it pauses the adapter.
-  test('once shutdown begins, new messages are not answered; after stop the adapter reports not ready', async () => {
+  test('once shutdown begins, addressed messages get the restart line; the own disconnect is not a lost connection', async () => {
     expect(h.discord.isReady()).toBe(true);
     h.discord.pause();
     const channel = h.fake.addChannel(h.guild, 'late');
     const before = h.sim.chatRequests().length;
-    h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('anyone?') });
-    await h.fake.waitFor(
-      () => h.logs.lines.some((l) => l.includes('shutting down; message not answered')),
+    h.fake.say({ author: h.bob, channelId: channel.id, content: 'just chatting, not to the bot' });
+    const asked = h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('anyone?') });
+    const reply = await h.fake.waitFor(
+      () => h.fake.botMessages(channel.id).find((m) => m.message_reference?.message_id === asked.id),
       5000,
-      'the log line',
+      'the restart line',
     );
+    expect(reply.content).toBe('⚠️ The bot is restarting; please ask again in a minute.');
+    expect(h.fake.botMessages(channel.id)).toHaveLength(1);
     expect(h.sim.chatRequests().length).toBe(before);
-    expect(h.fake.botMessages(channel.id)).toEqual([]);
+    const linesBeforeStop = h.logs.lines.length;
     await h.discord.stop();
     expect(h.discord.isReady()).toBe(false);
+    const logged = h.logs.lines.slice(linesBeforeStop).map((l) => JSON.parse(l) as { msg: string });
+    expect(logged.map((r) => r.msg)).not.toContain('discord gateway connection lost; reconnecting');
+    expect(logged.map((r) => r.msg)).not.toContain('discord gateway disconnected');
   });
 });

@@ -11,9 +11,11 @@ const CHANNEL = 'C0GENERAL';
 const bot = () => `<@${rig.fake.bot.userId}>`;
 
 /** Runs `/qwen <text>`: returns the HTTP ack and what Slack then shows (the response_url body). */
-async function command(text: string, channel = DM, user = ALICE) {
+async function command(text: string, channel = DM, user = ALICE, channelName?: string) {
   const before = rig.fake.responses.length;
-  const ack = await rig.send.command(slash(rig.fake, { user, channel, text }));
+  const ack = await rig.send.command(
+    slash(rig.fake, { user, channel, text, ...(channelName ? { channelName } : {}) }),
+  );
   await rig.deliver({ ts: '', message: {}, deliveries: [] });
   const reply = rig.fake.responses.slice(before)[0]?.body as
     | { response_type?: string; text?: string }
@@ -103,6 +105,23 @@ describe('/qwen slash command', () => {
     expect(done.reply?.response_type).toBe('ephemeral');
     await rig.deliver(rig.say({ channel: DM, text: 'who am I?' }));
     expect(promptOf(1)).toEqual(['who am I?']);
+  });
+
+  it('free text that starts with `word:` is the argument, not an unknown option', async () => {
+    rig = await startRig({ sim: { responder: () => "d'accord" } });
+    const { reply } = await command('system note: answer in French');
+    expect(reply?.text).toBe(t('en', 'system.set'));
+    await rig.deliver(rig.say({ channel: DM, text: 'hello' }));
+    const system = rig.sim.chatRequests()[0]?.messages.find((m) => m.role === 'system');
+    expect(String(system?.content)).toContain('note: answer in French');
+  });
+
+  it('a channel named "directmessage" is still a channel: admin-only commands stay admin-only', async () => {
+    rig = await startRig();
+    const { reply } = await command('system be terse', 'C0DIRECTMSG', ALICE, 'directmessage');
+    expect(reply?.text).toBe(t('en', 'cmd.denied', { name: 'qwen system' }));
+    const settings = await rig.app.service.settings.get(`slack:${rig.fake.team.id}:C0DIRECTMSG`);
+    expect(settings.systemPrompt).toBeUndefined();
   });
 
   it('help lists every core command in its Slack spelling, privately', async () => {

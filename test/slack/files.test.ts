@@ -35,4 +35,16 @@ describe('files shared with a question', () => {
     expect(prompt).toContain('deploy on friday at 5pm');
     expect(prompt).toContain('notes.txt');
   });
+
+  it('a download that stalls is given up after attachments.downloadTimeoutMs, with a note, and the question is answered', async () => {
+    rig = await startRig({ config: { attachments: { downloadTimeoutMs: 300 } } });
+    const file = rig.fake.addFile('slow.txt', 'text/plain', Buffer.from('x'.repeat(10_000)));
+    rig.fake.stallNextDownload();
+    await rig.deliver(rig.say({ channel: 'D0ALICE', text: 'read this', files: [file] }));
+    const shown = rig.fake.channel('D0ALICE').filter((m) => m.bot);
+    expect(shown.map((m) => m.text)).toEqual([
+      'Echo: read this\n\n(Skipped slow.txt: could not be read (download timed out after 0.3 s).)',
+    ]);
+    expect(JSON.stringify(rig.sim.chatRequests()[0]?.messages)).not.toContain('xxxx');
+  });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from '../../adapters/slack/format.ts';
+import {
+  limitNesting,
+  MAX_NESTING,
+  neutraliseMarkdown,
+  neutraliseStreamPiece,
+  toMrkdwn,
+} from '../../adapters/slack/format.ts';
 import { pingsIn, show } from '../support/fake-slack/model.ts';
 
 /** How Slack shows a plain (mrkdwn) message with this text. */
@@ -90,5 +96,23 @@ describe('what the model reads from a Slack message', () => {
     expect(readableText(text, 'U0BOT', names)).toBe(
       'ask @Bob and @eve in #dev about the doc (https://x.test/a), https://x.test/b, a@b.test & tell @here: 1 < 2 > 0',
     );
+  });
+});
+
+describe('deeply nested Markdown', () => {
+  it('keeps the first levels of a line and its text, and leaves code blocks and shallow lines alone', () => {
+    const deep = `${'- '.repeat(1_000)}bottom`;
+    expect(limitNesting(deep)).toBe(`${'- '.repeat(MAX_NESTING)}bottom`);
+    expect(limitNesting(`${'>'.repeat(1_000)} quoted`)).toBe(`${'>'.repeat(MAX_NESTING)} quoted`);
+    const code = ['```', deep, '```', '- a', '  - b'].join('\n');
+    expect(limitNesting(code)).toBe(code);
+  });
+
+  it('converts input that would overflow the converter, mentions still inert', () => {
+    for (const md of [`${'- '.repeat(1_700)}end <!channel>`, `${'> '.repeat(1_700)}end @here`]) {
+      const out = toMrkdwn(md);
+      expect(out).toContain('end');
+      expect(pingsIn(out)).toEqual([]);
+    }
   });
 });

@@ -17,7 +17,12 @@ beforeAll(async () => {
     config: {
       guards: { userMessagesPerWindow: 1000 },
       // Small limits, so the "declared size lies" case does not need megabytes.
-      attachments: { maxImageBytes: 50_000, maxTextFileBytes: 2_000 },
+      attachments: {
+        maxImageBytes: 50_000,
+        maxTextFileBytes: 2_000,
+        maxTurnChars: 5_000,
+        downloadTimeoutMs: 300,
+      },
       discord: { maxAttachmentBytes: 60_000 },
     },
   });
@@ -138,6 +143,51 @@ describe('broken attachments', () => {
     );
     // The model was asked without any of them.
     expect(JSON.stringify(h.sim.chatRequests().at(-1)?.messages)).not.toContain('image_url');
+  });
+});
+
+describe('a download that stalls', () => {
+  test('is given up after attachments.downloadTimeoutMs with a note, and the question is answered', async () => {
+    const slow = h.fake.addFile('slow.txt', Buffer.from('s'.repeat(1_000)), 'text/plain');
+    const served = h.fake.state.files.get(slow.id);
+    if (served) served.stalled = true;
+    const { outcome, reply } = await say(h.mention('read this'), { attachments: [slow] });
+    expect(outcome?.status).toBe('answered');
+    expect(reply).toBe(
+      'Echo: Alice: read this\n\n(Skipped slow.txt: could not be read (download timed out after 0.3 s).)',
+    );
+  });
+});
+
+describe('many text files in one message', () => {
+  test('they share one budget (attachments.maxTurnChars): the file that crosses it is cut, the rest skipped, each named', async () => {
+    const files = Array.from({ length: 10 }, (_, i) =>
+      h.fake.addFile(`part${i + 1}.txt`, Buffer.from('ABCDEFGHIJ'.charAt(i).repeat(1_500)), 'text/plain'),
+    );
+    h.sim.script({ text: 'Read them.' });
+    const { outcome, reply } = await say(h.mention('summarise these'), { attachments: files });
+    expect(outcome?.status).toBe('answered');
+    expect(reply).toBe(
+      [
+        'Read them.',
+        '',
+        '(Cut part4.txt after 500 characters: the text files of one message add at most 5000.)',
+        ...[5, 6, 7, 8, 9, 10].map(
+          (n) => `(Skipped part${n}.txt: the text files of one message add at most 5000 characters.)`,
+        ),
+      ].join('\n'),
+    );
+    const prompt = JSON.stringify(h.sim.chatRequests().at(-1)?.messages);
+    expect(prompt).toContain('C'.repeat(1_500));
+    expect(prompt).toContain(`${'D'.repeat(500)}\\n`);
+    expect(prompt).not.toContain('D'.repeat(501));
+    expect(prompt).not.toContain('E'.repeat(10));
+    // Files past the budget are not even downloaded.
+    expect(files.slice(4).map((f) => h.fake.state.files.get(f.id)?.downloads)).toEqual([0, 0, 0, 0, 0, 0]);
+    const turns = await h.app.service.history.load(`discord:${h.guild.id}:${channel.id}`);
+    const stored = turns.filter((t) => t.role === 'user').at(-1)?.text ?? '';
+    expect(stored.length).toBeGreaterThan(5_000);
+    expect(stored.length).toBeLessThan(5_000 + 500);
   });
 });
 

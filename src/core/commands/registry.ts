@@ -151,7 +151,9 @@ export class CommandRegistry {
 
   /**
    * Turns an invocation into typed option values. Text arguments are positional in declaration order,
-   * or `name:value`; quotes group words. Returns an error line for the user instead of throwing.
+   * or `name:value` when `name` is one of the command's declared options; any other `word:…` is plain
+   * text (`/system note: answer in French`, `/faq https://…`). Quotes group words. Returns an error
+   * line for the user instead of throwing.
    */
   parse(
     spec: CommandSpec,
@@ -162,26 +164,32 @@ export class CommandRegistry {
       error: t(locale, 'cmd.bad_arg', { name: spec.name, problem, usage: this.usage(spec) }),
     });
     const raw: Record<string, string | OptionValue | undefined> = { ...(inv.options ?? {}) };
+    // Option name → the undeclared `word` of a `word:…` token that filled it positionally. If that
+    // value is then rejected, the person most likely meant an option: say "unknown option word".
+    const lookalike = new Map<string, string>();
     if (inv.rawArgs !== undefined && inv.rawArgs.trim() !== '') {
       const tokens = tokenize(inv.rawArgs.trim());
       const positional = spec.options;
       let next = 0;
       for (const token of tokens) {
-        const named = /^([a-z_][a-z0-9_-]*):(.*)$/s.exec(token.value);
-        if (named && !token.quoted) {
-          const opt = spec.options.find((o) => o.name === named[1]);
-          if (!opt) return fail(t(locale, 'cmd.unknown_option', { option: named[1] ?? '' }));
-          raw[opt.name] = named[2] ?? '';
+        const named = token.quoted ? null : /^([a-z_][a-z0-9_-]*):(.*)$/s.exec(token.value);
+        const declared = named && spec.options.find((o) => o.name === named[1]);
+        if (declared) {
+          raw[declared.name] = named[2] ?? '';
           continue;
         }
         while (next < positional.length && raw[positional[next]?.name ?? ''] !== undefined) next++;
         const opt = positional[next];
-        if (!opt) return fail(t(locale, 'cmd.too_many_args'));
+        if (!opt) {
+          if (named) return fail(t(locale, 'cmd.unknown_option', { option: named[1] ?? '' }));
+          return fail(t(locale, 'cmd.too_many_args'));
+        }
         if (opt.rest) {
           raw[opt.name] = inv.rawArgs.trim().slice(token.start);
           break;
         }
         raw[opt.name] = token.value;
+        if (named) lookalike.set(opt.name, named[1] ?? '');
         next++;
       }
     }
@@ -193,6 +201,10 @@ export class CommandRegistry {
         continue;
       }
       const typed = coerce(opt, value);
+      const rejected =
+        typed === undefined || (typeof typed === 'string' && opt.choices && !opt.choices.includes(typed));
+      const meant = lookalike.get(opt.name);
+      if (rejected && meant !== undefined) return fail(t(locale, 'cmd.unknown_option', { option: meant }));
       if (typed === undefined) {
         const key =
           opt.type === 'integer'

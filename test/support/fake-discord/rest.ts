@@ -115,7 +115,8 @@ export class FakeRest {
     }
     file.downloads++;
     res.writeHead(200, { 'content-type': file.type, 'content-length': String(file.bytes.length) });
-    res.end(file.bytes);
+    if (file.stalled) res.write(file.bytes.subarray(0, Math.floor(file.bytes.length / 2)));
+    else res.end(file.bytes);
   }
 
   private add(method: string, template: string, handle: Route['handle']): void {

@@ -125,8 +125,11 @@ export class FakeState {
   readonly globalCommands: Array<Record<string, unknown>> = [];
   readonly guildCommands = new Map<string, Array<Record<string, unknown>>>();
   readonly interactions = new Map<string, FakeInteraction>();
-  /** Bytes served under /attachments/:id/:name. */
-  readonly files = new Map<string, { bytes: Uint8Array; type: string; downloads: number }>();
+  /** Bytes served under /attachments/:id/:name; a stalled one sends half its bytes and never ends. */
+  readonly files = new Map<
+    string,
+    { bytes: Uint8Array; type: string; downloads: number; stalled?: boolean }
+  >();
 
   /** What GET /gateway/bot recommends (shards: 'auto'). */
   recommendedShards = 1;

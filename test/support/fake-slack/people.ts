@@ -107,7 +107,7 @@ let commandSeq = 0;
 /** The form fields Slack posts for `/qwen <text>`; answers to its response_url land in `fake.responses`. */
 export function slash(
   fake: FakeSlack,
-  o: { user: string; channel: string; text: string },
+  o: { user: string; channel: string; text: string; channelName?: string },
 ): Record<string, string> {
   const id = `cmd${++commandSeq}`;
   return {
@@ -115,7 +115,7 @@ export function slash(
     team_id: fake.team.id,
     team_domain: fake.team.name.toLowerCase(),
     channel_id: o.channel,
-    channel_name: o.channel.startsWith('D') ? 'directmessage' : 'general',
+    channel_name: o.channelName ?? (o.channel.startsWith('D') ? 'directmessage' : 'general'),
     user_id: o.user,
     user_name: o.user.toLowerCase(),
     command: '/qwen',

@@ -97,6 +97,7 @@ export class FakeSlack {
   private readonly faults: Fault[] = [];
   private readonly delays: Array<{ method: string; ms: number }> = [];
   private readonly files = new Map<string, { bytes: Uint8Array; mimetype: string }>();
+  private stalls = 0;
   private readonly scopes: Set<string> | undefined;
   private seq = 0;
   url = '';
@@ -150,6 +151,11 @@ export class FakeSlack {
   /** The next call of `method` is answered normally, but only after `ms` (a slow Slack). */
   delayNext(method: string, ms: number): void {
     this.delays.push({ method, ms });
+  }
+
+  /** The next file download sends its headers and half its bytes, then never finishes (a stalled CDN). */
+  stallNextDownload(): void {
+    this.stalls++;
   }
 
   /** The next `times` calls of `method` get an HTTP server error (outcome `http_<status>`). */
@@ -315,6 +321,12 @@ export class FakeSlack {
         .end('<html><body>Sign in to Slack</body></html>');
     }
     if (!file) return void res.writeHead(404).end();
+    if (this.stalls > 0) {
+      this.stalls--;
+      res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.byteLength) });
+      res.write(file.bytes.subarray(0, Math.floor(file.bytes.byteLength / 2)));
+      return;
+    }
     res
       .writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.byteLength) })
       .end(file.bytes);
