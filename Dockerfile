@@ -1,10 +1,11 @@
-# qwenbot: multi-stage build on the official Node 24 slim image.
-# Build stage: production dependencies only; sqlite3's native module is compiled here.
-FROM node:24-bookworm-slim AS build
+# qwenbot: multi-stage build on the official Node 24 images (Debian bookworm).
+# Without a reachable registry, make local stand-ins first: scripts/docker-base-offline.sh (see README).
+# Build stage: the full image already has python3, make and g++, so sqlite3's native module compiles
+# without apt-get; the build downloads npm packages only.
+FROM node:24-bookworm AS build
 WORKDIR /app
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
+# node-gyp uses the headers that ship with the image instead of downloading them from nodejs.org.
+ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
@@ -12,17 +13,22 @@ COPY src ./src
 COPY adapters ./adapters
 COPY config ./config
 
-# Runtime stage: no compiler, non-root user, data on a volume, secrets only from the environment.
+# Runtime stage: the same Debian release (same glibc), no compiler, non-root user, data on a volume,
+# secrets only from the environment.
 FROM node:24-bookworm-slim
+# Configuration without rebuilding: mount a YAML file on /config and point QWENBOT_CONFIG at it, e.g.
+#   -v ./my.yaml:/config/qwenbot.yaml:ro -e QWENBOT_CONFIG=/config/qwenbot.yaml
+# (config/local.yaml is not copied into the image). QWEN_REGION, QWEN_MODEL, PORT, … override settings.
 ENV NODE_ENV=production \
     QWENBOT_STORE=sqlite:///data/qwenbot.sqlite \
     PORT=3000
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data /config && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
+# Healthy means ready: the store answers and every configured platform is connected (/readyz).
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "src/main.ts"]

@@ -84,6 +84,30 @@ describe('configuration', () => {
     expect(load({}).instanceId).toBe('default');
   });
 
+  it('QWEN_REGION and QWEN_MODEL set the region and default model without a config file', () => {
+    const c = load({ QWEN_REGION: 'singapore', QWEN_MODEL: 'qwen-max' });
+    expect([c.qwen.region, c.qwen.baseUrl, c.qwen.defaultModel]).toEqual([
+      'singapore',
+      'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+      'qwen-max',
+    ]);
+    // The environment wins over a mounted file (Docker: -e over -v), and DASHSCOPE_BASE_URL over the region.
+    const file = yamlFile('qwen:\n  region: us\n  defaultModel: qwen-flash\n');
+    const layered = loadConfig({ file, env: { QWEN_REGION: 'hongkong', QWEN_MODEL: 'qwen-turbo' } });
+    expect([layered.qwen.region, layered.qwen.defaultModel]).toEqual(['hongkong', 'qwen-turbo']);
+    const pinned = load({ QWEN_REGION: 'singapore', DASHSCOPE_BASE_URL: 'http://127.0.0.1:9/v1' });
+    expect(pinned.qwen.baseUrl).toBe('http://127.0.0.1:9/v1');
+  });
+
+  it('a bad QWEN_REGION or QWEN_MODEL names the variable, the key and the choices', () => {
+    expect(errorOf(() => load({ QWEN_REGION: 'moon' }))).toMatch(
+      /^QWEN_REGION \(qwen\.region\): .*beijing.*singapore.* \(got "moon"\)$/,
+    );
+    expect(errorOf(() => load({ QWEN_MODEL: 'gpt-4' }))).toMatch(
+      /^QWEN_MODEL \(qwen\.defaultModel\): "gpt-4" is not in models \(known: .*qwen-plus/,
+    );
+  });
+
   it('bad environment values name the variable', () => {
     expect(errorOf(() => load({ PORT: 'eighty' }))).toBe('PORT: "eighty" is not a whole number');
     expect(errorOf(() => load({ LOG_LEVEL: 'loud' }))).toMatch(/^LOG_LEVEL \(log\.level\): /);

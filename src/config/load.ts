@@ -20,6 +20,8 @@ type Env = Record<string, string | undefined>;
 const ENV_KEYS: ReadonlyArray<[env: string, path: string[], kind: 'string' | 'int']> = [
   ['DASHSCOPE_API_KEY', ['qwen', 'apiKey'], 'string'],
   ['DASHSCOPE_BASE_URL', ['qwen', 'baseUrl'], 'string'],
+  ['QWEN_REGION', ['qwen', 'region'], 'string'],
+  ['QWEN_MODEL', ['qwen', 'defaultModel'], 'string'],
   ['QWENBOT_STORE', ['store', 'url'], 'string'],
   ['QWENBOT_FAQ', ['faq', 'path'], 'string'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
@@ -51,6 +53,7 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   let merged = readYaml(DEFAULT_CONFIG_PATH);
+  let userLayer: Record<string, unknown> = {};
   const overridePath =
     options.file ?? env.QWENBOT_CONFIG ?? (existsSync(LOCAL_CONFIG_PATH) ? LOCAL_CONFIG_PATH : undefined);
   if (overridePath) {
@@ -60,8 +63,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     const layer = readYaml(overridePath);
     rejectSecrets(layer, overridePath);
     merged = deepMerge(merged, layer);
+    userLayer = layer;
   }
-  if (options.overrides) merged = deepMerge(merged, options.overrides);
+  if (options.overrides) {
+    merged = deepMerge(merged, options.overrides);
+    userLayer = deepMerge(userLayer, options.overrides);
+  }
   for (const [name, keyPath, kind] of ENV_KEYS) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
@@ -74,7 +81,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
 
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0], merged));
+  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0], merged, env, userLayer));
   const config = parsed.data;
   config.qwen.baseUrl ??= REGIONS[config.qwen.region];
   config.qwen.baseUrl = config.qwen.baseUrl.replace(/\/+$/, '');
@@ -106,10 +113,18 @@ function rejectSecrets(layer: Record<string, unknown>, file: string): void {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue | undefined, input: Record<string, unknown>): string {
+function describeIssue(
+  issue: z.core.$ZodIssue | undefined,
+  input: Record<string, unknown>,
+  env: Env,
+  userLayer: Record<string, unknown>,
+): string {
   if (!issue) return 'config: invalid configuration';
   const dotted = issue.path.map(String).join('.');
-  const envName = ENV_KEYS.find(([, p]) => p.join('.') === dotted)?.[0];
+  // Name the variable unless the bad value came from the operator's file (then the key is what to fix).
+  const envName = ENV_KEYS.find(
+    ([name, p]) => p.join('.') === dotted && (env[name] || getPath(userLayer, p) === undefined),
+  )?.[0];
   const key = envName ? `${envName} (${dotted})` : dotted || 'config';
   const got = getPath(input, issue.path.map(String));
   const shown =
