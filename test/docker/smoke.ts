@@ -116,7 +116,7 @@ async function answersAMention(): Promise<string | undefined> {
   await Promise.all(said.deliveries.map((body) => slack.socket.deliverEvent(body)));
   const deadline = Date.now() + ANSWER_WITHIN_MS;
   while (Date.now() < deadline) {
-    const answer = slack.thread('C0GENERAL', said.ts).find((m) => m.bot && m.text.includes('Echo: ping'));
+    const answer = slack.thread('C0GENERAL', said.ts).find((m) => m.bot && /^Echo: .*ping$/.test(m.text));
     if (answer && !answer.streaming) {
       note(`answered a mention: "${answer.text.slice(0, 60)}"`);
       return undefined;
