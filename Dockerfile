@@ -24,7 +24,8 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
-RUN mkdir -p /data /config && chown node:node /data
+# `qwenbot` on the PATH, as the usage text names it: docker run --rm -it <image> qwenbot chat
+RUN mkdir -p /data /config && chown node:node /data && ln -s /app/bin/qwenbot.js /usr/local/bin/qwenbot
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
