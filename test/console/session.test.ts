@@ -141,6 +141,14 @@ describe('one message (npm start -- chat "…")', () => {
     await sendConsoleMessage({ service: h.app.service, output: out, errors: err }, 'hi');
     expect(out.raw).toBe('## Title\n- item **bold**\n');
   });
+
+  it('the terminal user is not held to the per-user rate limit (one message a window here)', async () => {
+    h = await startHarness({ config: { guards: { userMessagesPerWindow: 1 } } });
+    const io = { service: h.app.service, output: new Screen(false), errors: new Screen(false) };
+    for (const n of [1, 2, 3]) await sendConsoleMessage(io, `question ${n}`);
+    expect(io.output.text).toBe('Echo: question 1\nEcho: question 2\nEcho: question 3\n');
+    expect(io.errors.text).toBe('');
+  });
 });
 
 async function waitForRequest(harness: Harness) {
