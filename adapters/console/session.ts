@@ -1,0 +1,110 @@
+import { createInterface, type Interface } from 'node:readline';
+import type { ConsoleOptions } from './message.ts';
+import { sendConsoleMessage } from './message.ts';
+
+export interface InteractiveOptions extends ConsoleOptions {
+  input: NodeJS.ReadableStream;
+  /** A person at a terminal: line editing, history, a prompt, Ctrl-C handling. Else lines are read as piped. */
+  prompt?: boolean;
+}
+
+const EXIT = new Set(['/exit', '/quit']);
+export const EXIT_HINT = '(To leave, press Ctrl-C again or Ctrl-D, or type /exit.)';
+
+/** Interactive session: one line in, one streamed answer out, until EOF or /exit. */
+export function runInteractive(opts: InteractiveOptions): Promise<void> {
+  return opts.prompt ? runTerminal(opts) : runPiped(opts);
+}
+
+async function runPiped(opts: InteractiveOptions): Promise<void> {
+  const rl = createInterface({ input: opts.input, terminal: false });
+  for await (const line of rl) {
+    const text = line.trim();
+    if (EXIT.has(text)) break;
+    if (text) await sendConsoleMessage(opts, text);
+  }
+  rl.close();
+}
+
+/**
+ * The terminal line editor (node:readline in raw mode: arrow keys, history, Tab for commands, and no
+ * 4,095-byte line limit, which is the kernel's cooked mode). Lines typed while an answer streams wait
+ * their turn. Ctrl-C stops the answer and keeps what was printed; at the prompt it clears the line, and a
+ * second one on an empty line leaves, as Ctrl-D does.
+ */
+function runTerminal(opts: InteractiveOptions): Promise<void> {
+  const commands = opts.service.commands().map((c) => `/${c.name}`);
+  const rl = createInterface({
+    input: opts.input,
+    output: opts.output,
+    terminal: true,
+    prompt: '> ',
+    historySize: 1000,
+    removeHistoryDuplicates: true,
+    completer: (line: string) => {
+      const hits = [...commands, ...EXIT].filter((c) => c.startsWith(line)).map((c) => `${c} `);
+      return [line.startsWith('/') ? hits : [], line];
+    },
+  });
+  const queue: string[] = [];
+  let answering: AbortController | undefined;
+  let closed = false;
+  let armedExit = false;
+
+  return new Promise<void>((resolve) => {
+    const pump = async () => {
+      if (answering) return;
+      while (queue.length > 0 && !closed) {
+        const text = (queue.shift() ?? '').trim();
+        if (EXIT.has(text)) {
+          rl.close();
+          break;
+        }
+        if (!text) continue;
+        answering = new AbortController();
+        try {
+          await sendConsoleMessage(opts, text, answering.signal);
+        } finally {
+          answering = undefined;
+        }
+      }
+      if (closed) resolve();
+      else rl.prompt();
+    };
+    rl.on('line', (line) => {
+      armedExit = false;
+      queue.push(line);
+      void pump();
+    });
+    rl.on('SIGINT', () => onInterrupt(rl));
+    rl.on('close', () => {
+      closed = true;
+      if (!answering) {
+        opts.output.write('\n');
+        resolve();
+      }
+    });
+    rl.prompt();
+  });
+
+  function onInterrupt(rl: Interface) {
+    if (answering) {
+      answering.abort();
+      return;
+    }
+    if (rl.line) {
+      // Like a shell: drop what was typed, stay at the prompt.
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      armedExit = false;
+      return;
+    }
+    if (armedExit) {
+      rl.close();
+      return;
+    }
+    armedExit = true;
+    opts.output.write(`\n${EXIT_HINT}\n`);
+    rl.prompt();
+  }
+}

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runInteractive, sendConsoleMessage } from '../../adapters/console/index.ts';
+import { lastUserText } from '../support/dashscope-sim.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { fakeKeyboard, KEYS, Screen } from './screen.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** A person at a terminal: the real console session on a fake TTY, stdout and stderr apart. */
+async function terminal(config?: Record<string, unknown>) {
+  h = await startHarness({ config });
+  const keyboard = fakeKeyboard();
+  const out = new Screen();
+  const err = new Screen();
+  const done = runInteractive({
+    service: h.app.service,
+    output: out,
+    errors: err,
+    input: keyboard,
+    prompt: true,
+    user: 'alice',
+  });
+  await out.waitFor('> ');
+  return { harness: h, keyboard, out, err, done };
+}
+
+describe('the terminal chat, as a person sees it', () => {
+  it('↑ brings back the last line, so it can be sent again', async () => {
+    const { harness, keyboard, out } = await terminal();
+    keyboard.write(`what is a qwen?${KEYS.enter}`);
+    await out.waitFor('Echo: what is a qwen?');
+    const mark = out.text.length;
+    keyboard.write(`${KEYS.up}${KEYS.enter}`);
+    await out.waitFor('Echo: what is a qwen?', mark);
+    expect(harness.sim.chatRequests().map(lastUserText)).toEqual(['what is a qwen?', 'what is a qwen?']);
+  });
+
+  it('a mistyped command gets the nearest one on stderr and is not sent to the model', async () => {
+    const { harness, keyboard, out, err } = await terminal();
+    keyboard.write(`/modle qwen-max${KEYS.enter}`);
+    await err.waitFor('Unknown command');
+    expect(err.text).toBe('Unknown command /modle. Did you mean /model? Type /help for the list.\n');
+    await out.waitFor(/> [\s\S]*> /);
+    expect(harness.sim.chatRequests()).toHaveLength(0);
+  });
+
+  it('Ctrl-C during an answer stops it and keeps what arrived; Ctrl-C twice at the prompt leaves', async () => {
+    const { harness, keyboard, out, done } = await terminal();
+    harness.sim.script({
+      text: 'First part. Second part never comes.',
+      chunkChars: 6,
+      holdAfterChunks: 2,
+      hold: new Promise(() => undefined),
+    });
+    keyboard.write(`tell me${KEYS.enter}`);
+    await out.waitFor('First part.');
+    keyboard.write(KEYS.ctrlC);
+    await out.waitFor('⏹️ Stopped by alice.');
+    await out.waitFor(/Stopped by alice\.\n> /);
+    expect(out.text).toContain('> tell me\nFirst part. \n⏹️ Stopped by alice.\n> ');
+    expect(out.text).not.toContain('never comes');
+    const history = await harness.app.service.history.load('console:local:terminal');
+    expect(history.at(-1)).toMatchObject({ role: 'assistant', text: 'First part. ', status: 'stopped' });
+    keyboard.write(KEYS.ctrlC);
+    await out.waitFor('(To leave, press Ctrl-C again or Ctrl-D, or type /exit.)');
+    keyboard.write(KEYS.ctrlC);
+    await done;
+  });
+
+  it('Ctrl-C before the first token arrives stops the answer too', async () => {
+    const { harness, keyboard, out } = await terminal();
+    harness.sim.script({ text: 'never shown', holdAfterChunks: 0, hold: new Promise(() => undefined) });
+    keyboard.write(`slow one${KEYS.enter}`);
+    // The question is with the model (its request recorded) before the key is pressed.
+    await waitForRequest(harness);
+    keyboard.write(KEYS.ctrlC);
+    await out.waitFor('⏹️ Stopped by alice.');
+    expect(out.text).not.toContain('never shown');
+  });
+
+  it('Ctrl-D at the prompt leaves', async () => {
+    const { keyboard, done } = await terminal();
+    keyboard.write(KEYS.ctrlD);
+    await done;
+  });
+
+  it('renders Markdown on a terminal: headings, lists and code without their marks', async () => {
+    const { harness, keyboard, out } = await terminal();
+    harness.sim.script({
+      text: '## Steps\n\n1. Install **Node 24**\n- run `npm ci`\n\n```sh\nnpm start\n```\nDone.',
+      chunkChars: 3,
+    });
+    keyboard.write(`how?${KEYS.enter}`);
+    await out.waitFor('Done.');
+    expect(out.text).toContain('Steps\n\n1. Install Node 24\n• run npm ci\n\n┌─ sh\n│ npm start\n└─\nDone.');
+    expect(out.raw).toContain('\x1b[1;33mSteps');
+    expect(out.raw).toContain('\x1b[1mNode 24');
+  });
+
+  it('an error is printed once, on stderr; stdout keeps only the answer', async () => {
+    const { harness, keyboard, out, err } = await terminal();
+    harness.sim.script(
+      { text: 'Half an ans', chunkChars: 4, cutAfterChunks: 2 },
+      { error: { status: 400, code: 'invalid_parameter_error' } },
+      { error: { status: 400, code: 'invalid_parameter_error' } },
+    );
+    keyboard.write(`break please${KEYS.enter}`);
+    await err.waitFor('error: ');
+    await out.waitFor(/Half an \n> /);
+    const lines = err.text.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: \S/);
+    expect(out.text).not.toContain((lines[0] ?? '').replace('error: ', ''));
+    expect(out.text).not.toContain('⚠️');
+  });
+
+  it('the terminal user is the operator: no per-user rate limit, and an admin', async () => {
+    const { harness, keyboard, out } = await terminal({ guards: { userMessagesPerWindow: 1 } });
+    for (const n of [1, 2, 3]) {
+      keyboard.write(`question ${n}${KEYS.enter}`);
+      await out.waitFor(`Echo: question ${n}`);
+    }
+    expect(harness.sim.chatRequests()).toHaveLength(3);
+    expect(out.text).not.toMatch(/too many|slow down|wait/i);
+    keyboard.write(`/model qwen-max default:true${KEYS.enter}`);
+    await out.waitFor(/qwen-max[\s\S]*> $/);
+    expect(out.text).not.toContain('Only admins');
+  });
+});
+
+describe('one message (npm start -- chat "…")', () => {
+  it('prints Markdown as written when stdout is not a terminal', async () => {
+    h = await startHarness();
+    h.sim.script({ text: '## Title\n- item **bold**' });
+    const out = new Screen(false);
+    const err = new Screen(false);
+    await sendConsoleMessage({ service: h.app.service, output: out, errors: err }, 'hi');
+    expect(out.raw).toBe('## Title\n- item **bold**\n');
+  });
+
+  it('the terminal user is not held to the per-user rate limit (one message a window here)', async () => {
+    h = await startHarness({ config: { guards: { userMessagesPerWindow: 1 } } });
+    const io = { service: h.app.service, output: new Screen(false), errors: new Screen(false) };
+    for (const n of [1, 2, 3]) await sendConsoleMessage(io, `question ${n}`);
+    expect(io.output.text).toBe('Echo: question 1\nEcho: question 2\nEcho: question 3\n');
+    expect(io.errors.text).toBe('');
+  });
+});
+
+async function waitForRequest(harness: Harness) {
+  for (let i = 0; i < 500 && harness.sim.chatRequests().length === 0; i++)
+    await new Promise((r) => setImmediate(r));
+  expect(harness.sim.chatRequests()).toHaveLength(1);
+}
