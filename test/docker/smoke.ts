@@ -2,11 +2,12 @@
  * CI's Docker step (.ci/run): builds the image, starts it in Slack Socket Mode (the manifest's default)
  * against the fake Slack and the DashScope simulator on this host, waits for Docker to report it healthy
  * (the image's own HEALTHCHECK, /readyz), has a person mention the bot and waits for the answer, then runs
- * `npm run demo` inside the image. Skips with one line saying why when there is no Docker daemon or the
- * base images are not present locally: the build must pull nothing but npm packages.
+ * the commands the start-up hints name (`npm run demo`, `npm start -- chat`, `qwenbot help`) inside it.
+ * Skips with one line saying why when there is no Docker daemon or the base images are not present
+ * locally: the build must pull nothing but npm packages.
  * Exit 0: passed or skipped; 1: failed (with the container's log).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { startDashScopeSim } from '../support/dashscope-sim.ts';
 import { FakeSlack, say } from '../support/fake-slack/index.ts';
@@ -21,6 +22,17 @@ const started = Date.now();
 function docker(args: string[], timeout = 60_000) {
   const run = spawnSync('docker', args, { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
   return { ok: run.status === 0, out: `${run.stdout ?? ''}${run.stderr ?? ''}`.trim(), error: run.error };
+}
+/** For commands that talk to the simulators in this process: spawnSync would block their event loop. */
+function dockerAsync(args: string[], timeout = 60_000) {
+  return new Promise<{ ok: boolean; out: string }>((resolve) => {
+    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => resolve({ ok: code === 0, out: out.trim() }));
+    child.on('error', (err) => resolve({ ok: false, out: err.message }));
+  });
 }
 const note = (line: string) => console.log(`ci: docker: ${line}`);
 const seconds = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -84,7 +96,7 @@ try {
     note(`healthy in ${seconds()}`);
     failure = await answersAMention();
   }
-  if (!failure) failure = demoRuns();
+  if (!failure) failure = await hintsWork();
 } catch (err) {
   failure = err instanceof Error ? err.message : String(err);
 } finally {
@@ -127,12 +139,30 @@ async function answersAMention(): Promise<string | undefined> {
   return `no answer to a mention within ${ANSWER_WITHIN_MS / 1000} s (thread: ${JSON.stringify(seen)})`;
 }
 
-function demoRuns(): string | undefined {
-  // What the start-up hints tell a newcomer to try: it must work inside the image.
-  const demoCommand = ['npm', 'run', '--silent', 'demo', '--', 'hi'];
-  const demo = docker(['run', '--rm', '--network', 'host', IMAGE, ...demoCommand]);
-  if (!demo.ok || !demo.out.includes('simulated Qwen'))
+async function hintsWork(): Promise<string | undefined> {
+  // The commands the start-up hints and usage text name must work inside the image.
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    dockerAsync([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      IMAGE,
+      ...args,
+    ]);
+  const demo = await run(['npm', 'run', '--silent', 'demo', '--', 'hi']);
+  if (!demo.ok || !/You said: .*hi/.test(demo.out))
     return `npm run demo does not work in the image: ${demo.out.split('\n').slice(-5).join(' | ')}`;
-  note('npm run demo works in the image');
+  const chat = await run(['npm', 'start', '--silent', '--', 'chat', 'hello'], {
+    DASHSCOPE_API_KEY: API_KEY,
+    DASHSCOPE_BASE_URL: sim.baseUrl,
+  });
+  if (!chat.ok || !chat.out.includes('Echo: hello'))
+    return `npm start -- chat does not work in the image: ${chat.out.split('\n').slice(-5).join(' | ')}`;
+  const usage = await run(['qwenbot', 'help']);
+  if (!usage.ok || !usage.out.includes('qwenbot chat'))
+    return `qwenbot help does not work in the image: ${usage.out.split('\n').slice(-5).join(' | ')}`;
+  note('npm run demo, npm start -- chat and qwenbot help work in the image');
   return undefined;
 }
