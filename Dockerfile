@@ -17,7 +17,7 @@ COPY config ./config
 # secrets only from the environment.
 FROM node:24-bookworm-slim
 # Configuration without rebuilding: mount a YAML file on /config and point QWENBOT_CONFIG at it, e.g.
-#   -v ./my.yaml:/config/qwenbot.yaml:ro -e QWENBOT_CONFIG=/config/qwenbot.yaml
+#   -v "$PWD/my.yaml:/config/qwenbot.yaml:ro" -e QWENBOT_CONFIG=/config/qwenbot.yaml
 # (config/local.yaml is not copied into the image). QWEN_REGION, QWEN_MODEL, PORT, … override settings.
 ENV NODE_ENV=production \
     QWENBOT_STORE=sqlite:///data/qwenbot.sqlite \
