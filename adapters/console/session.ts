@@ -13,7 +13,9 @@ export const EXIT_HINT = '(To leave, press Ctrl-C again or Ctrl-D, or type /exit
 
 /** Interactive session: one line in, one streamed answer out, until EOF or /exit. */
 export function runInteractive(opts: InteractiveOptions): Promise<void> {
-  return opts.prompt ? runTerminal(opts) : runPiped(opts);
+  // With stdout redirected, raw mode would hide what is typed: the kernel's own echo is better then.
+  const screen = (opts.output as Partial<NodeJS.WriteStream>).isTTY === true;
+  return opts.prompt && screen ? runTerminal(opts) : runPiped(opts);
 }
 
 async function runPiped(opts: InteractiveOptions): Promise<void> {

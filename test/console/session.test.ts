@@ -142,6 +142,22 @@ describe('one message (npm start -- chat "…")', () => {
     expect(out.raw).toBe('## Title\n- item **bold**\n');
   });
 
+  it('with stdout redirected to a file, the session writes only the answers (no prompt, no escapes)', async () => {
+    h = await startHarness();
+    const out = new Screen(false);
+    const keyboard = fakeKeyboard();
+    const done = runInteractive({
+      service: h.app.service,
+      output: out,
+      errors: new Screen(false),
+      input: keyboard,
+      prompt: true,
+    });
+    keyboard.end('first\nsecond\n');
+    await done;
+    expect(out.raw).toBe('Echo: first\nEcho: second\n');
+  });
+
   it('the terminal user is not held to the per-user rate limit (one message a window here)', async () => {
     h = await startHarness({ config: { guards: { userMessagesPerWindow: 1 } } });
     const io = { service: h.app.service, output: new Screen(false), errors: new Screen(false) };
