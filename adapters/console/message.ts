@@ -57,6 +57,7 @@ export async function sendConsoleMessage(
     outcome = await opts.service.handleMessage(message, surface);
   } finally {
     release();
+    surface.settle();
   }
   if (outcome.status === 'command' || outcome.status === 'refused') opts.output.write('\n');
   let ending = surface.ending;

@@ -71,15 +71,20 @@ describe('the terminal chat, as a person sees it', () => {
     await done;
   });
 
-  it('Ctrl-C before the first token arrives stops the answer too', async () => {
+  it('before the first token a waiting mark shows; Ctrl-C then stops the answer too', async () => {
     const { harness, keyboard, out } = await terminal();
     harness.sim.script({ text: 'never shown', holdAfterChunks: 0, hold: new Promise(() => undefined) });
     keyboard.write(`slow one${KEYS.enter}`);
     // The question is with the model (its request recorded) before the key is pressed.
     await waitForRequest(harness);
+    // While the model has not answered yet, the terminal says it is waiting (and how to stop).
+    await out.waitFor('… (Ctrl-C stops)');
     keyboard.write(KEYS.ctrlC);
     await out.waitFor('⏹️ Stopped by alice.');
     expect(out.text).not.toContain('never shown');
+    // The waiting mark is taken back: the stop line takes its place.
+    await out.waitFor(/Stopped by alice\.\n> /);
+    expect(out.text).toContain('> slow one\n⏹️ Stopped by alice.\n> ');
   });
 
   it('Ctrl-D at the prompt leaves', async () => {
