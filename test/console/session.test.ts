@@ -39,6 +39,14 @@ describe('the terminal chat, as a person sees it', () => {
     expect(harness.sim.chatRequests().map(lastUserText)).toEqual(['what is a qwen?', 'what is a qwen?']);
   });
 
+  it('lines pasted together are one message (the terminal brackets a paste)', async () => {
+    const { harness, keyboard, out } = await terminal();
+    keyboard.write(`\x1b[200~first line\rsecond line\x1b[201~${KEYS.enter}`);
+    await out.waitFor('Echo: first line');
+    expect(harness.sim.chatRequests().map(lastUserText)).toEqual(['first line\nsecond line']);
+    expect(out.raw.startsWith('\x1b[?2004h')).toBe(true);
+  });
+
   it('a mistyped command gets the nearest one on stderr and is not sent to the model', async () => {
     const { harness, keyboard, out, err } = await terminal();
     keyboard.write(`/modle qwen-max${KEYS.enter}`);
