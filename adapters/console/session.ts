@@ -34,8 +34,9 @@ async function runPiped(opts: InteractiveOptions): Promise<void> {
 /**
  * The terminal line editor (node:readline in raw mode: arrow keys, history, Tab for commands, and no
  * 4,095-byte line limit, which is the kernel's cooked mode). Lines typed while an answer streams wait
- * their turn; lines pasted together are one message. Ctrl-C stops the answer and keeps what was printed; at the prompt it clears the line, and a
- * second one on an empty line leaves, as Ctrl-D does.
+ * their turn; lines pasted together are one message. Ctrl-C stops the answer and keeps what was
+ * printed; at the prompt it clears the line, and a second one on an empty line (or the one after a stop)
+ * leaves, as Ctrl-D does.
  */
 function runTerminal(opts: InteractiveOptions): Promise<void> {
   const commands = opts.service.commands().map((c) => `/${c.name}`);
@@ -74,11 +75,17 @@ function runTerminal(opts: InteractiveOptions): Promise<void> {
           break;
         }
         if (!text) continue;
-        answering = new AbortController();
+        const stop = new AbortController();
+        answering = stop;
         try {
-          await sendConsoleMessage(opts, text, answering.signal);
+          await sendConsoleMessage(opts, text, stop.signal);
         } finally {
           answering = undefined;
+        }
+        // Stopped with Ctrl-C: one more on the empty prompt leaves.
+        if (stop.signal.aborted && queue.length === 0) {
+          armedExit = true;
+          opts.output.write(`${EXIT_HINT}\n`);
         }
       }
       if (closed) resolve();

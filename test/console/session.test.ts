@@ -56,7 +56,7 @@ describe('the terminal chat, as a person sees it', () => {
     expect(harness.sim.chatRequests()).toHaveLength(0);
   });
 
-  it('Ctrl-C during an answer stops it and keeps what arrived; Ctrl-C twice at the prompt leaves', async () => {
+  it('Ctrl-C during an answer stops it and keeps what arrived; one more Ctrl-C at the prompt leaves', async () => {
     const { harness, keyboard, out, done } = await terminal();
     harness.sim.script({
       text: 'First part. Second part never comes.',
@@ -68,13 +68,26 @@ describe('the terminal chat, as a person sees it', () => {
     await out.waitFor('First part.');
     keyboard.write(KEYS.ctrlC);
     await out.waitFor('⏹️ Stopped by alice.');
-    await out.waitFor(/Stopped by alice\.\n> /);
-    expect(out.text).toContain('> tell me\nFirst part. \n⏹️ Stopped by alice.\n> ');
+    await out.waitFor(/\.\)\n> /);
+    expect(out.text).toContain(
+      '> tell me\nFirst part. \n⏹️ Stopped by alice.\n(To leave, press Ctrl-C again or Ctrl-D, or type /exit.)\n> ',
+    );
     expect(out.text).not.toContain('never comes');
     const history = await harness.app.service.history.load('console:local:terminal');
     expect(history.at(-1)).toMatchObject({ role: 'assistant', text: 'First part. ', status: 'stopped' });
     keyboard.write(KEYS.ctrlC);
-    await out.waitFor('(To leave, press Ctrl-C again or Ctrl-D, or type /exit.)');
+    await done;
+  });
+
+  it('at the prompt, Ctrl-C clears a typed line; on an empty line it warns once, then leaves', async () => {
+    const { harness, keyboard, out, done } = await terminal();
+    keyboard.write(`half a thou${KEYS.ctrlC}`);
+    keyboard.write(`whole thought${KEYS.enter}`);
+    await out.waitFor('Echo: whole thought');
+    expect(harness.sim.chatRequests().map(lastUserText)).toEqual(['whole thought']);
+    const mark = out.text.length;
+    keyboard.write(KEYS.ctrlC);
+    await out.waitFor('(To leave, press Ctrl-C again or Ctrl-D, or type /exit.)', mark);
     keyboard.write(KEYS.ctrlC);
     await done;
   });
@@ -91,8 +104,8 @@ describe('the terminal chat, as a person sees it', () => {
     await out.waitFor('⏹️ Stopped by alice.');
     expect(out.text).not.toContain('never shown');
     // The waiting mark is taken back: the stop line takes its place.
-    await out.waitFor(/Stopped by alice\.\n> /);
-    expect(out.text).toContain('> slow one\n⏹️ Stopped by alice.\n> ');
+    await out.waitFor(/\.\)\n> /);
+    expect(out.text).toContain('> slow one\n⏹️ Stopped by alice.\n(To leave');
   });
 
   it('Ctrl-D at the prompt leaves', async () => {
