@@ -27,6 +27,7 @@ export class ConsoleSurface implements ReplySurface {
   private printed = new Map<string, string>();
   private seq = 0;
   private waiting = false;
+  private held: string[] = [];
 
   constructor(output: Writable, options: { markdown?: boolean } = {}) {
     this.output = output;
@@ -77,15 +78,29 @@ export class ConsoleSurface implements ReplySurface {
     return this.markdown ? renderMarkdown(text) : text;
   }
 
+  /**
+   * Posts are command replies and refusals (answers stream natively): held until the caller knows which
+   * (`flushPosts`), so a refusal goes to stderr with the other errors.
+   */
   async post(text: string) {
     const id = `console-${++this.seq}`;
-    this.write(this.format(text));
+    this.held.push(text);
     this.printed.set(id, text);
     return { id };
   }
 
+  /** Prints the held posts: to `errors` as they are, or to stdout as this terminal shows text. */
+  flushPosts(errors?: Writable): void {
+    const texts = this.held.splice(0);
+    for (const text of texts) {
+      if (errors) errors.write(`${text}\n`);
+      else this.write(`${this.format(text)}\n`);
+    }
+  }
+
   /** A terminal cannot rewrite what it printed: print only what was added (or the new text). */
   async edit(message: { id: string }, text: string, options?: { final?: boolean }) {
+    this.flushPosts();
     const before = this.printed.get(message.id) ?? '';
     this.write(this.format(text.startsWith(before) ? text.slice(before.length) : `\n${text}`));
     this.printed.set(message.id, text);

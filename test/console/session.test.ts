@@ -184,6 +184,16 @@ describe('one message (npm start -- chat "…")', () => {
     expect(out.raw).toBe('Echo: first\nEcho: second\n');
   });
 
+  it('a refusal (message too long) is an error line on stderr, not an answer on stdout', async () => {
+    h = await startHarness({ config: { guards: { maxMessageChars: 10 } } });
+    const io = { service: h.app.service, output: new Screen(false), errors: new Screen(false) };
+    const outcome = await sendConsoleMessage(io, 'x'.repeat(25));
+    expect(outcome.status).toBe('refused');
+    expect(io.output.raw).toBe('');
+    expect(io.errors.raw).toMatch(/^[^\n]*25[^\n]*10[^\n]*\n$/);
+    expect(h.sim.chatRequests()).toHaveLength(0);
+  });
+
   it('the terminal user is not held to the per-user rate limit (one message a window here)', async () => {
     h = await startHarness({ config: { guards: { userMessagesPerWindow: 1 } } });
     const io = { service: h.app.service, output: new Screen(false), errors: new Screen(false) };
