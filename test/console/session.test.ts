@@ -1,11 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runInteractive, sendConsoleMessage } from '../../adapters/console/index.ts';
 import { lastUserText } from '../support/dashscope-sim.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { fakeKeyboard, KEYS, Screen } from './screen.ts';
 
 let h: Harness | undefined;
+beforeEach(() => {
+  // What the CI's own terminal settings are must not decide what these tests see.
+  vi.stubEnv('NO_COLOR', '');
+  vi.stubEnv('TERM', 'xterm-256color');
+});
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await h?.close();
   h = undefined;
 });
@@ -165,6 +171,15 @@ describe('one message (npm start -- chat "…")', () => {
     const out = new Screen(false);
     const err = new Screen(false);
     await sendConsoleMessage({ service: h.app.service, output: out, errors: err }, 'hi');
+    expect(out.raw).toBe('## Title\n- item **bold**\n');
+  });
+
+  it('prints Markdown as written on a terminal too when NO_COLOR is set', async () => {
+    vi.stubEnv('NO_COLOR', '1');
+    h = await startHarness();
+    h.sim.script({ text: '## Title\n- item **bold**' });
+    const out = new Screen(true);
+    await sendConsoleMessage({ service: h.app.service, output: out, errors: new Screen(false) }, 'hi');
     expect(out.raw).toBe('## Title\n- item **bold**\n');
   });
 
