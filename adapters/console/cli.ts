@@ -5,7 +5,7 @@ const CHAT_USAGE = `Usage: qwenbot chat [message]        (from a clone: npm star
   With a message, prints the answer and exits (exit code 1 when the model failed).
   Without one, starts a chat session:
     Enter sends · ↑/↓ earlier lines · Tab completes a /command
-    Ctrl-C stops an answer (what arrived stays) · Ctrl-C twice, Ctrl-D or /exit leaves
+    Ctrl-C stops an answer (what arrived stays) · Ctrl-C again, Ctrl-D or /exit leaves
   /help lists the commands (/model, /reset, /system, …).
 
 Options:

@@ -28,7 +28,8 @@ export function consoleAuthor(user: string): Author {
 /**
  * Sends one line as the terminal user; resolves when the answer has been printed. The answer stops
  * (what was printed stays) when `signal` aborts, or without a signal on the first Ctrl-C (SIGINT).
- * An error is printed once, on stderr; the other ending lines ("stopped", notes) on stdout.
+ * An error or a refusal is printed once, on stderr; the answer, command replies and the other ending
+ * lines ("stopped", notes) on stdout.
  */
 export async function sendConsoleMessage(
   opts: ConsoleOptions,
@@ -57,8 +58,9 @@ export async function sendConsoleMessage(
     outcome = await opts.service.handleMessage(message, surface);
   } finally {
     release();
+    surface.settle();
   }
-  if (outcome.status === 'command' || outcome.status === 'refused') opts.output.write('\n');
+  surface.flushPosts(outcome.status === 'refused' ? opts.errors : undefined);
   let ending = surface.ending;
   if (outcome.status === 'error') {
     ending = ending.startsWith(outcome.errorLine) ? ending.slice(outcome.errorLine.length).trim() : '';

@@ -85,6 +85,33 @@ describe('npm start -- chat', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('Ctrl-C (SIGINT) during a one-message answer keeps what arrived and says it stopped', async () => {
+    sim.script({
+      text: 'Half of it, then more.',
+      chunkChars: 5,
+      holdAfterChunks: 2,
+      hold: new Promise(() => undefined),
+    });
+    const child = spawn(process.execPath, ['src/main.ts', 'chat', 'long answer please'], {
+      env,
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('Half of i')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await closed).toBe(0);
+    expect(stdout).toMatch(/^Half of it\n⏹️ Stopped by .+\.\n$/);
+    expect(stderr).toBe('');
+  });
+
   it('--version prints the package version; chat --help explains the session; both before any config', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     for (const args of [['--version'], ['chat', '--version'], ['-v']]) {

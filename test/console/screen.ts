@@ -4,8 +4,15 @@ import { PassThrough, Writable } from 'node:stream';
 
 /** Escape sequences (colours, cursor moves) taken out: the text as it reads. */
 export function visible(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are the point.
-  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  return (
+    text
+      // A line taken back (carriage return, erase to the end of the line) is no longer on screen.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are the point.
+      .replace(/[^\n]*\r\x1b\[K/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are the point.
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+      .replace(/\r/g, '')
+  );
 }
 
 /** Collects what was written and lets a test wait (without sleeping) until some text has appeared. */
