@@ -54,6 +54,8 @@ const en = {
   'model.known': 'Known models: {names}',
   'vision.routed': '(answered by {model}, which can see images)',
   'model.refused': 'DashScope refused {model} ({why}); this conversation keeps {previous}.',
+  'model.unchecked':
+    'Could not check {model} with DashScope ({why}); this conversation keeps {previous}. Try again.',
   'model.default_set': 'Default model for this workspace is now **{model}**.',
   'model.answered_by': '— {model}',
   'thinking.state': 'Thinking is {state} here (model {model}).',
@@ -151,6 +153,7 @@ const zh: Record<MessageKey, string> = {
   'model.known': '已知模型：{names}',
   'vision.routed': '（由可识别图片的 {model} 回答）',
   'model.refused': 'DashScope 拒绝了 {model}（{why}）；本对话继续使用 {previous}。',
+  'model.unchecked': '暂时无法向 DashScope 确认 {model}（{why}）；本对话继续使用 {previous}，请稍后再试。',
   'model.default_set': '本工作区的默认模型已设为 **{model}**。',
   'model.answered_by': '— {model}',
   'thinking.state': '此处思考模式为{state}（模型 {model}）。',

@@ -90,6 +90,12 @@ export function retryDelay(err: QwenError, attempt: number, baseMs: number): num
   return Math.max(err.retryAfterMs, Math.round(baseMs * 2 ** attempt * 0.8));
 }
 
+/** Why the /model check did not let a switch through. */
+export interface ProbeFailure {
+  kind: 'refused' | 'unchecked';
+  why: string;
+}
+
 export class QwenClient {
   readonly sdk: OpenAI;
   private readonly opts: QwenClientOptions;
@@ -255,7 +261,12 @@ export class QwenClient {
    * the model to this account; anything else (timeout, 5xx, 429, a bad key) means it could not be checked
    * now — the switch is refused too (the conversation keeps a model known to work) and the line says so.
    */
-  async probe(model: string): Promise<string | undefined> {
+  /**
+   * The /model switch check: undefined when the model answered; `refused` when DashScope says it is not
+   * available (403/404); `unchecked` when the check itself failed (timeout, 5xx, 429, key) — say so, keep
+   * the current model, and let the user try again.
+   */
+  async probe(model: string): Promise<ProbeFailure | undefined> {
     try {
       const stream = this.streamChat({ model, messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 });
       for (let n = await stream.next(); !n.done; n = await stream.next()) if (n.value.type === 'text') break;
@@ -264,9 +275,9 @@ export class QwenClient {
     } catch (raw) {
       const err = toQwenError(raw, model);
       const what = [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
-      if (err.status === 403 || err.status === 404) return what;
+      if (err.status === 403 || err.status === 404) return { kind: 'refused', why: what };
       this.opts.log?.warn({ err: err.toLog() }, 'model switch check failed');
-      return `could not check it: ${err.status ? what : err.code}; try again`;
+      return { kind: 'unchecked', why: err.status ? what : err.code };
     }
   }
 
