@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserIndexStore } from '../../src/core/privacy.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { channelRef, type Harness, startHarness, TEST_API_KEY } from '../support/harness.ts';
+import { deleteRedisKeys } from '../support/redis-cleanup.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.log('user index tests: REDIS_URL is not set, skipping the Redis variants');
@@ -31,11 +32,8 @@ afterAll(async () => {
   for (const h of harnesses) await h.close().catch(() => undefined);
   await sim.close();
   if (!REDIS_URL) return;
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${runPrefix}*`, COUNT: 500 }))
-    if (keys.length) await client.del(keys);
-  await client.close();
+  // Leave nothing behind on the shared Redis.
+  await deleteRedisKeys(runPrefix, REDIS_URL);
 });
 
 const dm = channelRef('D1', { isDM: true });
