@@ -88,6 +88,20 @@ describe('the terminal user (the operator) is told what to check', () => {
     );
   });
 
+  it('a host that DNS does not know (no lookup made: the socket error as fetch reports it)', () => {
+    const socket = Object.assign(new Error('getaddrinfo ENOTFOUND dashscope.example.invalid'), {
+      code: 'ENOTFOUND',
+    });
+    const err = new QwenError('network', 'Connection error.', {
+      cause: new TypeError('fetch failed', { cause: socket }),
+    });
+    err.baseUrl = 'https://dashscope.example.invalid/compatible-mode/v1';
+    expect(err.userMessage('en', 'operator')).toBe(
+      'The host of https://dashscope.example.invalid/compatible-mode/v1 was not found (DNS): check DASHSCOPE_BASE_URL, and this machine’s network and DNS.',
+    );
+    expect(err.userMessage('en')).toBe('The model service could not be reached. Please try again.');
+  });
+
   it('a URL is shown without user, password or query', () => {
     expect(safeUrl('https://someone:url-password@example.test:8443/compatible-mode/v1?token=s#x')).toBe(
       'https://example.test:8443/compatible-mode/v1',
