@@ -1,5 +1,7 @@
 /** The bot's own words, in English and Simplified Chinese. Keys are stable; add both languages together. */
 export type Locale = 'en' | 'zh';
+/** Who reads a line: a chat user, or the operator (the terminal user), who is told what to check. */
+export type Audience = 'user' | 'operator';
 
 const en = {
   'error.rate_limited': 'The model is busy right now (rate limit). Please try again in a minute.',
@@ -15,6 +17,16 @@ const en = {
   'error.network': 'The model service could not be reached. Please try again.',
   'error.aborted': 'Stopped.',
   'error.invalid_request': 'The model refused the request as invalid.',
+  'error.endpoint_not_found':
+    'The bot cannot reach the model: its model service address is wrong. An operator needs to check it.',
+  'operator.auth':
+    'DashScope at {url} refused the API key ({status}): check DASHSCOPE_API_KEY, and that the key belongs to this region (qwen.region, DASHSCOPE_BASE_URL); keys are per region.',
+  'operator.endpoint_not_found':
+    '{url} answered {status} (no such path): it is not an OpenAI-compatible DashScope base URL. Check DASHSCOPE_BASE_URL (it ends in /compatible-mode/v1), or unset it and set qwen.region.',
+  'operator.connection_refused':
+    'Nothing is listening at {url} (connection refused): check DASHSCOPE_BASE_URL (host and port), and that the service is running.',
+  'operator.host_not_found':
+    'The host of {url} was not found (DNS): check DASHSCOPE_BASE_URL, and this machine’s network and DNS.',
   'error.store': 'The bot could not save or load this conversation. Please try again shortly.',
   'error.internal': 'Something went wrong on the bot side. Please try again.',
   'status.thinking': '🤔 Thinking…',
@@ -115,6 +127,14 @@ const zh: Record<MessageKey, string> = {
   'error.network': '无法连接模型服务，请重试。',
   'error.aborted': '已停止。',
   'error.invalid_request': '模型认为请求无效。',
+  'error.endpoint_not_found': '无法访问模型：模型服务地址配置有误，请联系管理员检查。',
+  'operator.auth':
+    '{url} 上的 DashScope 拒绝了 API 密钥（{status}）：请检查 DASHSCOPE_API_KEY，以及密钥是否属于该地域（qwen.region、DASHSCOPE_BASE_URL）；密钥按地域区分。',
+  'operator.endpoint_not_found':
+    '{url} 返回 {status}（路径不存在）：这不是 OpenAI 兼容的 DashScope 地址。请检查 DASHSCOPE_BASE_URL（应以 /compatible-mode/v1 结尾），或取消设置并改用 qwen.region。',
+  'operator.connection_refused':
+    '{url} 上没有服务在监听（连接被拒绝）：请检查 DASHSCOPE_BASE_URL（主机和端口）以及服务是否在运行。',
+  'operator.host_not_found': '找不到 {url} 的主机（DNS）：请检查 DASHSCOPE_BASE_URL，以及本机的网络和 DNS。',
   'error.store': '无法保存或读取此对话，请稍后再试。',
   'error.internal': '机器人内部出错，请重试。',
   'status.thinking': '🤔 思考中…',

@@ -48,7 +48,7 @@ async function chat(config: Config, message: string): Promise<number> {
   // structured log (to stderr) only when asked for with LOG_LEVEL.
   if (!process.env.LOG_LEVEL) config.log.level = 'silent';
   const app = await openApp(config, 2);
-  if (!app) return 1;
+  if (typeof app === 'number') return app;
   const io = { service: app.service, output: process.stdout, errors: process.stderr };
   try {
     if (message) {
@@ -65,14 +65,15 @@ async function chat(config: Config, message: string): Promise<number> {
 async function start(config: Config): Promise<number> {
   const starters = platformStarters(config);
   if (starters.length === 0) {
-    process.stdout.write(
-      'qwenbot: no chat platform is configured, so there is nothing to connect to yet.\n' +
-        '  Discord: set DISCORD_TOKEN (see README, "Discord").\n' +
-        '  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode (see README, "Slack").\n' +
+    // Not a success: a supervisor restarting on exit 0 would loop, and nothing would ever connect.
+    process.stderr.write(
+      'qwenbot: no chat platform is configured, so there is nothing to connect to; set the variables for one:\n' +
+        '  Discord: DISCORD_TOKEN (see README, "Discord").\n' +
+        '  Slack:   SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) (see README, "Slack").\n' +
         '  Try it in the terminal meanwhile: DASHSCOPE_API_KEY=sk-... npm start -- chat "hello"\n' +
         '  or with no key at all, against the built-in simulator: npm run demo\n',
     );
-    return 0;
+    return 2;
   }
   if (!requireKey(config)) return 2;
   // A signal during start-up is honoured once the bot is up (then it shuts down gracefully at once).
@@ -86,11 +87,9 @@ async function start(config: Config): Promise<number> {
   try {
     bot = await runBot(config, starters);
   } catch (err) {
-    if (err instanceof StoreError || err instanceof StartupError) {
-      process.stderr.write(`qwenbot: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    const code = startupFailure(err);
+    if (code === undefined) throw err;
+    return code;
   }
   process.off('SIGTERM', remember);
   process.off('SIGINT', remember);
@@ -120,17 +119,31 @@ async function openApp(config: Config, logFd: 1 | 2) {
   try {
     return await createApp(config, { logFd });
   } catch (err) {
-    if (err instanceof StoreError) {
-      process.stderr.write(`qwenbot: ${err.message}\n`);
-      return undefined;
-    }
-    // A malformed FAQ file (FaqFileError) is a configuration problem: file, line and problem.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`qwenbot: configuration error: ${err.message}\n`);
-      return undefined;
-    }
-    throw err;
+    const code = startupFailure(err);
+    if (code === undefined) throw err;
+    return code;
   }
+}
+
+/**
+ * Prints the one line for a failure a person can act on and returns the exit code; undefined for
+ * anything else (a bug: main prints it with its stack). A store that cannot be opened and a malformed
+ * FAQ file (FaqFileError is a ConfigError) are configuration problems: exit 2, like a bad setting.
+ */
+function startupFailure(err: unknown): number | undefined {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`qwenbot: configuration error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof StoreError) {
+    process.stderr.write(`qwenbot: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`qwenbot: ${err.message}\n`);
+    return 1;
+  }
+  return undefined;
 }
 
 if (import.meta.main) {

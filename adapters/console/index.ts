@@ -18,6 +18,8 @@ export interface ConsoleOptions {
  */
 export class ConsoleSurface implements ReplySurface {
   readonly limits = { maxChars: 100_000, minEditIntervalMs: 0, paceBucket: 'console' };
+  /** The terminal user runs the bot: failures name the URL and the setting to check. */
+  readonly audience = 'operator' as const;
   readonly native;
   private readonly output: Writable;
   private printed = new Map<string, string>();

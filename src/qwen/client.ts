@@ -5,7 +5,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { Logger } from '../log.ts';
-import { QwenError, toQwenError } from './errors.ts';
+import { QwenError, safeUrl, toQwenError } from './errors.ts';
 
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
@@ -100,6 +100,7 @@ export class QwenClient {
   readonly sdk: OpenAI;
   private readonly opts: QwenClientOptions;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly safeBaseUrl: string;
 
   constructor(opts: QwenClientOptions) {
     this.opts = opts;
@@ -111,6 +112,7 @@ export class QwenClient {
       timeout: opts.totalTimeoutMs,
     });
     this.sleep = opts.sleep ?? abortableSleep;
+    this.safeBaseUrl = safeUrl(opts.baseUrl);
   }
 
   /**
@@ -124,7 +126,7 @@ export class QwenClient {
         const result = yield* this.streamOnce(req, state);
         return result;
       } catch (raw) {
-        const err = toQwenError(raw, req.model);
+        const err = this.toError(raw, req.model);
         if (state.yielded || !err.retryable || attempt >= this.opts.retries || req.signal?.aborted) throw err;
         const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
         if (delayMs === undefined) throw err;
@@ -244,6 +246,13 @@ export class QwenClient {
     }
   }
 
+  /** A QwenError that names the base URL called (operators are told which URL failed). */
+  private toError(err: unknown, model: string): QwenError {
+    const qe = toQwenError(err, model);
+    qe.baseUrl ??= this.safeBaseUrl;
+    return qe;
+  }
+
   private failure(err: unknown, req: ChatRequest, timedOut: 'first' | 'total' | null): QwenError {
     if (timedOut) {
       const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
@@ -252,7 +261,7 @@ export class QwenClient {
     }
     if (req.signal?.aborted)
       return new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
-    return toQwenError(err, req.model);
+    return this.toError(err, req.model);
   }
 
   /**
@@ -273,7 +282,7 @@ export class QwenClient {
       await stream.return(undefined as never);
       return undefined;
     } catch (raw) {
-      const err = toQwenError(raw, model);
+      const err = this.toError(raw, model);
       const what = [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
       if (err.status === 403 || err.status === 404) return { kind: 'refused', why: what };
       this.opts.log?.warn({ err: err.toLog() }, 'model switch check failed');
@@ -308,7 +317,7 @@ export class QwenClient {
         );
         return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       } catch (raw) {
-        const err = toQwenError(raw, model);
+        const err = this.toError(raw, model);
         const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
         if (!err.retryable || attempt >= this.opts.retries || delayMs === undefined) throw err;
         await this.sleep(delayMs, signal);
