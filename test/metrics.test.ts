@@ -29,7 +29,7 @@ describe('/metrics', () => {
     closers.push(() => sim.close());
     const config = testConfig(sim.baseUrl, 'sqlite://:memory:', { http: { port: 0 } });
     const fake: PlatformAdapter = { name: 'fakechat', isReady: () => true, stop: async () => undefined };
-    const bot: RunningBot = await runBot(config, [async () => fake], {
+    const bot: RunningBot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
       log: createLogger({ destination: new LogSink() }),
     });
     closers.push(() => bot.shutdown('test end'));
