@@ -166,6 +166,18 @@ describe('readiness while platforms connect', () => {
     await expect(fetch(`http://127.0.0.1:${server.port}/readyz`)).rejects.toThrow();
   });
 
+  it('names the HTTP status when apps.connections.open answers a server error', async () => {
+    const w = await world({ slack: true });
+    const slack = w.slack as FakeSlack;
+    slack.serverErrorNext('apps.connections.open', 503, 100);
+    const err = await boot(w, 0.6).bot.catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(
+      /^no chat platform connected within 0\.6 s: slack \(apps\.connections\.open answered HTTP 503\)\./,
+    );
+    expect(slack.count('apps.connections.open', 'http_503')).toBeGreaterThan(0);
+    expect(slack.socket.connections).toBe(0);
+  });
+
   it('names a Discord gateway that refuses the websocket (HTTP 503) or never finishes the handshake', async () => {
     const refused = await world({ discord: true });
     (refused.discord as FakeDiscord).refuseGatewayWith = 503;

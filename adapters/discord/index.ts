@@ -279,11 +279,14 @@ export async function startDiscord({
   const onAbort = () => {
     destroying = true;
     void client.destroy().catch(() => undefined);
+    // Aborted before the gateway connection opened, login may still connect: close it then too.
+    void loggingIn?.finally(() => client.destroy()).catch(() => undefined);
     giveUp(new StartupError('Discord: start-up given up'));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  let loggingIn: Promise<unknown> | undefined;
   for (;;) {
-    const loggingIn = client.login(token);
+    loggingIn = client.login(token);
     watchGatewayCloses(client, (code) => {
       if (destroying) return;
       const name = GatewayCloseCodes[code];

@@ -59,7 +59,11 @@ export async function connectSocketMode(o: SocketLinkOptions): Promise<() => voi
       response?: { statusCode?: number };
     };
     const status = response?.statusCode;
-    if (!socketUrl || status === undefined || status === 101) return;
+    if (status === undefined || status === 101) return;
+    // The web client retries a server error itself before start() hears of it: say so at once.
+    if (status >= 400 && request?.path?.split('?')[0]?.endsWith('/apps.connections.open'))
+      return problem(`apps.connections.open answered HTTP ${status}`);
+    if (!socketUrl) return;
     if (request?.path !== `${socketUrl.pathname}${socketUrl.search}`) return;
     if (request.origin && new URL(request.origin).host !== socketUrl.host) return;
     problem(`Socket Mode websocket refused: HTTP ${status}`);
