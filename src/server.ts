@@ -189,8 +189,10 @@ export async function runBot(
     }
   }
   if (giveUp.signal.aborted) {
+    const reason: unknown = giveUp.signal.reason;
+    if (reason instanceof StartupAborted) log.info(reason.message);
     await tearDown();
-    throw giveUp.signal.reason;
+    throw reason;
   }
   running = true;
   const editors = adapters.flatMap((a) => (a.editor ? [a.editor] : []));

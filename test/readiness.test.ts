@@ -107,7 +107,7 @@ describe('readiness while platforms connect', () => {
     const w = await world({ discord: true, slack: true });
     const fake = w.discord as FakeDiscord;
     fake.gateway.closeWith = 4000;
-    const { bot, http } = boot(w, 2);
+    const { bot, http } = boot(w, 4);
     const server = await http;
     // The first answer, before anything connected: not ready, each platform named.
     const [first, firstBody] = await readyz(server);
@@ -116,7 +116,7 @@ describe('readiness while platforms connect', () => {
 
     const running: RunningBot = await bot;
     expect(timeoutLines(w.logs)).toEqual([
-      'discord did not connect within 2 s: gateway closed the connection with code 4000 (UnknownError)',
+      'discord did not connect within 4 s: gateway closed the connection with code 4000 (UnknownError)',
     ]);
     expect(await readyz(server)).toEqual([
       503,

@@ -96,6 +96,7 @@ test('while the gateway handshake never finishes: /readyz is 503, and SIGTERM ex
   expect(await bot.exited).toBe(0);
   expect(Date.now() - signalled).toBeLessThan(3000);
   expect(bot.stderr).toEqual([]);
+  expect(bot.stdout.some((l) => l.includes('stopped during start-up (SIGTERM)'))).toBe(true);
 }, 30_000);
 
 test('when the only platform does not connect in time, it exits 1 with one line on stderr', async () => {
