@@ -166,6 +166,23 @@ describe('readiness while platforms connect', () => {
     await expect(fetch(`http://127.0.0.1:${server.port}/readyz`)).rejects.toThrow();
   });
 
+  it('with Discord up and the Slack websocket refused, /readyz names Slack and its HTTP status', async () => {
+    const w = await world({ discord: true, slack: true });
+    const slack = w.slack as FakeSlack;
+    slack.socket.refuseWith = 403;
+    const { bot, http } = boot(w, 4);
+    const server = await http;
+    const running = await bot;
+    expect(running.adapters.map((a) => a.name)).toEqual(['discord']);
+    expect(timeoutLines(w.logs)).toEqual([
+      'slack did not connect within 4 s: Socket Mode websocket refused: HTTP 403',
+    ]);
+    expect(await readyz(server)).toEqual([
+      503,
+      { status: 'not ready', failures: { slack: 'connecting: Socket Mode websocket refused: HTTP 403' } },
+    ]);
+  }, 20_000);
+
   it('names the HTTP status when apps.connections.open answers a server error', async () => {
     const w = await world({ slack: true });
     const slack = w.slack as FakeSlack;
