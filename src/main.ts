@@ -3,7 +3,14 @@ import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { type AdapterStarter, handleSignals, type RunningBot, runBot, StartupError } from './server.ts';
+import {
+  type AdapterStarter,
+  handleSignals,
+  type RunningBot,
+  runBot,
+  StartupAborted,
+  StartupError,
+} from './server.ts';
 import { StoreError } from './store/index.ts';
 
 const USAGE = `Usage:
@@ -76,25 +83,29 @@ async function start(config: Config): Promise<number> {
     return 2;
   }
   if (!requireKey(config)) return 2;
-  // A signal during start-up is honoured once the bot is up (then it shuts down gracefully at once).
-  let early: NodeJS.Signals | undefined;
-  const remember = (signal: NodeJS.Signals) => {
-    early ??= signal;
+  // A signal during start-up stops it at once: what started is closed, then exit 0 (docker stop).
+  const early = new AbortController();
+  const stopEarly = (signal: NodeJS.Signals) => {
+    if (early.signal.aborted) process.exit(1);
+    early.abort(signal);
   };
-  process.on('SIGTERM', remember);
-  process.on('SIGINT', remember);
+  process.on('SIGTERM', stopEarly);
+  process.on('SIGINT', stopEarly);
   let bot: RunningBot;
   try {
-    bot = await runBot(config, starters);
+    bot = await runBot(config, starters, { signal: early.signal });
   } catch (err) {
+    if (err instanceof StartupAborted) process.exit(0);
     const code = startupFailure(err);
     if (code === undefined) throw err;
+    // Everything was closed; a platform library still holding a socket must not keep a supervisor waiting.
+    setTimeout(() => process.exit(code), 1000).unref();
     return code;
+  } finally {
+    process.off('SIGTERM', stopEarly);
+    process.off('SIGINT', stopEarly);
   }
-  process.off('SIGTERM', remember);
-  process.off('SIGINT', remember);
   handleSignals(bot);
-  if (early) process.kill(process.pid, early);
   // Keep running until a signal; handleSignals exits the process.
   return new Promise<number>(() => undefined);
 }
@@ -104,13 +115,19 @@ function platformStarters(config: Config): AdapterStarter[] {
   const starters: AdapterStarter[] = [];
   // Platform libraries load only when that platform is configured (the terminal chat starts faster).
   if (config.discord.token) {
-    starters.push(async ({ app }) => {
-      const { startDiscord } = await import('../adapters/discord/index.ts');
-      return startDiscord({ config, service: app.service, log: app.log });
+    starters.push({
+      platform: 'discord',
+      start: async ({ app, signal, report }) => {
+        const { startDiscord } = await import('../adapters/discord/index.ts');
+        return startDiscord({ config, service: app.service, log: app.log, signal, report });
+      },
     });
   }
   if (config.slack.botToken) {
-    starters.push(async (ctx) => (await import('../adapters/slack/starter.ts')).startSlackAdapter(ctx));
+    starters.push({
+      platform: 'slack',
+      start: async (ctx) => (await import('../adapters/slack/starter.ts')).startSlackAdapter.start(ctx),
+    });
   }
   return starters;
 }
