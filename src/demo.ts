@@ -1,16 +1,11 @@
-import { startDashScopeSim } from '../test/support/dashscope-sim.ts';
 import { main } from './main.ts';
+import { startDashScopeSim } from './sim/dashscope-sim.ts';
+import { DEMO_PACE, demoAnswer } from './sim/demo-answers.ts';
 
 // The demo runs the real bot (terminal adapter, SQLite store, openai SDK) against the built-in
-// DashScope simulator: no key, no network. Answers are the simulator's, not a real model's.
-const sim = await startDashScopeSim({
-  responder: (body) => {
-    const last = [...body.messages].reverse().find((m) => m.role === 'user');
-    const text = typeof last?.content === 'string' ? last.content : '';
-    const turns = body.messages.filter((m) => m.role === 'user').length;
-    return `(simulated Qwen, ${body.model}) You said: "${text}". This conversation has ${turns} message(s) from you so far.\n\nTry **/model qwen-max**, **/help** or **/reset**.`;
-  },
-});
+// DashScope simulator: no key, no network. Answers are the simulator's, not a real model's; they stream
+// at a real model's pace so what you see is what a real answer looks like.
+const sim = await startDashScopeSim({ responder: demoAnswer, pace: DEMO_PACE });
 process.env.DASHSCOPE_BASE_URL = sim.baseUrl;
 process.env.DASHSCOPE_API_KEY = 'sk-demo-not-a-real-key';
 // Its own file, so demo conversations never mix with real ones; it remembers between runs.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runInteractive, sendConsoleMessage } from '../adapters/console/index.ts';
+import { answerChatFlags, runInteractive, sendConsoleMessage } from '../adapters/console/index.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -20,6 +20,8 @@ const USAGE = `Usage:
 
 export async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
+  const flagged = answerChatFlags(argv);
+  if (flagged !== undefined) return flagged;
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -22,6 +22,8 @@ export interface ActiveAnswer {
   streamer: ReplyStreamer;
   controller: AbortController;
   askerId: string;
+  /** The id of the message being answered (a terminal's Ctrl-C stops the answer by it). */
+  questionId: string;
   stoppedBy?: string;
   /** Set when the bot itself cut the answer short (shutdown). */
   restarting?: boolean;
@@ -111,7 +113,12 @@ export class AnswerTurn {
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: deps.now,
     });
-    this.active = { streamer: this.streamer, controller: new AbortController(), askerId: message.author.id };
+    this.active = {
+      streamer: this.streamer,
+      controller: new AbortController(),
+      askerId: message.author.id,
+      questionId: message.id,
+    };
   }
 
   async run(): Promise<TurnOutcome> {

@@ -349,7 +349,8 @@ export class ConversationService implements ChatService {
 
   stop(messageId: string, by: Author): boolean {
     for (const answer of this.active) {
-      if (!answer.streamer.messages.some((m) => m.id === messageId)) continue;
+      const streamsThere = answer.streamer.messages.some((m) => m.id === messageId);
+      if (!streamsThere && answer.questionId !== messageId) continue;
       if (by.id !== answer.askerId && !this.isAdmin(by)) return false;
       answer.stoppedBy = by.name;
       answer.controller.abort();

@@ -67,6 +67,7 @@ export function userRateLimit(limiter: RateLimiterAbstract, warned: RateLimiterA
   return {
     name: 'rate-limit',
     async check(m, locale) {
+      if (m.author.operator) return pass;
       const user = `${m.conversation.platform}:${m.author.id}`;
       try {
         await limiter.consume(user);

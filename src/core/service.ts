@@ -37,7 +37,8 @@ export interface ChatService {
     conversation: ConversationRef,
   ): Promise<string[]>;
   /**
-   * Stops the answer streaming into the message with this id (a Stop button). Allowed for the asker
+   * Stops the answer streaming into the message with this id (a Stop button), or the answer to the
+   * message with this id (a terminal's Ctrl-C, also before the first token). Allowed for the asker
    * or an admin; returns false when there is no such answer or the user may not stop it.
    */
   stop(messageId: string, by: Author): boolean;

@@ -275,7 +275,8 @@ export class ReplyStreamer {
     const native = this.surface.native;
     if (!native || this.nativeState !== 'active') return;
     let pending = this.answer.slice(this.nativeChars);
-    if (final && this.ending) pending += this.answer ? `\n\n${this.ending}` : this.ending;
+    const apart = final && this.ending !== '' && native.ending !== undefined;
+    if (final && this.ending && !apart) pending += this.answer ? `\n\n${this.ending}` : this.ending;
     try {
       while (pending) {
         if (!this.native || this.nativeLen >= native.maxChars) {
@@ -299,6 +300,10 @@ export class ReplyStreamer {
         this.nativeChars += fromAnswer;
         pending = pending.slice(piece.length);
         if (final && pending.length === 0 && piece.length > fromAnswer) this.ending = '';
+      }
+      if (apart) {
+        await native.ending?.(this.ending);
+        this.ending = '';
       }
     } catch (err) {
       this.opts.log.warn({ err }, 'native streaming failed; continuing with post-and-edit');

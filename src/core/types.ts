@@ -30,6 +30,8 @@ export interface Author {
   isBot: boolean;
   /** Platform says this user administers the server/workspace (Discord Manage Server, Slack admin). */
   isAdmin?: boolean;
+  /** The person running the bot (the terminal user): not held to the per-user rate limit. */
+  operator?: boolean;
   /** The user's locale tag as the platform reports it (e.g. "zh-CN"). */
   locale?: string;
 }
@@ -140,6 +142,11 @@ export interface NativeStreaming {
   maxChars: number;
   /** Minimum time between appends (ms). */
   minAppendIntervalMs: number;
+  /**
+   * Takes the answer's ending lines (error, "stopped", notes) apart instead of appended to the stream:
+   * a terminal prints the error once, on stderr.
+   */
+  ending?(lines: string): Promise<void>;
 }
 
 /**

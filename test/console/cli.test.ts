@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,61 @@ describe('npm start -- chat', () => {
     expect(run.stderr).toBe(
       'error: The model is busy right now (rate limit). Please try again in a minute.\n',
     );
+    // Once: not also on stdout.
+    expect(run.stdout).toBe('');
+  });
+
+  it('Ctrl-C (SIGINT) during a one-message answer keeps what arrived and says it stopped', async () => {
+    sim.script({
+      text: 'Half of it, then more.',
+      chunkChars: 5,
+      holdAfterChunks: 2,
+      hold: new Promise(() => undefined),
+    });
+    const child = spawn(process.execPath, ['src/main.ts', 'chat', 'long answer please'], {
+      env,
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('Half of i')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await closed).toBe(0);
+    expect(stdout).toMatch(/^Half of it\n⏹️ Stopped by .+\.\n$/);
+    expect(stderr).toBe('');
+  });
+
+  it('--version prints the package version; chat --help explains the session; both before any config', async () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const args of [['--version'], ['chat', '--version'], ['-v']]) {
+      const run = await runCli(args, { QWENBOT_CONFIG: '/nonexistent.yaml' });
+      expect(run).toEqual({ code: 0, stdout: `qwenbot ${pkg.version}\n`, stderr: '' });
+    }
+    const help = await runCli(['chat', '--help'], { QWENBOT_CONFIG: '/nonexistent.yaml' });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: qwenbot chat \[message\]/);
+    expect(help.stdout).toContain('Ctrl-C stops an answer');
+    expect(sim.chatRequests().some((b) => JSON.stringify(b).includes('--help'))).toBe(false);
+    const bad = await runCli(['chat', '--frobnicate']);
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect(bad.stderr).toBe('qwenbot: unknown option --frobnicate for chat (see: qwenbot chat --help)\n');
+  });
+
+  it('bin/qwenbot.js answers --version too', async () => {
+    const run = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, ['bin/qwenbot.js', '--version'], { env, stdio: 'pipe' });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', () => resolve(out));
+    });
+    expect(run).toMatch(/^qwenbot \d+\.\d+\.\d+\n$/);
   });
 
   it('without DASHSCOPE_API_KEY it says what to set and exits 2', async () => {

@@ -1,6 +1,6 @@
 /** The simulator's wire details: error bodies, SSE chunking and byte splitting, the embeddings endpoint. */
 import type { ServerResponse } from 'node:http';
-import type { SimError } from './dashscope-sim.ts';
+import type { ChatStep, SimError, SimPace } from './dashscope-sim.ts';
 import { embedText } from './sim-embeddings.ts';
 
 const EMBEDDING_DIMS: Record<string, number[]> = {
@@ -111,4 +111,16 @@ export function splitWriter(res: ServerResponse, seed: number): (s: string) => v
 
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Chunk size and delays of one streamed answer: the step's own, else the pace's (one token a chunk), else none. */
+export function streamTiming(
+  step: Pick<ChatStep, 'chunkChars' | 'firstTokenDelayMs' | 'chunkDelayMs'>,
+  pace?: SimPace,
+): { chunkChars: number; firstTokenDelayMs: number; chunkDelayMs: number } {
+  return {
+    chunkChars: step.chunkChars ?? (pace ? 4 : 6),
+    firstTokenDelayMs: step.firstTokenDelayMs ?? pace?.firstTokenDelayMs ?? 0,
+    chunkDelayMs: step.chunkDelayMs ?? (pace ? Math.round(1000 / pace.tokensPerSecond) : 0),
+  };
 }

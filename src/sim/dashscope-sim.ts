@@ -1,0 +1,385 @@
+/**
+ * A DashScope (compatible mode) simulator on 127.0.0.1: streaming and plain chat, reasoning and
+ * tool-call chunks, embeddings, and scripted faults, following shared/docs/platform-facts.md.
+ * Every request is recorded so tests can assert what the bot sent. It ships with the product: `npm run
+ * demo` chats with it (paced like a real model); tests use it unpaced.
+ */
+
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
+import { countTokens, delay, embeddings, pieces, sendError, splitWriter, streamTiming } from './sim-wire.ts';
+
+export interface SimError {
+  status: number;
+  code: string;
+  message?: string;
+  type?: string;
+  /** Extra response headers (e.g. `retry-after`). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Content moderation, as DashScope does it: a request is refused (400 `data_inspection_failed`) when ANY
+ * of its messages — system, user or assistant, current or past — contains the input trigger; an answer
+ * whose text contains the output trigger streams up to it and is then cut by an error frame.
+ */
+export const SIM_INPUT_TRIGGER = '<<flag:input>>';
+export const SIM_OUTPUT_TRIGGER = '<<flag:output>>';
+
+/** What the simulator does with the next chat request. Unset fields take the defaults. */
+export interface ChatStep {
+  /** Answer text (default: the responder's answer). */
+  text?: string;
+  /** Reasoning text streamed before the answer (default: some when thinking is on). */
+  reasoning?: string;
+  /** Answer with an HTTP error instead. */
+  error?: SimError;
+  /** Characters per content chunk (default 6). */
+  chunkChars?: number;
+  /** Delay before the first chunk, after the headers (ms). */
+  firstTokenDelayMs?: number;
+  /** Delay between chunks (ms). */
+  chunkDelayMs?: number;
+  /** Destroy the connection after this many content chunks. */
+  cutAfterChunks?: number;
+  /** Send an in-stream error frame after this many content chunks. */
+  errorAfterChunks?: number;
+  errorFrame?: Omit<SimError, 'status'>;
+  /** Stop sending (without closing) after this many content chunks. */
+  stallAfterChunks?: number;
+  /** Pause after this many content chunks until `hold` settles (a test decides when the answer goes on). */
+  holdAfterChunks?: number;
+  hold?: Promise<unknown>;
+  /** Write the SSE bytes in small random pieces, splitting lines and UTF-8 characters. */
+  splitBytes?: boolean;
+  /** Answer with tool calls instead of text. */
+  toolCalls?: Array<{ name: string; arguments: string }>;
+  finishReason?: 'stop' | 'length';
+  /** Report this many prompt tokens as served from the context cache (`prompt_tokens_details`). */
+  cachedTokens?: number;
+  /** Apply this step only to a request it matches (default: the next request). */
+  match?: (body: ChatBody) => boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+export interface SimOptions {
+  /** When set, any other bearer token gets 401 invalid_api_key. */
+  apiKey?: string;
+  /** Models the simulator knows; others get 404 model_not_found. */
+  models?: string[];
+  /** Default answer for requests without a scripted step. */
+  responder?: (body: ChatBody) => string;
+  /** Moderation triggers (default SIM_INPUT_TRIGGER / SIM_OUTPUT_TRIGGER); null switches one off. */
+  moderation?: { input?: string | null; output?: string | null };
+  /**
+   * Stream like a real model (the demo): about one token (4 characters) per chunk at this rate, after a
+   * first-token delay. Off by default, so tests run at full speed; a step's own timings win.
+   */
+  pace?: SimPace;
+}
+
+export interface SimPace {
+  tokensPerSecond: number;
+  firstTokenDelayMs: number;
+}
+
+export interface ChatBody {
+  model: string;
+  messages: Array<{ role: string; content: unknown; name?: string }>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  enable_thinking?: boolean;
+  [key: string]: unknown;
+}
+
+const DEFAULT_MODELS = [
+  'qwen3-max',
+  'qwen-plus',
+  'qwen-flash',
+  'qwen-turbo',
+  'qwen-max',
+  'qwen-long',
+  'qwen3-235b-a22b',
+  'qwen3-32b',
+  'qwq-plus',
+  'qwen-vl-max',
+  'qwen-vl-plus',
+  'qwen3-vl-plus',
+  'qwen3-vl-flash',
+];
+const STREAM_ONLY = /^(qwq-|qwen3-\d)/;
+
+export interface DashScopeSim {
+  /** Base URL to give the bot (ends in /compatible-mode/v1). */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  /** Chat requests only, in order. */
+  chatRequests(): ChatBody[];
+  /** Queue behaviour for the next chat requests, one step each. */
+  script(...steps: ChatStep[]): void;
+  setResponder(fn: (body: ChatBody) => string): void;
+  close(): Promise<void>;
+}
+
+export async function startDashScopeSim(options: SimOptions = {}): Promise<DashScopeSim> {
+  const steps: ChatStep[] = [];
+  const requests: RecordedRequest[] = [];
+  const models = new Set(options.models ?? DEFAULT_MODELS);
+  let responder = options.responder ?? ((body: ChatBody) => `Echo: ${lastUserText(body)}`);
+  const sockets = new Set<Socket>();
+  let requestSeq = 0;
+
+  const server = createServer(async (req, res) => {
+    const raw = await readText(req);
+    let body: Record<string, unknown> = {};
+    try {
+      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    } catch {
+      return sendError(res, {
+        status: 400,
+        code: 'invalid_parameter_error',
+        message: 'body is not valid JSON',
+      });
+    }
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const requestId = `sim-${++requestSeq}`;
+    res.setHeader('x-request-id', requestId);
+    if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return sendError(
+        res,
+        { status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' },
+        requestId,
+      );
+    }
+    if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/chat/completions')) {
+      return chat(body as ChatBody, res, requestId);
+    }
+    if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/embeddings')) {
+      return embeddings(body, res, requestId);
+    }
+    sendError(
+      res,
+      { status: 404, code: 'NotFound', message: `no route ${req.method} ${req.url}` },
+      requestId,
+    );
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function chat(body: ChatBody, res: ServerResponse, requestId: string): Promise<void> {
+    if (!body.model || !Array.isArray(body.messages) || body.messages.length === 0) {
+      return sendError(res, {
+        status: 400,
+        code: 'invalid_parameter_error',
+        message: 'model and messages are required',
+      });
+    }
+    if (!models.has(body.model)) {
+      return sendError(res, {
+        status: 404,
+        code: 'model_not_found',
+        message: `The model \`${body.model}\` does not exist.`,
+      });
+    }
+    const thinking = body.enable_thinking === true || body.model.startsWith('qwq-');
+    if (!body.stream && (STREAM_ONLY.test(body.model) || thinking)) {
+      return sendError(res, {
+        status: 400,
+        code: 'invalid_parameter_error',
+        message:
+          'This model only support stream mode, please enable the stream parameter to access the model.',
+      });
+    }
+    const inputTrigger =
+      options.moderation?.input === undefined ? SIM_INPUT_TRIGGER : options.moderation.input;
+    if (inputTrigger && body.messages.some((m) => JSON.stringify(m.content ?? '').includes(inputTrigger))) {
+      return sendError(
+        res,
+        {
+          status: 400,
+          code: 'data_inspection_failed',
+          message: 'Input data may contain inappropriate content.',
+        },
+        requestId,
+      );
+    }
+    const index = steps.findIndex((s) => !s.match || s.match(body));
+    const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
+    if (step.error) return sendError(res, step.error, requestId);
+    const text = step.text ?? responder(body);
+    const outputTrigger =
+      options.moderation?.output === undefined ? SIM_OUTPUT_TRIGGER : options.moderation.output;
+    const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
+    const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
+    const id = `chatcmpl-${requestId}`;
+    const created = Math.floor(Date.now() / 1000);
+
+    if (!body.stream) {
+      const completion = {
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
+        choices: [
+          { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null },
+        ],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: countTokens(text),
+          total_tokens: promptTokens + countTokens(text),
+        },
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(completion));
+    }
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const frames: string[] = [];
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      frames.push(
+        JSON.stringify({
+          choices: [{ delta, finish_reason: finish, index: 0, logprobs: null }],
+          object: 'chat.completion.chunk',
+          usage: null,
+          created,
+          system_fingerprint: null,
+          model: body.model,
+          id,
+        }),
+      );
+    chunk({ content: '', role: 'assistant' });
+    const timing = streamTiming(step, options.pace);
+    const size = timing.chunkChars;
+    for (const piece of pieces(reasoning, size)) chunk({ content: null, reasoning_content: piece });
+    const contentStart = frames.length;
+    /** Frame index where output moderation cuts the answer (no finish_reason, no usage). */
+    let outputRefusedAt = -1;
+    if (step.toolCalls) {
+      step.toolCalls.forEach((call, index) => {
+        chunk({
+          tool_calls: [
+            {
+              index,
+              id: `call_${requestId}_${index}`,
+              type: 'function',
+              function: { name: call.name, arguments: '' },
+            },
+          ],
+        });
+        for (const part of pieces(call.arguments, 8)) {
+          chunk({ tool_calls: [{ index, id: '', type: 'function', function: { arguments: part } }] });
+        }
+      });
+      chunk({}, 'tool_calls');
+    } else {
+      const cut = outputTrigger ? text.indexOf(outputTrigger) : -1;
+      for (const piece of pieces(cut >= 0 ? text.slice(0, cut) : text, size))
+        chunk(thinking ? { content: piece, reasoning_content: null } : { content: piece });
+      if (cut >= 0) outputRefusedAt = frames.length;
+      else chunk({}, step.finishReason ?? 'stop');
+    }
+    if (body.stream_options?.include_usage && outputRefusedAt < 0) {
+      const completion = countTokens(text) + countTokens(reasoning);
+      frames.push(
+        JSON.stringify({
+          choices: [],
+          object: 'chat.completion.chunk',
+          usage: {
+            prompt_tokens: promptTokens,
+            completion_tokens: completion,
+            total_tokens: promptTokens + completion,
+            completion_tokens_details: { reasoning_tokens: countTokens(reasoning) },
+            prompt_tokens_details: { cached_tokens: Math.min(step.cachedTokens ?? 0, promptTokens) },
+          },
+          created,
+          system_fingerprint: null,
+          model: body.model,
+          id,
+        }),
+      );
+    }
+
+    if (timing.firstTokenDelayMs) await delay(timing.firstTokenDelayMs);
+    const writer = step.splitBytes ? splitWriter(res, requestSeq) : (s: string) => res.write(s);
+    for (let i = 0; i < frames.length; i++) {
+      const contentChunks = i - contentStart;
+      if (step.cutAfterChunks !== undefined && contentChunks === step.cutAfterChunks) {
+        // Let the bytes already written reach the client, then drop the connection.
+        await delay(30);
+        res.socket?.destroy();
+        return;
+      }
+      if (step.errorAfterChunks !== undefined && contentChunks === step.errorAfterChunks) {
+        const frame = step.errorFrame ?? {
+          code: 'internal_error',
+          message: 'An internal error has occured, please try again later.',
+        };
+        writer(
+          `data: ${JSON.stringify({ error: { type: frame.type ?? frame.code, param: null, ...frame }, request_id: requestId })}\n\n`,
+        );
+        return void res.end();
+      }
+      if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
+      if (step.holdAfterChunks !== undefined && contentChunks === step.holdAfterChunks)
+        await step.hold?.catch(() => undefined);
+      writer(`data: ${frames[i]}\n\n`);
+      if (timing.chunkDelayMs) await delay(timing.chunkDelayMs);
+    }
+    if (outputRefusedAt >= 0) {
+      const frame = {
+        code: 'data_inspection_failed',
+        type: 'data_inspection_failed',
+        param: null,
+        message: 'Output data may contain inappropriate content.',
+      };
+      writer(`data: ${JSON.stringify({ error: frame, request_id: requestId })}\n\n`);
+      return void res.end();
+    }
+    writer('data: [DONE]\n\n');
+    res.end();
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
+    requests,
+    chatRequests: () =>
+      requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
+    script: (...more) => void steps.push(...more),
+    setResponder: (fn) => {
+      responder = fn;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function lastUserText(body: ChatBody): string {
+  const last = [...body.messages].reverse().find((m) => m.role === 'user');
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  if (Array.isArray(last.content)) {
+    return last.content
+      .filter((p): p is { type: 'text'; text: string } => (p as { type?: string }).type === 'text')
+      .map((p) => p.text)
+      .join(' ');
+  }
+  return '';
+}
