@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { startDiscord } from '../adapters/discord/index.ts';
 import { createApp } from '../src/app.ts';
 import type { ReplySurface } from '../src/core/types.ts';
-import { startDashScopeSim } from '../test/support/dashscope-sim.ts';
+import { startDashScopeSim } from '../src/sim/dashscope-sim.ts';
 import { startFakeDiscord } from '../test/support/fake-discord/index.ts';
 import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
 

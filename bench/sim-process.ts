@@ -1,5 +1,5 @@
 /** Runs the DashScope simulator in its own process, so benchmarks measure the bot, not the simulator. */
-import { startDashScopeSim } from '../test/support/dashscope-sim.ts';
+import { startDashScopeSim } from '../src/sim/dashscope-sim.ts';
 import { TEST_API_KEY } from '../test/support/harness.ts';
 
 const sim = await startDashScopeSim({

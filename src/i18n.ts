@@ -1,5 +1,7 @@
 /** The bot's own words, in English and Simplified Chinese. Keys are stable; add both languages together. */
 export type Locale = 'en' | 'zh';
+/** Who reads a line: a chat user, or the operator (the terminal user), who is told what to check. */
+export type Audience = 'user' | 'operator';
 
 const en = {
   'error.rate_limited': 'The model is busy right now (rate limit). Please try again in a minute.',
@@ -15,6 +17,16 @@ const en = {
   'error.network': 'The model service could not be reached. Please try again.',
   'error.aborted': 'Stopped.',
   'error.invalid_request': 'The model refused the request as invalid.',
+  'error.endpoint_not_found':
+    'The bot cannot reach the model: its model service address is wrong. An operator needs to check it.',
+  'operator.auth':
+    'DashScope at {url} refused the API key ({status}): check DASHSCOPE_API_KEY, and that the key belongs to this region (qwen.region, DASHSCOPE_BASE_URL); keys are per region.',
+  'operator.endpoint_not_found':
+    '{url} answered {status} (no such path): it is not an OpenAI-compatible DashScope base URL. Check DASHSCOPE_BASE_URL (it ends in /compatible-mode/v1), or unset it and set qwen.region.',
+  'operator.connection_refused':
+    'Nothing is listening at {url} (connection refused): check DASHSCOPE_BASE_URL (host and port), and that the service is running.',
+  'operator.host_not_found':
+    'The host of {url} was not found (DNS): check DASHSCOPE_BASE_URL, and this machine’s network and DNS.',
   'error.store': 'The bot could not save or load this conversation. Please try again shortly.',
   'error.internal': 'Something went wrong on the bot side. Please try again.',
   'status.thinking': '🤔 Thinking…',
@@ -54,6 +66,8 @@ const en = {
   'model.known': 'Known models: {names}',
   'vision.routed': '(answered by {model}, which can see images)',
   'model.refused': 'DashScope refused {model} ({why}); this conversation keeps {previous}.',
+  'model.unchecked':
+    'Could not check {model} with DashScope ({why}); this conversation keeps {previous}. Try again.',
   'model.default_set': 'Default model for this workspace is now **{model}**.',
   'model.answered_by': '— {model}',
   'thinking.state': 'Thinking is {state} here (model {model}).',
@@ -70,11 +84,11 @@ const en = {
   'usage.you': 'You',
   'usage.workspace': 'Whole workspace',
   'usage.today':
-    'Today: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+    'Today: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
   'usage.week':
-    'Last 7 days: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+    'Last 7 days: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
   'usage.all':
-    'All time: {answers} answers, {prompt} in / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+    'All time: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
   'usage.quota': 'You have used your daily token quota ({used} of {quota}). It resets at 00:00 UTC.',
   'forget.explain':
     'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, and your DM settings. Run `/forget confirm` to proceed.',
@@ -113,6 +127,14 @@ const zh: Record<MessageKey, string> = {
   'error.network': '无法连接模型服务，请重试。',
   'error.aborted': '已停止。',
   'error.invalid_request': '模型认为请求无效。',
+  'error.endpoint_not_found': '无法访问模型：模型服务地址配置有误，请联系管理员检查。',
+  'operator.auth':
+    '{url} 上的 DashScope 拒绝了 API 密钥（{status}）：请检查 DASHSCOPE_API_KEY，以及密钥是否属于该地域（qwen.region、DASHSCOPE_BASE_URL）；密钥按地域区分。',
+  'operator.endpoint_not_found':
+    '{url} 返回 {status}（路径不存在）：这不是 OpenAI 兼容的 DashScope 地址。请检查 DASHSCOPE_BASE_URL（应以 /compatible-mode/v1 结尾），或取消设置并改用 qwen.region。',
+  'operator.connection_refused':
+    '{url} 上没有服务在监听（连接被拒绝）：请检查 DASHSCOPE_BASE_URL（主机和端口）以及服务是否在运行。',
+  'operator.host_not_found': '找不到 {url} 的主机（DNS）：请检查 DASHSCOPE_BASE_URL，以及本机的网络和 DNS。',
   'error.store': '无法保存或读取此对话，请稍后再试。',
   'error.internal': '机器人内部出错，请重试。',
   'status.thinking': '🤔 思考中…',
@@ -151,6 +173,7 @@ const zh: Record<MessageKey, string> = {
   'model.known': '已知模型：{names}',
   'vision.routed': '（由可识别图片的 {model} 回答）',
   'model.refused': 'DashScope 拒绝了 {model}（{why}）；本对话继续使用 {previous}。',
+  'model.unchecked': '暂时无法向 DashScope 确认 {model}（{why}）；本对话继续使用 {previous}，请稍后再试。',
   'model.default_set': '本工作区的默认模型已设为 **{model}**。',
   'model.answered_by': '— {model}',
   'thinking.state': '此处思考模式为{state}（模型 {model}）。',
@@ -167,11 +190,11 @@ const zh: Record<MessageKey, string> = {
   'usage.you': '你',
   'usage.workspace': '整个工作区',
   'usage.today':
-    '今天：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+    '今天：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
   'usage.week':
-    '最近 7 天：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+    '最近 7 天：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
   'usage.all':
-    '累计：{answers} 次回答，输入 {prompt} / 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+    '累计：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
   'usage.quota': '你今天的 token 配额已用完（{used} / {quota}），将于 UTC 00:00 重置。',
   'forget.explain':
     '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量和私信设置。确认请运行 `/forget confirm`。',

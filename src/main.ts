@@ -3,7 +3,14 @@ import { answerChatFlags, runInteractive, sendConsoleMessage } from '../adapters
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { type AdapterStarter, handleSignals, type RunningBot, runBot, StartupError } from './server.ts';
+import {
+  type AdapterStarter,
+  handleSignals,
+  type RunningBot,
+  runBot,
+  StartupAborted,
+  StartupError,
+} from './server.ts';
 import { StoreError } from './store/index.ts';
 
 const USAGE = `Usage:
@@ -50,7 +57,7 @@ async function chat(config: Config, message: string): Promise<number> {
   // structured log (to stderr) only when asked for with LOG_LEVEL.
   if (!process.env.LOG_LEVEL) config.log.level = 'silent';
   const app = await openApp(config, 2);
-  if (!app) return 1;
+  if (typeof app === 'number') return app;
   const io = { service: app.service, output: process.stdout, errors: process.stderr };
   try {
     if (message) {
@@ -67,37 +74,40 @@ async function chat(config: Config, message: string): Promise<number> {
 async function start(config: Config): Promise<number> {
   const starters = platformStarters(config);
   if (starters.length === 0) {
-    process.stdout.write(
-      'qwenbot: no chat platform is configured, so there is nothing to connect to yet.\n' +
-        '  Discord: set DISCORD_TOKEN (see README, "Discord").\n' +
-        '  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode (see README, "Slack").\n' +
+    // Not a success: a supervisor restarting on exit 0 would loop, and nothing would ever connect.
+    process.stderr.write(
+      'qwenbot: no chat platform is configured, so there is nothing to connect to; set the variables for one:\n' +
+        '  Discord: DISCORD_TOKEN (see README, "Discord").\n' +
+        '  Slack:   SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) (see README, "Slack").\n' +
         '  Try it in the terminal meanwhile: DASHSCOPE_API_KEY=sk-... npm start -- chat "hello"\n' +
         '  or with no key at all, against the built-in simulator: npm run demo\n',
     );
-    return 0;
+    return 2;
   }
   if (!requireKey(config)) return 2;
-  // A signal during start-up is honoured once the bot is up (then it shuts down gracefully at once).
-  let early: NodeJS.Signals | undefined;
-  const remember = (signal: NodeJS.Signals) => {
-    early ??= signal;
+  // A signal during start-up stops it at once: what started is closed, then exit 0 (docker stop).
+  const early = new AbortController();
+  const stopEarly = (signal: NodeJS.Signals) => {
+    if (early.signal.aborted) process.exit(1);
+    early.abort(signal);
   };
-  process.on('SIGTERM', remember);
-  process.on('SIGINT', remember);
+  process.on('SIGTERM', stopEarly);
+  process.on('SIGINT', stopEarly);
   let bot: RunningBot;
   try {
-    bot = await runBot(config, starters);
+    bot = await runBot(config, starters, { signal: early.signal });
   } catch (err) {
-    if (err instanceof StoreError || err instanceof StartupError) {
-      process.stderr.write(`qwenbot: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    if (err instanceof StartupAborted) process.exit(0);
+    const code = startupFailure(err);
+    if (code === undefined) throw err;
+    // Everything was closed; a platform library still holding a socket must not keep a supervisor waiting.
+    setTimeout(() => process.exit(code), 1000).unref();
+    return code;
+  } finally {
+    process.off('SIGTERM', stopEarly);
+    process.off('SIGINT', stopEarly);
   }
-  process.off('SIGTERM', remember);
-  process.off('SIGINT', remember);
   handleSignals(bot);
-  if (early) process.kill(process.pid, early);
   // Keep running until a signal; handleSignals exits the process.
   return new Promise<number>(() => undefined);
 }
@@ -107,13 +117,19 @@ function platformStarters(config: Config): AdapterStarter[] {
   const starters: AdapterStarter[] = [];
   // Platform libraries load only when that platform is configured (the terminal chat starts faster).
   if (config.discord.token) {
-    starters.push(async ({ app }) => {
-      const { startDiscord } = await import('../adapters/discord/index.ts');
-      return startDiscord({ config, service: app.service, log: app.log });
+    starters.push({
+      platform: 'discord',
+      start: async ({ app, signal, report }) => {
+        const { startDiscord } = await import('../adapters/discord/index.ts');
+        return startDiscord({ config, service: app.service, log: app.log, signal, report });
+      },
     });
   }
   if (config.slack.botToken) {
-    starters.push(async (ctx) => (await import('../adapters/slack/starter.ts')).startSlackAdapter(ctx));
+    starters.push({
+      platform: 'slack',
+      start: async (ctx) => (await import('../adapters/slack/starter.ts')).startSlackAdapter.start(ctx),
+    });
   }
   return starters;
 }
@@ -122,17 +138,31 @@ async function openApp(config: Config, logFd: 1 | 2) {
   try {
     return await createApp(config, { logFd });
   } catch (err) {
-    if (err instanceof StoreError) {
-      process.stderr.write(`qwenbot: ${err.message}\n`);
-      return undefined;
-    }
-    // A malformed FAQ file (FaqFileError) is a configuration problem: file, line and problem.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`qwenbot: configuration error: ${err.message}\n`);
-      return undefined;
-    }
-    throw err;
+    const code = startupFailure(err);
+    if (code === undefined) throw err;
+    return code;
   }
+}
+
+/**
+ * Prints the one line for a failure a person can act on and returns the exit code; undefined for
+ * anything else (a bug: main prints it with its stack). A store that cannot be opened and a malformed
+ * FAQ file (FaqFileError is a ConfigError) are configuration problems: exit 2, like a bad setting.
+ */
+function startupFailure(err: unknown): number | undefined {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`qwenbot: configuration error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof StoreError) {
+    process.stderr.write(`qwenbot: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`qwenbot: ${err.message}\n`);
+    return 1;
+  }
+  return undefined;
 }
 
 if (import.meta.main) {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Usage } from './qwen/client.ts';
 
 export interface AnswerObservation {
@@ -64,11 +64,30 @@ export class Metrics {
     help: 'Answers streaming right now',
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({
+  readonly slashCommands = new Counter({
+    name: 'qwenbot_slash_commands_total',
+    help: 'Slash commands (Discord and Slack) by platform, command and outcome (ok, refused, error)',
+    labelNames: ['platform', 'command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  /** Read when scraped, so it is never stale (set by `watchQueue`). */
+  private queueSize: () => number = () => 0;
+  readonly queueDepth: Gauge = new Gauge({
     name: 'qwenbot_queue_depth',
     help: 'Messages waiting or running in per-conversation queues',
     registers: [this.registry],
+    collect: (): void => this.queueDepth.set(this.queueSize()),
   });
+
+  constructor() {
+    // The process's own health (CPU, memory, event-loop lag, handles), with prom-client's standard names.
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where `qwenbot_queue_depth` reads its value from at each scrape. */
+  watchQueue(size: () => number): void {
+    this.queueSize = size;
+  }
 
   /** Everything one finished answer contributes. */
   observeAnswer(o: AnswerObservation): void {

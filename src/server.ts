@@ -1,7 +1,7 @@
 import { type App, type AppOptions, createApp } from './app.ts';
 import type { Config } from './config/schema.ts';
 import type { MessageEditor } from './core/inflight.ts';
-import { type HttpServer, startHttpServer } from './http.ts';
+import { type HttpServer, type ReadinessCheck, startHttpServer } from './http.ts';
 import { redactUrl } from './store/index.ts';
 
 /** A platform could not start (bad token, unreachable API): main prints the message and exits 1. */
@@ -9,11 +9,18 @@ export class StartupError extends Error {
   readonly code = 'startup';
 }
 
+/** SIGTERM/SIGINT arrived before start-up finished: everything started was closed again (exit 0). */
+export class StartupAborted extends Error {
+  readonly code = 'aborted';
+}
+
 /** A running platform connection, as main sees it. */
 export interface PlatformAdapter {
   name: string;
   /** Connected and able to answer. */
   isReady(): boolean;
+  /** Why it is not connected right now (gateway close code, HTTP status), when known. */
+  problem?(): string | undefined;
   /** Stop taking new events (shutdown begins); answers in flight can still be edited. */
   pause?(): void;
   /** Disconnect. */
@@ -27,52 +34,167 @@ export interface BotContext {
   http: HttpServer;
 }
 
-/** Starts one platform when its credentials are configured; resolves undefined otherwise. */
-export type AdapterStarter = (ctx: BotContext) => Promise<PlatformAdapter | undefined>;
+export interface StartContext extends BotContext {
+  /** Aborted when start-up is given up (a signal, another platform's fatal error, shutdown): stop connecting. */
+  signal: AbortSignal;
+  /** The latest reason the platform is not connected yet (close code, HTTP status), for /readyz and the logs. */
+  report(problem: string): void;
+}
+
+/** One platform main may start; `platform` names it in /readyz and the logs before it exists. */
+export interface AdapterStarter {
+  platform: string;
+  /**
+   * Resolves once connected (undefined when the platform is not configured); rejects with a
+   * StartupError when it cannot work at all (a refused token). Keeps trying through outages.
+   */
+  start(ctx: StartContext): Promise<PlatformAdapter | undefined>;
+}
 
 export interface RunningBot extends BotContext {
+  /** The platforms connected so far (one that connects late is added when it does). */
   adapters: PlatformAdapter[];
   /** Graceful stop: pause intake, let answers finish within the grace period, end the rest, close. */
   shutdown(reason: string): Promise<void>;
 }
 
+export interface RunOptions extends AppOptions {
+  /** Aborting gives up start-up: what started is closed and runBot rejects with StartupAborted. */
+  signal?: AbortSignal;
+  /** Called once the HTTP server listens, before the platforms connect (tests ask /readyz then). */
+  onListening?: (http: HttpServer) => void;
+}
+
+/** What /readyz says about one configured platform. */
+class PlatformState {
+  adapter: PlatformAdapter | undefined;
+  problem: string | undefined;
+  /** Its starter found it not configured. */
+  absent = false;
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** undefined when connected (or not configured), else why not. */
+  notReady(): string | undefined {
+    if (this.absent) return undefined;
+    if (!this.adapter) return this.problem ? `connecting: ${this.problem}` : 'connecting';
+    if (this.adapter.isReady()) return undefined;
+    const why = this.adapter.problem?.();
+    return why ? `disconnected: ${why}` : 'disconnected';
+  }
+}
+
+/**
+ * Starts the app, the HTTP server (so /readyz answers from the first second: 503 until every
+ * configured platform is connected) and all platforms side by side. Resolves when every platform is
+ * connected, or when `platforms.connectTimeoutSeconds` passed and at least one is (the others are
+ * logged with their reason and keep trying); rejects with a StartupError when none connected in time.
+ */
 export async function runBot(
   config: Config,
   starters: AdapterStarter[],
-  options: AppOptions = {},
+  options: RunOptions = {},
 ): Promise<RunningBot> {
-  const app = await createApp(config, options);
+  const { signal: outer, onListening, ...appOptions } = options;
+  const app = await createApp(config, appOptions);
   const log = app.log.child({ component: 'main' });
-  const adapters: PlatformAdapter[] = [];
+  const platforms = starters.map((s) => new PlatformState(s.platform));
+  const checks: Record<string, ReadinessCheck> = {
+    store: () =>
+      withTimeout(
+        app.store.get('__ping__').then(() => undefined),
+        2000,
+        `store ${redactUrl(config.store.url)} not reachable`,
+      ),
+  };
+  for (const p of platforms) checks[p.name] = () => p.notReady();
   const http = await startHttpServer({
     port: config.http.port,
     log: app.log.child({ component: 'http' }),
     metrics: app.metrics,
-    checks: {
-      store: () =>
-        withTimeout(
-          app.store.get('__ping__').then(() => undefined),
-          2000,
-          `store ${redactUrl(config.store.url)} not reachable`,
-        ),
-      adapters: () => {
-        const down = adapters.filter((a) => !a.isReady()).map((a) => a.name);
-        return down.length ? `not connected: ${down.join(', ')}` : undefined;
-      },
-    },
+    checks,
+  }).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
   });
-  try {
-    for (const start of starters) {
-      const adapter = await start({ app, http });
-      if (adapter) adapters.push(adapter);
+  onListening?.(http);
+  const adapters: PlatformAdapter[] = [];
+  // Aborted with the reason start-up (or, later, connecting) is given up.
+  const giveUp = new AbortController();
+  const onOuter = () =>
+    giveUp.abort(new StartupAborted(`stopped during start-up (${String(outer?.reason)})`));
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  let running = false;
+  const starting = starters.map(async (starter, i) => {
+    const state = platforms[i] as PlatformState;
+    const report = (problem: string) => {
+      if (problem !== state.problem) log.debug({ platform: state.name, problem }, 'not connected yet');
+      state.problem = problem;
+    };
+    try {
+      const adapter = await starter.start({ app, http, signal: giveUp.signal, report });
+      if (!adapter) {
+        state.absent = true;
+        return;
+      }
+      if (giveUp.signal.aborted) return void (await adapter.stop().catch(() => undefined));
+      state.adapter = adapter;
+      adapters.push(adapter);
+      if (running) log.info({ platform: state.name }, `${state.name} connected (after the start-up wait)`);
+    } catch (err) {
+      if (giveUp.signal.aborted) return;
+      // A platform refused to work (bad token): during start-up that stops the process.
+      if (!running) return giveUp.abort(err);
+      log.error({ err, platform: state.name }, `${state.name} could not start`);
     }
-  } catch (err) {
-    // A platform refused to start: undo what did start, so the process can exit with the error.
+  });
+  const timeoutSeconds = config.platforms.connectTimeoutSeconds;
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([
+    Promise.all(starting).then(() => 'all' as const),
+    new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
+    }),
+    new Promise<'aborted'>((resolve) => {
+      if (giveUp.signal.aborted) resolve('aborted');
+      giveUp.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    }),
+  ]);
+  clearTimeout(timer);
+  outer?.removeEventListener('abort', onOuter);
+  const tearDown = async () => {
     for (const a of adapters) await a.stop().catch(() => undefined);
     await http.close();
     await app.close();
-    throw err;
+  };
+  if (waited === 'timeout' && !giveUp.signal.aborted) {
+    const late = platforms.filter((p) => !p.adapter && !p.absent);
+    for (const p of late) {
+      const reason = p.problem ?? 'no answer from the platform';
+      log.error(
+        { platform: p.name, reason, connectTimeoutSeconds: timeoutSeconds },
+        `${p.name} did not connect within ${timeoutSeconds} s: ${reason}`,
+      );
+    }
+    if (adapters.length === 0) {
+      const why = late.map((p) => `${p.name} (${p.problem ?? 'no answer from the platform'})`).join(', ');
+      giveUp.abort(
+        new StartupError(
+          `no chat platform connected within ${timeoutSeconds} s: ${why}. Check the network and the platform's status (platforms.connectTimeoutSeconds sets the wait).`,
+        ),
+      );
+    }
   }
+  if (giveUp.signal.aborted) {
+    const reason: unknown = giveUp.signal.reason;
+    if (reason instanceof StartupAborted) log.info(reason.message);
+    await tearDown();
+    throw reason;
+  }
+  running = true;
   const editors = adapters.flatMap((a) => (a.editor ? [a.editor] : []));
   await app.service
     .recoverInterrupted(editors)
@@ -80,6 +202,8 @@ export async function runBot(
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
+      // A platform still connecting stops trying (and one that connects now is closed at once).
+      giveUp.abort(new StartupAborted('shutting down'));
       const graceMs = config.shutdown.graceSeconds * 1000;
       log.info({ reason, active: app.service.activeCount, graceMs }, 'shutting down');
       for (const a of adapters) a.pause?.();

@@ -130,6 +130,21 @@ describe('configuration', () => {
     );
   });
 
+  it.each([
+    ['qwen.apiKey', 'DASHSCOPE_API_KEY', 'qwen:\n  apiKey: sk-in-the-defaults-0123\n'],
+    ['discord.token', 'DISCORD_TOKEN', 'discord:\n  token: MTIz.in-the-defaults\n'],
+    ['slack.botToken', 'SLACK_BOT_TOKEN', 'slack:\n  botToken: xoxb-in-the-defaults\n'],
+    ['slack.signingSecret', 'SLACK_SIGNING_SECRET', 'slack:\n  signingSecret: in-the-defaults\n'],
+    ['slack.appToken', 'SLACK_APP_TOKEN', 'slack:\n  appToken: xapp-in-the-defaults\n'],
+  ])('refuses %s in config/default.yaml too (set %s instead), without repeating it', (key, env, text) => {
+    const defaults = yamlFile(text);
+    const message = errorOf(() => loadConfig({ defaults, file: null, env: {} }));
+    expect(message).toBe(
+      `${key}: secrets are read from the environment only; remove it from ${defaults} and set ${env}`,
+    );
+    expect(message).not.toContain('in-the-defaults');
+  });
+
   it('an override file layers over the defaults', () => {
     const file = yamlFile('locale: zh\nqwen:\n  defaultModel: qwen-max\n');
     const c = loadConfig({ file, env: {} });

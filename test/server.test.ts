@@ -18,7 +18,9 @@ async function start(ready: { value: boolean }, overrides: Record<string, unknow
   sim = await startDashScopeSim({ apiKey: TEST_API_KEY });
   const config = testConfig(sim.baseUrl, 'sqlite://:memory:', { http: { port: 0 }, ...overrides });
   const fake: PlatformAdapter = { name: 'fakechat', isReady: () => ready.value, stop: async () => undefined };
-  bot = await runBot(config, [async () => fake], { log: createLogger({ destination: new LogSink() }) });
+  bot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
+    log: createLogger({ destination: new LogSink() }),
+  });
   return `http://127.0.0.1:${bot.http.port}`;
 }
 
@@ -33,7 +35,7 @@ describe('HTTP server', () => {
     const notReady = await fetch(`${base}/readyz`);
     expect([notReady.status, await notReady.json()]).toEqual([
       503,
-      { status: 'not ready', failures: { adapters: 'not connected: fakechat' } },
+      { status: 'not ready', failures: { fakechat: 'disconnected' } },
     ]);
 
     await bot?.app.service.handleMessage(message('hello metrics'), new RecordingSurface());

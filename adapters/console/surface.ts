@@ -17,6 +17,8 @@ export function rendersMarkdown(output: Writable): boolean {
  */
 export class ConsoleSurface implements ReplySurface {
   readonly limits = { maxChars: 100_000, minEditIntervalMs: 0, paceBucket: 'console' };
+  /** The terminal user runs the bot: failures name the URL and the setting to check. */
+  readonly audience = 'operator' as const;
   readonly native;
   /** The ending lines of the last answer (error, "stopped", notes), not yet printed. */
   ending = '';

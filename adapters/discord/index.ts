@@ -6,6 +6,7 @@
 import {
   Client,
   Events,
+  GatewayCloseCodes,
   GatewayIntentBits,
   type Message,
   Partials,
@@ -48,10 +49,18 @@ export interface DiscordHandle extends PlatformAdapter {
   stop(): Promise<void>;
 }
 
+/** Login failures that are an outage, not a configuration problem: retried until start-up gives up. */
+const OUTAGE = /Unexpected server response: (5\d\d|429)|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up/;
+const LOGIN_RETRY_MS = 2000;
+
 export interface StartDiscordOptions {
   config: Pick<Config, 'discord' | 'streaming' | 'locale' | 'attachments'>;
   service: ChatService;
   log: Logger;
+  /** Aborted when start-up is given up: stop connecting (login rejects with a StartupError). */
+  signal?: AbortSignal | undefined;
+  /** Why the gateway is not connected yet (close code, HTTP status), while start-up waits for it. */
+  report?: ((problem: string) => void) | undefined;
 }
 
 export function inviteUrl(applicationId: string): string {
@@ -82,6 +91,8 @@ export async function startDiscord({
   config,
   service,
   log: parentLog,
+  signal,
+  report,
 }: StartDiscordOptions): Promise<DiscordHandle> {
   const log = parentLog.child({ component: 'discord' });
   const { token, apiUrl } = config.discord;
@@ -90,39 +101,53 @@ export async function startDiscord({
       'discord.token is required. Set DISCORD_TOKEN to the bot token from the Discord developer portal.',
     );
   const adminPermission = resolvePermission(config.discord.adminPermission);
-  const client = new Client({
-    // No privileged intent by default: mentions and DMs carry their content without Message Content.
-    intents: [
-      GatewayIntentBits.Guilds,
-      GatewayIntentBits.GuildMessages,
-      GatewayIntentBits.DirectMessages,
-      ...(config.discord.messageContentIntent ? [GatewayIntentBits.MessageContent] : []),
-    ],
-    partials: [Partials.Channel],
-    allowedMentions: NO_PINGS,
-    ...(apiUrl ? { rest: { api: restBase(apiUrl) } } : {}),
-    ...(config.discord.shards === 'auto' ? { shards: 'auto' as const } : {}),
-    ...(Array.isArray(config.discord.shards)
-      ? { shards: config.discord.shards, shardCount: config.discord.shardCount ?? 1 }
-      : {}),
-  });
-
-  guardPackets(client, log);
+  // A fresh client per login attempt: a destroyed discord.js client cannot log in again.
+  const newClient = (): Client => {
+    const c = new Client({
+      // No privileged intent by default: mentions and DMs carry their content without Message Content.
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.DirectMessages,
+        ...(config.discord.messageContentIntent ? [GatewayIntentBits.MessageContent] : []),
+      ],
+      partials: [Partials.Channel],
+      allowedMentions: NO_PINGS,
+      ...(apiUrl ? { rest: { api: restBase(apiUrl) } } : {}),
+      ...(config.discord.shards === 'auto' ? { shards: 'auto' as const } : {}),
+      ...(Array.isArray(config.discord.shards)
+        ? { shards: config.discord.shards, shardCount: config.discord.shardCount ?? 1 }
+        : {}),
+    });
+    guardPackets(c, log);
+    wire(c);
+    return c;
+  };
+  let client = newClient();
 
   let ready = false;
   let paused = false;
   // Set just before our own client.destroy(): the gateway closing then is no lost connection.
   let destroying = false;
+  // Why the gateway is not connected (latest close code or error), cleared once it is.
+  let problem: string | undefined;
+  const setProblem = (why: string) => {
+    problem = why;
+    if (!ready) report?.(why);
+  };
   let markReady: () => void = () => {};
   const whenReady = new Promise<void>((resolve) => (markReady = resolve));
   const handle: DiscordHandle = {
     name: 'discord',
-    client,
+    get client() {
+      return client;
+    },
     get ready() {
       return ready;
     },
     // Also false while the gateway connection is down and discord.js is reconnecting.
     isReady: () => ready && client.isReady(),
+    problem: () => (client.isReady() ? undefined : problem),
     whenReady,
     inviteUrl: undefined,
     pause() {
@@ -138,115 +163,169 @@ export async function startDiscord({
     },
   };
 
-  client.once(Events.ClientReady, async (c) => {
-    handle.inviteUrl = inviteUrl(c.application.id);
-    log.info(
-      { user: c.user.tag, id: c.user.id, guilds: c.guilds.cache.size, invite: handle.inviteUrl },
-      `logged in to Discord as ${c.user.tag}`,
-    );
-    await registerCommands(c, service, config.discord.guildIds, log);
-    ready = true;
-    markReady();
-  });
-
-  client.on(Events.MessageCreate, (message) => {
-    void onMessage(message).catch((err: unknown) =>
-      log.error({ err, message: message.id }, 'message handling failed'),
-    );
-  });
-
-  async function onMessage(message: Message): Promise<void> {
-    const botId = client.user?.id;
-    if (!botId || message.author.id === botId) return;
-    const opts: InboundOptions = {
-      botId,
-      mentionRoleIds: config.discord.mentionRoleIds,
-      maxAttachmentBytes: config.discord.maxAttachmentBytes,
-      downloadTimeoutMs: config.attachments.downloadTimeoutMs,
-      adminPermission,
-    };
-    const incoming = toIncoming(message, opts);
-    if (!incoming.addressed) return;
-    if (addressedBy(message, opts) === 'reply' && !message.content && message.attachments.size === 0) {
-      // Without the Message Content intent, a reply that does not ping the bot arrives without content.
-      log.debug(
-        { message: message.id },
-        'reply to the bot arrived without content (reply ping off); not answered',
+  function wire(client: Client): void {
+    client.once(Events.ClientReady, async (c) => {
+      handle.inviteUrl = inviteUrl(c.application.id);
+      log.info(
+        { user: c.user.tag, id: c.user.id, guilds: c.guilds.cache.size, invite: handle.inviteUrl },
+        `logged in to Discord as ${c.user.tag}`,
       );
-      return;
-    }
-    if (!message.channel.isSendable()) return;
-    const locale = incoming.author.locale;
-    const surface = new DiscordReplySurface({
-      channel: message.channel,
-      replyTo: message,
-      minEditIntervalMs: config.streaming.minEditIntervalMs,
-      stopLabel: t(toLocale(locale, config.locale), 'stop.button'),
-      ...(locale ? { locale } : {}),
+      problem = undefined;
+      await registerCommands(c, service, config.discord.guildIds, log);
+      ready = true;
+      markReady();
     });
-    if (paused) {
-      // Shutting down: the service no longer takes turns, but the person still hears why (README).
-      if (incoming.author.isBot) return;
-      log.info({ message: message.id }, 'shutting down; asked to try again later');
-      await surface.post(t(toLocale(locale, config.locale), 'status.shutting_down'));
-      return;
+
+    client.on(Events.MessageCreate, (message) => {
+      void onMessage(message).catch((err: unknown) =>
+        log.error({ err, message: message.id }, 'message handling failed'),
+      );
+    });
+
+    async function onMessage(message: Message): Promise<void> {
+      const botId = client.user?.id;
+      if (!botId || message.author.id === botId) return;
+      const opts: InboundOptions = {
+        botId,
+        mentionRoleIds: config.discord.mentionRoleIds,
+        maxAttachmentBytes: config.discord.maxAttachmentBytes,
+        downloadTimeoutMs: config.attachments.downloadTimeoutMs,
+        adminPermission,
+      };
+      const incoming = toIncoming(message, opts);
+      if (!incoming.addressed) return;
+      if (addressedBy(message, opts) === 'reply' && !message.content && message.attachments.size === 0) {
+        // Without the Message Content intent, a reply that does not ping the bot arrives without content.
+        log.debug(
+          { message: message.id },
+          'reply to the bot arrived without content (reply ping off); not answered',
+        );
+        return;
+      }
+      if (!message.channel.isSendable()) return;
+      const locale = incoming.author.locale;
+      const surface = new DiscordReplySurface({
+        channel: message.channel,
+        replyTo: message,
+        minEditIntervalMs: config.streaming.minEditIntervalMs,
+        stopLabel: t(toLocale(locale, config.locale), 'stop.button'),
+        ...(locale ? { locale } : {}),
+      });
+      if (paused) {
+        // Shutting down: the service no longer takes turns, but the person still hears why (README).
+        if (incoming.author.isBot) return;
+        log.info({ message: message.id }, 'shutting down; asked to try again later');
+        await surface.post(t(toLocale(locale, config.locale), 'status.shutting_down'));
+        return;
+      }
+      try {
+        const outcome = await service.handleMessage(incoming, surface);
+        log.debug({ message: message.id, status: outcome.status }, 'message handled');
+      } catch (err) {
+        // The core should end every reply itself; if it threw, still tell the user rather than stay silent.
+        log.error({ err, message: message.id }, 'chat service failed');
+        await surface.post(t(toLocale(locale, config.locale), 'error.internal')).catch(() => undefined);
+      }
     }
+
+    client.on(Events.InteractionCreate, (interaction) => {
+      void handleInteraction(interaction, { service, log, adminPermission }).catch((err: unknown) =>
+        log.error({ err, interaction: interaction.id }, 'interaction handling failed'),
+      );
+    });
+
+    client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+    // ShardDisconnect only fires when discord.js gives up; a dropped connection it repairs shows up as
+    // reconnecting, then resumed (or ready again after a fresh IDENTIFY).
+    client.on(Events.ShardDisconnect, (event, shard) => {
+      if (destroying) log.debug({ code: event.code, shard }, 'discord gateway closed (shutdown)');
+      else log.warn({ code: event.code, shard }, 'discord gateway disconnected');
+    });
+    client.on(Events.ShardReconnecting, (shard) => {
+      if (destroying) log.debug({ shard }, 'discord gateway closed (shutdown)');
+      else if (!ready) log.debug({ shard, reason: problem }, 'discord gateway not connected yet; retrying');
+      else log.warn({ shard, reason: problem }, 'discord gateway connection lost; reconnecting');
+    });
+    client.on(Events.ShardResume, (shard, replayed) => {
+      problem = undefined;
+      log.info({ shard, replayed }, 'discord gateway resumed');
+    });
+    client.on(Events.ShardError, (err, shard) => {
+      // e.g. "Unexpected server response: 503" when the gateway refuses the websocket.
+      setProblem(`gateway error: ${err.message}`);
+      log.warn({ err, shard }, 'discord gateway error');
+    });
+    // discord.js waits out 429s itself; operators still want to see them.
+    client.rest.on('rateLimited', (info) =>
+      log.warn(
+        {
+          method: info.method,
+          route: info.route,
+          retryAfterMs: info.retryAfter,
+          global: info.global,
+          scope: info.scope,
+        },
+        'discord rate limited',
+      ),
+    );
+  }
+
+  if (signal?.aborted) throw new StartupError('Discord: start-up given up');
+  setProblem('gateway handshake not finished (no READY yet)');
+  // Given up (a signal during start-up): destroy the client; login may never settle on its own.
+  let giveUp: (err: Error) => void = () => undefined;
+  const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
+  givenUp.catch(() => undefined);
+  const onAbort = () => {
+    destroying = true;
+    void client.destroy().catch(() => undefined);
+    // Aborted before the gateway connection opened, login may still connect: close it then too.
+    void loggingIn?.finally(() => client.destroy()).catch(() => undefined);
+    giveUp(new StartupError('Discord: start-up given up'));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let loggingIn: Promise<unknown> | undefined;
+  for (;;) {
+    loggingIn = client.login(token);
+    watchGatewayCloses(client, (code) => {
+      if (destroying) return;
+      const name = GatewayCloseCodes[code];
+      setProblem(`gateway closed the connection with code ${code}${name ? ` (${name})` : ''}`);
+    });
     try {
-      const outcome = await service.handleMessage(incoming, surface);
-      log.debug({ message: message.id, status: outcome.status }, 'message handled');
+      await Promise.race([loggingIn, givenUp]);
+      break;
     } catch (err) {
-      // The core should end every reply itself; if it threw, still tell the user rather than stay silent.
-      log.error({ err, message: message.id }, 'chat service failed');
-      await surface.post(t(toLocale(locale, config.locale), 'error.internal')).catch(() => undefined);
+      if (signal?.aborted) throw err;
+      await client.destroy().catch(() => undefined);
+      const why = err instanceof Error ? err.message : String(err);
+      if (!OUTAGE.test(why)) {
+        const where = apiUrl ? ` at ${restBase(apiUrl)}` : '';
+        throw new StartupError(
+          `Discord login failed${where}: ${why}. Check DISCORD_TOKEN (and DISCORD_API_URL if set).`,
+        );
+      }
+      // The gateway is down or refusing us (5xx, 429, network): try again until start-up gives up.
+      setProblem(`gateway error: ${why}`);
+      log.debug({ reason: why }, 'discord gateway not reachable yet; retrying');
+      await Promise.race([new Promise((r) => setTimeout(r, LOGIN_RETRY_MS)), givenUp]);
+      client = newClient();
     }
   }
-
-  client.on(Events.InteractionCreate, (interaction) => {
-    void handleInteraction(interaction, { service, log, adminPermission }).catch((err: unknown) =>
-      log.error({ err, interaction: interaction.id }, 'interaction handling failed'),
-    );
-  });
-
-  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
-  // ShardDisconnect only fires when discord.js gives up; a dropped connection it repairs shows up as
-  // reconnecting, then resumed (or ready again after a fresh IDENTIFY).
-  client.on(Events.ShardDisconnect, (event, shard) => {
-    if (destroying) log.debug({ code: event.code, shard }, 'discord gateway closed (shutdown)');
-    else log.warn({ code: event.code, shard }, 'discord gateway disconnected');
-  });
-  client.on(Events.ShardReconnecting, (shard) => {
-    if (destroying) log.debug({ shard }, 'discord gateway closed (shutdown)');
-    else log.warn({ shard }, 'discord gateway connection lost; reconnecting');
-  });
-  client.on(Events.ShardResume, (shard, replayed) =>
-    log.info({ shard, replayed }, 'discord gateway resumed'),
-  );
-  client.on(Events.ShardError, (err, shard) => log.warn({ err, shard }, 'discord gateway error'));
-  // discord.js waits out 429s itself; operators still want to see them.
-  client.rest.on('rateLimited', (info) =>
-    log.warn(
-      {
-        method: info.method,
-        route: info.route,
-        retryAfterMs: info.retryAfter,
-        global: info.global,
-        scope: info.scope,
-      },
-      'discord rate limited',
-    ),
-  );
-
-  try {
-    await client.login(token);
-  } catch (err) {
-    await client.destroy().catch(() => undefined);
-    const why = err instanceof Error ? err.message : String(err);
-    const where = apiUrl ? ` at ${restBase(apiUrl)}` : '';
-    throw new StartupError(
-      `Discord login failed${where}: ${why}. Check DISCORD_TOKEN (and DISCORD_API_URL if set).`,
-    );
-  }
+  // Connected: from now on only handle.stop() ends the client (the signal covers start-up alone).
+  signal?.removeEventListener('abort', onAbort);
+  handle.editor = discordEditor(client.rest);
   return handle;
+}
+
+/**
+ * The close code of every gateway connection, from @discordjs/ws's manager (discord.js only passes it
+ * on for the codes it gives up on). It exists once login() has begun; without it, no codes are seen.
+ */
+function watchGatewayCloses(client: Client, onClose: (code: number) => void): void {
+  const manager = (client.ws as unknown as { _ws?: { on?: (event: string, fn: (e: never) => void) => void } })
+    ._ws;
+  manager?.on?.('closed', (e: { code: number }) => onClose(e.code));
 }
 
 /**

@@ -28,7 +28,6 @@ import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage } from '../../src/core/types.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
-import { StartupError } from '../../src/server.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { runSlash, type SlashPayload, slackSpelling } from './commands.ts';
@@ -44,26 +43,32 @@ import {
   ThreadTracker,
 } from './events.ts';
 import { slackAttachments } from './files.ts';
+import { AUTH_ERRORS, connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
 import { slackEditor, slackSurface } from './surface.ts';
 import { UserDirectory } from './users.ts';
 
+export { SlackStartError } from './socket-link.ts';
+
 /** Bolt's default path for events, commands and interactivity in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
-
-/** Slack could not be started; `message` is one line a person can act on (main prints it, exits 1). */
-export class SlackStartError extends StartupError {}
 
 export interface StartSlackOptions {
   config: Config;
   service: ChatService;
   log: Logger;
   store: Store;
+  /** Aborted when start-up is given up: stop connecting Socket Mode. */
+  signal?: AbortSignal;
+  /** Why Socket Mode is not connected yet (HTTP status), while start-up waits for it. */
+  report?: (problem: string) => void;
 }
 
 export interface SlackHandle {
   readonly mode: 'socket' | 'http';
   /** Connected (Socket Mode) or accepting requests (HTTP mode). */
   readonly ready: boolean;
+  /** Why Socket Mode is not connected (e.g. "Socket Mode websocket refused: HTTP 503"), when known. */
+  readonly problem: string | undefined;
   readonly team: { id: string; name: string };
   readonly botUserId: string;
   /**
@@ -81,14 +86,6 @@ export interface SlackHandle {
   /** Pauses, then waits for the answers in flight. */
   stop(): Promise<void>;
 }
-
-const AUTH_ERRORS = new Set([
-  'invalid_auth',
-  'not_authed',
-  'account_inactive',
-  'token_revoked',
-  'token_expired',
-]);
 
 export async function startSlack(options: StartSlackOptions): Promise<SlackHandle> {
   const { config, service, store } = options;
@@ -150,8 +147,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
   const threads = new ThreadTracker(store, config.history.retentionDays * 86_400_000);
   const inflight = new Set<Promise<unknown>>();
   const arrival = new KeyedQueue();
-  let ready = false;
-  let stopped = false;
+  const link: SocketState = { ready: false, stopped: false, problem: undefined };
 
   const track = (work: Promise<unknown>) => {
     const p = work.catch((err: unknown) => log.error({ err }, 'slack event handling failed'));
@@ -274,44 +270,27 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     log.error({ err }, 'slack app error');
   });
 
+  let unwatch: () => void = () => undefined;
   if (socketReceiver) {
-    let connectedBefore = false;
-    socketReceiver.client.on('connected', () => {
-      ready = !stopped;
-      if (connectedBefore && !stopped) log.info('Socket Mode reconnected');
-      connectedBefore = true;
+    unwatch = await connectSocketMode({
+      app,
+      receiver: socketReceiver,
+      state: link,
+      log,
+      signal: options.signal,
+      report: options.report,
     });
-    // The SDK reconnects by itself (new apps.connections.open); until then /readyz says so. Logged
-    // once per drop (the SDK reports it as close and as disconnected), never for our own stop.
-    const lost = () => {
-      if (ready && !stopped) log.warn('Socket Mode connection lost; reconnecting');
-      ready = false;
-    };
-    socketReceiver.client.on('disconnected', lost);
-    socketReceiver.client.on('close', lost);
-    try {
-      await app.start();
-    } catch (err) {
-      const code = (err as { data?: { error?: string } }).data?.error;
-      if (code && AUTH_ERRORS.has(code)) {
-        throw new SlackStartError(
-          `SLACK_APP_TOKEN was refused by Slack (${code}): use an app-level token (xapp-…) with connections:write`,
-        );
-      }
-      throw new SlackStartError(`Socket Mode could not connect: ${code ?? (err as Error).message}`, {
-        cause: err,
-      });
-    }
-    ready = true;
-    log.info('Socket Mode connected');
   } else {
-    ready = true;
+    link.ready = true;
   }
 
   const handle: SlackHandle = {
     mode: socketReceiver ? 'socket' : 'http',
     get ready() {
-      return ready;
+      return link.ready;
+    },
+    get problem() {
+      return link.problem;
     },
     team,
     botUserId: auth.userId,
@@ -320,9 +299,10 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
     async pause() {
-      if (stopped) return;
-      stopped = true;
-      ready = false;
+      if (link.stopped) return;
+      link.stopped = true;
+      link.ready = false;
+      unwatch();
       if (socketReceiver)
         await app.stop().catch((err: unknown) => log.warn({ err }, 'socket mode stop failed'));
     },
@@ -335,7 +315,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
     handle.handleHttp = (req, res) => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (path !== SLACK_EVENTS_PATH || req.method !== 'POST') return false;
-      if (stopped) {
+      if (link.stopped) {
         res.writeHead(503).end();
         return true;
       }

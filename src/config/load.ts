@@ -44,6 +44,8 @@ const SECRET_KEYS = new Map(
 
 export interface LoadOptions {
   env?: Env;
+  /** The defaults file (tests); config/default.yaml when omitted. */
+  defaults?: string;
   /** Extra YAML file layered over the defaults; QWENBOT_CONFIG or config/local.yaml when omitted; null for none. */
   file?: string | null;
   /** Object layered over everything (tests). */
@@ -52,7 +54,11 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
-  let merged = readYaml(DEFAULT_CONFIG_PATH);
+  // Every file is checked for secrets, the shipped defaults too: an edited default.yaml is committed
+  // (and copied into the Docker image) as easily as a local file.
+  const defaultsPath = options.defaults ?? DEFAULT_CONFIG_PATH;
+  let merged = readYaml(defaultsPath);
+  rejectSecrets(merged, defaultsPath);
   let userLayer: Record<string, unknown> = {};
   const overridePath =
     options.file ?? env.QWENBOT_CONFIG ?? (existsSync(LOCAL_CONFIG_PATH) ? LOCAL_CONFIG_PATH : undefined);

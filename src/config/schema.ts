@@ -145,6 +145,9 @@ export const configSchema = z
     shutdown: z
       .strictObject({ graceSeconds: z.number().min(0).max(600).default(20) })
       .default({ graceSeconds: 20 }),
+    platforms: z
+      .strictObject({ connectTimeoutSeconds: z.number().min(0.05).max(3600).default(60) })
+      .default({ connectTimeoutSeconds: 60 }),
     log: z.strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       format: z.enum(['auto', 'json', 'pretty']).default('auto'),

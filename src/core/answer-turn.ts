@@ -209,7 +209,8 @@ export class AnswerTurn {
 
   private describe(failure: unknown): Ending {
     const aborted = this.active.controller.signal.aborted;
-    const view = describeFailure(failure, { ...this.active, aborted }, this.locale, this.log);
+    const cause = { ...this.active, aborted };
+    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience);
     this.endings.unshift(view.errorLine);
     const { status, errorCode, errorLine, refused } = view;
     return { status, errorCode, errorLine, ...(refused ? { refused } : {}) };

@@ -1,5 +1,5 @@
 import type { Config, ModelInfo } from '../config/schema.ts';
-import { type Locale, t } from '../i18n.ts';
+import { type Audience, type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
@@ -157,6 +157,7 @@ export function describeFailure(
   cause: { restarting?: boolean; stoppedBy?: string; aborted: boolean },
   locale: Locale,
   log: Logger,
+  audience: Audience = 'user',
 ): FailureView {
   if (cause.restarting)
     return { status: 'interrupted', errorCode: 'restarting', errorLine: t(locale, 'status.restarting') };
@@ -166,10 +167,10 @@ export function describeFailure(
   }
   const errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
   const line = qe
-    ? qe.userMessage(locale)
+    ? qe.userMessage(locale, audience)
     : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
   const fields = qe ? { qwen: qe.toLog() } : { err: failure };
-  if (qe?.code === 'auth' || qe?.code === 'overdue' || qe?.code === 'quota_exhausted')
+  if (qe && ['auth', 'overdue', 'quota_exhausted', 'endpoint_not_found'].includes(qe.code))
     log.error(fields, 'model account problem: operator action needed');
   else log.warn(fields, 'answer failed');
   const refused = qe && refusalOf(qe);

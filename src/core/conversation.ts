@@ -118,6 +118,8 @@ export class ConversationService implements ChatService {
     ];
     for (const spec of specs) this.registry.add(spec);
     this.turns = new ConversationTurns(this.queue, this.coordinator);
+    // Read at scrape time: set around the await above, it counted the message's own finished task.
+    deps.metrics?.watchQueue(() => this.queue.size);
     this.answerDeps = {
       config,
       qwen: deps.qwen,
@@ -174,9 +176,7 @@ export class ConversationService implements ChatService {
             return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
           },
         );
-    this.deps.metrics?.queueDepth.set(this.queue.size);
     const outcome = await pending;
-    this.deps.metrics?.queueDepth.set(this.queue.size);
     this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
     return outcome;
   }
@@ -320,7 +320,19 @@ export class ConversationService implements ChatService {
   async runCommand(inv: CommandInvocation): Promise<CommandResult> {
     const locale = toLocale(inv.locale ?? inv.author.locale, this.deps.config.locale);
     const probe = commandAsMessage(inv, this.now());
-    const ran = await this.command(inv, probe, locale, inv.id ? undefined : NO_DEDUPE);
+    const count = (outcome: 'ok' | 'refused' | 'error') =>
+      this.deps.metrics?.slashCommands.inc({
+        platform: inv.conversation.platform,
+        command: this.registry.get(inv.name) ? inv.name : 'unknown',
+        outcome,
+      });
+    const ran = await this.command(inv, probe, locale, inv.id ? undefined : NO_DEDUPE).catch(
+      (err: unknown) => {
+        count('error');
+        throw err;
+      },
+    );
+    count('result' in ran ? 'ok' : 'refused');
     if ('result' in ran) return ran.result;
     // A message refused in silence (access lists) still needs a line here: the platform waits for one.
     return { text: ran.line ?? t(locale, 'guard.denied'), ephemeral: true };

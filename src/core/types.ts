@@ -2,7 +2,7 @@
  * The contract between adapters and the core. Adapters turn platform events into these normalised
  * shapes and implement `ReplySurface`; nothing here knows which platform it serves.
  */
-import type { Locale } from '../i18n.ts';
+import type { Audience, Locale } from '../i18n.ts';
 
 /** Where a message lives. A DM is its own conversation; a thread is its own conversation. */
 export interface ConversationRef {
@@ -164,6 +164,8 @@ export interface ReplySurface {
   native?: NativeStreaming;
   /** The user's locale for bot strings, when the platform knows it. */
   locale?: Locale;
+  /** Who reads the failure lines: chat users (default), or the operator (the terminal), told what to check. */
+  audience?: Audience;
   /**
    * Rewrites command names in the bot's own lines the way this platform types them (Slack: `/reset`
    * → `/qwen reset`). Applied to refusals, command replies and ending lines, never to model text.

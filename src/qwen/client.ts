@@ -5,7 +5,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { Logger } from '../log.ts';
-import { QwenError, toQwenError } from './errors.ts';
+import { QwenError, safeUrl, toQwenError } from './errors.ts';
 
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
@@ -90,10 +90,17 @@ export function retryDelay(err: QwenError, attempt: number, baseMs: number): num
   return Math.max(err.retryAfterMs, Math.round(baseMs * 2 ** attempt * 0.8));
 }
 
+/** Why the /model check did not let a switch through. */
+export interface ProbeFailure {
+  kind: 'refused' | 'unchecked';
+  why: string;
+}
+
 export class QwenClient {
   readonly sdk: OpenAI;
   private readonly opts: QwenClientOptions;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly safeBaseUrl: string;
 
   constructor(opts: QwenClientOptions) {
     this.opts = opts;
@@ -105,6 +112,7 @@ export class QwenClient {
       timeout: opts.totalTimeoutMs,
     });
     this.sleep = opts.sleep ?? abortableSleep;
+    this.safeBaseUrl = safeUrl(opts.baseUrl);
   }
 
   /**
@@ -118,7 +126,7 @@ export class QwenClient {
         const result = yield* this.streamOnce(req, state);
         return result;
       } catch (raw) {
-        const err = toQwenError(raw, req.model);
+        const err = this.toError(raw, req.model);
         if (state.yielded || !err.retryable || attempt >= this.opts.retries || req.signal?.aborted) throw err;
         const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
         if (delayMs === undefined) throw err;
@@ -238,6 +246,13 @@ export class QwenClient {
     }
   }
 
+  /** A QwenError that names the base URL called (operators are told which URL failed). */
+  private toError(err: unknown, model: string): QwenError {
+    const qe = toQwenError(err, model);
+    qe.baseUrl ??= this.safeBaseUrl;
+    return qe;
+  }
+
   private failure(err: unknown, req: ChatRequest, timedOut: 'first' | 'total' | null): QwenError {
     if (timedOut) {
       const what = timedOut === 'first' ? 'no token within' : 'answer not finished within';
@@ -246,7 +261,7 @@ export class QwenClient {
     }
     if (req.signal?.aborted)
       return new QwenError('aborted', 'request aborted', { model: req.model, cause: err });
-    return toQwenError(err, req.model);
+    return this.toError(err, req.model);
   }
 
   /**
@@ -255,18 +270,23 @@ export class QwenClient {
    * the model to this account; anything else (timeout, 5xx, 429, a bad key) means it could not be checked
    * now — the switch is refused too (the conversation keeps a model known to work) and the line says so.
    */
-  async probe(model: string): Promise<string | undefined> {
+  /**
+   * The /model switch check: undefined when the model answered; `refused` when DashScope says it is not
+   * available (403/404); `unchecked` when the check itself failed (timeout, 5xx, 429, key) — say so, keep
+   * the current model, and let the user try again.
+   */
+  async probe(model: string): Promise<ProbeFailure | undefined> {
     try {
       const stream = this.streamChat({ model, messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 });
       for (let n = await stream.next(); !n.done; n = await stream.next()) if (n.value.type === 'text') break;
       await stream.return(undefined as never);
       return undefined;
     } catch (raw) {
-      const err = toQwenError(raw, model);
+      const err = this.toError(raw, model);
       const what = [err.status, err.providerCode].filter(Boolean).join(' ') || err.code;
-      if (err.status === 403 || err.status === 404) return what;
+      if (err.status === 403 || err.status === 404) return { kind: 'refused', why: what };
       this.opts.log?.warn({ err: err.toLog() }, 'model switch check failed');
-      return `could not check it: ${err.status ? what : err.code}; try again`;
+      return { kind: 'unchecked', why: err.status ? what : err.code };
     }
   }
 
@@ -297,7 +317,7 @@ export class QwenClient {
         );
         return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       } catch (raw) {
-        const err = toQwenError(raw, model);
+        const err = this.toError(raw, model);
         const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
         if (!err.retryable || attempt >= this.opts.retries || delayMs === undefined) throw err;
         await this.sleep(delayMs, signal);

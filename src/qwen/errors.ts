@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { type Locale, t } from '../i18n.ts';
+import { type Audience, type Locale, t } from '../i18n.ts';
 import type { Usage } from './client.ts';
 
 export type QwenErrorCode =
@@ -9,6 +9,8 @@ export type QwenErrorCode =
   | 'auth'
   | 'overdue'
   | 'model_unavailable'
+  /** HTTP 404 for the endpoint itself (not for a model): the base URL's path is wrong. */
+  | 'endpoint_not_found'
   | 'context_too_long'
   | 'invalid_request'
   | 'timeout'
@@ -37,6 +39,8 @@ export class QwenError extends Error {
   readonly retryAfterMs: number | undefined;
   /** Set by the client on failures of a chat stream; undefined for calls that never streamed. */
   partial: StreamPartial | undefined;
+  /** The base URL called, without credentials or query (set by the client): named in operator lines. */
+  baseUrl: string | undefined;
 
   constructor(
     code: QwenErrorCode,
@@ -67,8 +71,30 @@ export class QwenError extends Error {
     return this.status !== undefined && this.status >= 500;
   }
 
-  userMessage(locale: Locale): string {
+  /**
+   * The line shown for this failure. Users in a chat get what they can do; the operator (the terminal
+   * user, who set the key and the URL) gets what to check: the URL called and the setting involved.
+   */
+  userMessage(locale: Locale, audience: Audience = 'user'): string {
+    const operatorKey = audience === 'operator' ? this.operatorKey() : undefined;
+    if (operatorKey) {
+      return t(locale, operatorKey, {
+        url: this.baseUrl ?? '?',
+        status: [this.status, this.providerCode].filter(Boolean).join(' '),
+      });
+    }
     return t(locale, `error.${this.code}`, { model: this.model ?? '' });
+  }
+
+  private operatorKey() {
+    if (this.code === 'auth') return 'operator.auth' as const;
+    if (this.code === 'endpoint_not_found') return 'operator.endpoint_not_found' as const;
+    if (this.code === 'network') {
+      const cause = systemErrorCode(this.cause);
+      if (cause === 'ECONNREFUSED') return 'operator.connection_refused' as const;
+      if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN') return 'operator.host_not_found' as const;
+    }
+    return undefined;
   }
 
   /** Fields for a structured log line. */
@@ -81,7 +107,32 @@ export class QwenError extends Error {
       model: this.model,
       retryAfterMs: this.retryAfterMs,
       message: this.message,
+      baseUrl: this.baseUrl,
     };
+  }
+}
+
+/** The errno code (ECONNREFUSED…) somewhere down a chain of causes (the SDK wraps fetch's, which wraps the socket's). */
+function systemErrorCode(err: unknown): string | undefined {
+  for (let cur = err, depth = 0; cur && depth < 6; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A URL fit for a log or an error line: no user, password, query or fragment. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
   }
 }
 
@@ -128,6 +179,9 @@ function classify(status: number | undefined, code: string | undefined, message:
   // The account's quota is spent: waiting a few seconds will not bring it back (issue 10).
   if (c === 'insufficient_quota') return 'quota_exhausted';
   if (status === 429 || c.startsWith('limit_') || c.includes('throttl')) return 'rate_limited';
+  // A model DashScope does not offer is a 404 too, but one that says so; any other 404 is the path.
+  if (status === 404 && !c.startsWith('model_not') && !/\bmodel\b/i.test(message))
+    return 'endpoint_not_found';
   if (status === 403 || status === 404 || c.includes('accessdenied') || c.startsWith('model_not'))
     return 'model_unavailable';
   if (status === 503 || c === 'modelservingerror' || c === 'modelunavailable') return 'model_unavailable';

@@ -40,6 +40,13 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
+/**
+ * A write that would only restart an index's lifetime is skipped while the stored lifetime is within
+ * this much of the one asked for (callers' margins are larger: the /forget index adds a day).
+ */
+const INDEX_REFRESH_SLACK_MS = 3_600_000;
+const INDEX_MIRROR_MAX = 10_000;
+
 /** One process: turns are ordered by the service's in-process queue already. */
 export class LocalCoordinator implements Coordinator {
   readonly shared = false;
@@ -47,6 +54,20 @@ export class LocalCoordinator implements Coordinator {
   private readonly claims = new Map<string, number>();
   /** Counter updates are read-modify-write: one at a time per key. */
   private readonly writes = new KeyedQueue();
+  /**
+   * What this process last wrote to each index record, and until when it lives. This process is the
+   * store's only writer (SQLite is locked to one process), so the mirror is exact; it spares a read and
+   * a write per turn for a user already indexed in that conversation. Without it, one busy user's turns
+   * in many conversations queued on that user's record before their model calls.
+   */
+  private readonly indexes = new Map<string, { fields: Record<string, string>; expiresAt: number }>();
+  /** Index fields waiting for their record's write: everything that arrives meanwhile lands in one write. */
+  private readonly indexBatches = new Map<
+    string,
+    { fields: Record<string, string>; ttlMs: number; written: Promise<void> }
+  >();
+  /** Index records with a deletion queued: notes made meanwhile must be written after it, not skipped. */
+  private readonly indexDrops = new Set<string>();
 
   constructor(store: Store) {
     this.store = store;
@@ -90,12 +111,29 @@ export class LocalCoordinator implements Coordinator {
   }
 
   addToIndex(key: string, field: string, value: string, ttlMs: number): Promise<void> {
+    const known = this.indexes.get(key);
+    if (known?.fields[field] === value && known.expiresAt - Date.now() >= ttlMs - INDEX_REFRESH_SLACK_MS)
+      return Promise.resolve();
+    const waiting = this.indexBatches.get(key);
+    if (waiting) {
+      waiting.fields[field] = value;
+      waiting.ttlMs = Math.max(waiting.ttlMs, ttlMs);
+      return waiting.written;
+    }
+    const batch = { fields: { [field]: value }, ttlMs, written: Promise.resolve() };
+    this.indexBatches.set(key, batch);
     // Same queue as the counters: a read-modify-write per key, one at a time.
-    return this.writes.run(key, async () => {
-      const current = await this.readIndex(key);
-      current[field] = value;
-      await wrap('save index', () => this.store.set(key, current, ttlMs));
+    batch.written = this.writes.run(key, async () => {
+      this.indexBatches.delete(key);
+      const current = { ...(await this.readIndex(key)), ...batch.fields };
+      const expiresAt = Date.now() + batch.ttlMs;
+      await wrap('save index', () => this.store.set(key, current, batch.ttlMs));
+      this.indexes.delete(key);
+      if (this.indexDrops.has(key)) return;
+      if (this.indexes.size >= INDEX_MIRROR_MAX) this.indexes.delete(this.indexes.keys().next().value ?? '');
+      this.indexes.set(key, { fields: current, expiresAt });
     });
+    return batch.written;
   }
 
   async readIndex(key: string): Promise<Record<string, string>> {
@@ -103,8 +141,16 @@ export class LocalCoordinator implements Coordinator {
   }
 
   dropIndex(key: string): Promise<void> {
+    // Notes from now on start a new write queued after the deletion.
+    this.indexBatches.delete(key);
+    this.indexes.delete(key);
+    this.indexDrops.add(key);
     return this.writes.run(key, async () => {
-      await wrap('delete index', () => this.store.delete(key));
+      try {
+        await wrap('delete index', () => this.store.delete(key));
+      } finally {
+        this.indexDrops.delete(key);
+      }
     });
   }
 

@@ -33,14 +33,22 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     if (!file)
       throw new StoreError('QWENBOT_STORE: sqlite:// needs a file path, e.g. sqlite://data/qwenbot.sqlite');
     if (file !== ':memory:') {
-      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      const folder = path.dirname(path.resolve(file));
+      try {
+        mkdirSync(folder, { recursive: true });
+      } catch (err) {
+        throw new StoreError(
+          `QWENBOT_STORE: cannot create the folder ${folder} for ${url}: ${(err as Error).message}; choose a writable path`,
+          { cause: err },
+        );
+      }
       unlock = lockFile(file);
     }
     const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, table: SQLITE_TABLE, busyTimeout: 5000 });
     // Deleted rows are overwritten with zeros, not just unlinked: "/forget" reaches the disk too.
     await sqlite.query('PRAGMA secure_delete=ON').catch((err: unknown) => {
       unlock();
-      throw err;
+      throw new StoreError(`QWENBOT_STORE: cannot open ${url}: ${(err as Error).message}`, { cause: err });
     });
     // WAL lets readers (another CLI run, a backup) proceed while the bot writes.
     // NORMAL sync is safe in WAL mode against a process crash (only an OS crash can lose the last
@@ -85,9 +93,11 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     await keyv.get('__ping__');
   } catch (err) {
     unlock();
-    throw new StoreError(`store ${redactUrl(url)} is not reachable: ${(err as Error).message}`, {
-      cause: err,
-    });
+    // The Redis client's own message only says that it "failed to connect" and names its option.
+    const why = url.startsWith('sqlite://')
+      ? (err as Error).message
+      : 'no connection within 5 s; check that Redis runs there and the host, port, password (and rediss:// for TLS)';
+    throw new StoreError(`QWENBOT_STORE: store ${redactUrl(url)} is not reachable: ${why}`, { cause: err });
   }
   if (sqliteAdapter) sqliteStores.set(keyv, sqliteAdapter);
   return keyv;

@@ -146,9 +146,9 @@ describe('npm start -- chat', () => {
 
   it('npm start with no platform credentials explains what to set and how to try chat', async () => {
     const run = await runCli([]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('DISCORD_TOKEN');
-    expect(run.stdout).toContain('SLACK_BOT_TOKEN');
-    expect(run.stdout).toContain('npm run demo');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('DISCORD_TOKEN');
+    expect(run.stderr).toContain('SLACK_BOT_TOKEN');
+    expect(run.stderr).toContain('npm run demo');
   });
 });

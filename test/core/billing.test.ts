@@ -41,7 +41,7 @@ describe('usage and quota count every billed token', () => {
 
     const usage = await usageOf(s);
     expect(usage.text).toContain(
-      `Today: 1 answers, ${stored?.usage?.promptTokens} in / ${stored?.usage?.completionTokens} out`,
+      `Today: 1 answers, ${stored?.usage?.promptTokens} in (0 cached) / ${stored?.usage?.completionTokens} out`,
     );
     const next = new RecordingSurface();
     const refused = await s.handleMessage(message('one more', { author: alice }), next);
@@ -96,6 +96,13 @@ describe('usage and quota count every billed token', () => {
     const expected = ((prompt - 40) * 4 + 40 * 4 * CACHED_PRICE_FRACTION + completion * 12) / 1_000_000;
     expect(totals.today.cost).toBeCloseTo(expected, 12);
     expect(totals.today.cost).toBeLessThan((prompt * 4 + completion * 12) / 1_000_000);
+    const shown = await s.runCommand({
+      name: 'usage',
+      rawArgs: '',
+      conversation: channelRef(),
+      author: alice,
+    });
+    expect(shown.text).toContain(`Today: 1 answers, ${prompt} in (40 cached) / ${completion} out`);
   });
 
   it('a model’s own priceCached overrides the default fraction', () => {

@@ -69,7 +69,7 @@ describe('how DashScope-side endings look to the user', () => {
       author: alice,
     });
     expect(result.text).toBe(
-      'DashScope refused qwen-max (could not check it: 500 internal_error; try again); this conversation keeps qwen-plus.',
+      'Could not check qwen-max with DashScope (500 internal_error); this conversation keeps qwen-plus. Try again.',
     );
     expect(await s.modelFor(channelRef())).toBe('qwen-plus');
     // Once DashScope answers, the switch goes through.

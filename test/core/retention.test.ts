@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Author } from '../../src/core/types.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
+import { deleteRedisKeys } from '../support/redis-cleanup.ts';
 
 const DAY = 86_400_000;
 const alice: Author = { id: 'U1', name: 'Alice', isBot: false };
@@ -87,8 +88,7 @@ describe.skipIf(!REDIS_URL)('the same lifetimes on Redis', () => {
       expect(totalsTtl).toBeGreaterThan(399 * DAY);
       expect(totalsTtl).toBeLessThanOrEqual(400 * DAY);
     } finally {
-      for await (const keys of redis.scanIterator({ MATCH: `${ns}*`, COUNT: 500 }))
-        if (keys.length) await redis.del(keys);
+      await deleteRedisKeys(ns, REDIS_URL ?? '');
       await redis.close();
     }
   });

@@ -134,7 +134,9 @@ describe('usage and quota', () => {
     );
     const mine = (await run('usage')).text.split('\n');
     expect(mine[0]).toBe('**This conversation**');
-    expect(mine[1]).toMatch(/^Today: 2 answers, \d+ in \/ \d+ out \(0 reasoning\) tokens, ≈¥0\.\d{4}$/);
+    expect(mine[1]).toMatch(
+      /^Today: 2 answers, \d+ in \(0 cached\) \/ \d+ out \(0 reasoning\) tokens, ≈¥0\.\d{4}$/,
+    );
     expect(mine[4]).toBe('**You**');
     expect(mine[5]).toMatch(/^Today: 3 answers/);
     expect(mine[7]).toMatch(/^All time: 3 answers/);

@@ -39,7 +39,7 @@ describe('FAQ at start-up', () => {
     expect(run.stderr).toBe(
       `qwenbot: configuration error: FAQ ${faq}:3: entry 2: "answer" must be non-empty text\n`,
     );
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2); // the configuration exit code, like a bad setting
     expect(run.stdout).toBe('');
     expect(sim.chatRequests()).toHaveLength(0);
   });

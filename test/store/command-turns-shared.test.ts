@@ -1,9 +1,9 @@
 /** A command on one instance waits for the answer another instance is streaming in that conversation. */
-import { createClient } from '@redis/client';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { t } from '../../src/i18n.ts';
 import { type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
+import { deleteRedisKeys } from '../support/redis-cleanup.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 const runPrefix = `qwenbot-test-cmdturn-${process.pid}-${Date.now()}`;
@@ -12,11 +12,8 @@ const harnesses: Harness[] = [];
 afterAll(async () => {
   for (const h of harnesses) await h.close().catch(() => undefined);
   if (!REDIS_URL) return;
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${runPrefix}*`, COUNT: 500 }))
-    if (keys.length) await client.del(keys);
-  await client.close();
+  // Leave nothing behind on the shared Redis.
+  await deleteRedisKeys(runPrefix, REDIS_URL);
 });
 
 describe.skipIf(!REDIS_URL)('commands across instances (Redis)', () => {

@@ -5,6 +5,7 @@ import { createClient } from '@redis/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeStore, createStore } from '../../src/store/index.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
+import { deleteRedisKeys } from '../support/redis-cleanup.ts';
 
 const DAY = 86_400_000;
 const REDIS_URL = process.env.REDIS_URL;
@@ -65,8 +66,7 @@ describe.skipIf(!REDIS_URL)('rows written without an expiry by an earlier versio
     } finally {
       await h?.close();
       h = undefined;
-      for await (const keys of redis.scanIterator({ MATCH: `${ns}*`, COUNT: 500 }))
-        if (keys.length) await redis.del(keys);
+      await deleteRedisKeys(ns, REDIS_URL ?? '');
       await redis.close();
     }
   });

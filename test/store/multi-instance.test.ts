@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { type Harness, message, startHarness, TEST_API_KEY } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
+import { deleteRedisKeys } from '../support/redis-cleanup.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL)
@@ -34,11 +35,7 @@ afterAll(async () => {
   await sim.close();
   if (!REDIS_URL) return;
   // Leave nothing behind on the shared Redis.
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${runPrefix}*`, COUNT: 500 }))
-    if (keys.length) await client.del(keys);
-  await client.close();
+  await deleteRedisKeys(runPrefix, REDIS_URL);
 });
 
 describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {

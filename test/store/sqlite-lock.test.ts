@@ -54,7 +54,7 @@ it('a second process on the same SQLite file is refused with one line naming the
   expect(await next.exited).toBe(0);
 }, 30_000);
 
-it('the terminal chat started next to a running bot exits 1 with that line instead of sharing the file', async () => {
+it('the terminal chat started next to a running bot exits 2 (a store problem at start-up) with that line instead of sharing the file', async () => {
   const file = tempFile();
   const store = await createStore(`sqlite://${file}`);
   const child = spawn(process.execPath, ['src/main.ts', 'chat', 'hello'], {
@@ -72,7 +72,7 @@ it('the terminal chat started next to a running bot exits 1 with that line inste
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   await store.disconnect();
-  expect(code).toBe(1);
+  expect(code).toBe(2);
   expect(stderr.trim().split('\n')).toEqual([
     `qwenbot: QWENBOT_STORE: ${file} is in use by another qwenbot process (pid ${process.pid}); stop it first, or give this one its own store (one SQLite file serves one process; use Redis for several)`,
   ]);

@@ -74,6 +74,8 @@ describe('store factory', () => {
   it('an unreachable Redis fails fast with a clear error', async () => {
     const err = await createStore('redis://127.0.0.1:1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect((err as Error).message).toMatch(/^store redis:\/\/127\.0\.0\.1:1 is not reachable/);
+    expect((err as Error).message).toMatch(
+      /^QWENBOT_STORE: store redis:\/\/127\.0\.0\.1:1 is not reachable: no connection within 5 s; check/,
+    );
   });
 });

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserIndexStore } from '../../src/core/privacy.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { channelRef, type Harness, startHarness, TEST_API_KEY } from '../support/harness.ts';
+import { deleteRedisKeys } from '../support/redis-cleanup.ts';
+import { watchStoreTraffic } from '../support/store-traffic.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.log('user index tests: REDIS_URL is not set, skipping the Redis variants');
@@ -31,11 +33,8 @@ afterAll(async () => {
   for (const h of harnesses) await h.close().catch(() => undefined);
   await sim.close();
   if (!REDIS_URL) return;
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${runPrefix}*`, COUNT: 500 }))
-    if (keys.length) await client.del(keys);
-  await client.close();
+  // Leave nothing behind on the shared Redis.
+  await deleteRedisKeys(runPrefix, REDIS_URL);
 });
 
 const dm = channelRef('D1', { isDM: true });
@@ -140,5 +139,33 @@ describe('an index written by an earlier version (users:v1)', () => {
     await h.app.service.users.drop('test', 'U1');
     expect(await indexed(h)).toEqual([]);
     expect(await h.app.store.get(UserIndexStore.legacyKey('test', 'U1'))).toBeUndefined();
+  });
+});
+
+describe('the /forget index on SQLite costs little per turn', () => {
+  it('100 conversations of one user noted at once land in a few writes; a repeat note writes nothing', async () => {
+    // No FAQ: its background indexing would write to the store while this counts.
+    const h = await startHarness({ reuseSim: sim, config: { faq: { enabled: false } } });
+    harnesses.push(h);
+    const users = h.app.service.users;
+    const { traffic, reset } = watchStoreTraffic(h.app.store);
+    const conversations = Array.from({ length: 100 }, (_, i) => `test:W1:C${i}`);
+    await Promise.all(conversations.map((c, i) => users.note(channelRef(`C${i}`), c, 'U1')));
+    // One read-modify-write for every note that arrived while the previous write ran (main: 100 of them).
+    expect(traffic.roundTrips).toBeLessThanOrEqual(4);
+    expect(await indexed(h)).toEqual([...conversations].sort());
+    reset();
+    await users.note(channelRef('C7'), 'test:W1:C7', 'U1');
+    expect(traffic.roundTrips).toBe(0);
+  });
+
+  it('a note made while /forget drops the index is kept, not skipped as already there', async () => {
+    const h = await instance('sqlite://:memory:');
+    const users = h.app.service.users;
+    await users.note(channelRef('C1'), 'test:W1:C1', 'U1');
+    const dropped = users.drop('test', 'U1');
+    const noted = users.note(channelRef('C1'), 'test:W1:C1', 'U1');
+    await Promise.all([dropped, noted]);
+    expect(await indexed(h)).toEqual(['test:W1:C1']);
   });
 });

@@ -1,5 +1,6 @@
 import type { Config, ModelInfo } from '../../config/schema.ts';
 import { t } from '../../i18n.ts';
+import type { ProbeFailure } from '../../qwen/client.ts';
 import type { HistoryStore } from '../history.ts';
 import type { SettingsStore } from '../settings.ts';
 import { type ConversationRef, conversationKey } from '../types.ts';
@@ -14,7 +15,7 @@ export interface BuiltinDeps {
   /** The model this conversation uses now (its choice, else the workspace default, else config). */
   modelFor: (conversation: ConversationRef) => Promise<string>;
   /** Asks DashScope whether the model answers; resolves to a reason when it refuses. */
-  probeModel?: (model: string) => Promise<string | undefined>;
+  probeModel?: (model: string) => Promise<ProbeFailure | undefined>;
 }
 
 export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
@@ -95,12 +96,14 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
         const asDefault = options.default === true;
         if (asDefault && !isAdmin)
           return { text: t(locale, 'cmd.denied', { name: 'model default:true' }), ephemeral: true };
-        const refused = await deps.probeModel?.(name);
-        if (refused)
+        const failed = await deps.probeModel?.(name);
+        if (failed) {
+          const line = failed.kind === 'refused' ? 'model.refused' : 'model.unchecked';
           return {
-            text: t(locale, 'model.refused', { model: name, why: refused, previous: current }),
+            text: t(locale, line, { model: name, why: failed.why, previous: current }),
             ephemeral: true,
           };
+        }
         if (asDefault) {
           await settings.update(wsKey, { model: name });
           return { text: t(locale, 'model.default_set', { model: name }) };

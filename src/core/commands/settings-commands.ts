@@ -127,6 +127,7 @@ function line(locale: Locale, key: 'usage.today' | 'usage.week' | 'usage.all', u
   return t(locale, key, {
     answers: u.answers,
     prompt: u.promptTokens.toLocaleString('en-US'),
+    cached: u.cachedTokens.toLocaleString('en-US'),
     completion: u.completionTokens.toLocaleString('en-US'),
     reasoning: u.reasoningTokens.toLocaleString('en-US'),
     cost: u.cost.toFixed(4),

@@ -53,6 +53,12 @@ export class FakeGateway {
   /** URL the client should resume at (the gateway itself). */
   resumeUrl = 'ws://127.0.0.1:1';
   private readyWaiters: Array<() => void> = [];
+  /** Faults: close each connection with this code when it identifies or resumes (e.g. 4000). */
+  closeWith: number | undefined;
+  /** Faults: accept the websocket but never send HELLO (a handshake that never finishes). */
+  silent = false;
+  /** Connections opened so far (also those a fault ended). */
+  opened = 0;
 
   constructor(state: FakeState, token: string) {
     this.state = state;
@@ -181,12 +187,18 @@ export class FakeGateway {
       }
       this.onMessage(this.owners.get(ws) ?? session, msg);
     });
+    this.opened++;
+    if (this.silent) return;
     this.send(session, { op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs } });
   }
 
   private onMessage(s: Session, msg: { op?: number; d?: Record<string, unknown> }): void {
     const ws = s.ws;
     if (!ws) return;
+    if (this.closeWith !== undefined && (msg.op === 2 || msg.op === 6)) {
+      ws.close(this.closeWith, 'Refused by the test.');
+      return;
+    }
     switch (msg.op) {
       case 1:
         this.heartbeats++;

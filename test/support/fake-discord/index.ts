@@ -59,6 +59,8 @@ export class FakeDiscord {
   private readonly server = createServer((req, res) => void this.rest.handle(req, res));
   private readonly sockets = new Set<Socket>();
   private waiters: Array<() => void> = [];
+  /** Faults: refuse every gateway websocket upgrade with this HTTP status. */
+  refuseGatewayWith: number | undefined;
 
   constructor(token: string) {
     this.token = token;
@@ -66,6 +68,12 @@ export class FakeDiscord {
     this.gateway = new FakeGateway(this.state, token);
     this.rest.onChange = () => this.poke();
     this.server.on('upgrade', (req, socket, head) => {
+      if (this.refuseGatewayWith !== undefined) {
+        socket.end(
+          `HTTP/1.1 ${this.refuseGatewayWith} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        );
+        return;
+      }
       if ((req.url ?? '').split('?')[0] === '/gateway') this.gateway.upgrade(req, socket, head);
       else socket.destroy();
     });

@@ -23,12 +23,21 @@ export class SocketModeServer {
   private connectedWaiters: Array<() => void> = [];
   /** Connections opened so far. */
   connections = 0;
+  /** When set, every websocket upgrade is refused with this HTTP status (Slack's edge refusing us). */
+  refuseWith: number | undefined;
+  /** Upgrades refused so far. */
+  refused = 0;
   readonly acks: Ack[] = [];
 
   constructor(server: Server) {
     server.on('upgrade', (req, socket, head) => {
       if (!(req.url ?? '').startsWith('/link')) {
         socket.destroy();
+        return;
+      }
+      if (this.refuseWith !== undefined) {
+        this.refused++;
+        socket.end(`HTTP/1.1 ${this.refuseWith} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));

@@ -1,0 +1,75 @@
+/**
+ * What /metrics tells an operator: the queue gauge at rest, the process's own metrics, and slash
+ * commands counted the same way on Discord and Slack.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.ts';
+import { type PlatformAdapter, type RunningBot, runBot } from '../src/server.ts';
+import { startDiscordHarness } from './discord/harness.ts';
+import { ALICE, startRig } from './slack/rig.ts';
+import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';
+import { slash } from './support/fake-slack/index.ts';
+import { LogSink, message, TEST_API_KEY, testConfig } from './support/harness.ts';
+import { RecordingSurface } from './support/recording-surface.ts';
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A metric's value in Prometheus text, e.g. value(text, 'qwenbot_queue_depth'). */
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('/metrics', () => {
+  it('reads a queue depth of 0 when idle, after answers, and includes the process metrics', async () => {
+    const sim: DashScopeSim = await startDashScopeSim({ apiKey: TEST_API_KEY });
+    closers.push(() => sim.close());
+    const config = testConfig(sim.baseUrl, 'sqlite://:memory:', { http: { port: 0 } });
+    const fake: PlatformAdapter = { name: 'fakechat', isReady: () => true, stop: async () => undefined };
+    const bot: RunningBot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
+      log: createLogger({ destination: new LogSink() }),
+    });
+    closers.push(() => bot.shutdown('test end'));
+    const scrape = async () => (await fetch(`http://127.0.0.1:${bot.http.port}/metrics`)).text();
+    expect(value(await scrape(), 'qwenbot_queue_depth')).toBe(0);
+    await bot.app.service.handleMessage(message('one'), new RecordingSurface());
+    await bot.app.service.handleMessage(message('two'), new RecordingSurface());
+    const after = await scrape();
+    expect(value(after, 'qwenbot_messages_total{platform="test",outcome="answered"}')).toBe(2);
+    expect(value(after, 'qwenbot_queue_depth')).toBe(0);
+    expect(value(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(value(after, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(after).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+  });
+
+  it('counts slash commands on Slack and Discord under the same metric and labels', async () => {
+    const rig = await startRig({ mode: 'socket' });
+    closers.push(() => rig.close());
+    await rig.fake.socket.deliverCommand(slash(rig.fake, { user: ALICE, channel: 'D0ALICE', text: 'reset' }));
+    await rig.deliver({ ts: '', message: {}, deliveries: [] });
+    expect(rig.fake.responses.map((r) => r.body.text)).toEqual(['History cleared for this conversation.']);
+    const slackText = await rig.app.metrics.registry.metrics();
+    expect(
+      value(slackText, 'qwenbot_slash_commands_total{platform="slack",command="reset",outcome="ok"}'),
+    ).toBe(1);
+
+    const h = await startDiscordHarness();
+    closers.push(() => h.close());
+    const it = h.fake.slash({ user: h.alice, channelId: h.general.id, name: 'reset' });
+    await h.fake.waitFor(
+      () => (it.originalId ? (h.fake.state.findMessage(it.originalId)?.edits ?? 0) > 0 : false),
+      10_000,
+      'the reply',
+    );
+    expect(h.fake.state.findMessage(it.originalId ?? '')?.content).toBe(
+      'History cleared for this conversation.',
+    );
+    const discordText = await h.app.metrics.registry.metrics();
+    expect(
+      value(discordText, 'qwenbot_slash_commands_total{platform="discord",command="reset",outcome="ok"}'),
+    ).toBe(1);
+  });
+});
