@@ -195,10 +195,7 @@ export class ConversationService implements ChatService {
     surface: ReplySurface,
     locale: Locale,
   ): Promise<TurnOutcome> {
-    const log = this.log.child({
-      conversation: conversationKey(message.conversation),
-      messageId: message.id,
-    });
+    const log = this.messageLog(message);
     const ran = await this.command(inv, message, locale);
     if (!('result' in ran)) {
       if (ran.line) return this.refuse(surface, ran.reason, ran.line, log);
@@ -280,10 +277,7 @@ export class ConversationService implements ChatService {
     surface: ReplySurface,
     locale: Locale,
   ): Promise<TurnOutcome> {
-    const log = this.log.child({
-      conversation: conversationKey(message.conversation),
-      messageId: message.id,
-    });
+    const log = this.messageLog(message);
     if (this.closing) {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
       return this.refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
@@ -294,6 +288,10 @@ export class ConversationService implements ChatService {
       return { status: 'ignored', reason: refusal.reason };
     }
     return this.answer(message, surface, locale, log);
+  }
+
+  private messageLog(message: IncomingMessage): Logger {
+    return this.log.child({ conversation: conversationKey(message.conversation), messageId: message.id });
   }
 
   private async refuse(
