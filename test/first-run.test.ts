@@ -3,14 +3,13 @@
  * controlled environment (HOME and cwd in a temporary folder, made-up tokens), checking the one line on
  * stderr and the exit code a supervisor acts on. Configuration problems exit 2, without stack traces.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from './support/run-main.ts';
 
-const MAIN = path.resolve('src/main.ts');
 let home: string;
 
 beforeAll(() => {
@@ -18,20 +17,8 @@ beforeAll(() => {
 });
 
 /** Runs the bot with only these variables set (nothing from the developer's own environment). */
-function runMain(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '', HOME: home, PORT: '0', ...env },
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+function runBot(args: string[], env: Record<string, string>) {
+  return runMain(args, { cwd: home, env: { PATH: process.env.PATH ?? '', HOME: home, PORT: '0', ...env } });
 }
 
 /** A port on 127.0.0.1 nothing listens on: bound once, then closed. */
@@ -56,7 +43,7 @@ const KEY = 'sk-first-run-test-not-a-real-key';
 
 describe('npm start with no chat platform configured', () => {
   it('says which variables to set and exits non-zero, so a restart policy does not loop on success', async () => {
-    const run = await runMain([], { DASHSCOPE_API_KEY: KEY });
+    const run = await runBot([], { DASHSCOPE_API_KEY: KEY });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^qwenbot: no chat platform is configured/);
@@ -71,7 +58,7 @@ describe('a store that cannot be opened is a configuration error: exit 2, one li
     const blocker = path.join(home, 'not-a-folder');
     writeFileSync(blocker, 'a file where the store folder would go');
     const url = `sqlite://${path.join(blocker, 'data', 'qwenbot.sqlite')}`;
-    const run = await runMain(['chat', 'hello'], { DASHSCOPE_API_KEY: KEY, QWENBOT_STORE: url });
+    const run = await runBot(['chat', 'hello'], { DASHSCOPE_API_KEY: KEY, QWENBOT_STORE: url });
     const line = expectOneLine(run.stderr);
     expect(line).toContain(path.join(blocker, 'data'));
     expect(line).toMatch(/QWENBOT_STORE/);
@@ -81,7 +68,7 @@ describe('a store that cannot be opened is a configuration error: exit 2, one li
   it('sqlite:// in a folder that cannot be created (start, a platform configured)', async () => {
     const blocker = path.join(home, 'also-not-a-folder');
     writeFileSync(blocker, 'x');
-    const run = await runMain([], {
+    const run = await runBot([], {
       DASHSCOPE_API_KEY: KEY,
       DISCORD_TOKEN: 'made-up-discord-token',
       DISCORD_API_URL: `http://127.0.0.1:${await closedPort()}`,
@@ -94,7 +81,7 @@ describe('a store that cannot be opened is a configuration error: exit 2, one li
 
   it('redis:// on a closed port: names the URL without its password', async () => {
     const port = await closedPort();
-    const run = await runMain(['chat', 'hello'], {
+    const run = await runBot(['chat', 'hello'], {
       DASHSCOPE_API_KEY: KEY,
       QWENBOT_STORE: `redis://:hunter2-secret@127.0.0.1:${port}`,
       QWENBOT_INSTANCE: 'first-run-test',
@@ -114,7 +101,7 @@ describe('a FAQ file that does not parse stops start-up: exit 2, file:line in on
   };
 
   it('in the terminal chat', async () => {
-    const run = await runMain(['chat', 'hello'], {
+    const run = await runBot(['chat', 'hello'], {
       DASHSCOPE_API_KEY: KEY,
       QWENBOT_FAQ: faqFile(),
       QWENBOT_STORE: 'sqlite://:memory:',
@@ -124,7 +111,7 @@ describe('a FAQ file that does not parse stops start-up: exit 2, file:line in on
   });
 
   it('when starting the bot for a platform', async () => {
-    const run = await runMain([], {
+    const run = await runBot([], {
       DASHSCOPE_API_KEY: KEY,
       DISCORD_TOKEN: 'made-up-discord-token',
       DISCORD_API_URL: `http://127.0.0.1:${await closedPort()}`,

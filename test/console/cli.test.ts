@@ -5,23 +5,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
+import { runMain } from '../support/run-main.ts';
 
 let sim: DashScopeSim;
 let env: Record<string, string>;
 
 function runCli(args: string[], extraEnv: Record<string, string> = {}, stdin?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['src/main.ts', ...args], {
-      env: { ...env, ...extraEnv },
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
+  return runMain(args, { env: { ...env, ...extraEnv }, ...(stdin === undefined ? {} : { stdin }) });
 }
 
 beforeAll(async () => {

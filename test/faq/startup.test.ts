@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
+import { runMain } from '../support/run-main.ts';
 
 let sim: DashScopeSim;
 beforeAll(async () => {
@@ -13,15 +13,7 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 function runCli(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['src/main.ts', ...args], { env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runMain(args, { env });
 }
 
 describe('FAQ at start-up', () => {

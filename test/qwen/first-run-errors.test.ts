@@ -3,7 +3,6 @@
  * and as a chat user see them: a wrong key, a base URL whose path does not exist, a closed port. Each
  * has its own line; the operator's names the URL (never the key) and the setting to check.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { QwenClient } from '../../src/qwen/client.ts';
 import { QwenError, safeUrl } from '../../src/qwen/errors.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
+import { runMain } from '../support/run-main.ts';
 
 const WRONG_KEY = 'sk-wrong-key-9876543210fedcba';
 let sim: DashScopeSim;
@@ -37,25 +37,16 @@ async function closedPort(): Promise<number> {
 
 /** `npm start -- chat hello` with only these settings. */
 function chat(env: { key: string; baseUrl: string }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.resolve('src/main.ts'), 'chat', 'hello'], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        DASHSCOPE_API_KEY: env.key,
-        DASHSCOPE_BASE_URL: env.baseUrl,
-        QWENBOT_STORE: 'sqlite://:memory:',
-        QWENBOT_CONFIG: path.resolve('test/fixtures/fast.yaml'),
-      },
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
+  return runMain(['chat', 'hello'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      DASHSCOPE_API_KEY: env.key,
+      DASHSCOPE_BASE_URL: env.baseUrl,
+      QWENBOT_STORE: 'sqlite://:memory:',
+      QWENBOT_CONFIG: path.resolve('test/fixtures/fast.yaml'),
+    },
   });
 }
 
