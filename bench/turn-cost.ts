@@ -42,7 +42,8 @@ function watchRedisCommands(coordinator: RedisCoordinator): { count: () => numbe
   ];
   for (const [target, name] of targets) {
     const original = target[name];
-    if (typeof original !== 'function') continue;
+    // A silent miss would under-count; better no figure than a wrong one.
+    if (typeof original !== 'function') throw new Error(`cannot count Redis commands: no client.${name}`);
     target[name] = function (this: unknown, ...args: unknown[]) {
       commands++;
       return (original as (...a: unknown[]) => unknown).apply(this, args);
