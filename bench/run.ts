@@ -1,6 +1,7 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
- * figure and its unit; `--history` runs only the history figures. Everything runs on this machine
+ * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
+ * one answer turn (round trips and bytes written). Everything runs on this machine
  * against loopback fakes.
  */
 import os from 'node:os';
@@ -18,10 +19,12 @@ import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
 import { benchDiscordPacing } from './pacing.ts';
+import { benchTurnCost } from './turn-cost.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
+const turnCostOnly = process.argv.includes('--turn-cost');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -30,11 +33,20 @@ const figures: Record<string, number | string | null> = {};
 const round = (n: number, digits = 2) =>
   Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
 
+if (turnCostOnly) {
+  log('turn cost: store round trips and bytes written per answer turn…');
+  Object.assign(figures, await withSim((sim) => benchTurnCost(sim, log)));
+  finish();
+}
+
 log('history: bytes and round trips per turn…');
 Object.assign(figures, await benchHistory(undefined, log));
 if (historyOnly) finish();
 
 await withSim(async (sim) => {
+  log('turn cost: store round trips and bytes written per answer turn…');
+  Object.assign(figures, await benchTurnCost(sim, log));
+
   // Overhead at 1, 100 and 1,000 concurrent conversations (SQLite in a temp file).
   for (const concurrency of quick ? [1, 100] : [1, 100, 1000]) {
     const app = await openBenchApp(sim, sqliteUrl());

@@ -3,14 +3,8 @@ import { answerChatFlags, runInteractive, sendConsoleMessage } from '../adapters
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import {
-  type AdapterStarter,
-  handleSignals,
-  type RunningBot,
-  runBot,
-  StartupAborted,
-  StartupError,
-} from './server.ts';
+import { type AdapterStarter, StartupError } from './platform.ts';
+import { handleSignals, type RunningBot, runBot, StartupAborted } from './server.ts';
 import { StoreError } from './store/index.ts';
 
 const USAGE = `Usage:

@@ -1,54 +1,16 @@
-import { type App, type AppOptions, createApp } from './app.ts';
+import { type AppOptions, createApp } from './app.ts';
 import type { Config } from './config/schema.ts';
-import type { MessageEditor } from './core/inflight.ts';
 import { type HttpServer, type ReadinessCheck, startHttpServer } from './http.ts';
+import { type AdapterStarter, type BotContext, type PlatformAdapter, StartupError } from './platform.ts';
 import { redactUrl } from './store/index.ts';
 
-/** A platform could not start (bad token, unreachable API): main prints the message and exits 1. */
-export class StartupError extends Error {
-  readonly code = 'startup';
-}
+// Until adapters/discord/index.ts imports them from ./platform.ts (left to the merge with the branch that
+// edits that file); nothing else may import the contracts from here.
+export { type PlatformAdapter, StartupError } from './platform.ts';
 
 /** SIGTERM/SIGINT arrived before start-up finished: everything started was closed again (exit 0). */
 export class StartupAborted extends Error {
   readonly code = 'aborted';
-}
-
-/** A running platform connection, as main sees it. */
-export interface PlatformAdapter {
-  name: string;
-  /** Connected and able to answer. */
-  isReady(): boolean;
-  /** Why it is not connected right now (gateway close code, HTTP status), when known. */
-  problem?(): string | undefined;
-  /** Stop taking new events (shutdown begins); answers in flight can still be edited. */
-  pause?(): void;
-  /** Disconnect. */
-  stop(): Promise<void>;
-  /** Edits earlier messages by id (repairs answers cut by a crash). */
-  editor?: MessageEditor;
-}
-
-export interface BotContext {
-  app: App;
-  http: HttpServer;
-}
-
-export interface StartContext extends BotContext {
-  /** Aborted when start-up is given up (a signal, another platform's fatal error, shutdown): stop connecting. */
-  signal: AbortSignal;
-  /** The latest reason the platform is not connected yet (close code, HTTP status), for /readyz and the logs. */
-  report(problem: string): void;
-}
-
-/** One platform main may start; `platform` names it in /readyz and the logs before it exists. */
-export interface AdapterStarter {
-  platform: string;
-  /**
-   * Resolves once connected (undefined when the platform is not configured); rejects with a
-   * StartupError when it cannot work at all (a refused token). Keeps trying through outages.
-   */
-  start(ctx: StartContext): Promise<PlatformAdapter | undefined>;
 }
 
 export interface RunningBot extends BotContext {

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
-import { type PlatformAdapter, type RunningBot, runBot } from '../src/server.ts';
+import type { PlatformAdapter } from '../src/platform.ts';
+import { type RunningBot, runBot } from '../src/server.ts';
 import { startDiscordHarness } from './discord/harness.ts';
 import { ALICE, startRig } from './slack/rig.ts';
 import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';

@@ -10,14 +10,8 @@ import { startSlackAdapter } from '../adapters/slack/starter.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { HttpServer } from '../src/http.ts';
 import { createLogger } from '../src/log.ts';
-import {
-  type AdapterStarter,
-  type RunningBot,
-  type RunOptions,
-  runBot,
-  StartupAborted,
-  StartupError,
-} from '../src/server.ts';
+import { type AdapterStarter, StartupError } from '../src/platform.ts';
+import { type RunningBot, type RunOptions, runBot, StartupAborted } from '../src/server.ts';
 import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';
 import { type FakeDiscord, startFakeDiscord } from './support/fake-discord/index.ts';
 import { FakeSlack, say } from './support/fake-slack/index.ts';

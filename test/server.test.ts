@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
-import { type PlatformAdapter, type RunningBot, runBot } from '../src/server.ts';
+import type { PlatformAdapter } from '../src/platform.ts';
+import { type RunningBot, runBot } from '../src/server.ts';
 import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';
 import { LogSink, message, TEST_API_KEY, testConfig } from './support/harness.ts';
 import { RecordingSurface } from './support/recording-surface.ts';

@@ -23,12 +23,12 @@ import {
 } from '@slack/bolt';
 import type { Config } from '../../src/config/schema.ts';
 import type { MessageEditor } from '../../src/core/inflight.ts';
-import { KeyedQueue } from '../../src/core/keyed-queue.ts';
 import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage } from '../../src/core/types.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Store } from '../../src/store/index.ts';
+import { KeyedQueue } from '../../src/util/keyed-queue.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { runSlash, type SlashPayload, slackSpelling } from './commands.ts';
 import {

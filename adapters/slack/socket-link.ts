@@ -6,7 +6,7 @@
 import dc from 'node:diagnostics_channel';
 import type { App, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from '../../src/log.ts';
-import { StartupError } from '../../src/server.ts';
+import { StartupError } from '../../src/platform.ts';
 
 /** Slack could not be started; `message` is one line a person can act on (main prints it, exits 1). */
 export class SlackStartError extends StartupError {}

@@ -7,7 +7,7 @@
  * Socket Mode needs no route. /readyz reports Slack as down (with the reason) until Socket Mode is
  * connected and while it is disconnected.
  */
-import type { AdapterStarter, PlatformAdapter } from '../../src/server.ts';
+import type { AdapterStarter, PlatformAdapter } from '../../src/platform.ts';
 import { SLACK_EVENTS_PATH, startSlack } from './index.ts';
 
 export const startSlackAdapter: AdapterStarter = {

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import type { QwenClient } from '../qwen/client.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
+import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
 import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts';
 import { builtinCommands } from './commands/builtin.ts';
@@ -13,7 +14,6 @@ import { settingsCommands, workspaceKey } from './commands/settings-commands.ts'
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
-import { KeyedQueue } from './keyed-queue.ts';
 import { EditPacer } from './pacer.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';

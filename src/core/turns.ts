@@ -1,5 +1,5 @@
 import type { Coordinator } from '../store/coordination.ts';
-import type { KeyedQueue } from './keyed-queue.ts';
+import type { KeyedQueue } from '../util/keyed-queue.ts';
 
 /**
  * A conversation's turn: its place in this process's queue and, with a shared store, in the

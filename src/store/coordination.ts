@@ -1,7 +1,7 @@
 import { createClient } from '@redis/client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { KeyedQueue } from '../core/keyed-queue.ts';
 import type { Logger } from '../log.ts';
+import { KeyedQueue } from '../util/keyed-queue.ts';
 import { type Store, StoreError } from './index.ts';
 
 /** Held turn of one conversation; release when the answer is stored. */

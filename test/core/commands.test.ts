@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandRegistry, type CommandSpec, parseCommandText } from '../../src/core/commands/registry.ts';
-import { KeyedQueue } from '../../src/core/keyed-queue.ts';
 import type { CommandInvocation } from '../../src/core/types.ts';
+import { KeyedQueue } from '../../src/util/keyed-queue.ts';
 
 const spec: CommandSpec = {
   name: 'demo',
