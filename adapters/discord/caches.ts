@@ -9,8 +9,12 @@
  */
 import { type ClientOptions, Options } from 'discord.js';
 
-/** Messages per channel: none is read back from the cache; a few keep discord.js's MESSAGE_UPDATE useful. */
-export const MESSAGES_PER_CHANNEL = 5;
+/**
+ * Messages per channel: none is read back from the cache (a message is read when it arrives, edited by
+ * id, and Stop comes with its message in the interaction). Keeping even a few cost ~5 MB of heap per
+ * 1,000 channels in the memory bench.
+ */
+export const MESSAGES_PER_CHANNEL = 0;
 /**
  * Members per guild besides the bot's own. The author's member is resolved right after discord.js adds
  * it (same tick), so a small window is enough; it also covers a few mentions in one message.
@@ -44,7 +48,6 @@ export function cacheOptions(): Pick<ClientOptions, 'makeCache' | 'sweepers'> {
       ...Options.DefaultSweeperSettings,
       // Archived threads leave after an hour (the default keeps them 4 h), checked every 30 min.
       threads: { interval: 1800, lifetime: 3600 },
-      messages: { interval: 600, lifetime: 1800 },
     },
   };
 }
