@@ -21,6 +21,7 @@ import type { ChatService } from '../../src/core/service.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { type PlatformAdapter, StartupError } from '../../src/server.ts';
+import { cacheOptions } from './caches.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
 import { DiscordReplySurface, discordEditor, NO_PINGS } from './surface.ts';
@@ -112,6 +113,8 @@ export async function startDiscord({
         ...(config.discord.messageContentIntent ? [GatewayIntentBits.MessageContent] : []),
       ],
       partials: [Partials.Channel],
+      // Bounded caches: the defaults keep every user and member, and 200 messages per channel.
+      ...cacheOptions(),
       allowedMentions: NO_PINGS,
       ...(apiUrl ? { rest: { api: restBase(apiUrl) } } : {}),
       ...(config.discord.shards === 'auto' ? { shards: 'auto' as const } : {}),

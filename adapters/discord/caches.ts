@@ -1,0 +1,53 @@
+/**
+ * What the discord.js client keeps in memory. Its defaults hold 200 messages per channel and every user
+ * and member it ever saw, forever: memory grows with every channel and person that talks. The adapter
+ * reads each message once, when it arrives (the member and mentions come in the payload and are
+ * resolved synchronously), edits by id over REST, and takes Stop from the interaction payload, so the
+ * caches only need the guilds, their channels and roles, and the bot's own user and member.
+ * discord.js does not support limiting the guild, channel and role caches (one DM channel per person
+ * who wrote to the bot stays cached), so those keep its defaults.
+ */
+import { type ClientOptions, Options } from 'discord.js';
+
+/**
+ * Messages per channel: none is read back from the cache (a message is read when it arrives, edited by
+ * id, and Stop comes with its message in the interaction). Keeping even a few cost ~5 MB of heap per
+ * 1,000 channels in the memory bench.
+ */
+export const MESSAGES_PER_CHANNEL = 0;
+/**
+ * Members per guild besides the bot's own. The author's member is resolved right after discord.js adds
+ * it (same tick), so a small window is enough; it also covers a few mentions in one message.
+ */
+export const MEMBERS_PER_GUILD = 20;
+export function cacheOptions(): Pick<ClientOptions, 'makeCache' | 'sweepers'> {
+  return {
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: MESSAGES_PER_CHANNEL,
+      UserManager: {
+        maxSize: 0,
+        keepOverLimit: (user) => user.id === user.client.user?.id,
+      },
+      GuildMemberManager: {
+        maxSize: MEMBERS_PER_GUILD,
+        keepOverLimit: (member) => member.id === member.client.user?.id,
+      },
+      // Nothing the bot does reads these.
+      PresenceManager: 0,
+      ReactionManager: 0,
+      ReactionUserManager: 0,
+      VoiceStateManager: 0,
+      GuildScheduledEventManager: 0,
+      StageInstanceManager: 0,
+      GuildInviteManager: 0,
+      GuildBanManager: 0,
+      ThreadMemberManager: 0,
+    }),
+    sweepers: {
+      ...Options.DefaultSweeperSettings,
+      // Archived threads leave after an hour (the default keeps them 4 h), checked every 30 min.
+      threads: { interval: 1800, lifetime: 3600 },
+    },
+  };
+}

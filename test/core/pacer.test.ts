@@ -1,0 +1,53 @@
+/** The pacer's per-channel buckets: bounded by activity, and forgetting one never loosens its budget. */
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { EditPacer } from '../../src/core/pacer.ts';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: new Date('2026-12-01T12:00:00Z') });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const ONE_PER_SECOND = { points: 1, durationSec: 1 };
+
+test('buckets of channels that went quiet are forgotten: 1,000 channels leave only the active one', async () => {
+  const pacer = new EditPacer();
+  for (let i = 0; i < 1000; i++) await pacer.acquire(`discord:channel-${i}`, ONE_PER_SECOND);
+  expect(pacer.size).toBe(1000);
+
+  await vi.advanceTimersByTimeAsync(11_000);
+  await pacer.acquire('discord:channel-now', ONE_PER_SECOND);
+  expect(pacer.size).toBe(1);
+});
+
+test('a bucket still inside its window, or with requests waiting, is kept and keeps its budget', async () => {
+  const pacer = new EditPacer();
+  const window = { points: 1, durationSec: 20 };
+  await pacer.acquire('busy', window);
+  // A second request waits for the window (20 s) to pass.
+  let granted = false;
+  const waiting = pacer.acquire('busy', window).then(() => {
+    granted = true;
+  });
+  await vi.advanceTimersByTimeAsync(11_000);
+  // A sweep runs here: 'busy' has a waiter and a window not yet passed, so it must survive.
+  await pacer.acquire('other', ONE_PER_SECOND);
+  expect(pacer.size).toBe(2);
+  expect(granted).toBe(false);
+  await vi.advanceTimersByTimeAsync(10_000);
+  await waiting;
+  expect(granted).toBe(true);
+
+  // Right after its grant, a new request to 'busy' still waits out the window (not a fresh bucket).
+  await vi.advanceTimersByTimeAsync(10_500);
+  let third = false;
+  const next = pacer.acquire('busy', window).then(() => {
+    third = true;
+  });
+  await vi.advanceTimersByTimeAsync(5_000);
+  expect(third).toBe(false);
+  await vi.advanceTimersByTimeAsync(20_000);
+  await next;
+  expect(third).toBe(true);
+});
