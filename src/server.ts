@@ -4,10 +4,6 @@ import { type HttpServer, type ReadinessCheck, startHttpServer } from './http.ts
 import { type AdapterStarter, type BotContext, type PlatformAdapter, StartupError } from './platform.ts';
 import { redactUrl } from './store/index.ts';
 
-// Until adapters/discord/index.ts imports them from ./platform.ts (left to the merge with the branch that
-// edits that file); nothing else may import the contracts from here.
-export { type PlatformAdapter, StartupError } from './platform.ts';
-
 /** SIGTERM/SIGINT arrived before start-up finished: everything started was closed again (exit 0). */
 export class StartupAborted extends Error {
   readonly code = 'aborted';

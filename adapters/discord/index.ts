@@ -20,7 +20,7 @@ import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
-import { type PlatformAdapter, StartupError } from '../../src/server.ts';
+import { type PlatformAdapter, StartupError } from '../../src/platform.ts';
 import { cacheOptions } from './caches.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
