@@ -19,8 +19,13 @@ const ADAPTER_CALLS = ['get', 'getMany', 'set', 'setMany', 'delete', 'deleteMany
 /**
  * Counts a Keyv store's traffic by wrapping its adapter in place (so Keyv's own fallbacks, expiry
  * deletes and the adapter's internal queries are all seen). Returns the live counters and a reset.
+ * Traffic for keys containing `ignore` (e.g. `inflight:`, whose writes follow the edits' timing) is
+ * left out.
  */
-export function watchStoreTraffic(store: Store): { traffic: StoreTraffic; reset: () => void } {
+export function watchStoreTraffic(
+  store: Store,
+  opts: { ignore?: string } = {},
+): { traffic: StoreTraffic; reset: () => void } {
   const adapter = store.store as Adapter;
   const traffic: StoreTraffic = { roundTrips: 0, bytesWritten: 0 };
   const sqlite = adapter.opts?.dialect === 'sqlite' && typeof adapter.query === 'function';
@@ -32,15 +37,21 @@ export function watchStoreTraffic(store: Store): { traffic: StoreTraffic; reset:
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   };
+  const ignored = (key: unknown) => opts.ignore !== undefined && String(key).includes(opts.ignore);
   // SQLite's deleteMany runs getMany first: counting queries sees both trips.
-  if (sqlite) wrap('query', () => traffic.roundTrips++);
+  if (sqlite) wrap('query', (args) => (args.slice(1).some(ignored) ? undefined : traffic.roundTrips++));
   for (const name of ADAPTER_CALLS)
     wrap(name, (args) => {
+      const first = args[0];
+      if (name === 'setMany') {
+        const entries = (first as Array<{ key: string; value: unknown }>).filter((e) => !ignored(e.key));
+        if (!sqlite && entries.length) traffic.roundTrips++;
+        for (const e of entries) traffic.bytesWritten += bytes(e.key) + bytes(e.value);
+        return;
+      }
+      if (Array.isArray(first) ? first.every(ignored) : ignored(first)) return;
       if (!sqlite) traffic.roundTrips++;
       if (name === 'set') traffic.bytesWritten += bytes(args[0]) + bytes(args[1]);
-      if (name === 'setMany')
-        for (const e of args[0] as Array<{ key: string; value: unknown }>)
-          traffic.bytesWritten += bytes(e.key) + bytes(e.value);
     });
   return {
     traffic,
