@@ -4,11 +4,10 @@
  * stderr and the exit code a supervisor acts on. Configuration problems exit 2, without stack traces.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from './support/run-main.ts';
+import { closedPort, runMain } from './support/run-main.ts';
 
 let home: string;
 
@@ -19,16 +18,6 @@ beforeAll(() => {
 /** Runs the bot with only these variables set (nothing from the developer's own environment). */
 function runBot(args: string[], env: Record<string, string>) {
   return runMain(args, { cwd: home, env: { PATH: process.env.PATH ?? '', HOME: home, PORT: '0', ...env } });
-}
-
-/** A port on 127.0.0.1 nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 /** Exactly one line on stderr, starting with "qwenbot:", and no stack trace. */

@@ -4,7 +4,6 @@
  * has its own line; the operator's names the URL (never the key) and the setting to check.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { QwenClient } from '../../src/qwen/client.ts';
 import { QwenError, safeUrl } from '../../src/qwen/errors.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
-import { runMain } from '../support/run-main.ts';
+import { closedPort, runMain } from '../support/run-main.ts';
 
 const WRONG_KEY = 'sk-wrong-key-9876543210fedcba';
 let sim: DashScopeSim;
@@ -25,15 +24,6 @@ beforeAll(async () => {
   port = await closedPort();
 });
 afterAll(() => sim.close());
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 /** `npm start -- chat hello` with only these settings. */
 function chat(env: { key: string; baseUrl: string }) {
