@@ -3,10 +3,9 @@
  * never collides with other apps' `/model` or `/reset`. Acked at once, answered through `respond()`.
  */
 import type { CommandSpec } from '../../src/core/commands/registry.ts';
-import type { ChatService } from '../../src/core/service.ts';
 import type { Author, ConversationRef } from '../../src/core/types.ts';
 import { type Locale, t, toLocale } from '../../src/i18n.ts';
-import type { Logger } from '../../src/log.ts';
+import { type PlatformGlue, runPlatformCommand } from '../../src/platform-replies.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { isDirectChannel } from './events.ts';
 import { toMrkdwn } from './format.ts';
@@ -62,13 +61,12 @@ function helpText(commands: CommandSpec[], locale: Locale): string {
 export async function runSlash(
   payload: SlashPayload,
   author: Author,
-  service: ChatService,
+  glue: PlatformGlue,
   fallbackLocale: Locale,
-  log: Logger,
 ): Promise<SlashReply> {
   const locale = toLocale(author.locale, fallbackLocale);
   const { name, rawArgs } = parseSlash(payload.text);
-  const commands = service.commands();
+  const commands = glue.service.commands();
   if (!commands.some((c) => c.name === name)) {
     const text = `${UNKNOWN[locale].replace('{name}', `${SLASH_COMMAND} ${name}`)}\n${helpText(commands, locale)}`;
     return { response_type: 'ephemeral', text: toMrkdwn(text) };
@@ -80,15 +78,15 @@ export async function runSlash(
     // Ids, never names: anyone can name a channel "directmessage"; only an IM's id starts with D.
     isDM: isDirectChannel(payload.channel_id),
   };
-  try {
-    const id = payload.trigger_id ? { id: `slack:cmd:${payload.trigger_id}` } : {};
-    const result = await service.runCommand({ ...id, name, rawArgs, conversation, author, locale });
-    return {
-      response_type: result.ephemeral ? 'ephemeral' : 'in_channel',
-      text: toMrkdwn(slackSpelling(result.text, commands)),
-    };
-  } catch (err) {
-    log.error({ err, command: name }, 'slash command failed');
-    return { response_type: 'ephemeral', text: toMrkdwn(`⚠️ ${t(locale, 'error.internal')}`) };
-  }
+  const id = payload.trigger_id ? { id: `slack:cmd:${payload.trigger_id}` } : {};
+  const result = await runPlatformCommand(
+    glue,
+    { ...id, name, rawArgs, conversation, author, locale },
+    locale,
+  );
+  if (result.failed) return { response_type: 'ephemeral', text: toMrkdwn(`⚠️ ${result.text}`) };
+  return {
+    response_type: result.ephemeral ? 'ephemeral' : 'in_channel',
+    text: toMrkdwn(slackSpelling(result.text, commands)),
+  };
 }
