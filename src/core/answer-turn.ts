@@ -2,13 +2,13 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QwenClient } from '../qwen/client.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
+import type { ModelPort } from './ports.ts';
 import type { UserIndexStore } from './privacy.ts';
 import { renderSystemPrompt, type TokenCalibrator } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
@@ -32,7 +32,7 @@ export interface ActiveAnswer {
 /** What one answer needs from the conversation service. */
 export interface AnswerDeps {
   config: Config;
-  qwen: QwenClient;
+  qwen: ModelPort;
   log: Logger;
   pacer: EditPacer;
   now: () => number;

@@ -2,9 +2,8 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QwenClient } from '../qwen/client.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
-import { type Store, StoreError } from '../store/index.ts';
+import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
 import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts';
@@ -15,6 +14,7 @@ import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuard
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { EditPacer } from './pacer.ts';
+import { type Clock, type ModelPort, type StorePort, systemClock } from './ports.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
@@ -33,13 +33,14 @@ import { dailyQuota, UsageStore } from './usage.ts';
 
 export interface ConversationDeps {
   config: Config;
-  store: Store;
-  qwen: QwenClient;
+  store: StorePort;
+  /** The model (QwenClient in the app). */
+  qwen: ModelPort;
   log: Logger;
   pacer?: EditPacer;
   /** Shared state across instances (Redis); in-process by default. */
   coordinator?: Coordinator;
-  now?: () => number;
+  clock?: Clock;
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
   metrics?: Metrics;
@@ -82,7 +83,8 @@ export class ConversationService implements ChatService {
     const coord = this.coordinator;
     this.pacer =
       deps.pacer ?? new EditPacer((key, spec) => coord.limiter(`pace:${key}`, spec.points, spec.durationSec));
-    this.now = deps.now ?? Date.now;
+    const clock = deps.clock ?? systemClock;
+    this.now = () => clock.now();
     const { config, store } = deps;
     this.history = new HistoryStore(store, {
       maxTurns: config.history.maxTurns,
