@@ -18,7 +18,7 @@ import type { CommandSpec, OptionSpec } from '../../src/core/commands/registry.t
 import type { ChatService } from '../../src/core/service.ts';
 import { splitMessage } from '../../src/core/split.ts';
 import type { Author, OptionType, OptionValue } from '../../src/core/types.ts';
-import { t, toLocale } from '../../src/i18n.ts';
+import { spellCommandRefs, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { runPlatformCommand } from '../../src/platform-replies.ts';
 import { conversationOf } from './inbound.ts';
@@ -46,7 +46,7 @@ export function toApplicationCommand(spec: CommandSpec): ApiCommand {
   const ordered = [...spec.options.filter((o) => o.required), ...spec.options.filter((o) => !o.required)];
   return {
     name: spec.name,
-    description: clip(spec.description),
+    description: clip(spellCommandRefs(spec.description)),
     type: 1,
     options: ordered.map(toOption),
     contexts: [0, 1],

@@ -20,7 +20,7 @@ import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platf
 import { KeyedQueue } from '../../src/util/keyed-queue.ts';
 import { type AuthInfo, authenticate, toBoltLogger, webClientOptions } from './bolt.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
-import { runSlash, type SlashPayload, slackSpelling } from './commands.ts';
+import { runSlash, type SlashPayload, slackCommand } from './commands.ts';
 import {
   conversationOf,
   isDirect,
@@ -158,11 +158,13 @@ export class SlackAdapter implements SlackHandle {
 
   /**
    * Slack's `/qwen` is declared in the app manifest (capabilities.ts); what registers here is its
-   * listener, which maps `/qwen <command>` onto the core's commands. Once.
+   * listener, which maps `/qwen <command>` onto the core's commands, and how the core is to write
+   * command references in Slack conversations (`/qwen reset`). Once.
    */
   async registerCommands(): Promise<void> {
     if (this.commandsRegistered) return;
     this.commandsRegistered = true;
+    this.options.service.spellCommandsAs('slack', slackCommand);
     this.app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
       await ack();
       this.track(
@@ -300,7 +302,6 @@ export class SlackAdapter implements SlackHandle {
       locale,
       log: this.log,
     });
-    surface.spellCommands = (line) => slackSpelling(line, this.options.service.commands());
     return { answer: this.options.service.handleMessage(message, surface), surface, locale };
   }
 

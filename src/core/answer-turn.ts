@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
+import type { CommandSpelling } from './commands/spelling.ts';
 import type { HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
@@ -45,6 +46,8 @@ export interface AnswerDeps {
   metrics?: Metrics;
   toolbox?: ChatToolbox;
   modelFor: (ref: ConversationRef, resolved?: ConversationSettings) => Promise<string>;
+  /** How each platform writes command references (the error lines name `/reset`). */
+  spelling: CommandSpelling;
   /** The service's set of answers streaming; this answer is in it exactly while it runs. */
   active: Set<ActiveAnswer>;
 }
@@ -210,7 +213,8 @@ export class AnswerTurn {
   private describe(failure: unknown): Ending {
     const aborted = this.active.controller.signal.aborted;
     const cause = { ...this.active, aborted };
-    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience);
+    const spell = this.deps.spelling.of(this.message.conversation.platform);
+    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience, spell);
     this.endings.unshift(view.errorLine);
     const { status, errorCode, errorLine, refused } = view;
     return { status, errorCode, errorLine, ...(refused ? { refused } : {}) };
@@ -218,7 +222,7 @@ export class AnswerTurn {
 
   private async finishReply(): Promise<void> {
     const ending = this.endings.join('\n');
-    await this.streamer.finish((ending && this.surface.spellCommands?.(ending)) || ending || undefined);
+    await this.streamer.finish(ending || undefined);
   }
 
   private get cost(): number {

@@ -1,5 +1,5 @@
 import type { Config, ModelInfo } from '../config/schema.ts';
-import { type Audience, type Locale, t } from '../i18n.ts';
+import { type Audience, type CommandSpeller, type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { ChatMessage, ChatResult, ChatTool, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
@@ -159,6 +159,7 @@ export function describeFailure(
   locale: Locale,
   log: Logger,
   audience: Audience = 'user',
+  spell?: CommandSpeller,
 ): FailureView {
   if (cause.restarting)
     return { status: 'interrupted', errorCode: 'restarting', errorLine: t(locale, 'status.restarting') };
@@ -168,7 +169,7 @@ export function describeFailure(
   }
   const errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
   const line = qe
-    ? qe.userMessage(locale, audience)
+    ? qe.userMessage(locale, audience, spell)
     : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
   const fields = qe ? { qwen: qe.toLog() } : { err: failure };
   if (qe && ['auth', 'overdue', 'quota_exhausted', 'endpoint_not_found'].includes(qe.code))

@@ -10,6 +10,7 @@ import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
+import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
@@ -60,7 +61,9 @@ export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
   readonly usage: UsageStore;
-  readonly registry = new CommandRegistry();
+  /** How each platform writes command references in the bot's lines (adapters register theirs). */
+  readonly spelling = new CommandSpelling();
+  readonly registry = new CommandRegistry(this.spelling);
   readonly queue = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
@@ -97,7 +100,10 @@ export class ConversationService implements ChatService {
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
-    this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
+    this.guards = [
+      ...standardGuards(config.guards, coord, this.spelling),
+      dailyQuota(this.usage, config.usage),
+    ];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [
       ...builtinCommands({
@@ -138,6 +144,7 @@ export class ConversationService implements ChatService {
       toolbox: deps.toolbox,
       modelFor: (ref, resolved) => this.modelFor(ref, resolved),
       active: this.active,
+      spelling: this.spelling,
     };
   }
 
@@ -156,6 +163,10 @@ export class ConversationService implements ChatService {
 
   commands(): CommandSpec[] {
     return this.registry.list();
+  }
+
+  spellCommandsAs(platform: string, speller: CommandSpeller): void {
+    this.spelling.use(platform, speller);
   }
 
   /** Answers currently streaming. */
@@ -204,12 +215,11 @@ export class ConversationService implements ChatService {
       return { status: 'ignored', reason: ran.reason };
     }
     const { result } = ran;
-    const spell = (line: string) => surface.spellCommands?.(line) ?? line;
-    const reply = spell(result.text);
+    const spell = this.spelling.of(message.conversation.platform);
     const posted =
       result.private && result.ephemeral && !message.conversation.isDM
-        ? this.postPrivately(surface, reply, spell(t(locale, 'cmd.private', { name: inv.name })), log)
-        : surface.post(reply);
+        ? this.postPrivately(surface, result.text, t(locale, 'cmd.private', { name: inv.name }, spell), log)
+        : surface.post(result.text);
     await Promise.resolve(posted).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
     return { status: 'command', result };
   }
@@ -302,9 +312,8 @@ export class ConversationService implements ChatService {
     line: string,
     log: Logger,
   ): Promise<TurnOutcome> {
-    const spelled = surface.spellCommands?.(line) ?? line;
-    await surface.post(spelled).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
-    return { status: 'refused', reason, line: spelled };
+    await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
+    return { status: 'refused', reason, line };
   }
 
   private answer(

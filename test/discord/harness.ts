@@ -118,6 +118,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
       return real.runCommand(inv);
     },
     commands: () => real.commands(),
+    spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
   };
