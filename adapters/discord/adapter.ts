@@ -36,6 +36,8 @@ export class DiscordAdapter implements DiscordHandle {
   // Why the gateway is not connected (latest close code or error), cleared once it is.
   private lastProblem: string | undefined;
   private markReady: () => void = () => undefined;
+  // The login in progress: a start-up given up before the gateway opened must close it once it settles.
+  private loggingIn: Promise<unknown> | undefined;
 
   constructor(options: StartDiscordOptions) {
     if (!options.config.discord.token)
@@ -123,8 +125,6 @@ export class DiscordAdapter implements DiscordHandle {
       return false;
     }
   }
-
-  private loggingIn: Promise<unknown> | undefined;
 
   private loginRefused(why: string): StartupError {
     const { apiUrl } = this.options.config.discord;
