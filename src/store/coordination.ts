@@ -207,10 +207,16 @@ export class RedisCoordinator implements Coordinator {
   }
 
   static async connect(opts: RedisCoordinatorOptions): Promise<RedisCoordinator> {
-    if (opts.client) return new RedisCoordinator(opts.client, opts, false);
-    if (!opts.url) throw new StoreError('redis coordination: needs a client or a url');
-    const client = await openRedis(opts.url, { instance: opts.instance ?? 'coordinator', log: opts.log });
-    return new RedisCoordinator(client, opts, true);
+    let coordinator: RedisCoordinator;
+    if (opts.client) coordinator = new RedisCoordinator(opts.client, opts, false);
+    else if (!opts.url) throw new StoreError('redis coordination: needs a client or a url');
+    else {
+      const client = await openRedis(opts.url, { instance: opts.instance ?? 'coordinator', log: opts.log });
+      coordinator = new RedisCoordinator(client, opts, true);
+    }
+    // Not fatal: a script missing from the cache is sent whole on first use instead.
+    await coordinator.line.loadScripts().catch(() => undefined);
+    return coordinator;
   }
 
   private k(...parts: string[]): string {

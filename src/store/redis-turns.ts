@@ -223,6 +223,11 @@ export class RedisTurnLine {
     this.retries.delete(timer);
   }
 
+  /** Loads the scripts up front, so the first turns at once do not each miss the script cache. */
+  async loadScripts(): Promise<void> {
+    await Promise.all(Object.values(TURN_SCRIPTS).map((script) => this.client.scriptLoad(script.source)));
+  }
+
   private async eval(script: TurnScript, keys: string[], args: string[]): Promise<unknown> {
     try {
       return await this.client.evalSha(script.sha, { keys, arguments: args });
