@@ -172,8 +172,8 @@ export class ConversationService implements ChatService {
           key,
           (turn) => this.process(message, surface, locale, turn?.signal),
           (err) => {
-            const { reason, line, level } = noTurnLine(err);
-            this.log[level]({ err, conversation: key }, 'could not take a turn in the conversation');
+            const { reason, line, level, log } = noTurnLine(err);
+            this.log[level]({ err, conversation: key }, log);
             return this.refuse(surface, reason, t(locale, line), this.log);
           },
         );
@@ -249,9 +249,9 @@ export class ConversationService implements ChatService {
     };
     if (prepared.readOnly || prepared.ownTurns) return work();
     return this.turns.run(conversationKey(inv.conversation), work, async (err) => {
-      const { reason, line, level } = noTurnLine(err);
-      log[level]({ err }, 'could not take a turn in the conversation');
-      return { reason, line: t(locale, line) };
+      const no = noTurnLine(err);
+      log[no.level]({ err }, no.log);
+      return { reason: no.reason, line: t(locale, no.line) };
     });
   }
 

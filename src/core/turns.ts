@@ -70,9 +70,24 @@ export class ConversationTurns {
   }
 }
 
-/** The line for a turn that could not be had, and the refusal reason logged with it. */
-export function noTurnLine(err: Error): { reason: string; line: MessageKey; level: 'warn' | 'error' } {
+/** The line for a turn that could not be had, the refusal reason and how it is logged. */
+export function noTurnLine(err: Error): {
+  reason: string;
+  line: MessageKey;
+  level: 'warn' | 'error';
+  log: string;
+} {
   if (err instanceof TurnTimeoutError)
-    return { reason: 'conversation busy', line: 'turn.busy', level: 'warn' };
-  return { reason: 'store unavailable', line: 'error.store', level: 'error' };
+    return {
+      reason: 'conversation busy',
+      line: 'turn.busy',
+      level: 'warn',
+      log: 'no turn within the deadline',
+    };
+  return {
+    reason: 'store unavailable',
+    line: 'error.store',
+    level: 'error',
+    log: 'could not take a turn in the shared store',
+  };
 }
