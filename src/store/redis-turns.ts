@@ -103,6 +103,7 @@ export class RedisTurnLine {
     );
     const abort = () => events.stop(options.signal?.reason);
     options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted) abort();
     let fallback: NodeJS.Timeout | undefined;
     const wake: Wake = (serving) => events.push(serving === undefined ? 'look' : serving);
     try {
