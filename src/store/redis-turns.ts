@@ -81,6 +81,14 @@ export class RedisTurnLine {
   constructor(client: RedisClient, opts: TurnLineOptions) {
     this.client = client;
     this.opts = opts;
+    // A look that failed while the command connection was away is retried as soon as it is back.
+    client.on('ready', this.onReconnect);
+  }
+
+  private readonly onReconnect = () => this.wakeAll();
+
+  private wakeAll(): void {
+    for (const entry of this.waiters.values()) for (const wake of entry.wakes) wake();
   }
 
   async turn(conversation: string, options: { signal?: AbortSignal } = {}): Promise<Turn> {
@@ -269,10 +277,12 @@ export class RedisTurnLine {
       const sub = this.client.duplicate({ name: `${name}:wake` }) as unknown as RedisClient;
       sub.on('error', (err: unknown) => this.opts.log?.warn({ err }, 'redis wake-up connection error'));
       let ready = 0;
-      // Wake-ups published while it was disconnected are lost: every waiter looks again once it is back.
       sub.on('ready', () => {
-        if (ready++ === 0) return;
-        for (const entry of this.waiters.values()) for (const w of entry.wakes) w();
+        // A subscription that failed while Redis was away is made now (one already made is not resent).
+        for (const [channel, entry] of this.waiters)
+          void sub.subscribe(channel, entry.listener).catch(() => undefined);
+        // Wake-ups published while it was disconnected are lost: every waiter looks again once it is back.
+        if (ready++ > 0) this.wakeAll();
       });
       await sub.connect();
       return sub;
@@ -285,6 +295,7 @@ export class RedisTurnLine {
   }
 
   async close(): Promise<void> {
+    this.client.off('ready', this.onReconnect);
     for (const timer of this.retries) clearInterval(timer);
     this.retries.clear();
     const sub = await this.subscriber?.catch(() => undefined);

@@ -137,8 +137,8 @@ describe.skipIf(!REDIS_URL)('conversation turns on Redis', () => {
   });
 });
 
-describe.skipIf(!REDIS_URL)('a lost heartbeat', () => {
-  it('is logged and marks the held turn lost before another instance may take it', async () => {
+describe.skipIf(!REDIS_URL)('a Redis link cut', () => {
+  it('a lost heartbeat is logged and marks the held turn lost before another instance may take it', async () => {
     const proxy = await startTcpProxy(Number(new URL(REDIS_URL ?? 'redis://x:6379').port || 6379));
     const warnings: string[] = [];
     const events: string[] = [];
@@ -179,6 +179,31 @@ describe.skipIf(!REDIS_URL)('a lost heartbeat', () => {
     await a.close();
     await b.close();
     opened.splice(opened.indexOf(a), 2);
+    await proxy.close();
+  });
+
+  it('a waiter whose link was cut while the turn was handed on takes it once the link is back', async () => {
+    const proxy = await startTcpProxy(Number(new URL(REDIS_URL ?? 'redis://x:6379').port || 6379));
+    const prefix = `${runPrefix}-rejoin`;
+    // A heartbeat of a minute: only the look on reconnect can hand the turn on within the test.
+    const holderSide = await RedisCoordinator.connect({ url: REDIS_URL ?? '', prefix, heartbeatMs: 60_000 });
+    const waiterSide = await RedisCoordinator.connect({ url: proxy.url, prefix, heartbeatMs: 60_000 });
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const held = await holderSide.turn('conv');
+    const waiting = waiterSide.turn('conv');
+    const channel = `${prefix}:turn:conv:wake`;
+    while (Number(((await redis.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) < 1)
+      await ioTurn();
+    proxy.cut();
+    // The wake-up published now cannot reach the waiter.
+    await held.release();
+    proxy.restore();
+    await (await waiting).release();
+    expect(await redis.get(`${prefix}:turn:conv:serving`)).toBe('2');
+    await redis.close();
+    await holderSide.close();
+    await waiterSide.close();
     await proxy.close();
   });
 });
