@@ -2,7 +2,7 @@
 export class TurnTimeoutError extends Error {
   readonly code = 'turn_timeout';
   constructor(conversation: string, timeoutMs: number) {
-    super(`no turn in conversation ${conversation} within ${Math.round(timeoutMs / 1000)} s`);
+    super(`no turn in conversation ${conversation} within ${timeoutMs / 1000} s`);
   }
 }
 
