@@ -1,7 +1,7 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written). Everything runs on this machine
+ * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis. Everything runs on this machine
  * against loopback fakes.
  */
 import os from 'node:os';
@@ -20,11 +20,13 @@ import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
 import { benchDiscordPacing } from './pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
+import { benchTurnWait } from './turn-wait.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
+const turnWaitOnly = process.argv.includes('--turn-wait');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -38,6 +40,10 @@ if (turnCostOnly) {
   Object.assign(figures, await withSim((sim) => benchTurnCost(sim, log)));
   finish();
 }
+
+log('turn wait: 20 turns waiting in one conversation on Redis…');
+Object.assign(figures, await benchTurnWait(log));
+if (turnWaitOnly) finish();
 
 log('history: bytes and round trips per turn…');
 Object.assign(figures, await benchHistory(undefined, log));

@@ -27,6 +27,8 @@ export interface ActiveAnswer {
   stoppedBy?: string;
   /** Set when the bot itself cut the answer short (shutdown). */
   restarting?: boolean;
+  /** Set when the conversation's shared turn was lost (Redis unreachable for a heartbeat). */
+  turnLost?: boolean;
 }
 
 /** What one answer needs from the conversation service. */
@@ -93,6 +95,7 @@ export class AnswerTurn {
     surface: ReplySurface,
     locale: Locale,
     log: Logger,
+    turnLost?: AbortSignal,
   ) {
     this.deps = deps;
     this.message = message;
@@ -119,6 +122,14 @@ export class AnswerTurn {
       askerId: message.author.id,
       questionId: message.id,
     };
+    turnLost?.addEventListener(
+      'abort',
+      () => {
+        this.active.turnLost = true;
+        this.active.controller.abort();
+      },
+      { once: true },
+    );
   }
 
   async run(): Promise<TurnOutcome> {
@@ -235,6 +246,8 @@ export class AnswerTurn {
   }
 
   private async storeAnswer(): Promise<void> {
+    // Another instance may be answering in this conversation now: appending would interleave with it.
+    if (this.active.turnLost) return this.log.warn('turn lost: the answer is not stored');
     const text = this.streamer.text;
     const { status, refused } = this.ending;
     // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.

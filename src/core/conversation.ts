@@ -19,7 +19,7 @@ import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
-import { ConversationTurns } from './turns.ts';
+import { ConversationTurns, noTurnLine } from './turns.ts';
 import {
   type Author,
   type CommandInvocation,
@@ -117,7 +117,7 @@ export class ConversationService implements ChatService {
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
-    this.turns = new ConversationTurns(this.queue, this.coordinator);
+    this.turns = new ConversationTurns(this.queue, this.coordinator, config.store.turnTimeoutSec * 1000);
     // Read at scrape time: set around the await above, it counted the message's own finished task.
     deps.metrics?.watchQueue(() => this.queue.size);
     this.answerDeps = {
@@ -170,10 +170,11 @@ export class ConversationService implements ChatService {
       ? this.typed(typed, message, surface, locale)
       : this.turns.run(
           key,
-          () => this.process(message, surface, locale),
+          (turn) => this.process(message, surface, locale, turn?.signal),
           (err) => {
-            this.log.error({ err, conversation: key }, 'could not take a turn in the shared store');
-            return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
+            const { reason, line, level, log } = noTurnLine(err);
+            this.log[level]({ err, conversation: key }, log);
+            return this.refuse(surface, reason, t(locale, line), this.log);
           },
         );
     const outcome = await pending;
@@ -248,8 +249,9 @@ export class ConversationService implements ChatService {
     };
     if (prepared.readOnly || prepared.ownTurns) return work();
     return this.turns.run(conversationKey(inv.conversation), work, async (err) => {
-      log.error({ err }, 'could not take a turn in the shared store');
-      return { reason: 'store unavailable', line: t(locale, 'error.store') };
+      const no = noTurnLine(err);
+      log[no.level]({ err }, no.log);
+      return { reason: no.reason, line: t(locale, no.line) };
     });
   }
 
@@ -272,10 +274,12 @@ export class ConversationService implements ChatService {
     }
   }
 
+  /** `lost`: the shared turn's signal; the answer stops when the turn passes to another instance. */
   private async process(
     message: IncomingMessage,
     surface: ReplySurface,
     locale: Locale,
+    lost?: AbortSignal,
   ): Promise<TurnOutcome> {
     const log = this.messageLog(message);
     if (this.closing) {
@@ -287,7 +291,7 @@ export class ConversationService implements ChatService {
       if (refusal.line) return this.refuse(surface, refusal.reason, refusal.line, log);
       return { status: 'ignored', reason: refusal.reason };
     }
-    return this.answer(message, surface, locale, log);
+    return new AnswerTurn(this.answerDeps, message, surface, locale, log, lost).run();
   }
 
   private messageLog(message: IncomingMessage): Logger {
@@ -303,15 +307,6 @@ export class ConversationService implements ChatService {
     const spelled = surface.spellCommands?.(line) ?? line;
     await surface.post(spelled).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
     return { status: 'refused', reason, line: spelled };
-  }
-
-  private answer(
-    message: IncomingMessage,
-    surface: ReplySurface,
-    locale: Locale,
-    log: Logger,
-  ): Promise<TurnOutcome> {
-    return new AnswerTurn(this.answerDeps, message, surface, locale, log).run();
   }
 
   /** A slash command: the same guards and conversation turn as a typed one; always a reply to show. */
