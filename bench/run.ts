@@ -1,8 +1,9 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written), `--busy` only the busy Discord channel (20 askers at
- * once in one channel). Everything runs on this machine against loopback fakes.
+ * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
+ * `--busy` only the busy Discord channel (20 askers at once in one channel). Everything runs on this
+ * machine against loopback fakes.
  */
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
@@ -21,11 +22,13 @@ import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
 import { benchDiscordPacing } from './pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
+import { benchTurnWait } from './turn-wait.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
+const turnWaitOnly = process.argv.includes('--turn-wait');
 const busyOnly = process.argv.includes('--busy');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
@@ -47,6 +50,10 @@ if (turnCostOnly) {
   Object.assign(figures, await withSim((sim) => benchTurnCost(sim, log)));
   finish();
 }
+
+log('turn wait: 20 turns waiting in one conversation on Redis…');
+Object.assign(figures, await benchTurnWait(log));
+if (turnWaitOnly) finish();
 
 log('history: bytes and round trips per turn…');
 Object.assign(figures, await benchHistory(undefined, log));

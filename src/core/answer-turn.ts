@@ -27,6 +27,8 @@ export interface ActiveAnswer {
   stoppedBy?: string;
   /** Set when the bot itself cut the answer short (shutdown). */
   restarting?: boolean;
+  /** Set when the conversation's shared turn was lost (Redis unreachable for a heartbeat). */
+  turnLost?: boolean;
 }
 
 /** What one answer needs from the conversation service. */
@@ -47,8 +49,11 @@ export interface AnswerDeps {
   modelFor: (ref: ConversationRef, resolved?: ConversationSettings) => Promise<string>;
   /** The service's set of answers streaming or waiting for their lane; this answer is in it until it ends. */
   active: Set<ActiveAnswer>;
-  /** Runs `task` in the conversation's turn (storing the answer checks and fills its slot there). */
-  inTurn: <T>(conversation: string, task: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs `task` in the conversation's turn (storing the answer checks and fills its slot there); `lost`
+   * is the shared turn's signal, aborted when another instance may hold the turn now.
+   */
+  inTurn: <T>(conversation: string, task: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 /** What the arrival phase settled: the prompt's parts but its turns, which are read when the answer starts. */
@@ -132,6 +137,15 @@ export class AnswerTurn {
       askerId: message.author.id,
       questionId: message.id,
     };
+  }
+
+  /**
+   * The conversation's shared turn was lost while the question was stored (Redis unreachable for a
+   * heartbeat): another instance may write in the conversation now, so the answer stops, unstored.
+   */
+  loseTurn(): void {
+    this.active.turnLost = true;
+    this.active.controller.abort();
   }
 
   /** Both phases back to back (a caller that needs no lane between them). */
@@ -279,6 +293,8 @@ export class AnswerTurn {
   private async storeAnswer(): Promise<void> {
     const slot = this.question?.slot;
     if (!slot) return;
+    // Another instance may be answering in this conversation now: storing could interleave with it.
+    if (this.active.turnLost) return this.log.warn('turn lost: the answer is not stored');
     const text = this.streamer.text;
     const { status, refused } = this.ending;
     // A moderation refusal is stored even without text: its mark keeps the refused exchange out of prompts.
@@ -294,7 +310,9 @@ export class AnswerTurn {
       ...(refused ? { refused } : {}),
     };
     const stored = await this.deps
-      .inTurn(this.key, () => this.deps.history.storeAnswer(this.key, slot, answerTurn))
+      .inTurn(this.key, async (lost) =>
+        lost?.aborted ? false : this.deps.history.storeAnswer(this.key, slot, answerTurn),
+      )
       .catch((err: unknown) => {
         this.log.error({ err }, 'could not store the answer');
         return true;

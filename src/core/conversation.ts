@@ -20,7 +20,7 @@ import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
-import { ConversationTurns } from './turns.ts';
+import { ConversationTurns, noTurnLine } from './turns.ts';
 import {
   type Author,
   type CommandInvocation,
@@ -120,7 +120,7 @@ export class ConversationService implements ChatService {
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
-    this.turns = new ConversationTurns(this.queue, this.coordinator);
+    this.turns = new ConversationTurns(this.queue, this.coordinator, config.store.turnTimeoutSec * 1000);
     // Read at scrape time: set around the await above, it counted the message's own finished task.
     deps.metrics?.watchQueue(() => this.queue.size + this.lanes.size);
     const answerDeps: AnswerDeps = {
@@ -139,15 +139,18 @@ export class ConversationService implements ChatService {
       toolbox: deps.toolbox,
       modelFor: (ref, resolved) => this.modelFor(ref, resolved),
       active: this.active,
-      inTurn: (key, task) => this.turns.run(key, task, storeDown),
+      inTurn: (key, task) => this.turns.run(key, (turn) => task(turn?.signal), storeDown),
     };
     this.phases = {
       turns: this.turns,
       lanes: this.lanes,
       answerDeps,
       admit: (message, surface, locale) => this.admit(message, surface, locale),
-      noTurn: (surface, locale, log) =>
-        this.refuse(surface, 'store unavailable', t(locale, 'error.store'), log),
+      noTurn: (err, surface, locale, log) => {
+        const no = noTurnLine(err);
+        log[no.level]({ err }, no.log);
+        return this.refuse(surface, no.reason, t(locale, no.line), log);
+      },
     };
   }
 
@@ -252,8 +255,9 @@ export class ConversationService implements ChatService {
     };
     if (prepared.readOnly || prepared.ownTurns) return work();
     return this.turns.run(conversationKey(inv.conversation), work, async (err) => {
-      log.error({ err }, 'could not take a turn in the shared store');
-      return { reason: 'store unavailable', line: t(locale, 'error.store') };
+      const no = noTurnLine(err);
+      log[no.level]({ err }, no.log);
+      return { reason: no.reason, line: t(locale, no.line) };
     });
   }
 

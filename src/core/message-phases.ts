@@ -17,8 +17,8 @@ export interface MessagePhaseDeps {
     surface: ReplySurface,
     locale: Locale,
   ) => Promise<TurnOutcome | undefined>;
-  /** The outcome when the conversation's cross-instance turn cannot be taken (store down). */
-  noTurn: (surface: ReplySurface, locale: Locale, log: Logger) => Promise<TurnOutcome>;
+  /** The outcome when the conversation's turn cannot be had (store down, or not within the deadline). */
+  noTurn: (err: Error, surface: ReplySurface, locale: Locale, log: Logger) => Promise<TurnOutcome>;
 }
 
 type Arrival = { outcome: TurnOutcome } | { answered: Promise<TurnOutcome> };
@@ -53,20 +53,18 @@ export async function answerMessage(
   const key = conversationKey(message.conversation);
   const arrival = await deps.turns.run<Arrival>(
     key,
-    async () => {
+    async (shared) => {
       const refused = await deps.admit(message, surface, locale);
       if (refused) return { outcome: refused };
       const turn = new AnswerTurn(deps.answerDeps, message, surface, locale, log);
       await turn.arrive();
+      if (shared?.signal?.aborted) turn.loseTurn();
       const answered = deps.lanes.run(laneKey(key, message.author.id), () => turn.answer());
       // Awaited below, after the turn is released; this keeps a rejection meanwhile from counting as unhandled.
       answered.catch(() => undefined);
       return { answered };
     },
-    async (err) => {
-      log.error({ err }, 'could not take a turn in the shared store');
-      return { outcome: await deps.noTurn(surface, locale, log) };
-    },
+    async (err) => ({ outcome: await deps.noTurn(err, surface, locale, log) }),
   );
   return 'outcome' in arrival ? arrival.outcome : arrival.answered;
 }
