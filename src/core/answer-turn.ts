@@ -148,12 +148,6 @@ export class AnswerTurn {
     this.active.controller.abort();
   }
 
-  /** Both phases back to back (a caller that needs no lane between them). */
-  async run(): Promise<TurnOutcome> {
-    await this.arrive();
-    return this.answer();
-  }
-
   /** The arrival phase (in the conversation's turn); never throws, a failure ends the answer later. */
   async arrive(): Promise<void> {
     // From now on Stop and shutdown reach the answer, also while it waits for its lane.
