@@ -130,6 +130,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq,
     async close() {
       await service.queue.idle();
+      await service.lanes.idle();
       await service.inflight.flush();
       await faq.close();
       await coordinator.close();

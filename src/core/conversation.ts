@@ -7,13 +7,14 @@ import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { type Store, StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
-import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts';
+import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
+import { answerMessage, type MessagePhaseDeps } from './message-phases.ts';
 import { EditPacer } from './pacer.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
@@ -54,13 +55,15 @@ const storeDown = async (err: Error): Promise<never> => {
   throw new StoreError(`could not take a conversation turn: ${err.message}`, { cause: err });
 };
 
-/** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
+/** The one path every message takes: guards → question stored → the asker's lane → model → streamed reply. */
 export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
   readonly usage: UsageStore;
   readonly registry = new CommandRegistry();
   readonly queue = new KeyedQueue();
+  /** Answers, one lane per (conversation, asker), outside the conversation's turn. */
+  readonly lanes = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
@@ -69,7 +72,7 @@ export class ConversationService implements ChatService {
   private readonly log: Logger;
   private readonly pacer: EditPacer;
   private readonly guards: Guard[];
-  private readonly answerDeps: AnswerDeps;
+  private readonly phases: MessagePhaseDeps;
   private readonly turns: ConversationTurns;
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
@@ -119,8 +122,8 @@ export class ConversationService implements ChatService {
     for (const spec of specs) this.registry.add(spec);
     this.turns = new ConversationTurns(this.queue, this.coordinator, config.store.turnTimeoutSec * 1000);
     // Read at scrape time: set around the await above, it counted the message's own finished task.
-    deps.metrics?.watchQueue(() => this.queue.size);
-    this.answerDeps = {
+    deps.metrics?.watchQueue(() => this.queue.size + this.lanes.size);
+    const answerDeps: AnswerDeps = {
       config,
       qwen: deps.qwen,
       log: this.log,
@@ -136,6 +139,18 @@ export class ConversationService implements ChatService {
       toolbox: deps.toolbox,
       modelFor: (ref, resolved) => this.modelFor(ref, resolved),
       active: this.active,
+      inTurn: (key, task) => this.turns.run(key, (turn) => task(turn?.signal), storeDown),
+    };
+    this.phases = {
+      turns: this.turns,
+      lanes: this.lanes,
+      answerDeps,
+      admit: (message, surface, locale) => this.admit(message, surface, locale),
+      noTurn: (err, surface, locale, log) => {
+        const no = noTurnLine(err);
+        log[no.level]({ err }, no.log);
+        return this.refuse(surface, no.reason, t(locale, no.line), log);
+      },
     };
   }
 
@@ -162,21 +177,12 @@ export class ConversationService implements ChatService {
   }
 
   async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
-    // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    const key = conversationKey(message.conversation);
+    // The turn is taken before any await, so one conversation's messages keep their arrival order.
     const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
     const typed = this.typedCommand(message, locale);
     const pending = typed
       ? this.typed(typed, message, surface, locale)
-      : this.turns.run(
-          key,
-          (turn) => this.process(message, surface, locale, turn?.signal),
-          (err) => {
-            const { reason, line, level, log } = noTurnLine(err);
-            this.log[level]({ err, conversation: key }, log);
-            return this.refuse(surface, reason, t(locale, line), this.log);
-          },
-        );
+      : answerMessage(this.phases, message, surface, locale, this.messageLog(message));
     const outcome = await pending;
     this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
     return outcome;
@@ -274,13 +280,12 @@ export class ConversationService implements ChatService {
     }
   }
 
-  /** `lost`: the shared turn's signal; the answer stops when the turn passes to another instance. */
-  private async process(
+  /** In the conversation's turn: undefined when the message is to be answered, else its outcome. */
+  private async admit(
     message: IncomingMessage,
     surface: ReplySurface,
     locale: Locale,
-    lost?: AbortSignal,
-  ): Promise<TurnOutcome> {
+  ): Promise<TurnOutcome | undefined> {
     const log = this.messageLog(message);
     if (this.closing) {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
@@ -291,7 +296,7 @@ export class ConversationService implements ChatService {
       if (refusal.line) return this.refuse(surface, refusal.reason, refusal.line, log);
       return { status: 'ignored', reason: refusal.reason };
     }
-    return new AnswerTurn(this.answerDeps, message, surface, locale, log, lost).run();
+    return undefined;
   }
 
   private messageLog(message: IncomingMessage): Logger {
@@ -387,6 +392,7 @@ export class ConversationService implements ChatService {
       answer.controller.abort();
     }
     await this.queue.idle();
+    await this.lanes.idle();
     // The last in-flight write (an answer that just ended) lands before the store closes: a clean stop
     // leaves nothing for the next start to "repair".
     await this.inflight.flush();
