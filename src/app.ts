@@ -10,6 +10,7 @@ import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
+import { openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
 
 export interface App {
@@ -54,15 +55,32 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ],
     });
   const namespace = options.namespace ?? 'qwenbot';
-  const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
+  const shared = /^rediss?:\/\//.test(config.store.url);
+  // One connection for the store and the coordination (the turn line adds one for wake-ups).
+  const redis = shared
+    ? await openRedis(config.store.url, {
+        instance: config.instanceId,
+        log: log.child({ component: 'redis' }),
+      })
+    : undefined;
+  const store = await createStore(config.store.url, {
+    log: log.child({ component: 'store' }),
+    namespace,
+    redis,
+  }).catch((err: unknown) => {
+    redis?.destroy();
+    throw err;
+  });
   // Expired rows are deleted, not just hidden (SQLite): once now, then every store.sweepMinutes.
   const sweeper = await startRetention(store, { config, namespace, log: log.child({ component: 'store' }) });
   // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
-  const coordinator = /^rediss?:\/\//.test(config.store.url)
+  const coordinator = redis
     ? await RedisCoordinator.connect({
-        url: config.store.url,
+        client: redis,
         prefix: `${namespace}:coord`,
         log: log.child({ component: 'redis' }),
+        heartbeatMs: config.store.turnHeartbeatSec * 1000,
+        turnTimeoutMs: config.store.turnTimeoutSec * 1000,
       })
     : new LocalCoordinator(store);
   const qwen = new QwenClient({
@@ -118,6 +136,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq,
     async close() {
       await service.queue.idle();
+      await service.lanes.idle();
       await service.inflight.flush();
       await faq.close();
       await coordinator.close();

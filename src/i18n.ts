@@ -28,6 +28,9 @@ const en = {
   'operator.host_not_found':
     'The host of {url} was not found (DNS): check DASHSCOPE_BASE_URL, and this machine’s network and DNS.',
   'error.store': 'The bot could not save or load this conversation. Please try again shortly.',
+  'turn.busy': '⏳ This conversation is busy; try again in a moment.',
+  'turn.lost':
+    '⚠️ The bot lost contact with its shared store while answering, so this answer was stopped and not saved. Please ask again.',
   'error.internal': 'Something went wrong on the bot side. Please try again.',
   'status.thinking': '🤔 Thinking…',
   'status.stopped': '⏹️ Stopped by {user}.',
@@ -136,6 +139,8 @@ const zh: Record<MessageKey, string> = {
     '{url} 上没有服务在监听（连接被拒绝）：请检查 DASHSCOPE_BASE_URL（主机和端口）以及服务是否在运行。',
   'operator.host_not_found': '找不到 {url} 的主机（DNS）：请检查 DASHSCOPE_BASE_URL，以及本机的网络和 DNS。',
   'error.store': '无法保存或读取此对话，请稍后再试。',
+  'turn.busy': '⏳ 此对话正忙，请稍后再试。',
+  'turn.lost': '⚠️ 回答过程中机器人与共享存储失去联系，此回答已停止且未保存。请重新提问。',
   'error.internal': '机器人内部出错，请重试。',
   'status.thinking': '🤔 思考中…',
   'status.stopped': '⏹️ 已被 {user} 停止。',

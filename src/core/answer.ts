@@ -155,7 +155,7 @@ export function refusalOf(err: QwenError): Refusal | undefined {
 /** How a failed answer ends for the user (one line) and in the log. */
 export function describeFailure(
   failure: unknown,
-  cause: { restarting?: boolean; stoppedBy?: string; aborted: boolean },
+  cause: { restarting?: boolean; turnLost?: boolean; stoppedBy?: string; aborted: boolean },
   locale: Locale,
   log: Logger,
   audience: Audience = 'user',
@@ -163,6 +163,8 @@ export function describeFailure(
 ): FailureView {
   if (cause.restarting)
     return { status: 'interrupted', errorCode: 'restarting', errorLine: t(locale, 'status.restarting') };
+  if (cause.turnLost)
+    return { status: 'interrupted', errorCode: 'turn_lost', errorLine: t(locale, 'turn.lost') };
   const qe = failure instanceof QwenError ? failure : undefined;
   if (cause.stoppedBy !== undefined || (qe?.code === 'aborted' && cause.aborted)) {
     return { status: 'stopped', errorLine: t(locale, 'status.stopped', { user: cause.stoppedBy ?? '?' }) };

@@ -6,7 +6,7 @@ import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
-import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts';
+import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
@@ -14,13 +14,14 @@ import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
+import { answerMessage, type MessagePhaseDeps } from './message-phases.ts';
 import { EditPacer } from './pacer.ts';
 import { type Clock, type ModelPort, type StorePort, systemClock } from './ports.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
-import { ConversationTurns } from './turns.ts';
+import { ConversationTurns, noTurnLine } from './turns.ts';
 import {
   type Author,
   type CommandInvocation,
@@ -56,7 +57,7 @@ const storeDown = async (err: Error): Promise<never> => {
   throw new StoreError(`could not take a conversation turn: ${err.message}`, { cause: err });
 };
 
-/** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
+/** The one path every message takes: guards → question stored → the asker's lane → model → streamed reply. */
 export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
@@ -65,6 +66,8 @@ export class ConversationService implements ChatService {
   readonly spelling = new CommandSpelling();
   readonly registry = new CommandRegistry(this.spelling);
   readonly queue = new KeyedQueue();
+  /** Answers, one lane per (conversation, asker), outside the conversation's turn. */
+  readonly lanes = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
@@ -73,7 +76,7 @@ export class ConversationService implements ChatService {
   private readonly log: Logger;
   private readonly pacer: EditPacer;
   private readonly guards: Guard[];
-  private readonly answerDeps: AnswerDeps;
+  private readonly phases: MessagePhaseDeps;
   private readonly turns: ConversationTurns;
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
@@ -125,10 +128,10 @@ export class ConversationService implements ChatService {
       ...(deps.extraCommands ?? []),
     ];
     for (const spec of specs) this.registry.add(spec);
-    this.turns = new ConversationTurns(this.queue, this.coordinator);
+    this.turns = new ConversationTurns(this.queue, this.coordinator, config.store.turnTimeoutSec * 1000);
     // Read at scrape time: set around the await above, it counted the message's own finished task.
-    deps.metrics?.watchQueue(() => this.queue.size);
-    this.answerDeps = {
+    deps.metrics?.watchQueue(() => this.queue.size + this.lanes.size);
+    const answerDeps: AnswerDeps = {
       config,
       qwen: deps.qwen,
       log: this.log,
@@ -145,6 +148,18 @@ export class ConversationService implements ChatService {
       modelFor: (ref, resolved) => this.modelFor(ref, resolved),
       active: this.active,
       spelling: this.spelling,
+      inTurn: (key, task) => this.turns.run(key, (turn) => task(turn?.signal), storeDown),
+    };
+    this.phases = {
+      turns: this.turns,
+      lanes: this.lanes,
+      answerDeps,
+      admit: (message, surface, locale) => this.admit(message, surface, locale),
+      noTurn: (err, surface, locale, log) => {
+        const no = noTurnLine(err);
+        log[no.level]({ err }, no.log);
+        return this.refuse(surface, no.reason, t(locale, no.line), log);
+      },
     };
   }
 
@@ -175,20 +190,12 @@ export class ConversationService implements ChatService {
   }
 
   async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
-    // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    const key = conversationKey(message.conversation);
+    // The turn is taken before any await, so one conversation's messages keep their arrival order.
     const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
     const typed = this.typedCommand(message, locale);
     const pending = typed
       ? this.typed(typed, message, surface, locale)
-      : this.turns.run(
-          key,
-          () => this.process(message, surface, locale),
-          (err) => {
-            this.log.error({ err, conversation: key }, 'could not take a turn in the shared store');
-            return this.refuse(surface, 'store unavailable', t(locale, 'error.store'), this.log);
-          },
-        );
+      : answerMessage(this.phases, message, surface, locale, this.messageLog(message));
     const outcome = await pending;
     this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
     return outcome;
@@ -260,8 +267,9 @@ export class ConversationService implements ChatService {
     };
     if (prepared.readOnly || prepared.ownTurns) return work();
     return this.turns.run(conversationKey(inv.conversation), work, async (err) => {
-      log.error({ err }, 'could not take a turn in the shared store');
-      return { reason: 'store unavailable', line: t(locale, 'error.store') };
+      const no = noTurnLine(err);
+      log[no.level]({ err }, no.log);
+      return { reason: no.reason, line: t(locale, no.line) };
     });
   }
 
@@ -284,11 +292,12 @@ export class ConversationService implements ChatService {
     }
   }
 
-  private async process(
+  /** In the conversation's turn: undefined when the message is to be answered, else its outcome. */
+  private async admit(
     message: IncomingMessage,
     surface: ReplySurface,
     locale: Locale,
-  ): Promise<TurnOutcome> {
+  ): Promise<TurnOutcome | undefined> {
     const log = this.messageLog(message);
     if (this.closing) {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
@@ -299,7 +308,7 @@ export class ConversationService implements ChatService {
       if (refusal.line) return this.refuse(surface, refusal.reason, refusal.line, log);
       return { status: 'ignored', reason: refusal.reason };
     }
-    return this.answer(message, surface, locale, log);
+    return undefined;
   }
 
   private messageLog(message: IncomingMessage): Logger {
@@ -314,15 +323,6 @@ export class ConversationService implements ChatService {
   ): Promise<TurnOutcome> {
     await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
     return { status: 'refused', reason, line };
-  }
-
-  private answer(
-    message: IncomingMessage,
-    surface: ReplySurface,
-    locale: Locale,
-    log: Logger,
-  ): Promise<TurnOutcome> {
-    return new AnswerTurn(this.answerDeps, message, surface, locale, log).run();
   }
 
   /** A slash command: the same guards and conversation turn as a typed one; always a reply to show. */
@@ -403,6 +403,7 @@ export class ConversationService implements ChatService {
       answer.controller.abort();
     }
     await this.queue.idle();
+    await this.lanes.idle();
     // The last in-flight write (an answer that just ended) lands before the store closes: a clean stop
     // leaves nothing for the next start to "repair".
     await this.inflight.flush();
