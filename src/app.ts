@@ -1,6 +1,7 @@
 import type { Config } from './config/schema.ts';
 import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
+import type { Clock, ModelPort } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
 import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
@@ -31,6 +32,10 @@ export interface AppOptions {
   logFd?: 1 | 2;
   /** Prefix of shared keys (store namespace and Redis coordination keys); tests use one per run. */
   namespace?: string;
+  /** The model the conversation service talks to (default: the QwenClient); core tests pass a fake. */
+  model?: ModelPort;
+  /** The service's clock (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Builds the platform-free part of the bot from a validated config: logger, store, Qwen client, service. */
@@ -112,10 +117,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const service = new ConversationService({
     config,
     store,
-    qwen,
+    qwen: options.model ?? qwen,
     log,
     metrics,
     coordinator,
+    ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
   });

@@ -2,13 +2,14 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QwenClient } from '../qwen/client.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
+import type { CommandSpelling } from './commands/spelling.ts';
 import type { AnswerSlot, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
+import type { ModelPort } from './ports.ts';
 import type { UserIndexStore } from './privacy.ts';
 import { renderSystemPrompt, type TokenCalibrator } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
@@ -34,7 +35,7 @@ export interface ActiveAnswer {
 /** What one answer needs from the conversation service. */
 export interface AnswerDeps {
   config: Config;
-  qwen: QwenClient;
+  qwen: ModelPort;
   log: Logger;
   pacer: EditPacer;
   now: () => number;
@@ -47,6 +48,8 @@ export interface AnswerDeps {
   metrics?: Metrics;
   toolbox?: ChatToolbox;
   modelFor: (ref: ConversationRef, resolved?: ConversationSettings) => Promise<string>;
+  /** How each platform writes command references (the error lines name `/reset`). */
+  spelling: CommandSpelling;
   /** The service's set of answers streaming or waiting for their lane; this answer is in it until it ends. */
   active: Set<ActiveAnswer>;
   /**
@@ -260,7 +263,8 @@ export class AnswerTurn {
   private describe(failure: unknown): Ending {
     const aborted = this.active.controller.signal.aborted;
     const cause = { ...this.active, aborted };
-    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience);
+    const spell = this.deps.spelling.of(this.message.conversation.platform);
+    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience, spell);
     this.endings.unshift(view.errorLine);
     const { status, errorCode, errorLine, refused } = view;
     return { status, errorCode, errorLine, ...(refused ? { refused } : {}) };
@@ -268,7 +272,7 @@ export class AnswerTurn {
 
   private async finishReply(): Promise<void> {
     const ending = this.endings.join('\n');
-    await this.streamer.finish((ending && this.surface.spellCommands?.(ending)) || ending || undefined);
+    await this.streamer.finish(ending || undefined);
   }
 
   private get cost(): number {

@@ -2,20 +2,21 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QwenClient } from '../qwen/client.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
-import { type Store, StoreError } from '../store/index.ts';
+import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
 import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
+import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { answerMessage, type MessagePhaseDeps } from './message-phases.ts';
 import { EditPacer } from './pacer.ts';
+import { type Clock, type ModelPort, type StorePort, systemClock } from './ports.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
@@ -34,13 +35,14 @@ import { dailyQuota, UsageStore } from './usage.ts';
 
 export interface ConversationDeps {
   config: Config;
-  store: Store;
-  qwen: QwenClient;
+  store: StorePort;
+  /** The model (QwenClient in the app). */
+  qwen: ModelPort;
   log: Logger;
   pacer?: EditPacer;
   /** Shared state across instances (Redis); in-process by default. */
   coordinator?: Coordinator;
-  now?: () => number;
+  clock?: Clock;
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
   metrics?: Metrics;
@@ -60,7 +62,9 @@ export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
   readonly usage: UsageStore;
-  readonly registry = new CommandRegistry();
+  /** How each platform writes command references in the bot's lines (adapters register theirs). */
+  readonly spelling = new CommandSpelling();
+  readonly registry = new CommandRegistry(this.spelling);
   readonly queue = new KeyedQueue();
   /** Answers, one lane per (conversation, asker), outside the conversation's turn. */
   readonly lanes = new KeyedQueue();
@@ -85,7 +89,8 @@ export class ConversationService implements ChatService {
     const coord = this.coordinator;
     this.pacer =
       deps.pacer ?? new EditPacer((key, spec) => coord.limiter(`pace:${key}`, spec.points, spec.durationSec));
-    this.now = deps.now ?? Date.now;
+    const clock = deps.clock ?? systemClock;
+    this.now = () => clock.now();
     const { config, store } = deps;
     this.history = new HistoryStore(store, {
       maxTurns: config.history.maxTurns,
@@ -98,7 +103,10 @@ export class ConversationService implements ChatService {
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
-    this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
+    this.guards = [
+      ...standardGuards(config.guards, coord, this.spelling),
+      dailyQuota(this.usage, config.usage),
+    ];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [
       ...builtinCommands({
@@ -139,6 +147,7 @@ export class ConversationService implements ChatService {
       toolbox: deps.toolbox,
       modelFor: (ref, resolved) => this.modelFor(ref, resolved),
       active: this.active,
+      spelling: this.spelling,
       inTurn: (key, task) => this.turns.run(key, (turn) => task(turn?.signal), storeDown),
     };
     this.phases = {
@@ -169,6 +178,10 @@ export class ConversationService implements ChatService {
 
   commands(): CommandSpec[] {
     return this.registry.list();
+  }
+
+  spellCommandsAs(platform: string, speller: CommandSpeller): void {
+    this.spelling.use(platform, speller);
   }
 
   /** Answers currently streaming. */
@@ -209,12 +222,11 @@ export class ConversationService implements ChatService {
       return { status: 'ignored', reason: ran.reason };
     }
     const { result } = ran;
-    const spell = (line: string) => surface.spellCommands?.(line) ?? line;
-    const reply = spell(result.text);
+    const spell = this.spelling.of(message.conversation.platform);
     const posted =
       result.private && result.ephemeral && !message.conversation.isDM
-        ? this.postPrivately(surface, reply, spell(t(locale, 'cmd.private', { name: inv.name })), log)
-        : surface.post(reply);
+        ? this.postPrivately(surface, result.text, t(locale, 'cmd.private', { name: inv.name }, spell), log)
+        : surface.post(result.text);
     await Promise.resolve(posted).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
     return { status: 'command', result };
   }
@@ -309,9 +321,8 @@ export class ConversationService implements ChatService {
     line: string,
     log: Logger,
   ): Promise<TurnOutcome> {
-    const spelled = surface.spellCommands?.(line) ?? line;
-    await surface.post(spelled).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
-    return { status: 'refused', reason, line: spelled };
+    await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
+    return { status: 'refused', reason, line };
   }
 
   /** A slash command: the same guards and conversation turn as a typed one; always a reply to show. */

@@ -118,10 +118,11 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
       return real.runCommand(inv);
     },
     commands: () => real.commands(),
+    spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
   };
-  const discord = await startDiscord({ config, service, log });
+  const discord = await startDiscord({ config, service, log, metrics: app.metrics });
   await discord.whenReady;
 
   async function turns(n: number, timeoutMs = 15_000): Promise<TurnOutcome[]> {

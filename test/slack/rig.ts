@@ -87,7 +87,13 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
   const app = await createApp(config, { log });
-  const slack = await startSlack({ config, service: app.service, log, store: app.store });
+  const slack = await startSlack({
+    config,
+    service: app.service,
+    log,
+    store: app.store,
+    metrics: app.metrics,
+  });
   let server: Server | undefined;
   let send = new SignedSender('http://127.0.0.1:1/unused', SIGNING_SECRET);
   if (slack.handleHttp) {
