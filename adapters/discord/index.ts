@@ -24,10 +24,10 @@ import { type PlatformAdapter, StartupError } from '../../src/platform.ts';
 import { cacheOptions } from './caches.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
-import { DiscordReplySurface, discordEditor, NO_PINGS } from './surface.ts';
+import { type DiscordPacing, DiscordReplySurface, discordEditor, NO_PINGS } from './surface.ts';
 
 export { toApplicationCommand } from './commands.ts';
-export { DiscordReplySurface, NO_PINGS } from './surface.ts';
+export { DISCORD_PACING, type DiscordPacing, DiscordReplySurface, NO_PINGS } from './surface.ts';
 
 /** What the bot needs in a channel: see it, talk (also in threads), and reply to messages. */
 export const INVITE_PERMISSIONS =
@@ -62,6 +62,8 @@ export interface StartDiscordOptions {
   signal?: AbortSignal | undefined;
   /** Why the gateway is not connected yet (close code, HTTP status), while start-up waits for it. */
   report?: ((problem: string) => void) | undefined;
+  /** Tests only (never from config): faster channel pacing than the platform's. Default DISCORD_PACING. */
+  pacing?: Partial<DiscordPacing> | undefined;
 }
 
 export function inviteUrl(applicationId: string): string {
@@ -94,6 +96,7 @@ export async function startDiscord({
   log: parentLog,
   signal,
   report,
+  pacing,
 }: StartDiscordOptions): Promise<DiscordHandle> {
   const log = parentLog.child({ component: 'discord' });
   const { token, apiUrl } = config.discord;
@@ -211,6 +214,7 @@ export async function startDiscord({
         channel: message.channel,
         replyTo: message,
         minEditIntervalMs: config.streaming.minEditIntervalMs,
+        pacing,
         stopLabel: t(toLocale(locale, config.locale), 'stop.button'),
         ...(locale ? { locale } : {}),
       });

@@ -44,10 +44,11 @@ import {
 } from './events.ts';
 import { slackAttachments } from './files.ts';
 import { AUTH_ERRORS, connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
-import { slackEditor, slackSurface } from './surface.ts';
+import { type SlackPacing, slackEditor, slackSurface } from './surface.ts';
 import { UserDirectory } from './users.ts';
 
 export { SlackStartError } from './socket-link.ts';
+export { SLACK_PACING, type SlackPacing } from './surface.ts';
 
 /** Bolt's default path for events, commands and interactivity in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -61,6 +62,8 @@ export interface StartSlackOptions {
   signal?: AbortSignal;
   /** Why Socket Mode is not connected yet (HTTP status), while start-up waits for it. */
   report?: (problem: string) => void;
+  /** Tests only (never from config): faster pacing than the platform's. Default SLACK_PACING. */
+  pacing?: Partial<SlackPacing>;
 }
 
 export interface SlackHandle {
@@ -199,6 +202,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
         isDM: dm,
         locale,
         log,
+        pacing: options.pacing,
       });
       surface.spellCommands = (line) => slackSpelling(line, service.commands());
       // The core queues the message before its first await: order is fixed once this returns.
