@@ -58,8 +58,11 @@ export interface Rig {
   logs: LogSink;
   /** A person writes; returns the message and the events Slack will deliver for it. */
   say(o: Omit<SayOptions, 'user'> & { user?: string }): Said;
-  /** Delivers every event of a message (HTTP or Socket Mode) and waits until the bot is done with them. */
-  deliver(said: Said): Promise<void>;
+  /**
+   * Delivers every event of a message (HTTP or Socket Mode) and waits until the bot is done with them,
+   * for at most `deadlineMs` (30 s; fake time unless the rig runs on real time).
+   */
+  deliver(said: Said, deadlineMs?: number): Promise<void>;
   /** Awaits `promise`, advancing fake time meanwhile (see test/support/fake-time.ts). */
   settle<T>(promise: Promise<T>, what: What, deadlineMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -138,7 +141,7 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
     send,
     logs,
     say: (o) => say(fake, { user: ALICE, ...o }),
-    deliver(said) {
+    deliver(said, deadlineMs) {
       const delivered = async () => {
         if (mode === 'socket') {
           await Promise.all(said.deliveries.map((body) => fake.socket.deliverEvent(body)));
@@ -150,7 +153,7 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
         await new Promise((resolve) => setImmediate(resolve));
         await slack.idle();
       };
-      return settle(delivered(), 'the bot to finish with the delivered message');
+      return settle(delivered(), 'the bot to finish with the delivered message', deadlineMs);
     },
     settle,
     async close() {

@@ -130,7 +130,7 @@ async function wave(n: number): Promise<number> {
         ...(c.threadTs ? { threadTs: c.threadTs } : {}),
       });
       if (!dm) c.threadTs ??= said.ts;
-      return rig.deliver(said);
+      return rig.deliver(said, WAVE_MS);
     }),
   );
   const outcomes = await discordDone;
