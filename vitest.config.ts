@@ -1,13 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that change what a whole process shares: a module mock, stubbed environment variables, a heap
- * measurement that other files' leftovers would distort. Each runs in a fresh worker.
+ * Files that change or measure what a whole process shares: a module mock, stubbed environment
+ * variables, the heap, the handles left open. Each runs in a fresh worker.
  */
 const ISOLATED = [
   'test/slack/format-fallback.test.ts',
   'test/console/session.test.ts',
   'test/suites/load.test.ts',
+  'test/slack/main-wiring.test.ts',
 ];
 
 export default defineConfig({
