@@ -129,3 +129,17 @@ export function until<T>(
   });
   return waiting;
 }
+
+/**
+ * Resolves or rejects as `promise` does, while the fake clock stands still: for "at once", i.e. without
+ * waiting for any timer. Rejects after `realDeadlineMs` of real time.
+ */
+export function withClockStopped<T>(promise: Promise<T>, what: What, realDeadlineMs = 10_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = realSetTimeout(
+      () => reject(timedOut(what, realDeadlineMs, 'real time, fake clock stopped')),
+      realDeadlineMs,
+    );
+    promise.then(resolve, reject).finally(() => realClearTimeout(timer));
+  });
+}
