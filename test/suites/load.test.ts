@@ -6,7 +6,7 @@
  * conversation's marker and history (no cross-talk), heap growth across the second wave stays under a
  * stated limit, and no promise rejection goes unhandled.
  *
- * REAL TIME on purpose: this measures what one event loop gets through (each wave has a time limit),
+ * REAL TIME on purpose: this measures what one event loop gets through (each wave's time is printed),
  * and under this load fake time would fall behind real socket timeouts (undici keep-alive).
  */
 import { setFlagsFromString } from 'node:v8';
