@@ -105,6 +105,43 @@ describe('crash recovery', () => {
     await sim.close();
   });
 
+  it('in a busy channel the cut answer is stored in its slot, right after its question', async () => {
+    const storeUrl = tempStore();
+    const sim = await startDashScopeSim({ apiKey: TEST_API_KEY });
+    const first = await startHarness({ storeUrl, reuseSim: sim });
+    sim.setResponder(() => 'bob gets an answer');
+    sim.script({ text: 'alice gets cut off mid sentence', chunkChars: 5, stallAfterChunks: 2 });
+    const aliceSurface = new RecordingSurface();
+    const pending = first.app.service.handleMessage(message('alice asks'), aliceSurface);
+    await until(() => aliceSurface.transcript().includes('alice gets'), 'alice to see her answer start');
+    const bob = message('bob asks', { author: { id: 'U2', name: 'Bob', isBot: false } });
+    let bobDone = false;
+    let aliceDone = false;
+    void pending.then(() => (aliceDone = true));
+    void first.app.service.handleMessage(bob, new RecordingSurface()).then(() => (bobDone = true));
+    // Bob's answer lands while Alice's still streams (one after another, Bob would wait for her timeout).
+    await until(() => bobDone || aliceDone, 'one of the answers to end');
+    expect(aliceDone).toBe(false);
+    await first.app.service.inflight.flush();
+
+    const { editor } = recordingEditor();
+    const second = await startHarness({ storeUrl, reuseSim: sim });
+    expect(await second.app.service.recoverInterrupted([editor])).toBe(1);
+    const turns = await second.app.service.history.load('test:W1:C1');
+    expect(turns.map((turn) => [turn.text, turn.status ?? null])).toEqual([
+      ['alice asks', null],
+      ['alice gets', 'interrupted'],
+      ['bob asks', null],
+      ['bob gets an answer', 'complete'],
+    ]);
+
+    first.app.service.stop(aliceSurface.events[0]?.id ?? '', { id: 'U1', name: 'Alice', isBot: false });
+    await pending;
+    await second.close();
+    await first.close();
+    await sim.close();
+  });
+
   it('a reply that showed only "thinking…" and quoted reasoning stores no text and shows only the line', async () => {
     const storeUrl = tempStore();
     const sim = await startDashScopeSim({ apiKey: TEST_API_KEY });

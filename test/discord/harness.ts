@@ -143,10 +143,11 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       return real.runCommand(inv);
     },
     commands: () => real.commands(),
+    spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
   };
-  const discord = await startDiscord({ config, service, log, pacing: options.pacing });
+  const discord = await startDiscord({ config, service, log, metrics: app.metrics, pacing: options.pacing });
   await discord.whenReady;
 
   async function turns(n: number, timeoutMs = 15_000): Promise<TurnOutcome[]> {

@@ -117,6 +117,7 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
     service: app.service,
     log,
     store: app.store,
+    metrics: app.metrics,
     ...(options.pacing ? { pacing: options.pacing } : {}),
   });
   let server: Server | undefined;
