@@ -231,6 +231,7 @@ export class DiscordAdapter implements DiscordHandle {
       channel: message.channel,
       replyTo: message,
       minEditIntervalMs: config.streaming.minEditIntervalMs,
+      pacing: this.options.pacing,
       stopLabel: t(lineLocale, 'stop.button'),
       ...(locale ? { locale } : {}),
     });

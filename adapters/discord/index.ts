@@ -10,12 +10,13 @@ import type { Logger } from '../../src/log.ts';
 import type { Metrics } from '../../src/metrics.ts';
 import type { AdapterStarter, PlatformAdapter } from '../../src/platform.ts';
 import { DiscordAdapter } from './adapter.ts';
+import type { DiscordPacing } from './surface.ts';
 
 export { DiscordAdapter } from './adapter.ts';
 export { toApplicationCommand } from './commands.ts';
 export { restBase } from './gateway.ts';
 export { INVITE_PERMISSIONS, INVITE_SCOPES, inviteUrl, resolvePermission } from './invite.ts';
-export { DiscordReplySurface, NO_PINGS } from './surface.ts';
+export { DISCORD_PACING, type DiscordPacing, DiscordReplySurface, NO_PINGS } from './surface.ts';
 
 export interface DiscordHandle extends PlatformAdapter {
   readonly client: Client;
@@ -36,6 +37,8 @@ export interface StartDiscordOptions {
   signal?: AbortSignal | undefined;
   /** Why the gateway is not connected yet (close code, HTTP status), while start-up waits for it. */
   report?: ((problem: string) => void) | undefined;
+  /** Tests only (never from config): faster channel pacing than the platform's. Default DISCORD_PACING. */
+  pacing?: Partial<DiscordPacing> | undefined;
 }
 
 /** Resolves once the gateway connection is open (commands register when it is ready: `whenReady`). */

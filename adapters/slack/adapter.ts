@@ -301,6 +301,7 @@ export class SlackAdapter implements SlackHandle {
       isDM: dm,
       locale,
       log: this.log,
+      pacing: this.options.pacing,
     });
     return { answer: this.options.service.handleMessage(message, surface), surface, locale };
   }

@@ -21,9 +21,11 @@ import type { Metrics } from '../../src/metrics.ts';
 import type { PlatformAdapter } from '../../src/platform.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SlackAdapter } from './adapter.ts';
+import type { SlackPacing } from './surface.ts';
 
 export { SLACK_EVENTS_PATH, SlackAdapter } from './adapter.ts';
 export { SlackStartError } from './socket-link.ts';
+export { SLACK_PACING, type SlackPacing } from './surface.ts';
 
 export interface StartSlackOptions {
   config: Config;
@@ -36,6 +38,8 @@ export interface StartSlackOptions {
   signal?: AbortSignal | undefined;
   /** Why Socket Mode is not connected yet (HTTP status), while start-up waits for it. */
   report?: ((problem: string) => void) | undefined;
+  /** Tests only (never from config): faster pacing than the platform's. Default SLACK_PACING. */
+  pacing?: Partial<SlackPacing> | undefined;
 }
 
 export interface SlackHandle extends PlatformAdapter {

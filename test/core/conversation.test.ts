@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../src/core/history.ts';
 import type { Attachment } from '../../src/core/types.ts';
 import { lastUserText } from '../support/dashscope-sim.ts';
+import { until } from '../support/fake-time.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 
@@ -236,7 +237,7 @@ describe('ConversationService end to end (real openai SDK → simulator)', () =>
     h.sim.script({ text: 'word '.repeat(200), chunkDelayMs: 5, chunkChars: 5 });
     const surface = new RecordingSurface();
     const pending = h.app.service.handleMessage(message('long please'), surface);
-    while (!surface.transcript().includes('word word')) await new Promise((r) => setImmediate(r));
+    await until(() => surface.transcript().includes('word word'), 'the answer to start');
     const id = surface.events[0]?.id ?? '';
     expect(h.app.service.stop(id, { id: 'U2', name: 'Bob', isBot: false })).toBe(false);
     expect(h.app.service.stop(id, { id: 'U1', name: 'Alice', isBot: false })).toBe(true);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { t } from '../../src/i18n.ts';
 import type { FakeInteraction } from '../support/fake-discord/index.ts';
+import { until } from '../support/fake-time.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
 let h: DiscordHarness | undefined;
@@ -52,7 +53,7 @@ describe('slash commands in the conversation’s turn', () => {
     const reset = fake.slash({ user: alice, channelId: general.id, name: 'reset' });
     // The reset does not wait for the answer streaming: it clears at once, and that answer, which
     // finishes in the channel, is not stored afterwards.
-    await vi.waitFor(() => expect(cleared).toHaveBeenCalled());
+    await until(() => cleared.mock.calls.length > 0, 'the reset to clear');
     release();
     expect((await answered)[0]?.status).toBe('answered');
     expect(await replyOf(reset)).toBe(t('en', 'reset.done'));

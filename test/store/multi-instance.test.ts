@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
+import { until } from '../support/fake-time.ts';
 import { type Harness, message, startHarness, TEST_API_KEY } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 import { deleteRedisKeys } from '../support/redis-cleanup.ts';
@@ -75,8 +76,12 @@ describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
       const target = i % 2 === 0 ? a : b;
       outcomes.push(target.app.service.handleMessage(message(`m${i}`), new RecordingSurface()));
       // Arrival order is the order the places in line are taken: wait until this one has its ticket.
-      while (Number(await redis.get(`${ns}:coord:turn:test:W1:C1:ticket`)) < i + 1)
-        await new Promise((r) => setImmediate(r));
+      await until(
+        async () => Number(await redis.get(`${ns}:coord:turn:test:W1:C1:ticket`)) >= i + 1,
+        `message m${i} to take its ticket`,
+        10_000,
+        1,
+      );
     }
     await redis.close();
     const results = (await Promise.all(outcomes)) as Array<{ status: string }>;
