@@ -14,6 +14,7 @@ import { renderSystemPrompt, type TokenCalibrator } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
 import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
+import { readTurnStart } from './turn-store.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
 import { costOf, scopesFor, type UsageStore } from './usage.ts';
 
@@ -44,7 +45,11 @@ export interface AnswerDeps {
   usage: UsageStore;
   metrics?: Metrics;
   toolbox?: ChatToolbox;
-  modelFor: (ref: ConversationRef, resolved?: ConversationSettings) => Promise<string>;
+  modelFor: (
+    ref: ConversationRef,
+    resolved?: ConversationSettings,
+    workspace?: ConversationSettings,
+  ) => Promise<string>;
   /** The service's set of answers streaming; this answer is in it exactly while it runs. */
   active: Set<ActiveAnswer>;
 }
@@ -155,13 +160,17 @@ export class AnswerTurn {
     });
   }
 
-  /** Settings, model, attachments; stores the user's turn before the model is called. */
+  /**
+   * Attachments, settings, model; stores the user's turn before the model is called. The store sees one
+   * batched read (settings and history meta), one write (the turn) and one read (the prompt's turns).
+   */
   private async preparePrompt(): Promise<Prompt> {
     const { config } = this.deps;
     const { message, locale } = this;
-    const settings = await this.deps.settings.resolve(message.conversation);
-    this.model = await this.deps.modelFor(message.conversation, settings);
     const files = await prepareAttachments(message.attachments, config.attachments, locale);
+    const start = await readTurnStart(this.deps.settings, message.conversation);
+    const { settings } = start;
+    this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
     this.endings.push(...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
@@ -169,15 +178,19 @@ export class AnswerTurn {
     }
     const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
     // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-    await this.deps.history.append(this.key, {
-      role: 'user',
-      text: userText,
-      at: message.receivedAt,
-      authorId: message.author.id,
-      author: message.author.name,
-      ...(files.images.length ? { images: files.images.length } : {}),
-    });
-    const turns = await this.deps.history.load(this.key);
+    const meta = await this.deps.history.append(
+      this.key,
+      {
+        role: 'user',
+        text: userText,
+        at: message.receivedAt,
+        authorId: message.author.id,
+        author: message.author.name,
+        ...(files.images.length ? { images: files.images.length } : {}),
+      },
+      start.meta,
+    );
+    const turns = await this.deps.history.load(this.key, meta);
     await this.deps.users.note(message.conversation, this.key, message.author.id);
     const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,

@@ -37,7 +37,7 @@ export interface HistoryOptions {
  * Where a conversation's turns are: sequence numbers `head` (oldest that may still exist) to `next`
  * (the one the next append takes), exclusive. Keys in between may be missing (expired, forgotten).
  */
-interface HistoryMeta {
+export interface HistoryMeta {
   head: number;
   next: number;
 }
@@ -85,14 +85,25 @@ export class HistoryStore {
     return `hist:v1:${conversation}`;
   }
 
-  /** The stored turns, oldest first: one meta read and one batched read of the turn keys. */
-  async load(conversation: string): Promise<Turn[]> {
-    return (await this.entries(conversation)).map((e) => e.turn);
+  /** The meta in a value read from `metaKey` (with other keys, by the caller), if it is one. */
+  static readMeta(value: unknown): HistoryMeta | undefined {
+    return isMeta(value) ? { head: value.head, next: value.next } : undefined;
   }
 
-  /** Stores one turn: a meta read, the deletion of a turn that falls off the cap, one batched write. */
-  async append(conversation: string, turn: Turn): Promise<void> {
-    const meta = (await this.meta(conversation)) ?? { head: 0, next: 0 };
+  /**
+   * The stored turns, oldest first: one meta read and one batched read of the turn keys. `known`: the
+   * meta as the caller just read or wrote it in this conversation's turn (spares the meta read).
+   */
+  async load(conversation: string, known?: HistoryMeta): Promise<Turn[]> {
+    return (await this.entries(conversation, known)).map((e) => e.turn);
+  }
+
+  /**
+   * Stores one turn: a meta read (none when the caller passes the meta it read in this conversation's
+   * turn), the deletion of a turn that falls off the cap, one batched write. Returns the new meta.
+   */
+  async append(conversation: string, turn: Turn, known?: HistoryMeta): Promise<HistoryMeta> {
+    const meta = known ?? (await this.meta(conversation)) ?? { head: 0, next: 0 };
     const next = meta.next + 1;
     const head = Math.max(meta.head, next - this.opts.maxTurns);
     // Delete first: if the write below fails, nothing is left outside the window that /forget reads.
@@ -104,6 +115,7 @@ export class HistoryStore {
         { key: HistoryStore.metaKey(conversation), value: { head, next } satisfies HistoryMeta, ttl },
       ]),
     );
+    return { head, next };
   }
 
   /** Removes a user's turns and the answers that followed them; returns how many turns went. */
@@ -137,8 +149,11 @@ export class HistoryStore {
     return keys;
   }
 
-  private async entries(conversation: string): Promise<Array<{ seq: number; turn: Turn }>> {
-    const meta = await this.meta(conversation);
+  private async entries(
+    conversation: string,
+    known?: HistoryMeta,
+  ): Promise<Array<{ seq: number; turn: Turn }>> {
+    const meta = known ?? (await this.meta(conversation));
     if (!meta || meta.next <= meta.head) return [];
     const keys = this.turnKeys(conversation, meta.head, meta.next);
     const values = await guard('load history', () => this.store.getMany<Turn>(keys));
