@@ -8,6 +8,7 @@ import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
+import { slackBudget } from './budget.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
@@ -17,6 +18,16 @@ export const SLACK_SURFACE_MAX = 3500;
 export const SLACK_STREAM_MAX = 11_000;
 /** chat.update is Tier 3: about 50 per minute per workspace, shared by every answer there. */
 export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
+/**
+ * Tiers of the streaming methods (per workspace) and of chat.postMessage (per channel), as Slack counts
+ * them: a sliding window. A stream is only started when the window has room (else the answer goes
+ * post-and-update at once, as after a 429); appends and posts wait for room.
+ */
+export const SLACK_TIERS = {
+  startStream: { max: 20, windowMs: 60_000 },
+  appendStream: { max: 100, windowMs: 60_000 },
+  postMessage: { max: 10, windowMs: 10_000 },
+};
 
 type MarkdownBlock = types.MarkdownBlock;
 
@@ -64,6 +75,8 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     locale: target.locale,
     async post(text: string): Promise<PostedMessage> {
       const body = outgoing(text, log);
+      const tier = SLACK_TIERS.postMessage;
+      await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
       const res = await client.chat.postMessage({
         channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -139,6 +152,23 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
 
 async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
   const { channel } = target;
+  const { startStream, appendStream } = SLACK_TIERS;
+  if (
+    !slackBudget(
+      target.client,
+      `${target.teamId}:startStream`,
+      startStream.max,
+      startStream.windowMs,
+    ).tryTake()
+  )
+    throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
+  const appends = slackBudget(
+    target.client,
+    `${target.teamId}:appendStream`,
+    appendStream.max,
+    appendStream.windowMs,
+  );
+  let started = false;
   const client = target.streamClient ?? target.client;
   // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
   const streamer = client.chatStream({
@@ -155,6 +185,9 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
     async append(text: string): Promise<void> {
       if (!text) return;
       try {
+        // The first append starts the stream (its place was taken in open); the others append.
+        if (started) await appends.take();
+        started = true;
         await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
       } catch (err) {
         // The core continues this answer with post-and-update.
