@@ -1,7 +1,8 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written). Everything runs on this machine
+ * one answer turn (round trips and bytes written). The open-loop run (bench/open-loop.ts) and the Slack
+ * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
  * against loopback fakes.
  */
 import os from 'node:os';
@@ -18,7 +19,9 @@ import {
 import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
+import { benchOpenLoop } from './open-loop.ts';
 import { benchDiscordPacing } from './pacing.ts';
+import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
 
 const json = process.argv.includes('--json');
@@ -89,6 +92,8 @@ await withSim(async (sim) => {
   figures.baseline_ratio = round((figures.turns_per_s_sqlite as number) / baseline, 3);
 });
 
+Object.assign(figures, await benchOpenLoop(log, quick ? 150 : 300));
+
 log('memory: bot in a child process…');
 Object.assign(figures, await benchMemory(sqliteUrl().slice('sqlite://'.length)));
 
@@ -99,6 +104,9 @@ figures.pacing_discord_requests_per_s = pacing.requests_per_s;
 figures.pacing_discord_edits_per_message_per_s_max = pacing.edits_per_message_per_s_max;
 figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
 figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
+
+log('pacing: 50 thread answers at once through the Slack adapter and the fake Slack…');
+Object.assign(figures, await benchSlackPacing());
 
 log('faq lookup…');
 const faq = benchFaq();
