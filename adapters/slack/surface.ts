@@ -8,7 +8,7 @@ import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
-import { slackBudget } from './budget.ts';
+import { pacedSlackBudget, slackBudget } from './budget.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
@@ -21,12 +21,13 @@ export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
 /**
  * Tiers of the streaming methods (per workspace) and of chat.postMessage (per channel), as Slack counts
  * them: a sliding window. A stream is only started when the window has room (else the answer goes
- * post-and-update at once, as after a 429); appends and posts wait for room.
+ * post-and-update at once, as after a 429); appends, posts and updates wait for room.
  */
 export const SLACK_TIERS = {
   startStream: { max: 20, windowMs: 60_000 },
-  appendStream: { max: 100, windowMs: 60_000 },
+  appendStream: { max: 100, windowMs: 60_000, burst: 10 },
   postMessage: { max: 10, windowMs: 10_000 },
+  update: { max: SLACK_UPDATE_BUCKET.points, windowMs: SLACK_UPDATE_BUCKET.durationSec * 1000, burst: 5 },
 };
 
 type MarkdownBlock = types.MarkdownBlock;
@@ -90,6 +91,9 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     },
     async edit(message: PostedMessage, text: string): Promise<void> {
       const body = outgoing(text, log);
+      // The core's pacer spends this budget in fixed windows, which can let twice the tier through
+      // around a window's edge; Slack counts a sliding window.
+      await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
       // An update without blocks keeps the old ones: clear a markdown block this message had.
       const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
       await client.chat.update({ channel, ts: message.id, ...body, ...clear });
@@ -162,12 +166,7 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
     ).tryTake()
   )
     throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
-  const appends = slackBudget(
-    target.client,
-    `${target.teamId}:appendStream`,
-    appendStream.max,
-    appendStream.windowMs,
-  );
+  const appends = pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream);
   let started = false;
   const client = target.streamClient ?? target.client;
   // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
