@@ -112,6 +112,17 @@ export async function benchOpenLoop(
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   await withSim(
     async (sim) => {
+      // The same at ~10 answers at once: what the bot adds when the process is not saturated.
+      const light = await openApp(sim, sqliteUrl());
+      try {
+        log('open loop: 60 answers, ~10 at once, paced model, sqlite…');
+        const f = await measureOpenLoop(light, 10, 60);
+        figures.open_loop_added_latency_p50_ms_at_10 = round(f.addedP50);
+        figures.open_loop_added_latency_p99_ms_at_10 = round(f.addedP99);
+        figures.open_loop_cpu_ms_per_answer_at_10 = round(f.cpuMsPerAnswer, 2);
+      } finally {
+        await light.close();
+      }
       for (const backend of ['sqlite', 'redis'] as const) {
         const suffix = backend === 'sqlite' ? '' : '_redis';
         let app: App | undefined;
