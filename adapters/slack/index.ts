@@ -199,6 +199,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackHandl
         isDM: dm,
         locale,
         log,
+        keepTiers: config.slack.keepTiers,
       });
       surface.spellCommands = (line) => slackSpelling(line, service.commands());
       // The core queues the message before its first await: order is fixed once this returns.

@@ -56,10 +56,13 @@ export interface SlackTarget {
   isDM: boolean;
   locale?: Locale;
   log: Logger;
+  /** Spend the tiers on this side (`slack.keepTiers`, default true); false leaves it to Slack's 429s. */
+  keepTiers?: boolean;
 }
 
 export function slackSurface(target: SlackTarget): ReplySurface {
   const { client, channel, threadTs, log } = target;
+  const keepTiers = target.keepTiers !== false;
   const limits: SurfaceLimits = {
     maxChars: SLACK_SURFACE_MAX,
     minEditIntervalMs: 1200,
@@ -77,7 +80,8 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     async post(text: string): Promise<PostedMessage> {
       const body = outgoing(text, log);
       const tier = SLACK_TIERS.postMessage;
-      await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
+      if (keepTiers)
+        await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
       const res = await client.chat.postMessage({
         channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -93,7 +97,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       const body = outgoing(text, log);
       // The core's pacer spends this budget in fixed windows, which can let twice the tier through
       // around a window's edge; Slack counts a sliding window.
-      await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
+      if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
       // An update without blocks keeps the old ones: clear a markdown block this message had.
       const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
       await client.chat.update({ channel, ts: message.id, ...body, ...clear });
@@ -157,7 +161,9 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
 async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
   const { channel } = target;
   const { startStream, appendStream } = SLACK_TIERS;
+  const keepTiers = target.keepTiers !== false;
   if (
+    keepTiers &&
     !slackBudget(
       target.client,
       `${target.teamId}:startStream`,
@@ -166,7 +172,9 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
     ).tryTake()
   )
     throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
-  const appends = pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream);
+  const appends = keepTiers
+    ? pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream)
+    : undefined;
   let started = false;
   const client = target.streamClient ?? target.client;
   // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
@@ -185,7 +193,7 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
       if (!text) return;
       try {
         // The first append starts the stream (its place was taken in open); the others append.
-        if (started) await appends.take();
+        if (started) await appends?.take();
         started = true;
         await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
       } catch (err) {
