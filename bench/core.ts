@@ -37,7 +37,7 @@ export async function openBenchApp(
 }
 
 /** Instruments the Qwen client: when the request went out, the first and the last token arrived. */
-function instrument(
+export function instrument(
   qwen: QwenClient,
   marks: Map<string, { sent: number; first?: number; last?: number }>,
 ): void {
@@ -59,10 +59,12 @@ function instrument(
 }
 
 /** A chat surface with no latency that notes when text first became visible and when the last edit landed. */
-function timedSurface(): ReplySurface & { firstText?: number; lastEdit?: number } {
+export function timedSurface(
+  minEditIntervalMs = 0,
+): ReplySurface & { firstText?: number; lastEdit?: number } {
   let seq = 0;
   const surface: ReplySurface & { firstText?: number; lastEdit?: number } = {
-    limits: { maxChars: 2000, minEditIntervalMs: 0, paceBucket: `bench-${Math.random()}` },
+    limits: { maxChars: 2000, minEditIntervalMs, paceBucket: `bench-${Math.random()}` },
     async post(text) {
       if (surface.firstText === undefined && text !== '…') surface.firstText = performance.now();
       surface.lastEdit = performance.now();
@@ -169,10 +171,22 @@ export function sqliteUrl(): string {
   return `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-bench-')), 'bench.sqlite')}`;
 }
 
-/** A simulator in a child process (its CPU is not the bot's); only its base URL is needed here. */
-export async function withSim<T>(fn: (sim: { baseUrl: string }) => Promise<T>): Promise<T> {
+/**
+ * A simulator in a child process (its CPU is not the bot's); only its base URL is needed here. With
+ * `pace` it streams like a real model (first-token delay, then about one 4-character token per chunk).
+ */
+export async function withSim<T>(
+  fn: (sim: { baseUrl: string }) => Promise<T>,
+  opts: { pace?: { firstTokenDelayMs: number; tokensPerSecond: number }; answer?: string } = {},
+): Promise<T> {
+  const env = {
+    ...process.env,
+    ...(opts.pace ? { SIM_PACE: `${opts.pace.firstTokenDelayMs},${opts.pace.tokensPerSecond}` } : {}),
+    ...(opts.answer ? { SIM_ANSWER: opts.answer } : {}),
+  };
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sim-process.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (d: Buffer) =>

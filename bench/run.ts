@@ -2,8 +2,9 @@
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
  * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
- * `--busy` only the busy Discord channel (20 askers at once in one channel). Everything runs on this
- * machine against loopback fakes.
+ * `--busy` only the busy Discord channel (20 askers at once in one channel). The open-loop run
+ * (bench/open-loop.ts) and the Slack pacing run (bench/slack-pacing.ts) also run alone with
+ * `node <file>`. Everything runs on this machine against loopback fakes.
  */
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
@@ -20,7 +21,9 @@ import {
 import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
+import { benchOpenLoop } from './open-loop.ts';
 import { benchDiscordPacing } from './pacing.ts';
+import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
 import { benchTurnWait } from './turn-wait.ts';
 
@@ -105,6 +108,8 @@ await withSim(async (sim) => {
   figures.baseline_ratio = round((figures.turns_per_s_sqlite as number) / baseline, 3);
 });
 
+Object.assign(figures, await benchOpenLoop(log, quick ? 150 : 300));
+
 log('memory: bot in a child process…');
 Object.assign(figures, await benchMemory(sqliteUrl().slice('sqlite://'.length)));
 
@@ -118,6 +123,9 @@ figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
 log(`busy channel: ${busyLine}`);
 Object.assign(figures, await benchBusyChannel());
+
+log('pacing: 50 thread answers at once through the Slack adapter and the fake Slack…');
+Object.assign(figures, await benchSlackPacing());
 
 log('faq lookup…');
 const faq = benchFaq();

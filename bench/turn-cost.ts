@@ -12,7 +12,7 @@ import type { Turn } from '../src/core/history.ts';
 import { type ConversationRef, conversationKey, type ReplySurface } from '../src/core/types.ts';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
 import { message, testConfig } from '../test/support/harness.ts';
-import { watchStoreTraffic } from '../test/support/store-traffic.ts';
+import { watchRedisCommands, watchStoreTraffic } from '../test/support/store-traffic.ts';
 import { sqliteUrl, withSim } from './core.ts';
 
 const ROUNDS = 10;
@@ -26,35 +26,6 @@ export interface TurnCost {
   /** Redis coordination commands (turn tickets, heartbeats, claims, counters, limiters); 0 on SQLite. */
   coordinationRoundTrips: number;
   bytesWritten: number;
-}
-
-/** Counts every command the coordinator's Redis client sends: one per command, one per MULTI or pipeline. */
-function watchRedisCommands(coordinator: RedisCoordinator): { count: () => number; reset: () => void } {
-  const client = coordinator.client as unknown as Record<string, unknown>;
-  // node-redis runs single commands (and scripts) through its inner `_self`, MULTI and pipelines
-  // through functions bound on the client itself.
-  const inner = (client._self ?? client) as Record<string, unknown>;
-  let commands = 0;
-  const targets: Array<[Record<string, unknown>, string]> = [
-    [inner, 'sendCommand'],
-    [client, '_executeMulti'],
-    [client, '_executePipeline'],
-  ];
-  for (const [target, name] of targets) {
-    const original = target[name];
-    // A silent miss would under-count; better no figure than a wrong one.
-    if (typeof original !== 'function') throw new Error(`cannot count Redis commands: no client.${name}`);
-    target[name] = function (this: unknown, ...args: unknown[]) {
-      commands++;
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    };
-  }
-  return {
-    count: () => commands,
-    reset: () => {
-      commands = 0;
-    },
-  };
 }
 
 const surface = (): ReplySurface => {

@@ -302,6 +302,7 @@ export class SlackAdapter implements SlackHandle {
       locale,
       log: this.log,
       pacing: this.options.pacing,
+      keepTiers: this.options.config.slack.keepTiers,
     });
     return { answer: this.options.service.handleMessage(message, surface), surface, locale };
   }

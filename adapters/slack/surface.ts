@@ -9,6 +9,7 @@ import type { BucketSpec } from '../../src/core/pacer.ts';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
+import { pacedSlackBudget, slackBudget } from './budget.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
@@ -18,6 +19,17 @@ export const SLACK_SURFACE_MAX = 3500;
 export const SLACK_STREAM_MAX = 11_000;
 /** chat.update is Tier 3: about 50 per minute per workspace, shared by every answer there. */
 export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
+/**
+ * Tiers of the streaming methods (per workspace) and of chat.postMessage (per channel), as Slack counts
+ * them: a sliding window. A stream is only started when the window has room (else the answer goes
+ * post-and-update at once, as after a 429); appends, posts and updates wait for room.
+ */
+export const SLACK_TIERS = {
+  startStream: { max: 20, windowMs: 60_000 },
+  appendStream: { max: 100, windowMs: 60_000, burst: 10 },
+  postMessage: { max: 10, windowMs: 10_000 },
+  update: { max: SLACK_UPDATE_BUCKET.points, windowMs: SLACK_UPDATE_BUCKET.durationSec * 1000, burst: 5 },
+};
 
 /**
  * How fast one reply may write. Production always uses `SLACK_PACING`: it protects the real platform,
@@ -71,11 +83,14 @@ export interface SlackTarget {
   log: Logger;
   /** Defaults to `SLACK_PACING`. */
   pacing?: Partial<SlackPacing> | undefined;
+  /** Spend the tiers on this side (`slack.keepTiers`, default true); false leaves it to Slack's 429s. */
+  keepTiers?: boolean;
 }
 
 export function slackSurface(target: SlackTarget): ReplySurface {
   const { client, channel, threadTs, log } = target;
   const pacing = { ...SLACK_PACING, ...target.pacing };
+  const keepTiers = target.keepTiers !== false;
   const limits: SurfaceLimits = {
     maxChars: SLACK_SURFACE_MAX,
     minEditIntervalMs: pacing.minEditIntervalMs,
@@ -91,6 +106,9 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     locale: target.locale,
     async post(text: string): Promise<PostedMessage> {
       const body = outgoing(text, log);
+      const tier = SLACK_TIERS.postMessage;
+      if (keepTiers)
+        await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
       const res = await client.chat.postMessage({
         channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -104,6 +122,9 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     },
     async edit(message: PostedMessage, text: string): Promise<void> {
       const body = outgoing(text, log);
+      // The core's pacer spends this budget in fixed windows, which can let twice the tier through
+      // around a window's edge; Slack counts a sliding window.
+      if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
       // An update without blocks keeps the old ones: clear a markdown block this message had.
       const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
       await client.chat.update({ channel, ts: message.id, ...body, ...clear });
@@ -166,6 +187,22 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
 
 async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
   const { channel } = target;
+  const { startStream, appendStream } = SLACK_TIERS;
+  const keepTiers = target.keepTiers !== false;
+  if (
+    keepTiers &&
+    !slackBudget(
+      target.client,
+      `${target.teamId}:startStream`,
+      startStream.max,
+      startStream.windowMs,
+    ).tryTake()
+  )
+    throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
+  const appends = keepTiers
+    ? pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream)
+    : undefined;
+  let started = false;
   const client = target.streamClient ?? target.client;
   // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
   const streamer = client.chatStream({
@@ -182,6 +219,9 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
     async append(text: string): Promise<void> {
       if (!text) return;
       try {
+        // The first append starts the stream (its place was taken in open); the others append.
+        if (started) await appends?.take();
+        started = true;
         await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
       } catch (err) {
         // The core continues this answer with post-and-update.

@@ -220,8 +220,9 @@ export const configSchema = z
         appToken: z.string().optional(),
         apiUrl: z.url().optional(),
         followThreads: z.boolean().default(true),
+        keepTiers: z.boolean().default(true),
       })
-      .default({ followThreads: true }),
+      .default({ followThreads: true, keepTiers: true }),
   })
   .superRefine((cfg, ctx) => {
     // Instances on one Redis keep their in-flight answers under their own name: two sharing "default"

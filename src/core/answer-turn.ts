@@ -6,7 +6,7 @@ import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from '
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
-import type { AnswerSlot, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
+import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
 import type { ModelPort } from './ports.ts';
@@ -15,6 +15,7 @@ import { renderSystemPrompt, type TokenCalibrator } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
 import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
+import { readTurnStart } from './turn-store.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
 import { costOf, scopesFor, type UsageStore } from './usage.ts';
 
@@ -47,7 +48,11 @@ export interface AnswerDeps {
   usage: UsageStore;
   metrics?: Metrics;
   toolbox?: ChatToolbox;
-  modelFor: (ref: ConversationRef, resolved?: ConversationSettings) => Promise<string>;
+  modelFor: (
+    ref: ConversationRef,
+    resolved?: ConversationSettings,
+    workspace?: ConversationSettings,
+  ) => Promise<string>;
   /** How each platform writes command references (the error lines name `/reset`). */
   spelling: CommandSpelling;
   /** The service's set of answers streaming or waiting for their lane; this answer is in it until it ends. */
@@ -65,6 +70,8 @@ interface Question {
   system: string;
   turn: Turn;
   slot: AnswerSlot;
+  /** The history's meta as the question was stored (the prompt's turns are read in one batch with it). */
+  meta: HistoryMeta;
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
 }
 
@@ -199,13 +206,17 @@ export class AnswerTurn {
     });
   }
 
-  /** Settings, model, attachments; stores the user's turn and reserves its answer's slot. */
+  /**
+   * Attachments, settings, model; stores the user's turn and reserves its answer's slot. The store sees
+   * one batched read (settings and history meta) and one write (the turn and the meta).
+   */
   private async prepareQuestion(): Promise<Question> {
     const { config } = this.deps;
     const { message, locale } = this;
-    const settings = await this.deps.settings.resolve(message.conversation);
-    this.model = await this.deps.modelFor(message.conversation, settings);
     const files = await prepareAttachments(message.attachments, config.attachments, locale);
+    const start = await readTurnStart(this.deps.settings, message.conversation);
+    const { settings } = start;
+    this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
     this.endings.push(...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
@@ -221,14 +232,14 @@ export class AnswerTurn {
       ...(files.images.length ? { images: files.images.length } : {}),
     };
     // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-    const slot = await this.deps.history.appendQuestion(this.key, turn);
+    const { slot, meta } = await this.deps.history.appendQuestion(this.key, turn, start.meta);
     await this.deps.users.note(message.conversation, this.key, message.author.id);
     const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,
       platform: message.conversation.platform,
       now: new Date(this.deps.now()),
     });
-    return { settings, system, turn, slot, images: files.images };
+    return { settings, system, turn, slot, meta, images: files.images };
   }
 
   /**
@@ -236,7 +247,7 @@ export class AnswerTurn {
    * that are done, nothing that arrived later. After a /reset only the question itself is left.
    */
   private async preparePrompt(question: Question): Promise<Prompt> {
-    const turns = await this.deps.history.load(this.key, question.slot);
+    const turns = await this.deps.history.load(this.key, question.slot, question.meta);
     return { ...question, turns: turns.length ? turns : [question.turn] };
   }
 

@@ -145,7 +145,7 @@ export class ConversationService implements ChatService {
       usage: this.usage,
       metrics: deps.metrics,
       toolbox: deps.toolbox,
-      modelFor: (ref, resolved) => this.modelFor(ref, resolved),
+      modelFor: (ref, resolved, workspace) => this.modelFor(ref, resolved, workspace),
       active: this.active,
       spelling: this.spelling,
       inTurn: (key, task) => this.turns.run(key, (turn) => task(turn?.signal), storeDown),
@@ -167,11 +167,15 @@ export class ConversationService implements ChatService {
    * The conversation's own choice (a thread inherits its channel's), else the workspace default, else
    * the configured default.
    */
-  async modelFor(ref: ConversationRef, resolved?: ConversationSettings): Promise<string> {
+  async modelFor(
+    ref: ConversationRef,
+    resolved?: ConversationSettings,
+    workspaceSettings?: ConversationSettings,
+  ): Promise<string> {
     const models = this.deps.config.models;
     const mine = (resolved ?? (await this.settings.resolve(ref))).model;
     if (mine && models[mine]) return mine;
-    const workspace = (await this.settings.get(workspaceKey(ref))).model;
+    const workspace = (workspaceSettings ?? (await this.settings.get(workspaceKey(ref)))).model;
     if (workspace && models[workspace]) return workspace;
     return this.deps.config.qwen.defaultModel;
   }

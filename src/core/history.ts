@@ -38,7 +38,7 @@ export interface HistoryOptions {
  * Where a conversation's turns are: sequence numbers `head` (oldest that may still exist) to `next`
  * (the one the next append takes), exclusive. Keys in between may be missing (expired, forgotten).
  */
-interface HistoryMeta {
+export interface HistoryMeta {
   head: number;
   next: number;
   /**
@@ -99,28 +99,44 @@ export class HistoryStore {
     return `hist:v1:${conversation}`;
   }
 
+  /** The meta in a value read from `metaKey` (with other keys, by the caller), if it is one. */
+  static readMeta(value: unknown): HistoryMeta | undefined {
+    if (!isMeta(value)) return undefined;
+    const { head, next, generation } = value;
+    return { head, next, ...(generation ? { generation } : {}) };
+  }
+
   /**
    * The stored turns, oldest first: one meta read and one batched read of the turn keys. With
    * `before`, only the turns in slots before it (an answer's prompt: what arrived before its question's
-   * answer slot, not what arrived after).
+   * answer slot, not what arrived after). `known`: the meta as it was written with that question; the
+   * meta is then read in the same batch as the turns (one round trip) to check its generation.
    */
-  async load(conversation: string, before?: AnswerSlot): Promise<Turn[]> {
-    const entries = await this.entries(conversation, before);
+  async load(conversation: string, before?: AnswerSlot, known?: HistoryMeta): Promise<Turn[]> {
+    const entries = await this.entries(conversation, before, known);
     return entries.map((e) => e.turn);
   }
 
-  /** Stores one turn: a meta read, the deletion of a turn that falls off the cap, one batched write. */
-  async append(conversation: string, turn: Turn): Promise<void> {
-    await this.write(conversation, turn, 1);
+  /**
+   * Stores one turn: a meta read (none when the caller passes the meta it read in this conversation's
+   * turn), the deletion of a turn that falls off the cap, one batched write. Returns the new meta.
+   */
+  async append(conversation: string, turn: Turn, known?: HistoryMeta): Promise<HistoryMeta> {
+    return (await this.write(conversation, turn, 1, known)).meta;
   }
 
   /**
    * Stores a user's turn and reserves the slot after it for its answer, so answers to several
    * questions can be written in any order while history keeps the order the questions arrived in.
+   * Returns the slot and the meta as written (for `load` of the answer's prompt).
    */
-  async appendQuestion(conversation: string, turn: Turn): Promise<AnswerSlot> {
-    const { seq, generation } = await this.write(conversation, turn, 2);
-    return { seq: seq + 1, generation };
+  async appendQuestion(
+    conversation: string,
+    turn: Turn,
+    known?: HistoryMeta,
+  ): Promise<{ slot: AnswerSlot; meta: HistoryMeta }> {
+    const { at, meta } = await this.write(conversation, turn, 2, known);
+    return { slot: { seq: at.seq + 1, generation: at.generation }, meta };
   }
 
   /**
@@ -146,9 +162,14 @@ export class HistoryStore {
     return true;
   }
 
-  /** Writes `turn` at `next` and advances `next` by `slots`; returns where it went. */
-  private async write(conversation: string, turn: Turn, slots: number): Promise<AnswerSlot> {
-    const meta = (await this.meta(conversation)) ?? { head: 0, next: 0 };
+  /** Writes `turn` at `next` and advances `next` by `slots`; returns where it went and the new meta. */
+  private async write(
+    conversation: string,
+    turn: Turn,
+    slots: number,
+    known?: HistoryMeta,
+  ): Promise<{ at: AnswerSlot; meta: HistoryMeta }> {
+    const meta = known ?? (await this.meta(conversation)) ?? { head: 0, next: 0 };
     const generation = meta.generation ?? randomUUID();
     const next = meta.next + slots;
     const head = Math.max(meta.head, next - this.opts.maxTurns);
@@ -165,7 +186,7 @@ export class HistoryStore {
         },
       ]),
     );
-    return { seq: meta.next, generation };
+    return { at: { seq: meta.next, generation }, meta: { head, next, generation } };
   }
 
   /** Removes a user's turns and the answers that followed them; returns how many turns went. */
@@ -202,7 +223,9 @@ export class HistoryStore {
   private async entries(
     conversation: string,
     before?: AnswerSlot,
+    known?: HistoryMeta,
   ): Promise<Array<{ seq: number; turn: Turn }>> {
+    if (before && known) return this.entriesBefore(conversation, before, known);
     const meta = await this.meta(conversation);
     // A slot of an earlier generation: everything stored now arrived after its question.
     if (!meta || (before && meta.generation !== before.generation)) return [];
@@ -213,6 +236,26 @@ export class HistoryStore {
     const entries: Array<{ seq: number; turn: Turn }> = [];
     values.forEach((turn, i) => {
       if (isTurn(turn)) entries.push({ seq: meta.head + i, turn });
+    });
+    return entries;
+  }
+
+  /**
+   * The turns before `before`, read in one batch with the meta: `known` (written with the question)
+   * says which keys to read; the meta read beside them says whether they are still that generation's.
+   */
+  private async entriesBefore(
+    conversation: string,
+    before: AnswerSlot,
+    known: HistoryMeta,
+  ): Promise<Array<{ seq: number; turn: Turn }>> {
+    const keys = [HistoryStore.metaKey(conversation), ...this.turnKeys(conversation, known.head, before.seq)];
+    const [meta, ...values] = await guard('load history', () => this.store.getMany<unknown>(keys));
+    if (!isMeta(meta) || meta.generation !== before.generation) return [];
+    const entries: Array<{ seq: number; turn: Turn }> = [];
+    values.forEach((turn, i) => {
+      const seq = known.head + i;
+      if (seq >= meta.head && isTurn(turn)) entries.push({ seq, turn });
     });
     return entries;
   }

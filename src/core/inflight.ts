@@ -175,16 +175,17 @@ export class InflightTracker {
       return;
     }
     const { messages, conversation, startedAt, slot } = tracked.latest;
-    // Texts first, then the ids that point at them: a crash in between leaves no id without its text.
-    for (let n = 0; n < messages.length; n++) {
+    const entries: Array<{ key: string; value: unknown; ttl: number }> = [];
+    const texts = messages.map((m) => JSON.stringify([m.text, m.body]));
+    texts.forEach((stored, n) => {
       const message = messages[n] as ShownMessage;
-      const stored = JSON.stringify([message.text, message.body]);
-      if (tracked.writtenTexts[n] === stored) continue;
-      await storeCall('save in-flight answer', () =>
-        this.store.set(this.textKey(answerId, n), [message.text, message.body], RECORD_TTL_MS),
-      );
-      tracked.writtenTexts[n] = stored;
-    }
+      if (tracked.writtenTexts[n] !== stored)
+        entries.push({
+          key: this.textKey(answerId, n),
+          value: [message.text, message.body],
+          ttl: RECORD_TTL_MS,
+        });
+    });
     const meta: StoredAnswer = {
       conversation,
       startedAt,
@@ -193,10 +194,14 @@ export class InflightTracker {
       ...(slot ? { slot } : {}),
     };
     const metaText = JSON.stringify(meta);
-    if (metaText === tracked.writtenMeta) return;
-    await storeCall('save in-flight answer', () =>
-      this.store.set(this.answerKey(answerId), meta, RECORD_TTL_MS),
-    );
+    if (metaText !== tracked.writtenMeta)
+      entries.push({ key: this.answerKey(answerId), value: meta, ttl: RECORD_TTL_MS });
+    if (entries.length === 0) return;
+    // One batch (one statement on SQLite, one MULTI on Redis): the ids never land without their texts.
+    await storeCall('save in-flight answer', () => this.store.setMany(entries));
+    texts.forEach((stored, n) => {
+      tracked.writtenTexts[n] = stored;
+    });
     tracked.writtenMeta = metaText;
   }
 

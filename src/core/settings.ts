@@ -49,6 +49,33 @@ export class SettingsStore {
     return { ...loaded };
   }
 
+  /**
+   * Several conversations' settings (e.g. a thread, its channel, the workspace defaults), plus the
+   * values of `alsoRead` store keys, in one store read of everything not cached.
+   */
+  async loadWith(
+    conversations: string[],
+    alsoRead: string[] = [],
+  ): Promise<{ settings: ConversationSettings[]; also: unknown[] }> {
+    const now = this.now();
+    const settings = conversations.map((conversation) => {
+      const cached = this.cache?.get(conversation);
+      const live = cached && (cached.expires === undefined || cached.expires > now);
+      return live ? { ...cached.value } : undefined;
+    });
+    const missing = conversations.flatMap((_, i) => (settings[i] === undefined ? [i] : []));
+    const keys = [...missing.map((i) => SettingsStore.key(conversations[i] as string)), ...alsoRead];
+    const raw = keys.length ? await guard('load settings', () => this.store.getManyRaw(keys)) : [];
+    missing.forEach((at, i) => {
+      const row = raw[i] as { value?: ConversationSettings; expires?: number | null } | undefined;
+      const loaded = row?.value ?? {};
+      this.remember(conversations[at] as string, { value: loaded, expires: row?.expires ?? undefined });
+      settings[at] = { ...loaded };
+    });
+    const also = raw.slice(missing.length).map((row) => (row as { value?: unknown } | undefined)?.value);
+    return { settings: settings as ConversationSettings[], also };
+  }
+
   /** A thread's settings on top of its channel's: a thread started under a channel inherits its choices. */
   async resolve(ref: ConversationRef): Promise<ConversationSettings> {
     const own = await this.get(conversationKey(ref));

@@ -103,11 +103,12 @@ export class UsageStore {
       cachedTokens: usage.cachedTokens ?? 0,
       cost,
     };
-    await Promise.all(
+    // Every bucket in one round trip (one MULTI on Redis).
+    await this.counters.addMany(
       scopes.flatMap((scope) => [
-        this.counters.add(UsageStore.key(scope, today), deltas, DAILY_RETENTION_MS),
+        { key: UsageStore.key(scope, today), deltas, ttlMs: DAILY_RETENTION_MS },
         // Each answer restarts the all-time total's lifetime: it goes only after a long silence.
-        this.counters.add(UsageStore.key(scope, 'all'), deltas, this.totalsRetentionMs),
+        { key: UsageStore.key(scope, 'all'), deltas, ttlMs: this.totalsRetentionMs },
       ]),
     );
   }

@@ -1,9 +1,11 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../log.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
-import { type Store, StoreError } from './index.ts';
+import { type Store, StoreError, sqliteOf } from './index.ts';
+import { LocalCounters } from './local-counters.ts';
 import { openRedis, type RedisClient } from './redis-connection.ts';
 import { RedisTurnLine } from './redis-turns.ts';
+import { claimSqliteKey } from './sqlite-batch.ts';
 
 /** Held turn of one conversation; release when the answer is stored. */
 export interface Turn {
@@ -18,6 +20,13 @@ export interface Turn {
 export interface TurnOptions {
   /** Gives up the place in line (rejecting with the signal's reason) while still waiting. */
   signal?: AbortSignal;
+}
+
+/** Deltas for one counter record, created with `ttlMs` when new (each write restarts its lifetime). */
+export interface CounterDelta {
+  key: string;
+  deltas: Record<string, number>;
+  ttlMs?: number;
 }
 
 /**
@@ -37,6 +46,11 @@ export interface Coordinator {
   limiter(name: string, points: number, durationSec: number): RateLimiterAbstract;
   /** Adds to numeric fields of a counter record (created with the ttl when new). */
   add(key: string, deltas: Record<string, number>, ttlMs?: number): Promise<void>;
+  /**
+   * `add` for several counters in one store round trip (one MULTI on Redis, one read and one write on
+   * SQLite), e.g. every usage bucket an answer counts in.
+   */
+  addMany(entries: CounterDelta[]): Promise<void>;
   read(key: string): Promise<Record<string, number> | undefined>;
   /** Removes counters (privacy: /forget). */
   remove(keys: string[]): Promise<void>;
@@ -63,7 +77,7 @@ export class LocalCoordinator implements Coordinator {
   readonly shared = false;
   private readonly store: Store;
   private readonly claims = new Map<string, number>();
-  /** Counter updates are read-modify-write: one at a time per key. */
+  /** Index updates are read-modify-write: one at a time per key. */
   private readonly writes = new KeyedQueue();
   /**
    * What this process last wrote to each index record, and until when it lives. This process is the
@@ -79,9 +93,11 @@ export class LocalCoordinator implements Coordinator {
   >();
   /** Index records with a deletion queued: notes made meanwhile must be written after it, not skipped. */
   private readonly indexDrops = new Set<string>();
+  private readonly counters: LocalCounters;
 
   constructor(store: Store) {
     this.store = store;
+    this.counters = new LocalCounters(store);
   }
 
   async claim(id: string, ttlMs: number): Promise<boolean> {
@@ -92,6 +108,8 @@ export class LocalCoordinator implements Coordinator {
     this.claims.set(key, now + ttlMs);
     if (this.claims.size > 50_000) for (const [k, exp] of this.claims) if (exp <= now) this.claims.delete(k);
     // The store remembers across restarts (a platform may redeliver after one).
+    const sqlite = sqliteOf(this.store);
+    if (sqlite) return wrap('record message id', () => claimSqliteKey(sqlite, key, ttlMs));
     if (await wrap('check duplicate', () => this.store.get(key))) return false;
     await wrap('record message id', () => this.store.set(key, 1, ttlMs));
     return true;
@@ -106,19 +124,19 @@ export class LocalCoordinator implements Coordinator {
   }
 
   add(key: string, deltas: Record<string, number>, ttlMs?: number): Promise<void> {
-    return this.writes.run(key, async () => {
-      const current = (await wrap('load counter', () => this.store.get<Record<string, number>>(key))) ?? {};
-      for (const [field, delta] of Object.entries(deltas)) current[field] = (current[field] ?? 0) + delta;
-      await wrap('save counter', () => this.store.set(key, current, ttlMs));
-    });
+    return this.counters.add([{ key, deltas, ttlMs }]);
   }
 
-  async read(key: string): Promise<Record<string, number> | undefined> {
-    return wrap('load counter', () => this.store.get<Record<string, number>>(key));
+  addMany(entries: CounterDelta[]): Promise<void> {
+    return this.counters.add(entries);
   }
 
-  async remove(keys: string[]): Promise<void> {
-    await wrap('delete counters', () => Promise.all(keys.map((k) => this.store.delete(k))));
+  read(key: string): Promise<Record<string, number> | undefined> {
+    return this.counters.read(key);
+  }
+
+  remove(keys: string[]): Promise<void> {
+    return this.counters.remove(keys);
   }
 
   addToIndex(key: string, field: string, value: string, ttlMs: number): Promise<void> {
@@ -136,7 +154,11 @@ export class LocalCoordinator implements Coordinator {
     // Same queue as the counters: a read-modify-write per key, one at a time.
     batch.written = this.writes.run(key, async () => {
       this.indexBatches.delete(key);
-      const current = { ...(await this.readIndex(key)), ...batch.fields };
+      // The mirror is exact while it lives: a known record is extended without reading it again.
+      const mirrored = this.indexes.get(key);
+      const stored =
+        mirrored && mirrored.expiresAt > Date.now() ? mirrored.fields : await this.readIndex(key);
+      const current = { ...stored, ...batch.fields };
       const expiresAt = Date.now() + batch.ttlMs;
       await wrap('save index', () => this.store.set(key, current, batch.ttlMs));
       this.indexes.delete(key);
@@ -255,6 +277,17 @@ export class RedisCoordinator implements Coordinator {
     for (const [field, delta] of Object.entries(deltas)) multi.hIncrByFloat(full, field, delta);
     if (ttlMs) multi.pExpire(full, ttlMs);
     await wrap('add to counter', () => multi.exec());
+  }
+
+  async addMany(entries: CounterDelta[]): Promise<void> {
+    if (entries.length === 0) return;
+    const multi = this.client.multi();
+    for (const { key, deltas, ttlMs } of entries) {
+      const full = this.k('count', key);
+      for (const [field, delta] of Object.entries(deltas)) multi.hIncrByFloat(full, field, delta);
+      if (ttlMs) multi.pExpire(full, ttlMs);
+    }
+    await wrap('add to counters', () => multi.exec());
   }
 
   async remove(keys: string[]): Promise<void> {

@@ -5,6 +5,7 @@ import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Logger } from '../log.ts';
 import type { RedisClient } from './redis-connection.ts';
+import { batchSqliteWrites } from './sqlite-batch.ts';
 import { lockStoreFile, StoreLockedError } from './sqlite-lock.ts';
 
 /** A store operation failed: the caller reports it; nothing is dropped silently. */
@@ -63,6 +64,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
       await sqlite.query('PRAGMA journal_mode=WAL').catch(() => undefined);
       await sqlite.query('PRAGMA synchronous=NORMAL').catch(() => undefined);
     }
+    batchSqliteWrites(sqlite);
     adapter = sqlite;
     sqliteAdapter = sqlite;
   } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {

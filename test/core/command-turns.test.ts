@@ -193,7 +193,7 @@ describe('answer(): one visible message and a clean slate when the store fails e
   it('an early store error shows only the error line; active set and gauge return to 0', async () => {
     h = await startModelHarness();
     const s = h.app.service;
-    vi.spyOn(s.settings, 'resolve').mockRejectedValueOnce(new StoreError('load settings: store down'));
+    vi.spyOn(s.settings, 'loadWith').mockRejectedValueOnce(new StoreError('load settings: store down'));
     const surface = new RecordingSurface();
     // A platform post takes a round trip: it completes after the store's refusal has been seen.
     const post = surface.post.bind(surface);

@@ -177,6 +177,7 @@ describe('crash recovery', () => {
     // The store takes a moment per write, as a disk or a Redis round trip does.
     const store = first.app.store;
     const set = store.set.bind(store);
+    const setMany = store.setMany.bind(store);
     const del = store.delete.bind(store);
     const later = async () => {
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -185,6 +186,10 @@ describe('crash recovery', () => {
       await later();
       return set(...args);
     }) as typeof set;
+    store.setMany = (async (...args: Parameters<typeof setMany>) => {
+      await later();
+      return setMany(...args);
+    }) as typeof setMany;
     store.delete = (async (...args: Parameters<typeof del>) => {
       await later();
       return del(...args);

@@ -14,7 +14,7 @@ const DM = 'D0ALICE';
 
 it('an early store error shows exactly one bot message, the error line; gauge and active set back to 0', async () => {
   rig = await startRig();
-  vi.spyOn(rig.app.service.settings, 'resolve').mockRejectedValueOnce(new StoreError('load settings: down'));
+  vi.spyOn(rig.app.service.settings, 'loadWith').mockRejectedValueOnce(new StoreError('load settings: down'));
   await rig.deliver(rig.say({ channel: DM, text: 'hello?' }));
   const shown = rig.fake.ws.channel(DM).filter((m) => m.bot);
   expect(shown.map((m) => m.text.replace(/\u200b/g, ''))).toEqual([`⚠️ ${t('en', 'error.store')}`]);

@@ -90,9 +90,14 @@ beforeAll(async () => {
     discord.push({ channel: h.fake.dmChannel(author), author, dm: true });
   }
 
-  // Slack's per-method tiers are lifted: one workspace could not take 250 answers a minute, and the
-  // tiers have their own tests. The bot's own pacing is unchanged.
-  rig = await startRig({ fake: { tiers: {} }, config, clock: 'real' });
+  // Slack's per-method tiers are lifted, on the fake and on the bot's side (slack.keepTiers): one
+  // workspace could not take 250 answers a minute, and the tiers have their own tests. The core's
+  // pacing is unchanged.
+  rig = await startRig({
+    fake: { tiers: {} },
+    config: { ...config, slack: { keepTiers: false } },
+    clock: 'real',
+  });
   rig.sim.setResponder(echo);
   for (let i = 0; i < SLACK.threads; i++) slack.push({ channel: `C0LOAD${i % 25}`, user: 'U0ALICE' });
   for (let i = 0; i < SLACK.dms; i++) {

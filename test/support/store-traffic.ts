@@ -1,3 +1,4 @@
+import type { RedisCoordinator } from '../../src/store/coordination.ts';
 import type { Store } from '../../src/store/index.ts';
 
 /** What went between the process and the store since the last reset. */
@@ -64,4 +65,43 @@ export function watchStoreTraffic(
 
 function bytes(value: unknown): number {
   return Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+}
+
+/**
+ * Counts every command the coordinator's Redis client sends: one per command (or script), one per
+ * MULTI or pipeline. Commands naming `ignore` in their arguments (e.g. `:turn:`, the conversation's
+ * cross-instance line) are left out; with `only`, only commands naming it are counted (the store and
+ * the coordinator share one client: `:coord:` picks the coordinator's keys out).
+ */
+export function watchRedisCommands(
+  coordinator: RedisCoordinator,
+  opts: { ignore?: string; only?: string } = {},
+): { count: () => number; reset: () => void } {
+  const client = coordinator.client as unknown as Record<string, unknown>;
+  // node-redis runs single commands (and scripts) through its inner `_self`, MULTI and pipelines
+  // through functions bound on the client itself.
+  const inner = (client._self ?? client) as Record<string, unknown>;
+  let commands = 0;
+  const targets: Array<[Record<string, unknown>, string]> = [
+    [inner, 'sendCommand'],
+    [client, '_executeMulti'],
+    [client, '_executePipeline'],
+  ];
+  for (const [target, name] of targets) {
+    const original = target[name];
+    // A silent miss would under-count; better no figure than a wrong one.
+    if (typeof original !== 'function') throw new Error(`cannot count Redis commands: no client.${name}`);
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      const text = JSON.stringify(args[0] ?? '');
+      const counted = opts.only === undefined || text.includes(opts.only);
+      if (counted && (opts.ignore === undefined || !text.includes(opts.ignore))) commands++;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+  return {
+    count: () => commands,
+    reset: () => {
+      commands = 0;
+    },
+  };
 }

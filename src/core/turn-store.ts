@@ -1,0 +1,36 @@
+import { workspaceKey } from './commands/settings-commands.ts';
+import { type HistoryMeta, HistoryStore } from './history.ts';
+import type { ConversationSettings, SettingsStore } from './settings.ts';
+import { type ConversationRef, conversationKey } from './types.ts';
+
+/** What an answer reads from the store before its model call, in one batched read. */
+export interface TurnStart {
+  /** The conversation's settings (a thread's on top of its channel's). */
+  settings: ConversationSettings;
+  /** The workspace defaults. */
+  workspace: ConversationSettings;
+  /** The history's meta (undefined: none yet, or an older layout the history store migrates). */
+  meta: HistoryMeta | undefined;
+}
+
+/**
+ * One store read for the conversation's settings (and its channel's, for a thread), the workspace
+ * defaults and the history meta. Settings this process caches (SQLite) are not read again; the meta is
+ * passed on to the history store, so storing the user's turn and reading the prompt's turns need no
+ * meta read of their own. Call in the conversation's turn: the meta is only current while nobody else
+ * can append.
+ */
+export async function readTurnStart(settings: SettingsStore, ref: ConversationRef): Promise<TurnStart> {
+  const own = conversationKey(ref);
+  const parent = ref.thread ? conversationKey({ ...ref, thread: undefined }) : undefined;
+  const conversations = [own, ...(parent ? [parent] : []), workspaceKey(ref)];
+  const loaded = await settings.loadWith(conversations, [HistoryStore.metaKey(own)]);
+  const [mine = {}, ...rest] = loaded.settings;
+  const workspace = rest.at(-1) ?? {};
+  const inherited = parent ? (rest[0] ?? {}) : {};
+  return {
+    settings: { ...inherited, ...mine },
+    workspace,
+    meta: HistoryStore.readMeta(loaded.also[0]),
+  };
+}
