@@ -1,7 +1,8 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written). Everything runs on this machine
+ * one answer turn (round trips and bytes written), `--memory` only the memory figures (SQLite and Redis,
+ * 1,000 and 10,000 conversations; with --quick 1,000). Everything runs on this machine
  * against loopback fakes.
  */
 import os from 'node:os';
@@ -25,6 +26,7 @@ const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
+const memoryOnly = process.argv.includes('--memory');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -36,6 +38,11 @@ const round = (n: number, digits = 2) =>
 if (turnCostOnly) {
   log('turn cost: store round trips and bytes written per answer turn…');
   Object.assign(figures, await withSim((sim) => benchTurnCost(sim, log)));
+  finish();
+}
+
+if (memoryOnly) {
+  Object.assign(figures, await benchMemory({ quick, log }));
   finish();
 }
 
@@ -89,8 +96,7 @@ await withSim(async (sim) => {
   figures.baseline_ratio = round((figures.turns_per_s_sqlite as number) / baseline, 3);
 });
 
-log('memory: bot in a child process…');
-Object.assign(figures, await benchMemory(sqliteUrl().slice('sqlite://'.length)));
+Object.assign(figures, await benchMemory({ quick, log }));
 
 log('pacing: 50 answers at once through discord.js and the fake Discord…');
 const pacing = await benchDiscordPacing();
