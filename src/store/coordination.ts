@@ -1,4 +1,5 @@
-import { createClient } from '@redis/client';
+// Loaded by RedisCoordinator.connect only: a single instance on SQLite never needs the Redis client.
+import type { createClient } from '@redis/client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../log.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
@@ -220,7 +221,8 @@ export class RedisCoordinator implements Coordinator {
   }
 
   static async connect(opts: RedisCoordinatorOptions): Promise<RedisCoordinator> {
-    const client = createClient({
+    const { createClient: createRedisClient } = await import('@redis/client');
+    const client = createRedisClient({
       url: opts.url,
       // Keep reconnecting during an outage; commands fail fast meanwhile instead of queueing forever.
       socket: { reconnectStrategy: (retries) => Math.min(retries * 100, 2000), connectTimeout: 5000 },
