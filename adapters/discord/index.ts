@@ -21,7 +21,7 @@ import type { ChatService } from '../../src/core/service.ts';
 import { t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { type PlatformAdapter, StartupError } from '../../src/platform.ts';
-import { cacheOptions } from './caches.ts';
+import { boundDmChannels, cacheOptions } from './caches.ts';
 import { handleInteraction, toApplicationCommand } from './commands.ts';
 import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
 import { DiscordReplySurface, discordEditor, NO_PINGS } from './surface.ts';
@@ -123,6 +123,7 @@ export async function startDiscord({
         : {}),
     });
     guardPackets(c, log);
+    boundDmChannels(c, config.discord.cachedDmChannels);
     wire(c);
     return c;
   };
