@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { startDiscord } from '../adapters/discord/index.ts';
 import { createApp } from '../src/app.ts';
 import type { ChatService } from '../src/core/service.ts';
-import { testConfig } from '../test/support/harness.ts';
+import { loadConfig } from '../src/config/load.ts';
 
 /** Conversations per wave the parent sends; checkpoints are multiples of it. */
 export const WAVE = 250;
@@ -52,13 +52,22 @@ async function measure(): Promise<MemoryPoint> {
 async function child(checkpoints: number[]): Promise<MemoryRun> {
   const started = performance.now();
   const env = process.env;
-  const config = testConfig(env.BENCH_SIM_URL ?? '', env.BENCH_STORE ?? '', {
-    faq: { enabled: false },
-    guards: { userMessagesPerWindow: 1_000_000 },
-    discord: { guildIds: [] },
+  // Configured the way main.ts does it (nothing from test/ is loaded into the measured process).
+  const config = loadConfig({
+    file: null,
+    env: {
+      DASHSCOPE_API_KEY: env.BENCH_API_KEY,
+      DASHSCOPE_BASE_URL: env.BENCH_SIM_URL,
+      QWENBOT_STORE: env.BENCH_STORE,
+      QWENBOT_INSTANCE: `bench-memory-${process.pid}`,
+      DISCORD_TOKEN: env.BENCH_DISCORD_TOKEN,
+    },
+    overrides: {
+      faq: { enabled: false },
+      guards: { userMessagesPerWindow: 1_000_000 },
+      discord: { guildIds: [], apiUrl: env.BENCH_DISCORD_URL },
+    },
   });
-  config.discord.token = env.BENCH_DISCORD_TOKEN;
-  config.discord.apiUrl = env.BENCH_DISCORD_URL;
   const app = await createApp(config, { log: pino({ level: 'silent' }), namespace: env.BENCH_NAMESPACE });
   let handled = 0;
   let onHandled: () => void = () => undefined;

@@ -7,7 +7,7 @@
  * flags of `npm start`, so it measures what production runs.
  *
  * `node bench/memory.ts [--quick]` (or `npm run bench -- --memory`) runs it alone; --quick stops at
- * 1,000 conversations.
+ * 1,000 conversations, --idle-only measures the idle bot only (to compare Node flags quickly).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -54,6 +54,7 @@ async function runChild(storeUrl: string, namespace: string, checkpoints: number
       env: {
         ...process.env,
         BENCH_SIM_URL: sim.baseUrl,
+        BENCH_API_KEY: TEST_API_KEY,
         BENCH_STORE: storeUrl,
         BENCH_NAMESPACE: namespace,
         BENCH_CHECKPOINTS: checkpoints.join(','),
@@ -109,11 +110,11 @@ function figuresOf(r: MemoryRun, suffix: string): Record<string, number | null> 
  * when Redis is not reachable. `quick` stops at 1,000 conversations.
  */
 export async function benchMemory(
-  options: { quick?: boolean; log?: (line: string) => void; redisUrl?: string } = {},
+  options: { quick?: boolean; idleOnly?: boolean; log?: (line: string) => void; redisUrl?: string } = {},
 ): Promise<Record<string, number | null>> {
   const log = options.log ?? (() => undefined);
   const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const checkpoints = options.quick ? [1000] : [1000, 10_000];
+  const checkpoints = options.idleOnly ? [] : options.quick ? [1000] : [1000, 10_000];
   const db = path.join(tmpdir(), `qwenbot-bench-memory-${process.pid}-${Date.now()}.sqlite`);
   log(`memory: SQLite, ${checkpoints.join(' and ')} conversations, bot in a child process…`);
   const sqlite = figuresOf(await runChild(`sqlite://${db}`, 'qwenbot', checkpoints), '');
@@ -134,6 +135,7 @@ export async function benchMemory(
 if (import.meta.main) {
   const figures = await benchMemory({
     quick: process.argv.includes('--quick'),
+    idleOnly: process.argv.includes('--idle-only'),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(figures)}\n`);
