@@ -6,8 +6,8 @@
 import { pino } from 'pino';
 import { startDiscord } from '../adapters/discord/index.ts';
 import { createApp } from '../src/app.ts';
-import type { ChatService } from '../src/core/service.ts';
 import { loadConfig } from '../src/config/load.ts';
+import type { ChatService } from '../src/core/service.ts';
 
 /** Conversations per wave the parent sends; checkpoints are multiples of it. */
 export const WAVE = 250;
