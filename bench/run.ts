@@ -1,12 +1,14 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written), `--memory` only the memory figures (SQLite and Redis,
- * 1,000 and 10,000 conversations; with --quick 1,000). Everything runs on this machine
- * against loopback fakes.
+ * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
+ * `--busy` only the busy Discord channel (20 askers at once in one channel), `--memory` only the memory
+ * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000). Everything runs on this
+ * machine against loopback fakes.
  */
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
+import { benchBusyChannel } from './busy.ts';
 import {
   measureBaseline,
   measureOverhead,
@@ -21,12 +23,15 @@ import { benchHistory } from './history.ts';
 import { benchMemory } from './memory.ts';
 import { benchDiscordPacing } from './pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
+import { benchTurnWait } from './turn-wait.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
 const memoryOnly = process.argv.includes('--memory');
+const turnWaitOnly = process.argv.includes('--turn-wait');
+const busyOnly = process.argv.includes('--busy');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -34,6 +39,13 @@ const log = (line: string) => {
 const figures: Record<string, number | string | null> = {};
 const round = (n: number, digits = 2) =>
   Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
+
+const busyLine = '20 askers at once in one Discord channel, model paced at 40 tokens/s (about 30 s)…';
+if (busyOnly) {
+  log(`busy channel: ${busyLine}`);
+  Object.assign(figures, await benchBusyChannel());
+  finish();
+}
 
 if (turnCostOnly) {
   log('turn cost: store round trips and bytes written per answer turn…');
@@ -45,6 +57,10 @@ if (memoryOnly) {
   Object.assign(figures, await benchMemory({ quick, log }));
   finish();
 }
+
+log('turn wait: 20 turns waiting in one conversation on Redis…');
+Object.assign(figures, await benchTurnWait(log));
+if (turnWaitOnly) finish();
 
 log('history: bytes and round trips per turn…');
 Object.assign(figures, await benchHistory(undefined, log));
@@ -105,6 +121,9 @@ figures.pacing_discord_requests_per_s = pacing.requests_per_s;
 figures.pacing_discord_edits_per_message_per_s_max = pacing.edits_per_message_per_s_max;
 figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
 figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
+
+log(`busy channel: ${busyLine}`);
+Object.assign(figures, await benchBusyChannel());
 
 log('faq lookup…');
 const faq = benchFaq();

@@ -82,6 +82,11 @@ async function fill(app: App, ref: ConversationRef, turns: number): Promise<void
 async function measure(app: App, length: number): Promise<TurnCost> {
   const { traffic, reset } = watchStoreTraffic(app.store);
   const redis = app.coordinator.shared ? watchRedisCommands(app.coordinator as RedisCoordinator) : undefined;
+  // The store and the coordinator share one Redis client: its count includes the Keyv adapter's calls
+  // (one command or MULTI each), which are the store's side.
+  const sharedClient =
+    redis !== undefined &&
+    (app.store.store as { client?: unknown }).client === (app.coordinator as RedisCoordinator).client;
   const sum: TurnCost = { storeRoundTrips: 0, coordinationRoundTrips: 0, bytesWritten: 0 };
   const long: ConversationRef = { platform: 'bench', workspace: 'W', channel: `L${Date.now()}`, isDM: true };
   if (length === LONG) await fill(app, long, LONG);
@@ -105,7 +110,7 @@ async function measure(app: App, length: number): Promise<TurnCost> {
     await app.service.inflight.flush();
     sum.storeRoundTrips += traffic.roundTrips;
     sum.bytesWritten += traffic.bytesWritten;
-    sum.coordinationRoundTrips += redis?.count() ?? 0;
+    sum.coordinationRoundTrips += (redis?.count() ?? 0) - (sharedClient ? traffic.roundTrips : 0);
   }
   return {
     storeRoundTrips: sum.storeRoundTrips / ROUNDS,

@@ -1,6 +1,7 @@
 import type { Config } from './config/schema.ts';
 import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
+import type { Clock, ModelPort } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
 import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
@@ -9,6 +10,7 @@ import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
+import { openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
 
 export interface App {
@@ -30,6 +32,10 @@ export interface AppOptions {
   logFd?: 1 | 2;
   /** Prefix of shared keys (store namespace and Redis coordination keys); tests use one per run. */
   namespace?: string;
+  /** The model the conversation service talks to (default: the QwenClient); core tests pass a fake. */
+  model?: ModelPort;
+  /** The service's clock (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Builds the platform-free part of the bot from a validated config: logger, store, Qwen client, service. */
@@ -49,15 +55,32 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ],
     });
   const namespace = options.namespace ?? 'qwenbot';
-  const store = await createStore(config.store.url, { log: log.child({ component: 'store' }), namespace });
+  const shared = /^rediss?:\/\//.test(config.store.url);
+  // One connection for the store and the coordination (the turn line adds one for wake-ups).
+  const redis = shared
+    ? await openRedis(config.store.url, {
+        instance: config.instanceId,
+        log: log.child({ component: 'redis' }),
+      })
+    : undefined;
+  const store = await createStore(config.store.url, {
+    log: log.child({ component: 'store' }),
+    namespace,
+    redis,
+  }).catch((err: unknown) => {
+    redis?.destroy();
+    throw err;
+  });
   // Expired rows are deleted, not just hidden (SQLite): once now, then every store.sweepMinutes.
   const sweeper = await startRetention(store, { config, namespace, log: log.child({ component: 'store' }) });
   // Several instances share a Redis store; what they must agree on atomically goes through Redis too.
-  const coordinator = /^rediss?:\/\//.test(config.store.url)
+  const coordinator = redis
     ? await RedisCoordinator.connect({
-        url: config.store.url,
+        client: redis,
         prefix: `${namespace}:coord`,
         log: log.child({ component: 'redis' }),
+        heartbeatMs: config.store.turnHeartbeatSec * 1000,
+        turnTimeoutMs: config.store.turnTimeoutSec * 1000,
       })
     : new LocalCoordinator(store);
   const qwen = new QwenClient({
@@ -94,10 +117,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const service = new ConversationService({
     config,
     store,
-    qwen,
+    qwen: options.model ?? qwen,
     log,
     metrics,
     coordinator,
+    ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
   });
@@ -112,6 +136,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq,
     async close() {
       await service.queue.idle();
+      await service.lanes.idle();
       await service.inflight.flush();
       await faq.close();
       await coordinator.close();

@@ -140,6 +140,8 @@ export const configSchema = z
       url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
       sweepMinutes: z.number().min(0).default(60),
       settingsRetentionDays: z.number().positive().default(365),
+      turnTimeoutSec: z.number().positive().max(3600).default(120),
+      turnHeartbeatSec: z.number().min(0.05).max(600).default(15),
     }),
     http: z.strictObject({ port: z.number().int().min(0).max(65_535).default(3000) }),
     shutdown: z

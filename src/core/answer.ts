@@ -1,11 +1,12 @@
 import type { Config, ModelInfo } from '../config/schema.ts';
-import { type Audience, type Locale, t } from '../i18n.ts';
+import { type Audience, type CommandSpeller, type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
-import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
+import type { ChatMessage, ChatResult, ChatTool, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { StoreError } from '../store/index.ts';
 import { BilledUsage } from './billing.ts';
 import type { Refusal, Turn, TurnStatus } from './history.ts';
+import type { ModelPort } from './ports.ts';
 import { buildPrompt, estimateTokens, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
@@ -22,7 +23,7 @@ export interface ChatToolbox {
 const MAX_TOOL_ROUNDS = 3;
 
 export interface ModelCall {
-  qwen: QwenClient;
+  qwen: ModelPort;
   config: Config;
   calibrator: TokenCalibrator;
   model: string;
@@ -154,20 +155,23 @@ export function refusalOf(err: QwenError): Refusal | undefined {
 /** How a failed answer ends for the user (one line) and in the log. */
 export function describeFailure(
   failure: unknown,
-  cause: { restarting?: boolean; stoppedBy?: string; aborted: boolean },
+  cause: { restarting?: boolean; turnLost?: boolean; stoppedBy?: string; aborted: boolean },
   locale: Locale,
   log: Logger,
   audience: Audience = 'user',
+  spell?: CommandSpeller,
 ): FailureView {
   if (cause.restarting)
     return { status: 'interrupted', errorCode: 'restarting', errorLine: t(locale, 'status.restarting') };
+  if (cause.turnLost)
+    return { status: 'interrupted', errorCode: 'turn_lost', errorLine: t(locale, 'turn.lost') };
   const qe = failure instanceof QwenError ? failure : undefined;
   if (cause.stoppedBy !== undefined || (qe?.code === 'aborted' && cause.aborted)) {
     return { status: 'stopped', errorLine: t(locale, 'status.stopped', { user: cause.stoppedBy ?? '?' }) };
   }
   const errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
   const line = qe
-    ? qe.userMessage(locale, audience)
+    ? qe.userMessage(locale, audience, spell)
     : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
   const fields = qe ? { qwen: qe.toLog() } : { err: failure };
   if (qe && ['auth', 'overdue', 'quota_exhausted', 'endpoint_not_found'].includes(qe.code))

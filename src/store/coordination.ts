@@ -1,13 +1,23 @@
-// Loaded by RedisCoordinator.connect only: a single instance on SQLite never needs the Redis client.
-import type { createClient } from '@redis/client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../log.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import { type Store, StoreError } from './index.ts';
+import { openRedis, type RedisClient } from './redis-connection.ts';
+import { RedisTurnLine } from './redis-turns.ts';
 
 /** Held turn of one conversation; release when the answer is stored. */
 export interface Turn {
   release(): Promise<void>;
+  /**
+   * Aborted (reason: TurnLostError) when the turn may have passed to another instance: its heartbeat
+   * could not be renewed for about a heartbeat, or the line moved on. What runs in it should stop.
+   */
+  readonly signal?: AbortSignal;
+}
+
+export interface TurnOptions {
+  /** Gives up the place in line (rejecting with the signal's reason) while still waiting. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -23,7 +33,7 @@ export interface Coordinator {
    * Takes a place in the conversation's line now (call in arrival order) and resolves when it is this
    * caller's turn. Across instances turns are served in the order places were taken.
    */
-  turn(conversation: string): Promise<Turn>;
+  turn(conversation: string, options?: TurnOptions): Promise<Turn>;
   limiter(name: string, points: number, durationSec: number): RateLimiterAbstract;
   /** Adds to numeric fields of a counter record (created with the ttl when new). */
   add(key: string, deltas: Record<string, number>, ttlMs?: number): Promise<void>;
@@ -175,32 +185,19 @@ export class LocalCoordinator implements Coordinator {
   async close(): Promise<void> {}
 }
 
-type RedisClient = ReturnType<typeof createClient>;
-
-// Advances `serving` past a ticket whose holder vanished (no heartbeat), only if nobody moved it.
-const SKIP_DEAD = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-local serving = tonumber(redis.call('GET', KEYS[1]) or '0')
-if serving ~= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], serving + 1, 'PX', ARGV[2])
-return 1`;
-// Hands the turn on: serving = my ticket, heartbeat gone.
-const RELEASE = `
-local serving = tonumber(redis.call('GET', KEYS[1]) or '0')
-if serving == tonumber(ARGV[1]) - 1 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-return 1`;
-
-const RELEASE_RETRY_MS = 200;
-
 export interface RedisCoordinatorOptions {
-  url: string;
+  /** The instance's shared connection (see redis-connection.ts); else one is opened from `url`. */
+  client?: RedisClient;
+  url?: string;
+  /** Names the connections in CLIENT LIST when the coordinator opens its own. */
+  instance?: string;
   /** Prefix of every key (one per deployment; tests use one per run). */
   prefix: string;
   log?: Logger;
   /** A holder that stops renewing for this long is presumed dead and skipped. */
   heartbeatMs?: number;
-  pollMs?: number;
+  /** How long a wait for a conversation's turn may last before its place is given up. */
+  turnTimeoutMs?: number;
 }
 
 /** Several instances on one Redis: SET NX claims, ticket-ordered conversation turns, shared counters. */
@@ -208,33 +205,35 @@ export class RedisCoordinator implements Coordinator {
   readonly shared = true;
   readonly client: RedisClient;
   private readonly prefix: string;
-  private readonly heartbeatMs: number;
-  private readonly pollMs: number;
   private readonly keep = 86_400_000;
-  private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly line: RedisTurnLine;
+  /** Closed with the coordinator only when the coordinator opened it (else the store owns it). */
+  private readonly ownsClient: boolean;
 
-  private constructor(client: RedisClient, opts: RedisCoordinatorOptions) {
+  private constructor(client: RedisClient, opts: RedisCoordinatorOptions, ownsClient: boolean) {
     this.client = client;
     this.prefix = opts.prefix;
-    this.heartbeatMs = opts.heartbeatMs ?? 15_000;
-    this.pollMs = opts.pollMs ?? 15;
+    this.ownsClient = ownsClient;
+    this.line = new RedisTurnLine(client, {
+      prefix: opts.prefix,
+      log: opts.log,
+      heartbeatMs: opts.heartbeatMs ?? 15_000,
+      turnTimeoutMs: opts.turnTimeoutMs ?? 120_000,
+      keepMs: this.keep,
+    });
   }
 
   static async connect(opts: RedisCoordinatorOptions): Promise<RedisCoordinator> {
-    const { createClient: createRedisClient } = await import('@redis/client');
-    const client = createRedisClient({
-      url: opts.url,
-      // Keep reconnecting during an outage; commands fail fast meanwhile instead of queueing forever.
-      socket: { reconnectStrategy: (retries) => Math.min(retries * 100, 2000), connectTimeout: 5000 },
-      disableOfflineQueue: true,
-    });
-    client.on('error', (err: unknown) => opts.log?.warn({ err }, 'redis connection error'));
-    try {
-      await client.connect();
-    } catch (err) {
-      throw new StoreError(`redis coordination: cannot connect: ${(err as Error).message}`, { cause: err });
+    let coordinator: RedisCoordinator;
+    if (opts.client) coordinator = new RedisCoordinator(opts.client, opts, false);
+    else if (!opts.url) throw new StoreError('redis coordination: needs a client or a url');
+    else {
+      const client = await openRedis(opts.url, { instance: opts.instance ?? 'coordinator', log: opts.log });
+      coordinator = new RedisCoordinator(client, opts, true);
     }
-    return new RedisCoordinator(client as unknown as RedisClient, opts);
+    // Not fatal: a script missing from the cache is sent whole on first use instead.
+    await coordinator.line.loadScripts().catch(() => undefined);
+    return coordinator;
   }
 
   private k(...parts: string[]): string {
@@ -251,68 +250,8 @@ export class RedisCoordinator implements Coordinator {
     return res === 'OK';
   }
 
-  async turn(conversation: string): Promise<Turn> {
-    const ticketKey = this.k('turn', conversation, 'ticket');
-    const servingKey = this.k('turn', conversation, 'serving');
-    const hbKey = this.k('turn', conversation, 'hb');
-    const ticket = await wrap('take a turn', () => this.client.incr(ticketKey));
-    await this.client.pExpire(ticketKey, this.keep).catch(() => undefined);
-    let lastServing = -1;
-    let since = Date.now();
-    for (;;) {
-      const serving = Number((await wrap('wait for turn', () => this.client.get(servingKey))) ?? '0');
-      if (serving === ticket - 1) break;
-      if (serving !== lastServing) {
-        lastServing = serving;
-        since = Date.now();
-      } else if (Date.now() - since > this.heartbeatMs) {
-        await this.client.eval(SKIP_DEAD, {
-          keys: [servingKey, hbKey],
-          arguments: [String(serving), String(this.keep)],
-        });
-        since = Date.now();
-      }
-      await new Promise((r) => setTimeout(r, this.pollMs));
-    }
-    await this.client.set(hbKey, String(ticket), { expiration: { type: 'PX', value: this.heartbeatMs } });
-    const renew = setInterval(() => {
-      void this.client
-        .set(hbKey, String(ticket), { expiration: { type: 'PX', value: this.heartbeatMs } })
-        .catch(() => undefined);
-    }, this.heartbeatMs / 3);
-    const release = () =>
-      this.client.eval(RELEASE, {
-        keys: [servingKey, hbKey],
-        arguments: [String(ticket), String(this.keep)],
-      });
-    return {
-      release: async () => {
-        clearInterval(renew);
-        await release().catch(() => this.retryRelease(release));
-      },
-    };
-  }
-
-  /**
-   * A turn released while Redis was unreachable is handed on as soon as it is back. Without this the
-   * conversation's next message waited for the dead-holder timeout (heartbeatMs, 15 s) after an outage.
-   */
-  private retryRelease(release: () => Promise<unknown>): void {
-    const deadline = Date.now() + this.heartbeatMs;
-    const timer = setInterval(() => {
-      if (Date.now() > deadline) return this.stopRetry(timer);
-      void release().then(
-        () => this.stopRetry(timer),
-        () => undefined,
-      );
-    }, RELEASE_RETRY_MS);
-    timer.unref();
-    this.retries.add(timer);
-  }
-
-  private stopRetry(timer: NodeJS.Timeout): void {
-    clearInterval(timer);
-    this.retries.delete(timer);
+  turn(conversation: string, options?: TurnOptions): Promise<Turn> {
+    return this.line.turn(conversation, options);
   }
 
   limiter(name: string, points: number, durationSec: number): RateLimiterAbstract {
@@ -369,9 +308,8 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.retries) clearInterval(timer);
-    this.retries.clear();
-    await this.client.close().catch(() => undefined);
+    await this.line.close();
+    if (this.ownsClient) await this.client.close().catch(() => undefined);
   }
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Logger } from '../log.ts';
+import type { RedisClient } from './redis-connection.ts';
 import { lockStoreFile, StoreLockedError } from './sqlite-lock.ts';
 
 /** A store operation failed: the caller reports it; nothing is dropped silently. */
@@ -18,6 +19,11 @@ export interface StoreOptions {
   /** Namespace for every key (several bots can share one Redis). */
   namespace?: string;
   log?: Logger;
+  /**
+   * Redis only: the instance's connected client (redis-connection.ts), shared with the coordinator so an
+   * instance holds one connection for both. Closing the store closes it.
+   */
+  redis?: RedisClient;
 }
 
 /**
@@ -65,18 +71,21 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     // Like the coordinator: keep reconnecting during an outage, but fail commands at once meanwhile.
     // With the client's default offline queue, a write during an outage waited for Redis to come
     // back, holding the conversation's queue (and the user's next message) for as long as it was down.
-    const { default: KeyvRedisAdapter } = await import('@keyv/redis');
-    adapter = new KeyvRedisAdapter(
-      {
-        url,
-        disableOfflineQueue: true,
-        socket: {
-          reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000),
-          connectTimeout: 5000,
-        },
-      },
-      { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 },
-    );
+    const { default: KeyvRedis } = await import('@keyv/redis');
+    const keyvOptions = { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 };
+    adapter = options.redis
+      ? new KeyvRedis(options.redis, keyvOptions)
+      : new KeyvRedis(
+          {
+            url,
+            disableOfflineQueue: true,
+            socket: {
+              reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000),
+              connectTimeout: 5000,
+            },
+          },
+          keyvOptions,
+        );
   } else {
     throw new StoreError(
       `QWENBOT_STORE: unsupported store URL "${redactUrl(url)}"; use sqlite://path or redis://host:port`,
