@@ -1,87 +1,43 @@
 /**
- * Memory benchmark, in a child process of its own (run with --expose-gc): RSS once the bot is idle
- * with its Discord adapter connected, then the growth after 1,000 conversations have each had a turn.
- * Every turn goes through the fake Discord and the real adapter (a mention in a channel of its own,
- * answered by a post and edits), so discord.js's caches count as they would in production. The parent
- * runs the simulator and the fake Discord; the child only runs the bot.
+ * Memory benchmark: RSS of a bot idle with its Discord adapter connected, then RSS and heap after 1,000
+ * and after 10,000 conversations have each had a turn, on SQLite and on Redis. Every turn goes through
+ * the fake Discord and the real adapter (a mention in a channel of its own, answered by a post and
+ * edits), so discord.js's caches count as they would in production. This process runs the simulator
+ * and the fake Discord; the bot runs alone in a child (bench/memory-child.ts) started with the Node
+ * flags of `npm start`, so it measures what production runs.
+ *
+ * `node bench/memory.ts [--quick]` (or `npm run bench -- --memory`) runs it alone; --quick stops at
+ * 1,000 conversations, --idle-only measures the idle bot only (to compare Node flags quickly).
  */
 import { fork } from 'node:child_process';
-import { pino } from 'pino';
-import { startDiscord } from '../adapters/discord/index.ts';
-import { createApp } from '../src/app.ts';
-import type { ChatService } from '../src/core/service.ts';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startDashScopeSim } from '../src/sim/dashscope-sim.ts';
 import { startFakeDiscord } from '../test/support/fake-discord/index.ts';
-import { TEST_API_KEY, testConfig } from '../test/support/harness.ts';
+import { TEST_API_KEY } from '../test/support/harness.ts';
+import { deleteRedisKeys } from '../test/support/redis-cleanup.ts';
+import { type FromChild, type MemoryRun, WAVE } from './memory-child.ts';
 
-export interface MemoryFigures {
-  rss_idle_mb: number;
-  rss_per_1k_conversations_mb: number;
-  heap_per_1k_conversations_mb: number;
-}
-
-const CONVERSATIONS = 1000;
-const WAVE = 100;
-
-const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-
-function settle(): void {
-  for (let i = 0; i < 3; i++) globalThis.gc?.();
-}
-
-/** The child asks for each wave of questions, then reports its figures. */
-type FromChild = { wave: number } | { figures: MemoryFigures };
-
-/** Child side: connect, measure idle, answer what the fake Discord sends, measure again. */
-async function child(): Promise<MemoryFigures> {
-  const env = process.env;
-  const config = testConfig(env.BENCH_SIM_URL ?? '', `sqlite://${env.BENCH_DB}`, {
-    faq: { enabled: false },
-    guards: { userMessagesPerWindow: 1_000_000 },
-    discord: { guildIds: [] },
-  });
-  config.discord.token = env.BENCH_DISCORD_TOKEN;
-  config.discord.apiUrl = env.BENCH_DISCORD_URL;
-  const app = await createApp(config, { log: pino({ level: 'silent' }) });
-  let handled = 0;
-  let onHandled: () => void = () => undefined;
-  const service: ChatService = {
-    handleMessage: async (m, surface) => {
-      const outcome = await app.service.handleMessage(m, surface);
-      handled++;
-      onHandled();
-      return outcome;
-    },
-    runCommand: (inv) => app.service.runCommand(inv),
-    commands: () => app.service.commands(),
-    spellCommandsAs: (platform, speller) => app.service.spellCommandsAs(platform, speller),
-    autocomplete: (c, o, p, conv) => app.service.autocomplete(c, o, p, conv),
-    stop: (id, by) => app.service.stop(id, by),
+/**
+ * The Node flags `npm start` passes (`node <flags> src/main.ts` in package.json), so the bench child
+ * runs the way the bot does. QWENBOT_BENCH_NODE_FLAGS replaces them, to compare flags.
+ */
+export function startFlags(): string[] {
+  const override = process.env.QWENBOT_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
   };
-  const discord = await startDiscord({ config, service, log: app.log });
-  await discord.whenReady;
-  settle();
-  const idle = process.memoryUsage();
-  for (let wave = 1; wave * WAVE <= CONVERSATIONS; wave++) {
-    const done = new Promise<void>((resolve) => {
-      onHandled = () => handled >= wave * WAVE && resolve();
-    });
-    process.send?.({ wave } satisfies FromChild);
-    await done;
-  }
-  settle();
-  const after = process.memoryUsage();
-  await discord.stop();
-  await app.close();
-  return {
-    rss_idle_mb: mb(idle.rss),
-    rss_per_1k_conversations_mb: mb(((after.rss - idle.rss) * 1000) / CONVERSATIONS),
-    heap_per_1k_conversations_mb: mb(((after.heapUsed - idle.heapUsed) * 1000) / CONVERSATIONS),
-  };
+  const command = (pkg.scripts.start ?? '').split('&&').find((part) => part.includes('src/main.ts')) ?? '';
+  return command
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word.startsWith('--'));
 }
 
-/** Parent side: fakes and simulator here, the bot in a fresh child process. */
-export async function benchMemory(db: string): Promise<MemoryFigures> {
+/** Fakes and simulator here, the bot in a fresh child process on `storeUrl`. */
+async function runChild(storeUrl: string, namespace: string, checkpoints: number[]): Promise<MemoryRun> {
   const sim = await startDashScopeSim({ apiKey: TEST_API_KEY });
   const fake = await startFakeDiscord('fake.discord.bench-token');
   const guild = fake.addGuild('Bench');
@@ -93,19 +49,22 @@ export async function benchMemory(db: string): Promise<MemoryFigures> {
   const mention = `<@${fake.bot.id}>`;
   let asked = 0;
   try {
-    const proc = fork(import.meta.filename, ['--child'], {
-      execArgv: ['--expose-gc'],
+    const proc = fork(new URL('./memory-child.ts', import.meta.url), [], {
+      execArgv: ['--expose-gc', ...startFlags()],
       env: {
         ...process.env,
         BENCH_SIM_URL: sim.baseUrl,
-        BENCH_DB: db,
+        BENCH_API_KEY: TEST_API_KEY,
+        BENCH_STORE: storeUrl,
+        BENCH_NAMESPACE: namespace,
+        BENCH_CHECKPOINTS: checkpoints.join(','),
         BENCH_DISCORD_URL: fake.apiUrl,
         BENCH_DISCORD_TOKEN: fake.token,
       },
     });
-    return await new Promise<MemoryFigures>((resolve, reject) => {
+    return await new Promise<MemoryRun>((resolve, reject) => {
       proc.on('message', (m: FromChild) => {
-        if ('figures' in m) resolve(m.figures);
+        if ('run' in m) resolve(m.run);
         if (!('wave' in m)) return;
         // One more wave: new channels, each with one person's question.
         for (let i = 0; i < WAVE; i++, asked++) {
@@ -122,8 +81,63 @@ export async function benchMemory(db: string): Promise<MemoryFigures> {
   }
 }
 
-if (import.meta.main && process.argv.includes('--child')) {
-  const figures = await child();
-  process.send?.({ figures } satisfies FromChild);
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * The figures of one store: `suffix` is '' for SQLite (the keys earlier issues introduced keep their
+ * meaning) and '_redis' for Redis. Growth is measured once the bot is quiet again (V8 has returned the
+ * pages the burst left pooled); `rss_busy_*` is RSS right after the last answer, before that.
+ */
+function figuresOf(r: MemoryRun, suffix: string): Record<string, number | null> {
+  const [at1k, at10k] = r.after;
+  return {
+    [`rss_idle_mb${suffix}`]: r.idle.rss,
+    [`heap_idle_mb${suffix}`]: r.idle.heap,
+    [`rss_per_1k_conversations_mb${suffix}`]: at1k ? round(at1k.rss - r.idle.rss) : null,
+    [`heap_per_1k_conversations_mb${suffix}`]: at1k ? round(at1k.heap - r.idle.heap) : null,
+    [`rss_after_1k_conversations_mb${suffix}`]: at1k?.rss ?? null,
+    [`heap_after_1k_conversations_mb${suffix}`]: at1k?.heap ?? null,
+    [`rss_busy_after_1k_conversations_mb${suffix}`]: at1k?.rssBusy ?? null,
+    [`rss_after_10k_conversations_mb${suffix}`]: at10k?.rss ?? null,
+    [`heap_after_10k_conversations_mb${suffix}`]: at10k?.heap ?? null,
+    [`rss_busy_after_10k_conversations_mb${suffix}`]: at10k?.rssBusy ?? null,
+    [`memory_bench_seconds${suffix}`]: r.seconds,
+  };
+}
+
+/**
+ * SQLite (a fresh file) and Redis (a per-run namespace, deleted afterwards); the Redis figures are null
+ * when Redis is not reachable. `quick` stops at 1,000 conversations.
+ */
+export async function benchMemory(
+  options: { quick?: boolean; idleOnly?: boolean; log?: (line: string) => void; redisUrl?: string } = {},
+): Promise<Record<string, number | null>> {
+  const log = options.log ?? (() => undefined);
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const checkpoints = options.idleOnly ? [] : options.quick ? [1000] : [1000, 10_000];
+  const db = path.join(tmpdir(), `qwenbot-bench-memory-${process.pid}-${Date.now()}.sqlite`);
+  log(`memory: SQLite, ${checkpoints.join(' and ')} conversations, bot in a child process…`);
+  const sqlite = figuresOf(await runChild(`sqlite://${db}`, 'qwenbot', checkpoints), '');
+  const figures: Record<string, number | null> = { ...sqlite };
+  const namespace = `qwenbot-bench-memory-${process.pid}`;
+  log('memory: Redis, bot in a child process…');
+  try {
+    Object.assign(figures, figuresOf(await runChild(redisUrl, namespace, checkpoints), '_redis'));
+  } catch (err) {
+    log(`memory: Redis skipped (${(err as Error).message})`);
+    for (const key of Object.keys(sqlite)) figures[`${key}_redis`] = null;
+  } finally {
+    await deleteRedisKeys(namespace, redisUrl).catch(() => undefined);
+  }
+  return figures;
+}
+
+if (import.meta.main) {
+  const figures = await benchMemory({
+    quick: process.argv.includes('--quick'),
+    idleOnly: process.argv.includes('--idle-only'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
   process.exit(0);
 }

@@ -2,7 +2,8 @@
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
  * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
- * `--busy` only the busy Discord channel (20 askers at once in one channel). The open-loop run
+ * `--busy` only the busy Discord channel (20 askers at once in one channel), `--memory` only the memory
+ * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000). The open-loop run
  * (bench/open-loop.ts) and the Slack pacing run (bench/slack-pacing.ts) also run alone with
  * `node <file>`. Everything runs on this machine against loopback fakes.
  */
@@ -31,6 +32,7 @@ const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
+const memoryOnly = process.argv.includes('--memory');
 const turnWaitOnly = process.argv.includes('--turn-wait');
 const busyOnly = process.argv.includes('--busy');
 const log = (line: string) => {
@@ -51,6 +53,11 @@ if (busyOnly) {
 if (turnCostOnly) {
   log('turn cost: store round trips and bytes written per answer turn…');
   Object.assign(figures, await withSim((sim) => benchTurnCost(sim, log)));
+  finish();
+}
+
+if (memoryOnly) {
+  Object.assign(figures, await benchMemory({ quick, log }));
   finish();
 }
 
@@ -110,8 +117,7 @@ await withSim(async (sim) => {
 
 Object.assign(figures, await benchOpenLoop(log, quick ? 150 : 300));
 
-log('memory: bot in a child process…');
-Object.assign(figures, await benchMemory(sqliteUrl().slice('sqlite://'.length)));
+Object.assign(figures, await benchMemory({ quick, log }));
 
 log('pacing: 50 answers at once through discord.js and the fake Discord…');
 const pacing = await benchDiscordPacing();

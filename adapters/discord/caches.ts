@@ -4,10 +4,10 @@
  * reads each message once, when it arrives (the member and mentions come in the payload and are
  * resolved synchronously), edits by id over REST, and takes Stop from the interaction payload, so the
  * caches only need the guilds, their channels and roles, and the bot's own user and member.
- * discord.js does not support limiting the guild, channel and role caches (one DM channel per person
- * who wrote to the bot stays cached), so those keep its defaults.
+ * discord.js does not support limiting the guild, channel and role caches, so those keep its defaults;
+ * DM channels, one per person who wrote to the bot, are bounded by `boundDmChannels`.
  */
-import { type ClientOptions, Options } from 'discord.js';
+import { type Client, type ClientOptions, Events, Options } from 'discord.js';
 
 /**
  * Messages per channel: none is read back from the cache (a message is read when it arrives, edited by
@@ -50,4 +50,25 @@ export function cacheOptions(): Pick<ClientOptions, 'makeCache' | 'sweepers'> {
       threads: { interval: 1800, lifetime: 3600 },
     },
   };
+}
+
+/**
+ * Keeps the `keep` most recently used DM channels in discord.js's channel cache and forgets the rest.
+ * discord.js adds one per person who writes to the bot and never drops it, and `makeCache` cannot limit
+ * the channel cache. A forgotten channel costs nothing: the bot receives DMs with Partials.Channel (a
+ * DM from an uncached channel creates it again), and answers already running hold their own reference.
+ */
+export function boundDmChannels(client: Client, keep: number): void {
+  // Ids in order of last use (a Set keeps insertion order; re-adding moves an id to the end).
+  const recent = new Set<string>();
+  client.on(Events.MessageCreate, (message) => {
+    if (!message.channel.isDMBased()) return;
+    recent.delete(message.channelId);
+    recent.add(message.channelId);
+    for (const id of recent) {
+      if (recent.size <= keep) break;
+      recent.delete(id);
+      client.channels.cache.delete(id);
+    }
+  });
 }

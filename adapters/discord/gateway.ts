@@ -6,7 +6,7 @@
 import { Client, GatewayIntentBits, Partials } from 'discord.js';
 import type { Config } from '../../src/config/schema.ts';
 import type { Logger } from '../../src/log.ts';
-import { cacheOptions } from './caches.ts';
+import { boundDmChannels, cacheOptions } from './caches.ts';
 import { NO_PINGS } from './surface.ts';
 
 /** Login failures that are an outage, not a configuration problem: retried until start-up gives up. */
@@ -36,6 +36,7 @@ export function newDiscordClient(discord: Config['discord'], log: Logger): Clien
     ...(Array.isArray(discord.shards) ? { shards: discord.shards, shardCount: discord.shardCount ?? 1 } : {}),
   });
   guardPackets(client, log);
+  boundDmChannels(client, discord.cachedDmChannels);
   return client;
 }
 

@@ -102,9 +102,11 @@ export class DiscordReplySurface implements ReplySurface {
       : [];
     const payload = { content: text, allowedMentions: NO_PINGS, components };
     const first = this.posted === 0 && this.opts.replyTo;
-    const sent = first
-      ? await (this.opts.replyTo as Message).reply({ ...payload, failIfNotExists: false })
-      : await this.opts.channel.send(payload);
+    // Sent through the channel this surface holds, not Message#reply: that looks the channel up in
+    // discord.js's cache again, and a DM channel may have left it meanwhile (boundDmChannels).
+    const sent = await this.opts.channel.send(
+      first ? { ...payload, reply: { messageReference: first.id, failIfNotExists: false } } : payload,
+    );
     this.posted++;
     return { id: sent.id };
   }

@@ -172,6 +172,11 @@ export const configSchema = z
         messageContentIntent: z.boolean().default(false),
         /** Role ids whose mention also addresses the bot (e.g. its managed role). Empty: only user mentions. */
         mentionRoleIds: idList,
+        /**
+         * DM channels kept in discord.js's cache (the most recently used): one is created for every
+         * person who writes to the bot, and discord.js has no limit of its own for them.
+         */
+        cachedDmChannels: z.number().int().min(1).default(1000),
         /** Largest attachment the bot downloads, in bytes. */
         maxAttachmentBytes: z
           .number()
@@ -211,6 +216,7 @@ export const configSchema = z
         adminPermission: 'ManageGuild',
         messageContentIntent: false,
         mentionRoleIds: [],
+        cachedDmChannels: 1000,
         maxAttachmentBytes: 10 * 1024 * 1024,
       }),
     slack: z

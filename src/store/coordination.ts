@@ -71,12 +71,14 @@ export interface Coordinator {
  */
 const INDEX_REFRESH_SLACK_MS = 3_600_000;
 const INDEX_MIRROR_MAX = 10_000;
+const CLAIM_SWEEP_MS = 60_000;
 
 /** One process: turns are ordered by the service's in-process queue already. */
 export class LocalCoordinator implements Coordinator {
   readonly shared = false;
   private readonly store: Store;
   private readonly claims = new Map<string, number>();
+  private lastClaimSweep = Date.now();
   /** Index updates are read-modify-write: one at a time per key. */
   private readonly writes = new KeyedQueue();
   /**
@@ -100,13 +102,28 @@ export class LocalCoordinator implements Coordinator {
     this.counters = new LocalCounters(store);
   }
 
+  /** Message ids held for duplicate detection. */
+  get claimsHeld(): number {
+    return this.claims.size;
+  }
+
+  /**
+   * Every message leaves a claim; expired ones are dropped at most once a minute (each sweep walks all
+   * of them), so the map holds about one dedupe window of messages instead of growing until a cap.
+   */
+  private forgetExpiredClaims(now: number): void {
+    if (now - this.lastClaimSweep < CLAIM_SWEEP_MS) return;
+    this.lastClaimSweep = now;
+    for (const [k, exp] of this.claims) if (exp <= now) this.claims.delete(k);
+  }
+
   async claim(id: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     const key = `dedupe:v1:${id}`;
     const until = this.claims.get(key);
     if (until !== undefined && until > now) return false;
     this.claims.set(key, now + ttlMs);
-    if (this.claims.size > 50_000) for (const [k, exp] of this.claims) if (exp <= now) this.claims.delete(k);
+    this.forgetExpiredClaims(now);
     // The store remembers across restarts (a platform may redeliver after one).
     const sqlite = sqliteOf(this.store);
     if (sqlite) return wrap('record message id', () => claimSqliteKey(sqlite, key, ttlMs));

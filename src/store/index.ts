@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import KeyvRedis from '@keyv/redis';
-import KeyvSqlite from '@keyv/sqlite';
+// Only the configured store's client library is loaded (createStore imports it): the Redis client alone
+// costs ~8 MB of RSS in a bot on SQLite.
+import type KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import type { Logger } from '../log.ts';
 import type { RedisClient } from './redis-connection.ts';
@@ -51,7 +52,8 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
       }
       unlock = lockFile(file);
     }
-    const sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, table: SQLITE_TABLE, busyTimeout: 5000 });
+    const { default: KeyvSqliteAdapter } = await import('@keyv/sqlite');
+    const sqlite = new KeyvSqliteAdapter({ uri: `sqlite://${file}`, table: SQLITE_TABLE, busyTimeout: 5000 });
     // Deleted rows are overwritten with zeros, not just unlinked: "/forget" reaches the disk too.
     await sqlite.query('PRAGMA secure_delete=ON').catch((err: unknown) => {
       unlock();
@@ -71,6 +73,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     // Like the coordinator: keep reconnecting during an outage, but fail commands at once meanwhile.
     // With the client's default offline queue, a write during an outage waited for Redis to come
     // back, holding the conversation's queue (and the user's next message) for as long as it was down.
+    const { default: KeyvRedis } = await import('@keyv/redis');
     const keyvOptions = { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 };
     adapter = options.redis
       ? new KeyvRedis(options.redis, keyvOptions)

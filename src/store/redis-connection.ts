@@ -1,4 +1,5 @@
-import { createClient } from '@redis/client';
+// Loaded by openRedis only: a single instance on SQLite never needs the Redis client (~8 MB of RSS).
+import type { createClient } from '@redis/client';
 import type { Logger } from '../log.ts';
 import { redactUrl, StoreError } from './index.ts';
 
@@ -12,7 +13,8 @@ const CONNECT_TIMEOUT_MS = 5000;
  * reconnect) so an operator can tell the instances apart in CLIENT LIST.
  */
 export async function openRedis(url: string, opts: { instance: string; log?: Logger }): Promise<RedisClient> {
-  const client = createClient({
+  const { createClient: createRedisClient } = await import('@redis/client');
+  const client = createRedisClient({
     url,
     name: redisClientName(opts.instance),
     // Keep reconnecting during an outage, but fail commands at once meanwhile: with the default offline
