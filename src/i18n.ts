@@ -16,6 +16,8 @@ const en = {
   'error.server': 'The model service had a problem. Please try again.',
   'error.network': 'The model service could not be reached. Please try again.',
   'error.aborted': 'Stopped.',
+  'error.queue_full':
+    'The bot is busy: too many questions are waiting for the model right now. Please try again in a minute.',
   'error.invalid_request': 'The model refused the request as invalid.',
   'error.endpoint_not_found':
     'The bot cannot reach the model: its model service address is wrong. An operator needs to check it.',
@@ -33,6 +35,8 @@ const en = {
     '⚠️ The bot lost contact with its shared store while answering, so this answer was stopped and not saved. Please ask again.',
   'error.internal': 'Something went wrong on the bot side. Please try again.',
   'status.thinking': '🤔 Thinking…',
+  'status.queued': '⏳ queued — {ahead} ahead',
+  'fallback.answered_by': '(answered by {model}; {wanted} was busy)',
   'status.stopped': '⏹️ Stopped by {user}.',
   'status.interrupted': '⚠️ This answer was interrupted (the bot restarted). Please ask again.',
   'status.restarting': '⚠️ The bot is restarting; this answer was cut short.',
@@ -129,6 +133,7 @@ const zh: Record<MessageKey, string> = {
   'error.server': '模型服务出现问题，请重试。',
   'error.network': '无法连接模型服务，请重试。',
   'error.aborted': '已停止。',
+  'error.queue_full': '机器人繁忙：等待模型的问题太多，请一分钟后再试。',
   'error.invalid_request': '模型认为请求无效。',
   'error.endpoint_not_found': '无法访问模型：模型服务地址配置有误，请联系管理员检查。',
   'operator.auth':
@@ -143,6 +148,8 @@ const zh: Record<MessageKey, string> = {
   'turn.lost': '⚠️ 回答过程中机器人与共享存储失去联系，此回答已停止且未保存。请重新提问。',
   'error.internal': '机器人内部出错，请重试。',
   'status.thinking': '🤔 思考中…',
+  'status.queued': '⏳ 排队中——前面还有 {ahead} 个',
+  'fallback.answered_by': '（由 {model} 回答；{wanted} 繁忙）',
   'status.stopped': '⏹️ 已被 {user} 停止。',
   'status.interrupted': '⚠️ 回答被中断（机器人重启），请重新提问。',
   'status.restarting': '⚠️ 机器人正在重启，此回答未完成。',

@@ -25,6 +25,12 @@ export const modelInfoSchema = z.strictObject({
   priceOut: z.number().nonnegative().default(0),
   /** Input tokens served from the context cache; unset: 20 % of priceIn (core/usage.ts). */
   priceCached: z.number().nonnegative().optional(),
+  /** Account-wide requests per minute for this model (DashScope's paid tier: 300); also paced per second. */
+  rpm: z.number().int().positive().default(300),
+  /** Account-wide tokens (input + output) per minute for this model (paid tier: 300,000). */
+  tpm: z.number().int().positive().default(300_000),
+  /** Models (ids of this catalogue) tried in order when this one answers 429 or 5xx before its first token. */
+  fallback: z.array(modelName).default([]),
 });
 
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
@@ -83,10 +89,30 @@ export const configSchema = z
       maxOutputTokens: z.number().int().positive().default(4096),
       temperature: z.number().min(0).max(2).nullish(),
       verifyModelSwitch: z.boolean().default(true),
+      queue: z
+        .strictObject({
+          /** Model calls that may wait for rate capacity in this process; beyond it the user gets the busy line. */
+          max: z.number().int().min(0).default(200),
+          /** An answer that has waited this long shows "⏳ queued — n ahead" in its placeholder. */
+          showAfterMs: z.number().int().min(0).default(1000),
+        })
+        .default({ max: 200, showAfterMs: 1000 }),
     }),
     models: z
       .record(modelName, modelInfoSchema)
-      .refine((m) => Object.keys(m).length > 0, 'at least one model'),
+      .refine((m) => Object.keys(m).length > 0, 'at least one model')
+      .superRefine((m, ctx) => {
+        for (const [id, info] of Object.entries(m)) {
+          for (const [i, other] of info.fallback.entries()) {
+            if (!m[other] || other === id)
+              ctx.addIssue({
+                code: 'custom',
+                path: [id, 'fallback', i],
+                message: other === id ? 'a model cannot fall back to itself' : `${other} is not in models`,
+              });
+          }
+        }
+      }),
     systemPrompt: z.string().max(20_000).default(''),
     history: z.strictObject({
       maxTurns: z.number().int().min(2).max(10_000).default(100),

@@ -111,6 +111,7 @@ export class AnswerTurn {
       log,
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
+      queuedText: (ahead) => t(locale, 'status.queued', { ahead }),
       quoteReasoning: config.streaming.reasoning === 'quote',
       onShown: (messages) => this.onShown(messages),
       minEditIntervalMs: config.streaming.minEditIntervalMs,
@@ -140,6 +141,12 @@ export class AnswerTurn {
         await this.streamer.start();
         const prompt = await this.preparePrompt();
         this.result = await this.callModel(prompt);
+        if (this.result.model !== this.model) {
+          this.endings.push(
+            t(this.locale, 'fallback.answered_by', { model: this.result.model, wanted: this.model }),
+          );
+          this.model = this.result.model;
+        }
         if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));

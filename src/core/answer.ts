@@ -3,6 +3,7 @@ import { type Audience, type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
+import { streamWithFallback } from '../qwen/fallback.ts';
 import { StoreError } from '../store/index.ts';
 import { BilledUsage } from './billing.ts';
 import type { Refusal, Turn, TurnStatus } from './history.ts';
@@ -17,6 +18,9 @@ export interface ChatToolbox {
   /** Runs the calls; returns the messages to append before asking the model again. */
   run(calls: ToolCall[]): Promise<{ messages: ChatMessage[]; used: boolean }>;
 }
+
+/** Output tokens an answer is assumed to take from the model's TPM before its `usage` is known. */
+const EXPECTED_OUTPUT_TOKENS = 1024;
 
 /** Tool rounds per answer before the model must answer with text. */
 const MAX_TOOL_ROUNDS = 3;
@@ -106,16 +110,23 @@ async function streamOnce(
   promptEstimate: number,
   req: { messages: ChatMessage[]; maxTokens: number; enableThinking?: boolean; tools?: ChatTool[] },
 ): Promise<ChatResult> {
-  const stream = call.qwen.streamChat({
-    model: call.model,
-    messages: req.messages,
-    maxTokens: req.maxTokens,
-    temperature: call.config.qwen.temperature,
-    enableThinking: req.enableThinking,
-    enableSearch: call.info?.search && call.settings.search ? true : undefined,
-    tools: req.tools,
-    signal: call.signal,
-  });
+  const chain = [call.model, ...(call.info?.fallback ?? [])];
+  const stream = streamWithFallback(
+    call.qwen,
+    {
+      messages: req.messages,
+      maxTokens: req.maxTokens,
+      temperature: call.config.qwen.temperature,
+      enableThinking: req.enableThinking,
+      enableSearch: call.info?.search && call.settings.search ? true : undefined,
+      tools: req.tools,
+      signal: call.signal,
+      // Most answers are far shorter than the output budget; `usage` corrects the figure afterwards.
+      estimatedTokens: promptEstimate + Math.min(req.maxTokens, EXPECTED_OUTPUT_TOKENS),
+      onQueued: (ahead) => call.streamer.onQueued(ahead),
+    },
+    chain,
+  );
   try {
     for (let next = await stream.next(); ; next = await stream.next()) {
       if (next.done) {

@@ -11,6 +11,8 @@ export interface StreamerOptions {
   placeholder: string;
   /** Shown while the model only reasons. */
   thinkingText: string;
+  /** Shown while the call waits in the account's rate queue, with how many are ahead. */
+  queuedText?: (ahead: number) => string;
   /** Also show the tail of the reasoning as a quote while thinking. */
   quoteReasoning?: boolean;
   /** Lower bound on per-message edit spacing; the surface may ask for more. */
@@ -49,6 +51,7 @@ export class ReplyStreamer {
   private answer = '';
   private ending = '';
   private thinking = false;
+  private queuedLine = '';
   private reasoning = '';
   private shown: Shown[] = [];
   private finished = false;
@@ -102,6 +105,20 @@ export class ReplyStreamer {
     }
     this.dirty = true;
     await this.flush(false);
+  }
+
+  /**
+   * The call waits in the rate queue (`ahead` calls before it) or left it (null). The line replaces the
+   * placeholder through the usual paced edits; a queued answer is then delivered by post-and-edit, since
+   * a native stream cannot take back the line.
+   */
+  onQueued(ahead: number | null): void {
+    if (this.answer || this.finished || !this.opts.queuedText) return;
+    const line = ahead === null ? '' : this.opts.queuedText(ahead);
+    if (line === this.queuedLine) return;
+    this.queuedLine = line;
+    if (line && this.nativeState === 'active' && !this.native) this.nativeState = 'unused';
+    if (this.nativeState !== 'active') this.schedule();
   }
 
   onReasoning(delta: string): void {
@@ -166,6 +183,7 @@ export class ReplyStreamer {
     if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
     if (body) return body;
     if (this.nativeChars > 0) return '';
+    if (this.queuedLine) return this.queuedLine;
     if (!this.thinking) return this.opts.placeholder;
     if (!this.reasoning) return this.opts.thinkingText;
     const tail = this.reasoning.slice(-300).replace(/\s+/g, ' ').trim();
@@ -180,7 +198,8 @@ export class ReplyStreamer {
   private async run(): Promise<void> {
     while (this.dirty && !this.finished) {
       // The first real content goes out at once; later edits keep the per-message spacing.
-      const hasContent = this.shown.length > 0 && this.firstVisibleAt !== null;
+      // So do updates of the queue line (it moves with every call granted ahead of it).
+      const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || this.queuedLine !== '');
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
       if (wait > 0) await this.sleep(wait);
       if (this.finished) return;
