@@ -8,6 +8,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
+import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
 import { countTokens, delay, embeddings, pieces, sendError, splitWriter, streamTiming } from './sim-wire.ts';
 
 export interface SimError {
@@ -83,6 +84,12 @@ export interface SimOptions {
    * first-token delay. Off by default, so tests run at full speed; a step's own timings win.
    */
   pace?: SimPace;
+  /** Per-model account limits (RPM, RPS = RPM/60, TPM), refused with 429s as DashScope does. */
+  rateLimits?: Record<string, SimModelLimit>;
+  /** Send `Retry-After` with those refusals (default true). */
+  retryAfter?: boolean;
+  /** The clock the rate windows are measured by (tests share theirs with the bot's limiter). */
+  now?: () => number;
 }
 
 export interface SimPace {
@@ -125,6 +132,8 @@ export interface DashScopeSim {
   /** Queue behaviour for the next chat requests, one step each. */
   script(...steps: ChatStep[]): void;
   setResponder(fn: (body: ChatBody) => string): void;
+  /** 429s sent for the account limits (`rateLimits`), by kind. */
+  refusals: SimRefusals;
   close(): Promise<void>;
 }
 
@@ -135,6 +144,11 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   let responder = options.responder ?? ((body: ChatBody) => `Echo: ${lastUserText(body)}`);
   const sockets = new Set<Socket>();
   let requestSeq = 0;
+  const rates = new SimRateLimits({
+    limits: options.rateLimits ?? {},
+    retryAfter: options.retryAfter,
+    now: options.now,
+  });
 
   const server = createServer(async (req, res) => {
     const raw = await readText(req);
@@ -216,6 +230,14 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
     const text = step.text ?? responder(body);
+    const refused = rates.take(
+      body.model,
+      Math.ceil(JSON.stringify(body.messages).length / 4) + countTokens(text),
+    );
+    if (refused) {
+      if (index >= 0) steps.splice(index, 0, step);
+      return sendError(res, refused, requestId);
+    }
     const outputTrigger =
       options.moderation?.output === undefined ? SIM_OUTPUT_TRIGGER : options.moderation.output;
     const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
@@ -356,6 +378,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
+    refusals: rates.refusals,
     requests,
     chatRequests: () =>
       requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
