@@ -124,6 +124,11 @@ export class QwenClient {
     this.safeBaseUrl = safeUrl(opts.baseUrl);
   }
 
+  /** The account-wide rate limiter calls wait in (undefined: calls go out at once). */
+  get limits(): ModelLimits | undefined {
+    return this.opts.limits;
+  }
+
   /**
    * Streams one answer. Retries (with backoff) only while nothing has been yielded; once a token is out,
    * a failure is thrown as a QwenError and the caller keeps what it already showed.

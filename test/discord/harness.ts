@@ -10,6 +10,7 @@ import type { Config } from '../../src/config/schema.ts';
 import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import type { CommandInvocation } from '../../src/core/types.ts';
 import { createLogger } from '../../src/log.ts';
+import type { LimitsClock } from '../../src/qwen/limits.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   type FakeChannel,
@@ -58,6 +59,8 @@ export interface DiscordHarnessOptions {
   /** Store URL (default: in-memory SQLite) and its namespace / Redis key prefix. */
   storeUrl?: string;
   namespace?: string;
+  /** The rate limiter's clock (a ManualClock moves it by hand). */
+  limitsClock?: LimitsClock;
   /** Adjust the fake (more guilds, shard recommendation…) before the bot connects. */
   prepare?: (fake: FakeDiscord, people: { alice: FakeUser; bob: FakeUser; mod: FakeUser }) => void;
 }
@@ -98,7 +101,11 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.token] });
-  const app = await createApp(config, { log, namespace: options.namespace });
+  const app = await createApp(config, {
+    log,
+    namespace: options.namespace,
+    limitsClock: options.limitsClock,
+  });
   const outcomes: TurnOutcome[] = [];
   const invocations: CommandInvocation[] = [];
   let waiters: Array<() => void> = [];

@@ -9,6 +9,7 @@ import { type SlackHandle, startSlack } from '../../adapters/slack/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
+import type { LimitsClock } from '../../src/qwen/limits.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   FakeSlack,
@@ -35,6 +36,8 @@ export interface RigOptions {
   fake?: FakeSlackOptions;
   config?: Record<string, unknown>;
   storeUrl?: string;
+  /** The rate limiter's clock (a ManualClock moves it by hand). */
+  limitsClock?: LimitsClock;
   /** Share a fake Slack / simulator with another rig (a restart); this rig then leaves them open. */
   reuse?: { fake: FakeSlack; sim: DashScopeSim };
 }
@@ -86,7 +89,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, limitsClock: options.limitsClock });
   const slack = await startSlack({ config, service: app.service, log, store: app.store });
   let server: Server | undefined;
   let send = new SignedSender('http://127.0.0.1:1/unused', SIGNING_SECRET);
