@@ -1,7 +1,8 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis. Everything runs on this machine
+ * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis, `--limits` only the account rate limits (50 questions
+ * at 60 RPM). Everything runs on this machine
  * against loopback fakes.
  */
 import os from 'node:os';
@@ -17,6 +18,7 @@ import {
 } from './core.ts';
 import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
+import { benchLimits } from './limits.ts';
 import { benchMemory } from './memory.ts';
 import { benchDiscordPacing } from './pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
@@ -27,6 +29,7 @@ const quick = process.argv.includes('--quick');
 const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
 const turnWaitOnly = process.argv.includes('--turn-wait');
+const limitsOnly = process.argv.includes('--limits');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -38,6 +41,11 @@ const round = (n: number, digits = 2) =>
 if (turnCostOnly) {
   log('turn cost: store round trips and bytes written per answer turn…');
   Object.assign(figures, await withSim((sim) => benchTurnCost(sim, log)));
+  finish();
+}
+
+if (limitsOnly) {
+  Object.assign(figures, await benchLimits(log));
   finish();
 }
 
@@ -105,6 +113,8 @@ figures.pacing_discord_requests_per_s = pacing.requests_per_s;
 figures.pacing_discord_edits_per_message_per_s_max = pacing.edits_per_message_per_s_max;
 figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
 figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
+
+Object.assign(figures, await benchLimits(log));
 
 log('faq lookup…');
 const faq = benchFaq();
