@@ -64,6 +64,12 @@ async function driveUntilDone(outcomes: Promise<TurnOutcome[]>, sentBefore: numb
 /** Chat calls the simulator received beyond those the limiter granted (everything granted so far has arrived). */
 const baseline = () => h.sim.chatRequests().length - limits.granted;
 
+/** One series of /metrics, as an operator's scraper reads it. */
+async function metric(series: string): Promise<number | undefined> {
+  const line = (await h.app.metrics.registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 const shows = (channelId: string) => h.fake.botMessages(channelId).at(-1)?.content ?? '';
 
 describe('a burst above the account rate (60 RPM)', () => {
@@ -71,6 +77,7 @@ describe('a burst above the account rate (60 RPM)', () => {
     const { channels, outcomes, sentBefore } = await burst('burst', 5);
     // One call goes out at once; four wait their turn.
     await until(() => limits.waiting === 4 && h.sim.chatRequests().length >= 1, 'four calls queued');
+    expect(await metric('qwenbot_rate_queue_length{model="qwen-plus"}')).toBe(4);
     expect(channels.map((c) => shows(c.id)).filter((s) => s.startsWith('⏳'))).toEqual([]);
     await clock.advance(500);
     const queued = await until(() => {
