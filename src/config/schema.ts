@@ -89,6 +89,13 @@ export const configSchema = z
       maxOutputTokens: z.number().int().positive().default(4096),
       temperature: z.number().min(0).max(2).nullish(),
       verifyModelSwitch: z.boolean().default(true),
+      /** `thinking_budget` (tokens) for `/thinking low` and `/thinking high`; `max` sends none (the model's maximum). */
+      thinkingBudgets: z
+        .strictObject({
+          low: z.number().int().positive().default(1024),
+          high: z.number().int().positive().default(8192),
+        })
+        .default({ low: 1024, high: 8192 }),
       queue: z
         .strictObject({
           /** Model calls that may wait for rate capacity in this process; beyond it the user gets the busy line. */
@@ -154,6 +161,8 @@ export const configSchema = z
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),
       reasoning: z.enum(['hide', 'quote']).default('hide'),
+      /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
+      showThinkingTime: z.boolean().default(true),
     }),
     usage: z
       .strictObject({

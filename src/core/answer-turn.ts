@@ -147,6 +147,10 @@ export class AnswerTurn {
           );
           this.model = this.result.model;
         }
+        // Under a second of thinking is not worth a line.
+        const thoughtSeconds = Math.round((this.streamer.thoughtMs ?? 0) / 1000);
+        if (thoughtSeconds >= 1 && this.deps.config.streaming.showThinkingTime)
+          this.endings.push(t(this.locale, 'thinking.took', { seconds: thoughtSeconds }));
         if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));

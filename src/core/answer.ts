@@ -57,7 +57,11 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
   const { config, info, settings, streamer, model } = call;
   const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
   const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
+  // Sent explicitly for every model that can think: newer hybrid models think (and bill) by default.
   const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
+  const level = settings.thinkingLevel;
+  const thinkingBudget =
+    thinking && level && level !== 'max' ? config.qwen.thinkingBudgets[level] : undefined;
   const tools = info?.tools ? (call.toolbox?.definitions() ?? []) : [];
   const extra: ChatMessage[] = [];
   let usedTools = false;
@@ -83,6 +87,7 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
         messages: [...prompt.messages, ...extra],
         maxTokens: maxOutput,
         enableThinking: thinking,
+        thinkingBudget,
         // Offered until the rounds run out; then the model has to answer in text.
         tools: tools.length && rounds < MAX_TOOL_ROUNDS ? tools : undefined,
       });
@@ -108,7 +113,13 @@ async function streamOnce(
   call: ModelCall,
   billed: BilledUsage,
   promptEstimate: number,
-  req: { messages: ChatMessage[]; maxTokens: number; enableThinking?: boolean; tools?: ChatTool[] },
+  req: {
+    messages: ChatMessage[];
+    maxTokens: number;
+    enableThinking?: boolean;
+    thinkingBudget?: number;
+    tools?: ChatTool[];
+  },
 ): Promise<ChatResult> {
   const chain = [call.model, ...(call.info?.fallback ?? [])];
   const stream = streamWithFallback(
@@ -118,6 +129,7 @@ async function streamOnce(
       maxTokens: req.maxTokens,
       temperature: call.config.qwen.temperature,
       enableThinking: req.enableThinking,
+      thinkingBudget: req.thinkingBudget,
       enableSearch: call.info?.search && call.settings.search ? true : undefined,
       tools: req.tools,
       signal: call.signal,

@@ -52,6 +52,9 @@ export class ReplyStreamer {
   private ending = '';
   private thinking = false;
   private queuedLine = '';
+  /** When reasoning began and when the answer's text took over (for "thought for 12 s"). */
+  private reasoningFrom: number | null = null;
+  private reasoningUntil: number | null = null;
   private reasoning = '';
   private shown: Shown[] = [];
   private finished = false;
@@ -121,8 +124,15 @@ export class ReplyStreamer {
     if (this.nativeState !== 'active') this.schedule();
   }
 
+  /** How long the model reasoned (ms), or null when it did not. */
+  get thoughtMs(): number | null {
+    if (this.reasoningFrom === null) return null;
+    return (this.reasoningUntil ?? this.now()) - this.reasoningFrom;
+  }
+
   onReasoning(delta: string): void {
     if (this.answer) return;
+    this.reasoningFrom ??= this.now();
     if (this.opts.quoteReasoning) this.reasoning = (this.reasoning + delta).slice(-600);
     else if (this.thinking) return;
     this.thinking = true;
@@ -131,6 +141,7 @@ export class ReplyStreamer {
 
   onText(delta: string): void {
     if (!delta) return;
+    if (this.reasoningFrom !== null) this.reasoningUntil ??= this.now();
     this.answer += delta;
     if (this.nativeState === 'active') this.scheduleNative();
     else this.schedule();

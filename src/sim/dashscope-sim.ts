@@ -9,7 +9,17 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
-import { countTokens, delay, embeddings, pieces, sendError, splitWriter, streamTiming } from './sim-wire.ts';
+import {
+  countTokens,
+  DEFAULT_MODELS,
+  delay,
+  embeddings,
+  pieces,
+  sendError,
+  splitWriter,
+  streamTiming,
+  withinBudget,
+} from './sim-wire.ts';
 
 export interface SimError {
   status: number;
@@ -106,21 +116,6 @@ export interface ChatBody {
   [key: string]: unknown;
 }
 
-const DEFAULT_MODELS = [
-  'qwen3-max',
-  'qwen-plus',
-  'qwen-flash',
-  'qwen-turbo',
-  'qwen-max',
-  'qwen-long',
-  'qwen3-235b-a22b',
-  'qwen3-32b',
-  'qwq-plus',
-  'qwen-vl-max',
-  'qwen-vl-plus',
-  'qwen3-vl-plus',
-  'qwen3-vl-flash',
-];
 const STREAM_ONLY = /^(qwq-|qwen3-\d)/;
 
 export interface DashScopeSim {
@@ -240,7 +235,10 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     }
     const outputTrigger =
       options.moderation?.output === undefined ? SIM_OUTPUT_TRIGGER : options.moderation.output;
-    const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
+    const reasoning = withinBudget(
+      thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '',
+      body.thinking_budget,
+    );
     const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
     const id = `chatcmpl-${requestId}`;
     const created = Math.floor(Date.now() / 1000);
