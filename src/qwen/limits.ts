@@ -77,6 +77,8 @@ interface Lane {
 }
 
 const MINUTE_MS = 60_000;
+/** A call that was about to go when its line was due looks again this much later. */
+const REVEAL_RECHECK_MS = 250;
 
 /**
  * Takes capacity for a model call before it is made, so a burst of questions is spread over the
@@ -137,13 +139,7 @@ export class ModelLimits {
         options.signal?.removeEventListener('abort', onAbort);
         resolve(grant);
       };
-      if (waiter.onQueued && this.opts.showAfterMs >= 0) {
-        void this.clock.sleep(this.opts.showAfterMs).then(() => {
-          if (!lane.queue.includes(waiter)) return;
-          waiter.visible = true;
-          this.tell(lane);
-        });
-      }
+      if (waiter.onQueued) this.revealLater(lane, waiter, this.opts.showAfterMs);
       void this.pump(lane);
     });
   }
@@ -154,6 +150,18 @@ export class ModelLimits {
     lane.pausedUntil = Math.max(lane.pausedUntil, this.clock.now() + ms);
     lane.shared?.requests.block(model, Math.max(1, Math.ceil(ms / 1000))).catch((err: unknown) => {
       this.opts.log?.warn({ err, model }, 'could not share a Retry-After pause');
+    });
+  }
+
+  /** After `ms`, a call still waiting is told its place (and from then on whenever it moves). */
+  private revealLater(lane: Lane, waiter: Waiter, ms: number): void {
+    void this.clock.sleep(ms).then(() => {
+      if (!lane.queue.includes(waiter)) return;
+      // First in line and free to go this instant: showing the line would only take an edit to take back.
+      if (lane.queue[0] === waiter && this.localWait(lane, waiter.tokens) <= 0)
+        return this.revealLater(lane, waiter, REVEAL_RECHECK_MS);
+      waiter.visible = true;
+      this.tell(lane);
     });
   }
 

@@ -97,6 +97,17 @@ describe('ModelLimits', () => {
     expect(seen).toEqual([[], [0, null], [1, 0]]);
   });
 
+  test('a call whose turn comes the moment its line is due never shows the line', async () => {
+    const clock = new ManualClock();
+    const l = limits(clock, { showAfterMs: 1000 });
+    const seen: Array<Array<number | null>> = [[], [], []];
+    for (let i = 0; i < 3; i++) void l.acquire('qwen-plus', { tokens: 1, onQueued: (a) => seen[i]?.push(a) });
+    await clock.advance(1000);
+    // The second goes at 1 s exactly and shows nothing; the third, still waiting, is told its place as
+    // the second leaves (both in the same instant: one edit on the platform).
+    expect(seen).toEqual([[], [], [1, 0]]);
+  });
+
   test('a caller that gives up leaves the line and the ones behind move up', async () => {
     const clock = new ManualClock();
     const l = limits(clock, { showAfterMs: 0 });
