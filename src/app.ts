@@ -36,7 +36,7 @@ export interface AppOptions {
   limitsClock?: LimitsClock;
 }
 
-/** Models outside the catalogue (the embedding model): DashScope's paid tier. */
+/** A model outside the catalogue: DashScope's paid tier. */
 const DEFAULT_RATE = { rpm: 300, tpm: 300_000 };
 
 /** Builds the platform-free part of the bot from a validated config: logger, store, Qwen client, service. */
@@ -86,7 +86,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     : new LocalCoordinator(store);
   const metrics = new Metrics();
   const limits = new ModelLimits({
-    rate: (model) => config.models[model] ?? DEFAULT_RATE,
+    rate: (model) =>
+      model === config.qwen.embeddingModel
+        ? { rpm: config.qwen.embeddingRpm, tpm: config.qwen.embeddingTpm }
+        : (config.models[model] ?? DEFAULT_RATE),
     maxQueue: config.qwen.queue.max,
     showAfterMs: config.qwen.queue.showAfterMs,
     clock: options.limitsClock,

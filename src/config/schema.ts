@@ -82,6 +82,9 @@ export const configSchema = z
       embeddingModel: z.string().min(1).default('text-embedding-v4'),
       embeddingDimensions: z.number().int().positive().default(1024),
       embeddingConcurrency: z.number().int().min(1).max(32).default(4),
+      /** The account's limits for the embedding model (it is not in the chat catalogue). */
+      embeddingRpm: z.number().int().positive().default(300),
+      embeddingTpm: z.number().int().positive().default(300_000),
       firstTokenTimeoutMs: z.number().int().min(100).default(60_000),
       totalTimeoutMs: z.number().int().min(100).default(300_000),
       retries: z.number().int().min(0).max(10).default(2),
