@@ -235,7 +235,8 @@ export class ModelLimits {
   private localWait(lane: Lane, tokens: number): number {
     const now = this.clock.now();
     while (lane.spent.length && (lane.spent[0]?.at ?? 0) <= now - MINUTE_MS) lane.spent.shift();
-    let wait = Math.max(lane.nextAt - now, lane.pausedUntil - now, 0);
+    // Spacing under a millisecond (above 60,000 RPM) is no spacing: timers cannot wait less.
+    let wait = Math.max(lane.nextAt - now >= 1 ? lane.nextAt - now : 0, lane.pausedUntil - now, 0);
     const { tpm } = this.opts.rate(lane.model);
     let used = lane.spent.reduce((n, s) => n + s.tokens, 0);
     for (const s of lane.spent) {

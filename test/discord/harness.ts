@@ -20,7 +20,7 @@ import {
   type RecordedRequest,
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
-import { LogSink, uniqueInstance } from '../support/harness.ts';
+import { LogSink, UNPACED_MODELS, uniqueInstance } from '../support/harness.ts';
 
 const API_KEY = 'sk-test-discord-0123456789';
 
@@ -92,6 +92,7 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
     },
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
+      models: UNPACED_MODELS,
       ...options.config,
       discord: {
         guildIds: options.globalCommands ? [] : [guild.id],

@@ -26,7 +26,7 @@ export const ALICE = 'U0ALICE';
 export const BOB = 'U0BOB';
 export const ADMIN = 'U0ADMIN';
 
-import { LogSink } from '../support/harness.ts';
+import { LogSink, UNPACED_MODELS } from '../support/harness.ts';
 
 export { LogSink };
 
@@ -84,6 +84,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
       streaming: { minEditIntervalMs: 0 },
+      models: UNPACED_MODELS,
       ...options.config,
     },
   });
