@@ -54,6 +54,7 @@ async function child(): Promise<MemoryFigures> {
     },
     runCommand: (inv) => app.service.runCommand(inv),
     commands: () => app.service.commands(),
+    spellCommandsAs: (platform, speller) => app.service.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => app.service.autocomplete(c, o, p, conv),
     stop: (id, by) => app.service.stop(id, by),
   };

@@ -1,12 +1,13 @@
 /**
  * `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object whose keys name a
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
- * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis, `--limits` only the account rate limits (50 questions
- * at 60 RPM). Everything runs on this machine
- * against loopback fakes.
+ * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
+ * `--busy` only the busy Discord channel (20 askers at once in one channel). Everything runs on this
+ * machine against loopback fakes; `--limits` only the account rate limits (50 questions at 60 RPM).
  */
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
+import { benchBusyChannel } from './busy.ts';
 import {
   measureBaseline,
   measureOverhead,
@@ -30,6 +31,7 @@ const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
 const turnWaitOnly = process.argv.includes('--turn-wait');
 const limitsOnly = process.argv.includes('--limits');
+const busyOnly = process.argv.includes('--busy');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -37,6 +39,13 @@ const log = (line: string) => {
 const figures: Record<string, number | string | null> = {};
 const round = (n: number, digits = 2) =>
   Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
+
+const busyLine = '20 askers at once in one Discord channel, model paced at 40 tokens/s (about 30 s)…';
+if (busyOnly) {
+  log(`busy channel: ${busyLine}`);
+  Object.assign(figures, await benchBusyChannel());
+  finish();
+}
 
 if (turnCostOnly) {
   log('turn cost: store round trips and bytes written per answer turn…');
@@ -115,6 +124,8 @@ figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
 figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
 Object.assign(figures, await benchLimits(log));
+log(`busy channel: ${busyLine}`);
+Object.assign(figures, await benchBusyChannel());
 
 log('faq lookup…');
 const faq = benchFaq();

@@ -1,6 +1,7 @@
 import type { Config } from './config/schema.ts';
 import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
+import type { Clock, ModelPort } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
 import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
@@ -34,6 +35,10 @@ export interface AppOptions {
   namespace?: string;
   /** The rate limiter's clock (tests move it by hand). */
   limitsClock?: LimitsClock;
+  /** The model the conversation service talks to (default: the QwenClient); core tests pass a fake. */
+  model?: ModelPort;
+  /** The service's clock (default: the system clock). */
+  clock?: Clock;
 }
 
 /** A model outside the catalogue: DashScope's paid tier. */
@@ -132,10 +137,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const service = new ConversationService({
     config,
     store,
-    qwen,
+    qwen: options.model ?? qwen,
     log,
     metrics,
     coordinator,
+    ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
   });
@@ -150,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq,
     async close() {
       await service.queue.idle();
+      await service.lanes.idle();
       await service.inflight.flush();
       await faq.close();
       await coordinator.close();

@@ -11,7 +11,7 @@ const en = {
   'error.auth': 'The bot cannot reach the model: its API key was refused. An operator needs to check it.',
   'error.overdue': 'The model service is unavailable (account issue). An operator has been alerted.',
   'error.model_unavailable': 'The model {model} is not available right now.',
-  'error.context_too_long': 'This conversation is too long for the model. Use /reset to start over.',
+  'error.context_too_long': 'This conversation is too long for the model. Use {/reset} to start over.',
   'error.timeout': 'The model took too long to answer.',
   'error.server': 'The model service had a problem. Please try again.',
   'error.network': 'The model service could not be reached. Please try again.',
@@ -42,19 +42,19 @@ const en = {
   'status.restarting': '⚠️ The bot is restarting; this answer was cut short.',
   'status.shutting_down': '⚠️ The bot is restarting; please ask again in a minute.',
   'guard.rate_limited': 'You are sending messages too fast; please wait {seconds}s.',
-  'guard.empty': 'Ask me something after the mention, or try /help.',
+  'guard.empty': 'Ask me something after the mention, or try {/help}.',
   'guard.too_long': 'Your message is too long ({chars} characters; at most {max}).',
   'reply.empty': '(The model returned an empty answer.)',
   'reply.cut_at_limit': '✂️ (Cut at the output limit: the answer is incomplete.)',
   'file.skipped': '(Skipped {name}: {why}.)',
   'file.cut': '(Cut {name} after {chars} characters: the text files of one message add at most {max}.)',
   'file.over_budget': '(Skipped {name}: the text files of one message add at most {max} characters.)',
-  'cmd.unknown': 'Unknown command /{name}. Try /help.',
-  'cmd.denied': 'Only admins can use /{name} here.',
+  'cmd.unknown': 'Unknown command /{name}. Try {/help}.',
+  'cmd.denied': 'Only admins can use {/name} here.',
   'cmd.private':
-    '🔒 The reply to /{name} is private: use the /{name} slash command to see it (only you will).',
+    '🔒 The reply to {/name} is private: use the {/name} slash command to see it (only you will).',
   'guard.denied': 'You cannot use this bot here.',
-  'cmd.bad_arg': '/{name}: {problem}. Usage: {usage}',
+  'cmd.bad_arg': '{/name}: {problem}. Usage: {usage}',
   'cmd.missing_arg': 'missing {option}',
   'cmd.too_many_args': 'too many arguments',
   'cmd.unknown_option': 'unknown option "{option}"',
@@ -102,7 +102,7 @@ const en = {
     'All time: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
   'usage.quota': 'You have used your daily token quota ({used} of {quota}). It resets at 00:00 UTC.',
   'forget.explain':
-    'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, and your DM settings. Run `/forget confirm` to proceed.',
+    'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, and your DM settings. Run `{/forget} confirm` to proceed.',
   'forget.done':
     'Done: deleted {turns} stored message(s) from {count} conversation(s), your usage and your DM settings.',
   'word.on': 'on',
@@ -132,7 +132,7 @@ const zh: Record<MessageKey, string> = {
   'error.auth': '无法访问模型：API 密钥被拒绝，请联系管理员检查。',
   'error.overdue': '模型服务暂不可用（账户问题），已通知管理员。',
   'error.model_unavailable': '模型 {model} 当前不可用。',
-  'error.context_too_long': '对话过长，超出模型上限。请使用 /reset 重新开始。',
+  'error.context_too_long': '对话过长，超出模型上限。请使用 {/reset} 重新开始。',
   'error.timeout': '模型响应超时。',
   'error.server': '模型服务出现问题，请重试。',
   'error.network': '无法连接模型服务，请重试。',
@@ -159,18 +159,18 @@ const zh: Record<MessageKey, string> = {
   'status.restarting': '⚠️ 机器人正在重启，此回答未完成。',
   'status.shutting_down': '⚠️ 机器人正在重启，请稍后再问。',
   'guard.rate_limited': '发送过于频繁，请等待 {seconds} 秒。',
-  'guard.empty': '请在提及后输入问题，或尝试 /help。',
+  'guard.empty': '请在提及后输入问题，或尝试 {/help}。',
   'guard.too_long': '消息过长（{chars} 个字符，最多 {max}）。',
   'reply.empty': '（模型返回了空回答。）',
   'reply.cut_at_limit': '✂️（已达到输出上限，回答不完整。）',
   'file.skipped': '（已跳过 {name}：{why}。）',
   'file.cut': '（{name} 只保留了前 {chars} 个字符：一条消息的文本文件合计最多 {max} 个字符。）',
   'file.over_budget': '（已跳过 {name}：一条消息的文本文件合计最多 {max} 个字符。）',
-  'cmd.unknown': '未知命令 /{name}，请尝试 /help。',
-  'cmd.denied': '只有管理员可以在此使用 /{name}。',
-  'cmd.private': '🔒 /{name} 的回复是私密的：请使用 /{name} 斜杠命令查看（只有你能看到）。',
+  'cmd.unknown': '未知命令 /{name}，请尝试 {/help}。',
+  'cmd.denied': '只有管理员可以在此使用 {/name}。',
+  'cmd.private': '🔒 {/name} 的回复是私密的：请使用 {/name} 斜杠命令查看（只有你能看到）。',
   'guard.denied': '你不能在这里使用此机器人。',
-  'cmd.bad_arg': '/{name}：{problem}。用法：{usage}',
+  'cmd.bad_arg': '{/name}：{problem}。用法：{usage}',
   'cmd.missing_arg': '缺少 {option}',
   'cmd.too_many_args': '参数过多',
   'cmd.unknown_option': '未知选项“{option}”',
@@ -217,7 +217,7 @@ const zh: Record<MessageKey, string> = {
     '累计：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
   'usage.quota': '你今天的 token 配额已用完（{used} / {quota}），将于 UTC 00:00 重置。',
   'forget.explain':
-    '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量和私信设置。确认请运行 `/forget confirm`。',
+    '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量和私信设置。确认请运行 `{/forget} confirm`。',
   'forget.done': '已完成：从 {count} 个对话中删除了 {turns} 条消息，以及你的用量和私信设置。',
   'word.on': '开启',
   'word.off': '关闭',
@@ -246,7 +246,30 @@ export function toLocale(tag: string | undefined, fallback: Locale = 'en'): Loca
   return fallback;
 }
 
-export function t(locale: Locale, key: MessageKey, vars: Record<string, string | number> = {}): string {
-  const template = tables[locale][key];
-  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+/**
+ * How a platform writes a reference to one of the bot's commands: `/reset` on Discord and in the
+ * terminal, `/qwen reset` in Slack (one slash command with the command as its first word).
+ */
+export type CommandSpeller = (command: string) => string;
+export const slashCommand: CommandSpeller = (command) => `/${command}`;
+
+/**
+ * `{name}` is replaced by vars.name; `{/name}` is a command reference, written by `spell`: the command
+ * named by vars.name when there is one, else `name` itself (`{/reset}`).
+ */
+export function t(
+  locale: Locale,
+  key: MessageKey,
+  vars: Record<string, string | number> = {},
+  spell: CommandSpeller = slashCommand,
+): string {
+  return tables[locale][key].replace(/\{(\/?)(\w+)\}/g, (m, slash: string, name: string) => {
+    if (slash) return spell(name in vars ? String(vars[name]) : name);
+    return name in vars ? String(vars[name]) : m;
+  });
+}
+
+/** Command references (`{/faq} reload`) in the core's own text, such as command descriptions. */
+export function spellCommandRefs(text: string, spell: CommandSpeller = slashCommand): string {
+  return text.replace(/\{\/([a-z0-9_-]+)\}/g, (_, name: string) => spell(name));
 }

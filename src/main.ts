@@ -113,10 +113,7 @@ function platformStarters(config: Config): AdapterStarter[] {
   if (config.discord.token) {
     starters.push({
       platform: 'discord',
-      start: async ({ app, signal, report }) => {
-        const { startDiscord } = await import('../adapters/discord/index.ts');
-        return startDiscord({ config, service: app.service, log: app.log, signal, report });
-      },
+      start: async (ctx) => (await import('../adapters/discord/index.ts')).startDiscordAdapter.start(ctx),
     });
   }
   if (config.slack.botToken) {

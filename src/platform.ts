@@ -12,19 +12,27 @@ export class StartupError extends Error {
   readonly code = 'startup';
 }
 
-/** A running platform connection, as main sees it. */
+/**
+ * A running platform connection, as main sees it: the one shape every platform adapter has (Discord
+ * and Slack implement it as classes; `satisfies`/`implements` check it at compile time).
+ */
 export interface PlatformAdapter {
-  name: string;
+  readonly name: string;
   /** Connected and able to answer. */
   isReady(): boolean;
   /** Why it is not connected right now (gateway close code, HTTP status), when known. */
-  problem?(): string | undefined;
+  problem(): string | undefined;
+  /**
+   * Tells the platform which commands the core has (Discord: application commands, overwritten in
+   * bulk). The adapter calls it itself once connected; failures are logged, never thrown.
+   */
+  registerCommands(): Promise<void>;
   /** Stop taking new events (shutdown begins); answers in flight can still be edited. */
-  pause?(): void;
-  /** Disconnect. */
+  pause(): Promise<void>;
+  /** Disconnect (after the answers in flight, where the platform can wait for them). */
   stop(): Promise<void>;
   /** Edits earlier messages by id (repairs answers cut by a crash). */
-  editor?: MessageEditor;
+  readonly editor: MessageEditor;
 }
 
 export interface BotContext {

@@ -39,7 +39,7 @@ class PlatformState {
     if (this.absent) return undefined;
     if (!this.adapter) return this.problem ? `connecting: ${this.problem}` : 'connecting';
     if (this.adapter.isReady()) return undefined;
-    const why = this.adapter.problem?.();
+    const why = this.adapter.problem();
     return why ? `disconnected: ${why}` : 'disconnected';
   }
 }
@@ -153,7 +153,7 @@ export async function runBot(
     throw reason;
   }
   running = true;
-  const editors = adapters.flatMap((a) => (a.editor ? [a.editor] : []));
+  const editors = adapters.map((a) => a.editor);
   await app.service
     .recoverInterrupted(editors)
     .catch((err: unknown) => log.warn({ err }, 'crash recovery failed'));
@@ -164,7 +164,8 @@ export async function runBot(
       giveUp.abort(new StartupAborted('shutting down'));
       const graceMs = config.shutdown.graceSeconds * 1000;
       log.info({ reason, active: app.service.activeCount, graceMs }, 'shutting down');
-      for (const a of adapters) a.pause?.();
+      for (const a of adapters)
+        void a.pause().catch((err: unknown) => log.warn({ err, adapter: a.name }, 'adapter pause failed'));
       await app.service.drain(graceMs);
       for (const a of adapters)
         await a.stop().catch((err: unknown) => log.warn({ err, adapter: a.name }, 'adapter stop failed'));

@@ -4,11 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
-import type { PlatformAdapter } from '../src/platform.ts';
 import { type RunningBot, runBot } from '../src/server.ts';
 import { startDiscordHarness } from './discord/harness.ts';
 import { ALICE, startRig } from './slack/rig.ts';
 import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';
+import { fakeAdapter } from './support/fake-adapter.ts';
 import { slash } from './support/fake-slack/index.ts';
 import { LogSink, message, TEST_API_KEY, testConfig } from './support/harness.ts';
 import { RecordingSurface } from './support/recording-surface.ts';
@@ -29,7 +29,7 @@ describe('/metrics', () => {
     const sim: DashScopeSim = await startDashScopeSim({ apiKey: TEST_API_KEY });
     closers.push(() => sim.close());
     const config = testConfig(sim.baseUrl, 'sqlite://:memory:', { http: { port: 0 } });
-    const fake: PlatformAdapter = { name: 'fakechat', isReady: () => true, stop: async () => undefined };
+    const fake = fakeAdapter('fakechat', () => true);
     const bot: RunningBot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
       log: createLogger({ destination: new LogSink() }),
     });
@@ -72,5 +72,31 @@ describe('/metrics', () => {
     expect(
       value(discordText, 'qwenbot_slash_commands_total{platform="discord",command="reset",outcome="ok"}'),
     ).toBe(1);
+  });
+
+  it('counts the 429s Discord and Slack answered under one metric, by platform', async () => {
+    const h = await startDiscordHarness();
+    closers.push(() => h.close());
+    h.sim.script({ text: 'Limited but complete, in several small pieces.', chunkChars: 6, chunkDelayMs: 60 });
+    h.fake.forceRateLimit('PATCH', '/channels/:id/messages/:id', 2, 0.2);
+    const turn = h.expectTurns(1);
+    h.fake.say({ author: h.alice, channelId: h.general.id, content: h.mention('go') });
+    expect((await turn)[0]?.status).toBe('answered');
+    expect(h.fake.rateLimited).toBe(2);
+    const discordText = await h.app.metrics.registry.metrics();
+    expect(value(discordText, 'qwenbot_platform_rate_limits_total{platform="discord"}')).toBe(2);
+
+    const rig = await startRig();
+    closers.push(() => rig.close());
+    rig.sim.script({
+      text: 'A steady answer that arrives in many small pieces.',
+      chunkChars: 4,
+      chunkDelayMs: 60,
+    });
+    rig.fake.rateLimitNext('chat.update', 1);
+    await rig.deliver(rig.say({ channel: 'D0ALICE', text: 'go' }));
+    expect(rig.fake.count('chat.update', 'ratelimited')).toBe(1);
+    const slackText = await rig.app.metrics.registry.metrics();
+    expect(value(slackText, 'qwenbot_platform_rate_limits_total{platform="slack"}')).toBe(1);
   });
 });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
-import type { PlatformAdapter } from '../src/platform.ts';
 import { type RunningBot, runBot } from '../src/server.ts';
 import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';
+import { fakeAdapter } from './support/fake-adapter.ts';
+import { until } from './support/fake-time.ts';
 import { LogSink, message, TEST_API_KEY, testConfig } from './support/harness.ts';
 import { RecordingSurface } from './support/recording-surface.ts';
 
@@ -18,7 +19,7 @@ afterEach(async () => {
 async function start(ready: { value: boolean }, overrides: Record<string, unknown> = {}) {
   sim = await startDashScopeSim({ apiKey: TEST_API_KEY });
   const config = testConfig(sim.baseUrl, 'sqlite://:memory:', { http: { port: 0 }, ...overrides });
-  const fake: PlatformAdapter = { name: 'fakechat', isReady: () => ready.value, stop: async () => undefined };
+  const fake = fakeAdapter('fakechat', () => ready.value);
   bot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
     log: createLogger({ destination: new LogSink() }),
   });
@@ -58,7 +59,7 @@ describe('graceful shutdown', () => {
     sim?.script({ text: 'word '.repeat(400), chunkChars: 5, chunkDelayMs: 5 });
     const surface = new RecordingSurface();
     const answer = running.app.service.handleMessage(message('long answer please'), surface);
-    while (!surface.transcript().includes('word word')) await new Promise((r) => setImmediate(r));
+    await until(() => surface.transcript().includes('word word'), 'the long answer to start');
     const draining = running.app.service.drain(200);
     const late = new RecordingSurface();
     await running.app.service.handleMessage(message('one more?'), late);

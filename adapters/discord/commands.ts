@@ -7,17 +7,20 @@ import {
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
+  type Client,
   type Interaction,
   MessageFlags,
   type PermissionResolvable,
   PermissionsBitField,
+  Routes,
 } from 'discord.js';
 import type { CommandSpec, OptionSpec } from '../../src/core/commands/registry.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import { splitMessage } from '../../src/core/split.ts';
 import type { Author, OptionType, OptionValue } from '../../src/core/types.ts';
-import { t, toLocale } from '../../src/i18n.ts';
+import { spellCommandRefs, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
+import { runPlatformCommand } from '../../src/platform-replies.ts';
 import { conversationOf } from './inbound.ts';
 import { DISCORD_MAX_CHARS, NO_PINGS, STOP_PREFIX } from './surface.ts';
 
@@ -43,7 +46,7 @@ export function toApplicationCommand(spec: CommandSpec): ApiCommand {
   const ordered = [...spec.options.filter((o) => o.required), ...spec.options.filter((o) => !o.required)];
   return {
     name: spec.name,
-    description: clip(spec.description),
+    description: clip(spellCommandRefs(spec.description)),
     type: 1,
     options: ordered.map(toOption),
     contexts: [0, 1],
@@ -110,24 +113,20 @@ async function runSlash(interaction: ChatInputCommandInteraction, deps: Interact
     if (typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean')
       options[o.name] = o.value;
   }
-  const author = authorOf(interaction, deps);
-  let text: string;
-  let wantEphemeral = ephemeral;
-  try {
-    const result = await deps.service.runCommand({
+  const result = await runPlatformCommand(
+    { platform: 'discord', service: deps.service, log: deps.log },
+    {
       id: `discord:interaction:${interaction.id}`,
       name: interaction.commandName,
       options,
       conversation: conversation(interaction),
-      author,
+      author: authorOf(interaction, deps),
       locale: interaction.locale,
-    });
-    text = result.text;
-    wantEphemeral = result.ephemeral ?? ephemeral;
-  } catch (err) {
-    deps.log.error({ err, command: interaction.commandName }, 'slash command failed');
-    text = t(toLocale(interaction.locale), 'error.internal');
-  }
+    },
+    toLocale(interaction.locale),
+  );
+  const text = result.text;
+  const wantEphemeral = result.ephemeral ?? ephemeral;
   const parts = splitMessage(text || '-', DISCORD_MAX_CHARS).map((p) => p.text);
   // The deferral's visibility was chosen before the result existed. When the result wants the other
   // visibility, the placeholder is deleted and the answer goes out as follow-ups with the right flag.
@@ -191,4 +190,28 @@ async function pressStop(interaction: ButtonInteraction, deps: InteractionDeps):
     flags: MessageFlags.Ephemeral,
     allowedMentions: NO_PINGS,
   });
+}
+
+/** One bulk overwrite, globally or per configured guild; a failure leaves the existing commands. */
+export async function registerApplicationCommands(
+  client: Client<true>,
+  commands: CommandSpec[],
+  guildIds: string[],
+  log: Logger,
+): Promise<void> {
+  const body = commands.map(toApplicationCommand);
+  const appId = client.application.id;
+  try {
+    if (guildIds.length === 0) {
+      await client.rest.put(Routes.applicationCommands(appId), { body });
+      log.info({ commands: body.length }, 'registered global slash commands');
+      return;
+    }
+    for (const guildId of guildIds) {
+      await client.rest.put(Routes.applicationGuildCommands(appId, guildId), { body });
+    }
+    log.info({ commands: body.length, guilds: guildIds }, 'registered guild slash commands');
+  } catch (err) {
+    log.error({ err }, 'registering slash commands failed; existing commands stay as they were');
+  }
 }

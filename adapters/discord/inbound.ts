@@ -5,6 +5,7 @@
  */
 import type { Message, PermissionResolvable } from 'discord.js';
 import type { Attachment, Author, ConversationRef, IncomingMessage } from '../../src/core/types.ts';
+import { downloadLimited } from '../../src/platform-download.ts';
 
 export interface InboundOptions {
   botId: string;
@@ -96,52 +97,11 @@ export function toIncoming(message: Message, opts: InboundOptions): IncomingMess
       name: a.name,
       mime: a.contentType ?? '',
       size: a.size,
-      load: () => download(a.url, opts.maxAttachmentBytes, opts.downloadTimeoutMs),
+      load: () =>
+        downloadLimited(a.url, { maxBytes: opts.maxAttachmentBytes, timeoutMs: opts.downloadTimeoutMs }),
     })) satisfies Attachment[],
     addressed: addressedBy(message, opts) !== undefined,
     botUserId: opts.botId,
     receivedAt: Date.now(),
   };
-}
-
-export class AttachmentTooLargeError extends Error {
-  readonly code = 'attachment_too_large';
-  constructor(limit: number) {
-    super(`attachment is larger than ${limit} bytes`);
-  }
-}
-
-/** Downloads an attachment, refusing (by header or while streaming) anything over `maxBytes`. */
-export async function download(url: string, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    return await fetchAttachment(url, maxBytes, signal);
-  } catch (err) {
-    if (signal.aborted) throw new Error(`download timed out after ${timeoutMs / 1000} s`);
-    throw err;
-  }
-}
-
-async function fetchAttachment(url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-  const res = await fetch(url, { signal });
-  if (!res.ok || !res.body) throw new Error(`attachment download failed: HTTP ${res.status}`);
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await res.body.cancel();
-    throw new AttachmentTooLargeError(maxBytes);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body) {
-    total += chunk.length;
-    if (total > maxBytes) throw new AttachmentTooLargeError(maxBytes);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -16,6 +16,7 @@ import {
   type SendableChannels,
 } from 'discord.js';
 import type { MessageEditor } from '../../src/core/inflight.ts';
+import type { BucketSpec } from '../../src/core/pacer.ts';
 import type {
   EditOptions,
   PostedMessage,
@@ -31,11 +32,30 @@ export const STOP_PREFIX = 'qwenbot:stop';
 /** Discord: 2,000 characters per message; about one edit per second per message; 5 sends per 5 s per channel. */
 export const DISCORD_MAX_CHARS = 2000;
 
+/**
+ * How fast one channel may be written to. Production always uses `DISCORD_PACING`: it protects the
+ * real platform, so user config can only slow it down (`streaming.minEditIntervalMs`), never speed it
+ * up. Tests pass other values through `startDiscord({ pacing })` when pacing is not what they check.
+ */
+export interface DiscordPacing {
+  /** Floor under `streaming.minEditIntervalMs` for edits of one message. */
+  minEditIntervalMs: number;
+  /** Posts and edits the whole channel may make per window. */
+  channelBucket: BucketSpec;
+}
+
+export const DISCORD_PACING: DiscordPacing = {
+  minEditIntervalMs: 1000,
+  channelBucket: { points: 5, durationSec: 5 },
+};
+
 export interface SurfaceOptions {
   channel: SendableChannels;
   /** The user's message to reply to (the first post); absent for replies without a source. */
   replyTo?: Message;
   minEditIntervalMs: number;
+  /** Defaults to `DISCORD_PACING`. */
+  pacing?: Partial<DiscordPacing> | undefined;
   locale?: string;
   stopLabel?: string;
 }
@@ -66,11 +86,12 @@ export class DiscordReplySurface implements ReplySurface {
 
   constructor(opts: SurfaceOptions) {
     this.opts = opts;
+    const pacing = { ...DISCORD_PACING, ...opts.pacing };
     this.limits = {
       maxChars: DISCORD_MAX_CHARS,
-      minEditIntervalMs: Math.max(1000, opts.minEditIntervalMs),
+      minEditIntervalMs: Math.max(pacing.minEditIntervalMs, opts.minEditIntervalMs),
       paceBucket: `discord:channel:${opts.channel.id}`,
-      bucket: { points: 5, durationSec: 5 },
+      bucket: pacing.channelBucket,
     };
     if (opts.locale) this.locale = toLocale(opts.locale);
   }

@@ -2,11 +2,10 @@
  * `/qwen <command> [args]`: one Slack slash command whose first word names a core command, so the bot
  * never collides with other apps' `/model` or `/reset`. Acked at once, answered through `respond()`.
  */
-import type { CommandSpec } from '../../src/core/commands/registry.ts';
-import type { ChatService } from '../../src/core/service.ts';
+import { type CommandSpec, commandUsage } from '../../src/core/commands/registry.ts';
 import type { Author, ConversationRef } from '../../src/core/types.ts';
-import { type Locale, t, toLocale } from '../../src/i18n.ts';
-import type { Logger } from '../../src/log.ts';
+import { type CommandSpeller, type Locale, spellCommandRefs, t, toLocale } from '../../src/i18n.ts';
+import { type PlatformGlue, runPlatformCommand } from '../../src/platform-replies.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { isDirectChannel } from './events.ts';
 import { toMrkdwn } from './format.ts';
@@ -38,37 +37,28 @@ export function parseSlash(text: string): { name: string; rawArgs: string } {
   return { name: (m?.[1] ?? 'help').toLowerCase(), rawArgs: m?.[2] ?? '' };
 }
 
-/** How a core command is typed in Slack: `/qwen model [name]`. */
-export function slackUsage(spec: CommandSpec): string {
-  const opts = spec.options.map((o) => (o.required ? `<${o.name}>` : `[${o.name}]`));
-  return [SLASH_COMMAND, spec.name, ...opts].join(' ');
-}
-
 /**
- * The core's own lines name commands as `/reset`; answered to a `/qwen` command they must say
- * `/qwen reset`, the way it is typed in Slack. Only bot text from commands goes through this.
+ * How a core command is typed in Slack: `/qwen reset`. The core writes its command references with it
+ * for Slack conversations (the adapter registers it: `service.spellCommandsAs('slack', …)`).
  */
-export function slackSpelling(text: string, commands: CommandSpec[]): string {
-  if (commands.length === 0) return text;
-  const names = commands.map((c) => c.name).join('|');
-  return text.replace(new RegExp(`(^|[\\s(\`"'“‘])/(${names})\\b`, 'g'), `$1${SLASH_COMMAND} $2`);
-}
+export const slackCommand: CommandSpeller = (command) => `${SLASH_COMMAND} ${command}`;
 
 function helpText(commands: CommandSpec[], locale: Locale): string {
-  const lines = commands.map((c) => `• \`${slackUsage(c)}\` — ${c.description}`);
+  const lines = commands.map(
+    (c) => `• \`${commandUsage(c, slackCommand)}\` — ${spellCommandRefs(c.description, slackCommand)}`,
+  );
   return [t(locale, 'help.header'), ...lines].join('\n');
 }
 
 export async function runSlash(
   payload: SlashPayload,
   author: Author,
-  service: ChatService,
+  glue: PlatformGlue,
   fallbackLocale: Locale,
-  log: Logger,
 ): Promise<SlashReply> {
   const locale = toLocale(author.locale, fallbackLocale);
   const { name, rawArgs } = parseSlash(payload.text);
-  const commands = service.commands();
+  const commands = glue.service.commands();
   if (!commands.some((c) => c.name === name)) {
     const text = `${UNKNOWN[locale].replace('{name}', `${SLASH_COMMAND} ${name}`)}\n${helpText(commands, locale)}`;
     return { response_type: 'ephemeral', text: toMrkdwn(text) };
@@ -80,15 +70,15 @@ export async function runSlash(
     // Ids, never names: anyone can name a channel "directmessage"; only an IM's id starts with D.
     isDM: isDirectChannel(payload.channel_id),
   };
-  try {
-    const id = payload.trigger_id ? { id: `slack:cmd:${payload.trigger_id}` } : {};
-    const result = await service.runCommand({ ...id, name, rawArgs, conversation, author, locale });
-    return {
-      response_type: result.ephemeral ? 'ephemeral' : 'in_channel',
-      text: toMrkdwn(slackSpelling(result.text, commands)),
-    };
-  } catch (err) {
-    log.error({ err, command: name }, 'slash command failed');
-    return { response_type: 'ephemeral', text: toMrkdwn(`⚠️ ${t(locale, 'error.internal')}`) };
-  }
+  const id = payload.trigger_id ? { id: `slack:cmd:${payload.trigger_id}` } : {};
+  const result = await runPlatformCommand(
+    glue,
+    { ...id, name, rawArgs, conversation, author, locale },
+    locale,
+  );
+  if (result.failed) return { response_type: 'ephemeral', text: toMrkdwn(`⚠️ ${result.text}`) };
+  return {
+    response_type: result.ephemeral ? 'ephemeral' : 'in_channel',
+    text: toMrkdwn(result.text),
+  };
 }

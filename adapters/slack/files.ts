@@ -1,4 +1,5 @@
 import type { Attachment } from '../../src/core/types.ts';
+import { downloadLimited } from '../../src/platform-download.ts';
 
 /** The part of a Slack file object the adapter reads. */
 export interface SlackFile {
@@ -40,14 +41,6 @@ export function slackAttachments(
   });
 }
 
-/** A download that ran past its deadline (headers or body); the message is the user's note. */
-export class DownloadTimeoutError extends Error {
-  readonly code = 'download_timeout';
-  constructor(timeoutMs: number) {
-    super(`download timed out after ${timeoutMs / 1000} s`);
-  }
-}
-
 async function download(
   url: string,
   token: string,
@@ -58,32 +51,15 @@ async function download(
   const slackHost = /(^|\.)slack(-gov)?\.com$/.test(target.hostname) && target.protocol === 'https:';
   if (!slackHost && !trusted.has(target.host))
     throw new Error(`refusing to send the bot token to ${target.host}`);
-  // One deadline for the whole download, headers and body: a stalled file must not hold the answer.
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    return await fetchFile(target, token, signal);
-  } catch (err) {
-    if (signal.aborted) throw new DownloadTimeoutError(timeoutMs);
-    throw err;
-  }
-}
-
-async function fetchFile(target: URL, token: string, signal: AbortSignal): Promise<Uint8Array> {
-  const res = await fetch(target, { headers: { Authorization: `Bearer ${token}` }, signal });
-  if (!res.ok) throw new Error(`download failed (HTTP ${res.status})`);
-  // Without files:read Slack answers with its HTML login page instead of the file.
-  if ((res.headers.get('content-type') ?? '').startsWith('text/html') && !/\.html?$/i.test(target.pathname)) {
-    throw new Error('Slack returned a web page instead of the file (is the files:read scope granted?)');
-  }
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > MAX_DOWNLOAD_BYTES) throw new Error('file too large');
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (!res.body) return new Uint8Array();
-  for await (const chunk of res.body) {
-    total += chunk.byteLength;
-    if (total > MAX_DOWNLOAD_BYTES) throw new Error('file too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return downloadLimited(target, {
+    maxBytes: MAX_DOWNLOAD_BYTES,
+    timeoutMs,
+    headers: { Authorization: `Bearer ${token}` },
+    check: (res) => {
+      // Without files:read Slack answers with its HTML login page instead of the file.
+      const html = (res.headers.get('content-type') ?? '').startsWith('text/html');
+      if (html && !/\.html?$/i.test(target.pathname))
+        throw new Error('Slack returned a web page instead of the file (is the files:read scope granted?)');
+    },
+  });
 }

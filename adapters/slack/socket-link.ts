@@ -41,6 +41,8 @@ export interface SocketLinkOptions {
 /** undici (the SDK's websocket) publishes every response's headers; the handshake's status is there. */
 const HEADERS_CHANNEL = 'undici:request:headers';
 
+type SocketClient = SocketModeReceiver['client'];
+
 /** Resolves once Socket Mode is connected; rejects with a SlackStartError when it cannot work at all. */
 export async function connectSocketMode(o: SocketLinkOptions): Promise<() => void> {
   const { receiver, state, log } = o;
@@ -49,6 +51,47 @@ export async function connectSocketMode(o: SocketLinkOptions): Promise<() => voi
     state.problem = why;
     if (!state.ready) o.report?.(why);
   };
+  const unwatch = watchHandshakeStatus(client, problem);
+  const firstConnect = watchConnection(client, state, log);
+  const giveUp = abortOn(o.signal, client);
+  try {
+    for (;;) {
+      const outcome = await Promise.race([
+        o.app.start().then(
+          () => 'connected' as const,
+          (err: unknown) => err,
+        ),
+        firstConnect.then(() => 'connected' as const),
+        giveUp.aborted,
+      ]);
+      if (outcome === 'connected') break;
+      const retry = classify(outcome, problem);
+      // A refused websocket: the SDK reconnects by itself (its back-off); wait for it.
+      if (retry === 'sdk') {
+        if (!state.problem) problem('Socket Mode websocket failed (no HTTP status)');
+        await Promise.race([firstConnect, giveUp.aborted]);
+        break;
+      }
+      await Promise.race([new Promise((r) => setTimeout(r, o.retryDelayMs ?? 5000)), giveUp.aborted]);
+    }
+  } catch (err) {
+    unwatch();
+    throw err;
+  } finally {
+    // Connected (or failed): from now on only the adapter's pause() ends the socket.
+    giveUp.remove();
+  }
+  state.ready = !state.stopped;
+  state.problem = undefined;
+  log.info('Socket Mode connected');
+  return unwatch;
+}
+
+/**
+ * The HTTP status of a refused handshake (apps.connections.open, or the websocket upgrade to the URL it
+ * gave), reported as the problem at once. Returns the unsubscribe.
+ */
+function watchHandshakeStatus(client: SocketClient, problem: (why: string) => void): () => void {
   let socketUrl: URL | undefined;
   client.on('authenticated', (resp: { url?: string }) => {
     socketUrl = resp.url ? new URL(resp.url) : undefined;
@@ -69,8 +112,11 @@ export async function connectSocketMode(o: SocketLinkOptions): Promise<() => voi
     problem(`Socket Mode websocket refused: HTTP ${status}`);
   };
   dc.subscribe(HEADERS_CHANNEL, onHeaders);
-  const unwatch = () => dc.unsubscribe(HEADERS_CHANNEL, onHeaders);
+  return () => dc.unsubscribe(HEADERS_CHANNEL, onHeaders);
+}
 
+/** Keeps `state.ready` true exactly while connected; resolves at the first connection. */
+function watchConnection(client: SocketClient, state: SocketState, log: Logger): Promise<void> {
   let connectedBefore = false;
   let connected: () => void = () => undefined;
   const firstConnect = new Promise<void>((resolve) => (connected = resolve));
@@ -88,48 +134,22 @@ export async function connectSocketMode(o: SocketLinkOptions): Promise<() => voi
   };
   client.on('disconnected', lost);
   client.on('close', lost);
+  return firstConnect;
+}
 
+/** Rejects (and disconnects) when start-up is given up; `remove` stops listening once connected. */
+function abortOn(signal: AbortSignal | undefined, client: SocketClient) {
   let stop: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
     stop = () => {
       void client.disconnect().catch(() => undefined);
       reject(new SlackStartError('Socket Mode: start-up given up'));
     };
-    if (o.signal?.aborted) stop();
-    o.signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
   });
   aborted.catch(() => undefined);
-  try {
-    for (;;) {
-      const outcome = await Promise.race([
-        o.app.start().then(
-          () => 'connected' as const,
-          (err: unknown) => err,
-        ),
-        firstConnect.then(() => 'connected' as const),
-        aborted,
-      ]);
-      if (outcome === 'connected') break;
-      const retry = classify(outcome, problem);
-      // A refused websocket: the SDK reconnects by itself (its back-off); wait for it.
-      if (retry === 'sdk') {
-        if (!state.problem) problem('Socket Mode websocket failed (no HTTP status)');
-        await Promise.race([firstConnect, aborted]);
-        break;
-      }
-      await Promise.race([new Promise((r) => setTimeout(r, o.retryDelayMs ?? 5000)), aborted]);
-    }
-  } catch (err) {
-    unwatch();
-    throw err;
-  } finally {
-    // Connected (or failed): from now on only the adapter's pause() ends the socket.
-    o.signal?.removeEventListener('abort', stop);
-  }
-  state.ready = !state.stopped;
-  state.problem = undefined;
-  log.info('Socket Mode connected');
-  return unwatch;
+  return { aborted, remove: () => signal?.removeEventListener('abort', stop) };
 }
 
 /** Throws for what retrying cannot fix; otherwise says who retries (the SDK, or us). */

@@ -5,6 +5,7 @@
  */
 import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
+import type { BucketSpec } from '../../src/core/pacer.ts';
 import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
@@ -17,6 +18,30 @@ export const SLACK_SURFACE_MAX = 3500;
 export const SLACK_STREAM_MAX = 11_000;
 /** chat.update is Tier 3: about 50 per minute per workspace, shared by every answer there. */
 export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
+
+/**
+ * How fast one reply may write. Production always uses `SLACK_PACING`: it protects the real platform,
+ * so user config can only slow edits down (`streaming.minEditIntervalMs`). Tests pass other values
+ * through `startSlack({ pacing })` when pacing is not what they check.
+ */
+export interface SlackPacing {
+  /** Floor for `chat.update` of one message. */
+  minEditIntervalMs: number;
+  /** Spacing of `chat.appendStream` calls of one native stream. */
+  minAppendIntervalMs: number;
+  /** `chat.update` budget of the workspace. */
+  updateBucket: BucketSpec;
+  /** `chat.postMessage` budget of one channel (apart from updates). */
+  postBucket: BucketSpec;
+}
+
+export const SLACK_PACING: SlackPacing = {
+  minEditIntervalMs: 1200,
+  minAppendIntervalMs: 1000,
+  updateBucket: SLACK_UPDATE_BUCKET,
+  // chat.postMessage has its own limit: about one per second per channel.
+  postBucket: { points: 1, durationSec: 1 },
+};
 
 type MarkdownBlock = types.MarkdownBlock;
 
@@ -44,17 +69,19 @@ export interface SlackTarget {
   isDM: boolean;
   locale?: Locale;
   log: Logger;
+  /** Defaults to `SLACK_PACING`. */
+  pacing?: Partial<SlackPacing> | undefined;
 }
 
 export function slackSurface(target: SlackTarget): ReplySurface {
   const { client, channel, threadTs, log } = target;
+  const pacing = { ...SLACK_PACING, ...target.pacing };
   const limits: SurfaceLimits = {
     maxChars: SLACK_SURFACE_MAX,
-    minEditIntervalMs: 1200,
+    minEditIntervalMs: pacing.minEditIntervalMs,
     paceBucket: `slack:${target.teamId}`,
-    bucket: SLACK_UPDATE_BUCKET,
-    // chat.postMessage has its own limit (about one per second per channel), apart from chat.update.
-    post: { key: `slack:${target.teamId}:${channel}:post`, points: 1, durationSec: 1 },
+    bucket: pacing.updateBucket,
+    post: { key: `slack:${target.teamId}:${channel}:post`, ...pacing.postBucket },
   };
   let statusWorks = true;
   /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
@@ -110,7 +137,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     };
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
-      minAppendIntervalMs: 1000,
+      minAppendIntervalMs: pacing.minAppendIntervalMs,
       open: async () => openStream(target, threadTs),
     };
   }

@@ -2,13 +2,14 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QwenClient } from '../qwen/client.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
-import type { HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
+import type { CommandSpelling } from './commands/spelling.ts';
+import type { AnswerSlot, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
+import type { ModelPort } from './ports.ts';
 import type { UserIndexStore } from './privacy.ts';
 import { renderSystemPrompt, type TokenCalibrator } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
@@ -34,7 +35,7 @@ export interface ActiveAnswer {
 /** What one answer needs from the conversation service. */
 export interface AnswerDeps {
   config: Config;
-  qwen: QwenClient;
+  qwen: ModelPort;
   log: Logger;
   pacer: EditPacer;
   now: () => number;
@@ -47,15 +48,28 @@ export interface AnswerDeps {
   metrics?: Metrics;
   toolbox?: ChatToolbox;
   modelFor: (ref: ConversationRef, resolved?: ConversationSettings) => Promise<string>;
-  /** The service's set of answers streaming; this answer is in it exactly while it runs. */
+  /** How each platform writes command references (the error lines name `/reset`). */
+  spelling: CommandSpelling;
+  /** The service's set of answers streaming or waiting for their lane; this answer is in it until it ends. */
   active: Set<ActiveAnswer>;
+  /**
+   * Runs `task` in the conversation's turn (storing the answer checks and fills its slot there); `lost`
+   * is the shared turn's signal, aborted when another instance may hold the turn now.
+   */
+  inTurn: <T>(conversation: string, task: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
-interface Prompt {
+/** What the arrival phase settled: the prompt's parts but its turns, which are read when the answer starts. */
+interface Question {
   settings: ConversationSettings;
   system: string;
-  turns: Turn[];
+  turn: Turn;
+  slot: AnswerSlot;
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
+}
+
+interface Prompt extends Question {
+  turns: Turn[];
 }
 
 interface Ending {
@@ -66,9 +80,12 @@ interface Ending {
 }
 
 /**
- * One answer, in stages: open the reply → store the user's turn and build the prompt → stream the model
- * → finish the reply with its ending line → record usage and the answer. The reply is opened before
- * anything can fail, so a failure edits that one message into the error line; the active set, the
+ * One answer, in two phases. `arrive` runs in the conversation's turn, in arrival order, and is short:
+ * settings, model, attachments, then the user's turn is stored with the slot of its answer reserved.
+ * `answer` runs outside it (in the asker's lane, so several askers are answered side by side): open
+ * the reply → read the turns before the slot → stream the model → finish the reply with its ending line
+ * → record usage and store the answer in its slot. A failure while arriving is shown when the answer
+ * phase opens the reply, so it edits that one message into the error line; the active set, the
  * in-flight record and the gauge are released in `finally`, whatever throws.
  */
 export class AnswerTurn {
@@ -88,6 +105,8 @@ export class AnswerTurn {
   private readonly billed = new BilledUsage();
   private ending: Ending = { status: 'complete' };
   private observed = false;
+  /** Set once the question is stored; undefined when arriving failed (`ending` says why). */
+  private question: Question | undefined;
 
   constructor(
     deps: AnswerDeps,
@@ -95,7 +114,6 @@ export class AnswerTurn {
     surface: ReplySurface,
     locale: Locale,
     log: Logger,
-    turnLost?: AbortSignal,
   ) {
     this.deps = deps;
     this.message = message;
@@ -123,24 +141,40 @@ export class AnswerTurn {
       askerId: message.author.id,
       questionId: message.id,
     };
-    turnLost?.addEventListener(
-      'abort',
-      () => {
-        this.active.turnLost = true;
-        this.active.controller.abort();
-      },
-      { once: true },
-    );
   }
 
-  async run(): Promise<TurnOutcome> {
+  /**
+   * The conversation's shared turn was lost while the question was stored (Redis unreachable for a
+   * heartbeat): another instance may write in the conversation now, so the answer stops, unstored.
+   */
+  loseTurn(): void {
+    this.active.turnLost = true;
+    this.active.controller.abort();
+  }
+
+  /** The arrival phase (in the conversation's turn); never throws, a failure ends the answer later. */
+  async arrive(): Promise<void> {
+    // From now on Stop and shutdown reach the answer, also while it waits for its lane.
     this.deps.active.add(this.active);
+    try {
+      this.question = await this.prepareQuestion();
+    } catch (err) {
+      this.ending = this.describe(err);
+    }
+  }
+
+  /** The answer phase (outside the conversation's turn). */
+  async answer(): Promise<TurnOutcome> {
     this.deps.metrics?.activeStreams.inc();
     try {
       try {
         await this.streamer.start();
-        const prompt = await this.preparePrompt();
-        this.result = await this.callModel(prompt);
+        const question = this.question;
+        if (question) this.result = await this.callModel(await this.preparePrompt(question));
+      } catch (err) {
+        this.ending = this.describe(err);
+      }
+      if (this.result) {
         if (this.result.model !== this.model) {
           this.endings.push(
             t(this.locale, 'fallback.answered_by', { model: this.result.model, wanted: this.model }),
@@ -154,8 +188,6 @@ export class AnswerTurn {
         if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));
-      } catch (err) {
-        this.ending = this.describe(err);
       }
       await this.finishReply();
       this.observe();
@@ -174,11 +206,12 @@ export class AnswerTurn {
       conversation: this.message.conversation,
       startedAt: this.startedAt,
       messages,
+      ...(this.question ? { slot: this.question.slot } : {}),
     });
   }
 
-  /** Settings, model, attachments; stores the user's turn before the model is called. */
-  private async preparePrompt(): Promise<Prompt> {
+  /** Settings, model, attachments; stores the user's turn and reserves its answer's slot. */
+  private async prepareQuestion(): Promise<Question> {
     const { config } = this.deps;
     const { message, locale } = this;
     const settings = await this.deps.settings.resolve(message.conversation);
@@ -190,23 +223,32 @@ export class AnswerTurn {
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));
     }
     const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
-    // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-    await this.deps.history.append(this.key, {
+    const turn: Turn = {
       role: 'user',
       text: userText,
       at: message.receivedAt,
       authorId: message.author.id,
       author: message.author.name,
       ...(files.images.length ? { images: files.images.length } : {}),
-    });
-    const turns = await this.deps.history.load(this.key);
+    };
+    // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
+    const slot = await this.deps.history.appendQuestion(this.key, turn);
     await this.deps.users.note(message.conversation, this.key, message.author.id);
     const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,
       platform: message.conversation.platform,
       now: new Date(this.deps.now()),
     });
-    return { settings, system, turns, images: files.images };
+    return { settings, system, turn, slot, images: files.images };
+  }
+
+  /**
+   * Every turn stored before this answer's slot: earlier questions (answered or not) and the answers
+   * that are done, nothing that arrived later. After a /reset only the question itself is left.
+   */
+  private async preparePrompt(question: Question): Promise<Prompt> {
+    const turns = await this.deps.history.load(this.key, question.slot);
+    return { ...question, turns: turns.length ? turns : [question.turn] };
   }
 
   private callModel(prompt: Prompt): Promise<ModelAnswer> {
@@ -232,7 +274,8 @@ export class AnswerTurn {
   private describe(failure: unknown): Ending {
     const aborted = this.active.controller.signal.aborted;
     const cause = { ...this.active, aborted };
-    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience);
+    const spell = this.deps.spelling.of(this.message.conversation.platform);
+    const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience, spell);
     this.endings.unshift(view.errorLine);
     const { status, errorCode, errorLine, refused } = view;
     return { status, errorCode, errorLine, ...(refused ? { refused } : {}) };
@@ -240,7 +283,7 @@ export class AnswerTurn {
 
   private async finishReply(): Promise<void> {
     const ending = this.endings.join('\n');
-    await this.streamer.finish((ending && this.surface.spellCommands?.(ending)) || ending || undefined);
+    await this.streamer.finish(ending || undefined);
   }
 
   private get cost(): number {
@@ -257,7 +300,9 @@ export class AnswerTurn {
   }
 
   private async storeAnswer(): Promise<void> {
-    // Another instance may be answering in this conversation now: appending would interleave with it.
+    const slot = this.question?.slot;
+    if (!slot) return;
+    // Another instance may be answering in this conversation now: storing could interleave with it.
     if (this.active.turnLost) return this.log.warn('turn lost: the answer is not stored');
     const text = this.streamer.text;
     const { status, refused } = this.ending;
@@ -273,9 +318,15 @@ export class AnswerTurn {
       ...(usage ? { usage } : {}),
       ...(refused ? { refused } : {}),
     };
-    await this.deps.history
-      .append(this.key, answerTurn)
-      .catch((err: unknown) => this.log.error({ err }, 'could not store the answer'));
+    const stored = await this.deps
+      .inTurn(this.key, async (lost) =>
+        lost?.aborted ? false : this.deps.history.storeAnswer(this.key, slot, answerTurn),
+      )
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'could not store the answer');
+        return true;
+      });
+    if (!stored) this.log.info('answer not stored: its conversation was reset or its question forgotten');
   }
 
   private logFinished(): void {

@@ -1,12 +1,13 @@
 import type { Config, ModelInfo } from '../config/schema.ts';
-import { type Audience, type Locale, t } from '../i18n.ts';
+import { type Audience, type CommandSpeller, type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
-import type { ChatMessage, ChatResult, ChatTool, QwenClient, ToolCall } from '../qwen/client.ts';
+import type { ChatMessage, ChatResult, ChatTool, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
 import { streamWithFallback } from '../qwen/fallback.ts';
 import { StoreError } from '../store/index.ts';
 import { BilledUsage } from './billing.ts';
 import type { Refusal, Turn, TurnStatus } from './history.ts';
+import type { ModelPort } from './ports.ts';
 import { buildPrompt, estimateTokens, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
@@ -26,7 +27,7 @@ const EXPECTED_OUTPUT_TOKENS = 1024;
 const MAX_TOOL_ROUNDS = 3;
 
 export interface ModelCall {
-  qwen: QwenClient;
+  qwen: ModelPort;
   config: Config;
   calibrator: TokenCalibrator;
   model: string;
@@ -181,6 +182,7 @@ export function describeFailure(
   locale: Locale,
   log: Logger,
   audience: Audience = 'user',
+  spell?: CommandSpeller,
 ): FailureView {
   if (cause.restarting)
     return { status: 'interrupted', errorCode: 'restarting', errorLine: t(locale, 'status.restarting') };
@@ -192,7 +194,7 @@ export function describeFailure(
   }
   const errorCode = qe?.code ?? (failure instanceof StoreError ? 'store' : 'internal');
   const line = qe
-    ? qe.userMessage(locale, audience)
+    ? qe.userMessage(locale, audience, spell)
     : t(locale, failure instanceof StoreError ? 'error.store' : 'error.internal');
   const fields = qe ? { qwen: qe.toLog() } : { err: failure };
   if (qe && ['auth', 'overdue', 'quota_exhausted', 'endpoint_not_found'].includes(qe.code))

@@ -2,19 +2,21 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QwenClient } from '../qwen/client.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
-import { type Store, StoreError } from '../store/index.ts';
+import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
-import { type ActiveAnswer, type AnswerDeps, AnswerTurn } from './answer-turn.ts';
+import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
 import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
+import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
+import { answerMessage, type MessagePhaseDeps } from './message-phases.ts';
 import { EditPacer } from './pacer.ts';
+import { type Clock, type ModelPort, type StorePort, systemClock } from './ports.ts';
 import { forgetCommand, UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
@@ -33,13 +35,14 @@ import { dailyQuota, UsageStore } from './usage.ts';
 
 export interface ConversationDeps {
   config: Config;
-  store: Store;
-  qwen: QwenClient;
+  store: StorePort;
+  /** The model (QwenClient in the app). */
+  qwen: ModelPort;
   log: Logger;
   pacer?: EditPacer;
   /** Shared state across instances (Redis); in-process by default. */
   coordinator?: Coordinator;
-  now?: () => number;
+  clock?: Clock;
   /** Commands from other modules (FAQ), registered with the built-in ones. */
   extraCommands?: CommandSpec[];
   metrics?: Metrics;
@@ -54,13 +57,17 @@ const storeDown = async (err: Error): Promise<never> => {
   throw new StoreError(`could not take a conversation turn: ${err.message}`, { cause: err });
 };
 
-/** The one path every message takes: guards → per-conversation queue → history → model → streamed reply. */
+/** The one path every message takes: guards → question stored → the asker's lane → model → streamed reply. */
 export class ConversationService implements ChatService {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
   readonly usage: UsageStore;
-  readonly registry = new CommandRegistry();
+  /** How each platform writes command references in the bot's lines (adapters register theirs). */
+  readonly spelling = new CommandSpelling();
+  readonly registry = new CommandRegistry(this.spelling);
   readonly queue = new KeyedQueue();
+  /** Answers, one lane per (conversation, asker), outside the conversation's turn. */
+  readonly lanes = new KeyedQueue();
   readonly calibrator = new TokenCalibrator();
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
@@ -69,7 +76,7 @@ export class ConversationService implements ChatService {
   private readonly log: Logger;
   private readonly pacer: EditPacer;
   private readonly guards: Guard[];
-  private readonly answerDeps: AnswerDeps;
+  private readonly phases: MessagePhaseDeps;
   private readonly turns: ConversationTurns;
   private readonly active = new Set<ActiveAnswer>();
   private readonly now: () => number;
@@ -82,7 +89,8 @@ export class ConversationService implements ChatService {
     const coord = this.coordinator;
     this.pacer =
       deps.pacer ?? new EditPacer((key, spec) => coord.limiter(`pace:${key}`, spec.points, spec.durationSec));
-    this.now = deps.now ?? Date.now;
+    const clock = deps.clock ?? systemClock;
+    this.now = () => clock.now();
     const { config, store } = deps;
     this.history = new HistoryStore(store, {
       maxTurns: config.history.maxTurns,
@@ -95,7 +103,10 @@ export class ConversationService implements ChatService {
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
-    this.guards = [...standardGuards(config.guards, coord), dailyQuota(this.usage, config.usage)];
+    this.guards = [
+      ...standardGuards(config.guards, coord, this.spelling),
+      dailyQuota(this.usage, config.usage),
+    ];
     const modelFor = (ref: ConversationRef) => this.modelFor(ref);
     const specs = [
       ...builtinCommands({
@@ -119,8 +130,8 @@ export class ConversationService implements ChatService {
     for (const spec of specs) this.registry.add(spec);
     this.turns = new ConversationTurns(this.queue, this.coordinator, config.store.turnTimeoutSec * 1000);
     // Read at scrape time: set around the await above, it counted the message's own finished task.
-    deps.metrics?.watchQueue(() => this.queue.size);
-    this.answerDeps = {
+    deps.metrics?.watchQueue(() => this.queue.size + this.lanes.size);
+    const answerDeps: AnswerDeps = {
       config,
       qwen: deps.qwen,
       log: this.log,
@@ -136,6 +147,19 @@ export class ConversationService implements ChatService {
       toolbox: deps.toolbox,
       modelFor: (ref, resolved) => this.modelFor(ref, resolved),
       active: this.active,
+      spelling: this.spelling,
+      inTurn: (key, task) => this.turns.run(key, (turn) => task(turn?.signal), storeDown),
+    };
+    this.phases = {
+      turns: this.turns,
+      lanes: this.lanes,
+      answerDeps,
+      admit: (message, surface, locale) => this.admit(message, surface, locale),
+      noTurn: (err, surface, locale, log) => {
+        const no = noTurnLine(err);
+        log[no.level]({ err }, no.log);
+        return this.refuse(surface, no.reason, t(locale, no.line), log);
+      },
     };
   }
 
@@ -156,27 +180,22 @@ export class ConversationService implements ChatService {
     return this.registry.list();
   }
 
+  spellCommandsAs(platform: string, speller: CommandSpeller): void {
+    this.spelling.use(platform, speller);
+  }
+
   /** Answers currently streaming. */
   get activeCount(): number {
     return this.active.size;
   }
 
   async handleMessage(message: IncomingMessage, surface: ReplySurface): Promise<TurnOutcome> {
-    // Queued before any await, so one conversation's messages keep their arrival order end to end.
-    const key = conversationKey(message.conversation);
+    // The turn is taken before any await, so one conversation's messages keep their arrival order.
     const locale = toLocale(message.author.locale ?? surface.locale, this.deps.config.locale);
     const typed = this.typedCommand(message, locale);
     const pending = typed
       ? this.typed(typed, message, surface, locale)
-      : this.turns.run(
-          key,
-          (turn) => this.process(message, surface, locale, turn?.signal),
-          (err) => {
-            const { reason, line, level, log } = noTurnLine(err);
-            this.log[level]({ err, conversation: key }, log);
-            return this.refuse(surface, reason, t(locale, line), this.log);
-          },
-        );
+      : answerMessage(this.phases, message, surface, locale, this.messageLog(message));
     const outcome = await pending;
     this.deps.metrics?.messages.inc({ platform: message.conversation.platform, outcome: outcome.status });
     return outcome;
@@ -203,12 +222,11 @@ export class ConversationService implements ChatService {
       return { status: 'ignored', reason: ran.reason };
     }
     const { result } = ran;
-    const spell = (line: string) => surface.spellCommands?.(line) ?? line;
-    const reply = spell(result.text);
+    const spell = this.spelling.of(message.conversation.platform);
     const posted =
       result.private && result.ephemeral && !message.conversation.isDM
-        ? this.postPrivately(surface, reply, spell(t(locale, 'cmd.private', { name: inv.name })), log)
-        : surface.post(reply);
+        ? this.postPrivately(surface, result.text, t(locale, 'cmd.private', { name: inv.name }, spell), log)
+        : surface.post(result.text);
     await Promise.resolve(posted).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
     return { status: 'command', result };
   }
@@ -274,13 +292,12 @@ export class ConversationService implements ChatService {
     }
   }
 
-  /** `lost`: the shared turn's signal; the answer stops when the turn passes to another instance. */
-  private async process(
+  /** In the conversation's turn: undefined when the message is to be answered, else its outcome. */
+  private async admit(
     message: IncomingMessage,
     surface: ReplySurface,
     locale: Locale,
-    lost?: AbortSignal,
-  ): Promise<TurnOutcome> {
+  ): Promise<TurnOutcome | undefined> {
     const log = this.messageLog(message);
     if (this.closing) {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
@@ -291,7 +308,7 @@ export class ConversationService implements ChatService {
       if (refusal.line) return this.refuse(surface, refusal.reason, refusal.line, log);
       return { status: 'ignored', reason: refusal.reason };
     }
-    return new AnswerTurn(this.answerDeps, message, surface, locale, log, lost).run();
+    return undefined;
   }
 
   private messageLog(message: IncomingMessage): Logger {
@@ -304,9 +321,8 @@ export class ConversationService implements ChatService {
     line: string,
     log: Logger,
   ): Promise<TurnOutcome> {
-    const spelled = surface.spellCommands?.(line) ?? line;
-    await surface.post(spelled).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
-    return { status: 'refused', reason, line: spelled };
+    await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
+    return { status: 'refused', reason, line };
   }
 
   /** A slash command: the same guards and conversation turn as a typed one; always a reply to show. */
@@ -387,6 +403,7 @@ export class ConversationService implements ChatService {
       answer.controller.abort();
     }
     await this.queue.idle();
+    await this.lanes.idle();
     // The last in-flight write (an answer that just ended) lands before the store closes: a clean stop
     // leaves nothing for the next start to "repair".
     await this.inflight.flush();

@@ -1,6 +1,7 @@
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
+import { CommandSpelling } from './commands/spelling.ts';
 import type { CommandInvocation, IncomingMessage } from './types.ts';
 
 export type GuardVerdict = { pass: true } | { pass: false; reason: string; line?: string };
@@ -91,13 +92,14 @@ export function userRateLimit(limiter: RateLimiterAbstract, warned: RateLimiterA
 
 const INVISIBLE = /[\s\p{Cf}]/gu;
 
-export function messageSize(maxChars: number): Guard {
+export function messageSize(maxChars: number, spelling = new CommandSpelling()): Guard {
   return {
     name: 'size',
     check(m, locale) {
       // Zero-width and direction marks (Unicode format characters) alone are as empty as spaces.
       if (!m.text.replace(INVISIBLE, '') && m.attachments.length === 0) {
-        return { pass: false, reason: 'empty', line: t(locale, 'guard.empty') };
+        const spell = spelling.of(m.conversation.platform);
+        return { pass: false, reason: 'empty', line: t(locale, 'guard.empty', {}, spell) };
       }
       if (m.text.length > maxChars) {
         return {
@@ -120,13 +122,17 @@ export interface GuardBackend extends DedupeStore {
  * The guards every message passes, in order: cheap, silent checks first; the rate limit only counts
  * messages the bot would answer.
  */
-export function standardGuards(g: Config['guards'], backend: GuardBackend): Guard[] {
+export function standardGuards(
+  g: Config['guards'],
+  backend: GuardBackend,
+  spelling = new CommandSpelling(),
+): Guard[] {
   return [
     ignoreBots,
     onlyAddressed,
     dedupe(backend, g.dedupeSeconds * 1000),
     accessLists(g),
-    messageSize(g.maxMessageChars),
+    messageSize(g.maxMessageChars, spelling),
     userRateLimit(
       backend.limiter('user', g.userMessagesPerWindow, g.userWindowSeconds),
       backend.limiter('user-warned', 1, g.userWindowSeconds),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Usage } from '../qwen/client.ts';
 import type { Store } from '../store/index.ts';
 import { StoreError } from '../store/index.ts';
@@ -40,6 +41,17 @@ export interface HistoryOptions {
 interface HistoryMeta {
   head: number;
   next: number;
+  /**
+   * Made when the meta is created (first turn, or the first after /reset): an answer slot reserved in
+   * one generation is never filled in a later one, whose sequence numbers start over.
+   */
+  generation?: string;
+}
+
+/** Where a question's answer goes: the slot right after the question, in the history it was asked in. */
+export interface AnswerSlot {
+  seq: number;
+  generation: string;
 }
 
 /** The layout before v2: the whole history in one blob, rewritten on every append. */
@@ -62,7 +74,9 @@ interface StoredHistoryV1 {
  *
  * Callers serialise writes to one conversation (its queue and, with several instances, its
  * cross-instance turn): two appends racing would read the same `next` and one turn would overwrite the
- * other. `/forget` and `/reset` must take the same turn.
+ * other. `/forget` and `/reset` must take the same turn. A question reserves the slot of its answer
+ * (`appendQuestion`), so answers streamed side by side are stored in their questions' order whenever
+ * they finish (`storeAnswer`, also in the conversation's turn).
  */
 export class HistoryStore {
   private readonly store: Store;
@@ -85,15 +99,58 @@ export class HistoryStore {
     return `hist:v1:${conversation}`;
   }
 
-  /** The stored turns, oldest first: one meta read and one batched read of the turn keys. */
-  async load(conversation: string): Promise<Turn[]> {
-    return (await this.entries(conversation)).map((e) => e.turn);
+  /**
+   * The stored turns, oldest first: one meta read and one batched read of the turn keys. With
+   * `before`, only the turns in slots before it (an answer's prompt: what arrived before its question's
+   * answer slot, not what arrived after).
+   */
+  async load(conversation: string, before?: AnswerSlot): Promise<Turn[]> {
+    const entries = await this.entries(conversation, before);
+    return entries.map((e) => e.turn);
   }
 
   /** Stores one turn: a meta read, the deletion of a turn that falls off the cap, one batched write. */
   async append(conversation: string, turn: Turn): Promise<void> {
+    await this.write(conversation, turn, 1);
+  }
+
+  /**
+   * Stores a user's turn and reserves the slot after it for its answer, so answers to several
+   * questions can be written in any order while history keeps the order the questions arrived in.
+   */
+  async appendQuestion(conversation: string, turn: Turn): Promise<AnswerSlot> {
+    const { seq, generation } = await this.write(conversation, turn, 2);
+    return { seq: seq + 1, generation };
+  }
+
+  /**
+   * Fills a reserved answer slot; false (nothing written) when the slot is no longer there: the history
+   * was reset since (another generation), the slot fell off the cap, or its question was forgotten.
+   * The caller holds the conversation's turn, so nothing clears the history between check and write.
+   */
+  async storeAnswer(conversation: string, slot: AnswerSlot, turn: Turn): Promise<boolean> {
+    const metaKey = HistoryStore.metaKey(conversation);
+    const [meta, question] = await guard('load history', () =>
+      this.store.getMany<unknown>([metaKey, HistoryStore.turnKey(conversation, slot.seq - 1)]),
+    );
+    if (!isMeta(meta) || meta.generation !== slot.generation) return false;
+    if (slot.seq < meta.head || slot.seq >= meta.next || !isTurn(question)) return false;
+    const ttl = this.opts.retentionMs;
+    // The meta is written again so it keeps outliving every turn it covers.
+    await guard('save history', () =>
+      this.store.setMany([
+        { key: HistoryStore.turnKey(conversation, slot.seq), value: turn, ttl },
+        { key: metaKey, value: meta, ttl },
+      ]),
+    );
+    return true;
+  }
+
+  /** Writes `turn` at `next` and advances `next` by `slots`; returns where it went. */
+  private async write(conversation: string, turn: Turn, slots: number): Promise<AnswerSlot> {
     const meta = (await this.meta(conversation)) ?? { head: 0, next: 0 };
-    const next = meta.next + 1;
+    const generation = meta.generation ?? randomUUID();
+    const next = meta.next + slots;
     const head = Math.max(meta.head, next - this.opts.maxTurns);
     // Delete first: if the write below fails, nothing is left outside the window that /forget reads.
     if (head > meta.head) await this.deleteKeys('trim history', this.turnKeys(conversation, meta.head, head));
@@ -101,9 +158,14 @@ export class HistoryStore {
     await guard('save history', () =>
       this.store.setMany([
         { key: HistoryStore.turnKey(conversation, meta.next), value: turn, ttl },
-        { key: HistoryStore.metaKey(conversation), value: { head, next } satisfies HistoryMeta, ttl },
+        {
+          key: HistoryStore.metaKey(conversation),
+          value: { head, next, generation } satisfies HistoryMeta,
+          ttl,
+        },
       ]),
     );
+    return { seq: meta.next, generation };
   }
 
   /** Removes a user's turns and the answers that followed them; returns how many turns went. */
@@ -137,10 +199,16 @@ export class HistoryStore {
     return keys;
   }
 
-  private async entries(conversation: string): Promise<Array<{ seq: number; turn: Turn }>> {
+  private async entries(
+    conversation: string,
+    before?: AnswerSlot,
+  ): Promise<Array<{ seq: number; turn: Turn }>> {
     const meta = await this.meta(conversation);
-    if (!meta || meta.next <= meta.head) return [];
-    const keys = this.turnKeys(conversation, meta.head, meta.next);
+    // A slot of an earlier generation: everything stored now arrived after its question.
+    if (!meta || (before && meta.generation !== before.generation)) return [];
+    const end = Math.min(meta.next, before?.seq ?? Number.POSITIVE_INFINITY);
+    if (end <= meta.head) return [];
+    const keys = this.turnKeys(conversation, meta.head, end);
     const values = await guard('load history', () => this.store.getMany<Turn>(keys));
     const entries: Array<{ seq: number; turn: Turn }> = [];
     values.forEach((turn, i) => {
@@ -171,7 +239,7 @@ export class HistoryStore {
     // Keep the blob's remaining lifetime: migrating must not extend how long old words are kept.
     const left = typeof raw.expires === 'number' ? raw.expires - Date.now() : this.opts.retentionMs;
     const ttl = Math.max(1, Math.min(left, this.opts.retentionMs));
-    const meta: HistoryMeta = { head: 0, next: kept.length };
+    const meta: HistoryMeta = { head: 0, next: kept.length, generation: randomUUID() };
     await guard('migrate history', () =>
       this.store.setMany([
         ...kept.map((turn, seq) => ({ key: HistoryStore.turnKey(conversation, seq), value: turn, ttl })),

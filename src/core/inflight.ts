@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
-import { type HistoryStore, guard as storeCall } from './history.ts';
+import { type AnswerSlot, type HistoryStore, guard as storeCall, type Turn } from './history.ts';
 import { type ConversationRef, conversationKey } from './types.ts';
 
 /** One message of an answer as it landed on the platform (the text of its last successful post/edit). */
@@ -22,6 +22,8 @@ export interface InflightAnswer {
   startedAt: number;
   /** Every message of the answer, in order. */
   messages: ShownMessage[];
+  /** The history slot reserved for the answer (records written before slots existed have none). */
+  slot?: AnswerSlot;
 }
 
 /** Edits a message the bot posted earlier, outside any live reply. Adapters provide one. */
@@ -44,6 +46,7 @@ interface StoredAnswer {
   startedAt: number;
   ids: string[];
   native: boolean[];
+  slot?: AnswerSlot;
 }
 
 /** The previous layout (one array of every answer, rewritten on each save), read once after an upgrade. */
@@ -171,7 +174,7 @@ export class InflightTracker {
         await storeCall('clear an in-flight answer', () => this.store.delete(keys));
       return;
     }
-    const { messages, conversation, startedAt } = tracked.latest;
+    const { messages, conversation, startedAt, slot } = tracked.latest;
     // Texts first, then the ids that point at them: a crash in between leaves no id without its text.
     for (let n = 0; n < messages.length; n++) {
       const message = messages[n] as ShownMessage;
@@ -187,6 +190,7 @@ export class InflightTracker {
       startedAt,
       ids: messages.map((m) => m.id),
       native: messages.map((m) => m.native === true),
+      ...(slot ? { slot } : {}),
     };
     const metaText = JSON.stringify(meta);
     if (metaText === tracked.writtenMeta) return;
@@ -248,7 +252,12 @@ export class InflightTracker {
         const [text, body] = texts[n] ?? ['', ''];
         return { id: messageId, text, body, ...(meta.native[n] ? { native: true } : {}) };
       });
-      orphans.push({ conversation: meta.conversation, startedAt: meta.startedAt, messages });
+      orphans.push({
+        conversation: meta.conversation,
+        startedAt: meta.startedAt,
+        messages,
+        ...(isSlot(meta.slot) ? { slot: meta.slot } : {}),
+      });
     }
     const legacy = await storeCall('load in-flight answers', () =>
       this.store.get<LegacyRecord[]>(this.legacyKey),
@@ -311,16 +320,16 @@ export async function repairInterrupted(deps: RepairDeps): Promise<number> {
       .map((m) => (m.body === placeholder ? '' : m.body))
       .join('')
       .trim();
-    await deps.history
-      .append(conversationKey(answer.conversation), {
-        role: 'assistant',
-        text,
-        at: deps.now(),
-        status: 'interrupted',
-      })
-      .catch((err: unknown) =>
-        deps.log.warn({ err, conversation: answer.conversation }, 'could not store an interrupted answer'),
-      );
+    const key = conversationKey(answer.conversation);
+    const turn: Turn = { role: 'assistant', text, at: deps.now(), status: 'interrupted' };
+    // Into the slot its question reserved (not stored when the conversation was reset since); a record
+    // from before slots existed is appended as it always was.
+    const stored = answer.slot
+      ? deps.history.storeAnswer(key, answer.slot, turn)
+      : deps.history.append(key, turn);
+    await stored.catch((err: unknown) =>
+      deps.log.warn({ err, conversation: answer.conversation }, 'could not store an interrupted answer'),
+    );
   }
   const inTurn = deps.inTurn ?? ((_key, task) => task());
   await Promise.all(
@@ -331,6 +340,11 @@ export async function repairInterrupted(deps: RepairDeps): Promise<number> {
     deps.log.info({ found: orphans.length, fixed }, 'repaired answers interrupted by the last run');
   else deps.log.info('no answer was interrupted by the last run');
   return fixed;
+}
+
+function isSlot(value: unknown): value is AnswerSlot {
+  const slot = value as AnswerSlot | undefined;
+  return Number.isSafeInteger(slot?.seq) && typeof slot?.generation === 'string';
 }
 
 /** The last message keeps what it showed and gains the line (in a message of its own when it is full). */

@@ -1,4 +1,4 @@
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 
 /** A platform budget: at most `points` requests per `durationSec`, shared by every answer using it. */
 export interface BucketSpec {
@@ -11,14 +11,32 @@ export type LimiterFactory = (key: string, spec: BucketSpec) => RateLimiterAbstr
 const memoryLimiter: LimiterFactory = (_key, spec) =>
   new RateLimiterMemory({ points: spec.points, duration: spec.durationSec });
 
+interface Waiter {
+  grant: () => void;
+  fail: (err: unknown) => void;
+}
+
 interface Bucket {
-  queue: RateLimiterQueue;
+  limiter: RateLimiterAbstract;
   windowMs: number;
-  /** Acquires waiting or in progress. */
-  pending: number;
+  /** The first message of an answer: someone is waiting to see their reply start. Served first. */
+  starts: Waiter[];
+  /** Everything else, first come first served. */
+  others: Waiter[];
+  /** A loop is handing out this bucket's budget. */
+  pumping: boolean;
   /** When the last acquire was granted. */
   lastAt: number;
 }
+
+/** What a request is for, as far as fairness goes. */
+export interface AcquireOptions {
+  /** The first message of an answer (its asker sees nothing of it yet). */
+  start?: boolean;
+}
+
+/** A window reopens at most this much later than the limiter says (5 % of the window below that). */
+const WINDOW_SLACK_MAX_MS = 250;
 
 /** Idle buckets are looked for at most this often (each look walks every bucket). */
 const SWEEP_EVERY_MS = 10_000;
@@ -28,9 +46,16 @@ export interface EditPacerOptions {
 }
 
 /**
- * Hands out edit/post turns per platform bucket in FIFO order, so fifty simultaneous answers in one
- * channel or workspace share the platform's rate instead of multiplying it. The limiter is pluggable:
- * in-process by default, Redis-backed when several instances share a platform budget.
+ * Hands out edit/post turns per platform bucket, so fifty simultaneous answers in one channel or
+ * workspace share the platform's rate instead of multiplying it. The limiter is pluggable: in-process
+ * by default, Redis-backed when several instances share a platform budget (every grant consumes a point
+ * there, so the budget holds across instances).
+ *
+ * Fair across answers: the first message of an answer goes before any further request, so in a busy
+ * channel every asker sees their reply start within the post budget instead of behind the edits of
+ * answers already visible. The rest is first come first served; an answer waits for one request at a
+ * time (the streamer coalesces what changed meanwhile into its next edit), so this is round-robin
+ * across the answers streaming.
  *
  * One bucket per channel would otherwise stay in memory forever. A bucket with nobody waiting whose
  * window has fully passed since its last request is forgotten: a fresh limiter grants exactly what
@@ -53,26 +78,58 @@ export class EditPacer {
     return this.buckets.size;
   }
 
-  /** Resolves when this bucket may make one more request. */
-  async acquire(bucket: string, spec: BucketSpec | undefined): Promise<void> {
-    if (!spec) return;
+  /** Resolves when this bucket may make one more request; rejects when the limiter itself fails. */
+  acquire(bucket: string, spec: BucketSpec | undefined, options: AcquireOptions = {}): Promise<void> {
+    if (!spec) return Promise.resolve();
     this.sweep();
     let b = this.buckets.get(bucket);
     if (!b) {
       b = {
-        queue: new RateLimiterQueue(this.factory(bucket, spec), { maxQueueSize: 100_000 }),
+        limiter: this.factory(bucket, spec),
         windowMs: spec.durationSec * 1000,
-        pending: 0,
+        starts: [],
+        others: [],
+        pumping: false,
         lastAt: 0,
       };
       this.buckets.set(bucket, b);
     }
-    b.pending++;
+    const waiting = b;
+    return new Promise<void>((grant, fail) => {
+      (options.start ? waiting.starts : waiting.others).push({ grant, fail });
+      void this.pump(bucket, waiting);
+    });
+  }
+
+  /** Grants the bucket's budget, one point at a time, to whoever is first in line when a point is free. */
+  private async pump(key: string, b: Bucket): Promise<void> {
+    if (b.pumping) return;
+    b.pumping = true;
     try {
-      await b.queue.removeTokens(1, bucket);
-      b.lastAt = this.now();
+      while (b.starts.length + b.others.length > 0) {
+        let failure: unknown;
+        try {
+          await b.limiter.consume(key, 1);
+        } catch (res) {
+          if (!(res instanceof Error)) {
+            // Out of points: the limiter says when the next one frees up. The platform's window starts
+            // when its first request arrives, a little after ours was granted; starting ours a little
+            // late keeps a fully used budget from reaching the platform a few ms before its reset.
+            const wait = (res as { msBeforeNext?: number }).msBeforeNext ?? 0;
+            const slack = Math.min(WINDOW_SLACK_MAX_MS, b.windowMs * 0.05);
+            await new Promise((resolve) => setTimeout(resolve, Math.max(1, wait + slack)));
+            continue;
+          }
+          failure = res;
+        }
+        // Chosen only now: a reply start that queued while we waited still goes first.
+        const next = (b.starts.shift() ?? b.others.shift()) as Waiter;
+        b.lastAt = this.now();
+        if (failure === undefined) next.grant();
+        else next.fail(failure);
+      }
     } finally {
-      b.pending--;
+      b.pumping = false;
     }
   }
 
@@ -81,7 +138,7 @@ export class EditPacer {
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
     for (const [key, b] of this.buckets) {
-      if (b.pending === 0 && now - b.lastAt > b.windowMs) this.buckets.delete(key);
+      if (!b.pumping && now - b.lastAt > b.windowMs) this.buckets.delete(key);
     }
   }
 }

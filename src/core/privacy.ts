@@ -96,13 +96,13 @@ export function forgetCommand(deps: ForgetDeps): CommandSpec {
     // Each conversation is cleaned in its own turn, after any answer streaming there (which would
     // otherwise store the answer, or the question, after the deletion); one turn at a time.
     ownTurns: true,
-    handler: async ({ invocation, options, locale, inTurn }) => {
+    handler: async ({ invocation, options, locale, spell, inTurn }) => {
       const { platform } = invocation.conversation;
       const userId = invocation.author.id;
       const index = await deps.users.get(platform, userId);
       const conversations = Object.entries(index.conversations);
       if (options.confirm !== 'confirm') {
-        return { text: t(locale, 'forget.explain', { count: conversations.length }) };
+        return { text: t(locale, 'forget.explain', { count: conversations.length }, spell) };
       }
       let removed = 0;
       for (const [conversation, meta] of conversations) {

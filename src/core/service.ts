@@ -1,3 +1,4 @@
+import type { CommandSpeller } from '../i18n.ts';
 import type { CommandSpec } from './commands/registry.ts';
 import type {
   Author,
@@ -29,6 +30,11 @@ export interface ChatService {
   runCommand(invocation: CommandInvocation): Promise<CommandResult>;
   /** Every command, for per-platform registration (Discord application commands, Slack manifest). */
   commands(): CommandSpec[];
+  /**
+   * How this platform types a command (Slack: `/qwen reset`), for the command references in the bot's
+   * own lines: refusals, command replies, help and error lines. Platforms that register none get `/reset`.
+   */
+  spellCommandsAs(platform: string, speller: CommandSpeller): void;
   /** Suggestions for an option being typed (Discord autocomplete); at most 25. */
   autocomplete(
     command: string,

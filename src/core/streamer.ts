@@ -220,34 +220,31 @@ export class ReplyStreamer {
 
   private async flush(final: boolean): Promise<void> {
     this.dirty = false;
-    const full = this.visibleText();
-    if (!full && this.shown.length === 0) return;
-    // Placeholder and "thinking…" are no part of the answer.
-    const carriesAnswer = this.answer.length > this.nativeChars || this.ending !== '';
-    const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
-    for (let i = 0; i < parts.length; i++) {
-      const text = parts[i]?.text ?? '';
-      const body = carriesAnswer ? (parts[i]?.body ?? '') : '';
-      const isLast = i === parts.length - 1;
-      // A part with text after it is complete: its message gets its final edit now.
-      const partFinal = final || !isLast;
+    for (let i = 0; ; i++) {
+      if (!this.render(final, i)) break;
       const current = this.shown[i];
       try {
         if (!current) {
-          await this.pace('post');
-          const message = await this.surface.post(text, { streaming: !partFinal });
+          await this.pace('post', this.shown.length === 0);
+          // Rendered again after the wait (long in a busy channel): what goes out is what there is now.
+          const part = this.render(final, i);
+          if (!part) break;
+          const message = await this.surface.post(part.text, { streaming: !part.final });
           this.posts++;
-          this.shown.push({ message, text, body, final: partFinal });
+          this.shown.push({ message, text: part.text, body: part.body, final: part.final });
           this.reportShown();
           this.stopTyping();
-        } else if (current.text !== text || (partFinal && !current.final)) {
+        } else if (this.changed(current, this.render(final, i))) {
           await this.pace('edit');
-          await this.surface.edit(current.message, text, { final: partFinal });
+          // An answer that finished while this edit waited gets its final edit now instead of two.
+          const part = this.render(final, i);
+          if (!part || !this.changed(current, part)) continue;
+          await this.surface.edit(current.message, part.text, { final: part.final });
           this.edits++;
-          current.text = text;
-          current.body = body;
+          current.text = part.text;
+          current.body = part.body;
           this.reportShown();
-          current.final = partFinal;
+          current.final = part.final;
         }
       } catch (err) {
         this.deliveryErrors++;
@@ -259,17 +256,39 @@ export class ReplyStreamer {
     if (this.firstVisibleAt === null && (this.answer || this.ending)) this.firstVisibleAt = this.now();
   }
 
+  /** Message `i` of the reply as it would show now; undefined when there is none. */
+  private render(final: boolean, i: number): { text: string; body: string; final: boolean } | undefined {
+    const full = this.visibleText();
+    if (!full && this.shown.length === 0) return undefined;
+    // Placeholder and "thinking…" are no part of the answer.
+    const carriesAnswer = this.answer.length > this.nativeChars || this.ending !== '';
+    const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
+    const part = parts[i];
+    if (!part) return undefined;
+    // A part with text after it is complete: its message gets its final edit now. Once the answer has
+    // finished (`finish` sets the ending first), every flush is a final one.
+    const partFinal = final || this.finished || i < parts.length - 1;
+    return { text: part.text, body: carriesAnswer ? part.body : '', final: partFinal };
+  }
+
+  private changed(current: Shown, part: { text: string; final: boolean } | undefined): boolean {
+    return part !== undefined && (current.text !== part.text || (part.final && !current.final));
+  }
+
   private reportShown(): void {
     if (!this.opts.onShown) return;
     const posted = this.shown.map((s) => ({ id: s.message.id, text: s.text, body: s.body }));
     this.opts.onShown([...this.nativeShown.map((m) => ({ ...m })), ...posted]);
   }
 
-  /** Waits for the platform budget of this kind of request (posts may have a budget of their own). */
-  private pace(kind: 'post' | 'edit'): Promise<void> {
+  /**
+   * Waits for the platform budget of this kind of request (posts may have a budget of their own). The
+   * answer's first message goes ahead of other answers' edits: its asker sees nothing yet.
+   */
+  private pace(kind: 'post' | 'edit', start = false): Promise<void> {
     const { paceBucket, bucket, post } = this.surface.limits;
-    if (kind === 'post' && post) return this.opts.pacer.acquire(post.key, post);
-    return this.opts.pacer.acquire(paceBucket, bucket);
+    if (kind === 'post' && post) return this.opts.pacer.acquire(post.key, post, { start });
+    return this.opts.pacer.acquire(paceBucket, bucket, { start });
   }
 
   private sleep(ms: number): Promise<void> {

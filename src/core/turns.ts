@@ -5,7 +5,9 @@ import type { KeyedQueue } from '../util/keyed-queue.ts';
 
 /**
  * A conversation's turn: its place in this process's queue and, with a shared store, in the
- * cross-instance line. Messages and commands that change the conversation run in it, one at a time.
+ * cross-instance line. What changes the conversation runs in it, one at a time: a question's arrival
+ * (stored with its answer's slot), the storing of an answer into its slot, commands, crash repair.
+ * Answers stream outside it (see message-phases.ts).
  */
 export class ConversationTurns {
   private readonly queue: KeyedQueue;

@@ -167,11 +167,6 @@ export interface ReplySurface {
   /** Who reads the failure lines: chat users (default), or the operator (the terminal), told what to check. */
   audience?: Audience;
   /**
-   * Rewrites command names in the bot's own lines the way this platform types them (Slack: `/reset`
-   * → `/qwen reset`). Applied to refusals, command replies and ending lines, never to model text.
-   */
-  spellCommands?(line: string): string;
-  /**
    * Shows a line only to the person who wrote the message (Slack `chat.postEphemeral`). Used for private
    * command results typed in a channel; without it (or when it throws) the core posts a public pointer
    * to the slash command instead of the private text.

@@ -26,7 +26,7 @@ export function faqCommands(deps: FaqCommandDeps): CommandSpec[] {
   return [
     {
       name: 'faq',
-      description: 'Look up the FAQ by meaning (admins: "/faq reload" re-reads it)',
+      description: 'Look up the FAQ by meaning (admins: "{/faq} reload" re-reads it)',
       options: [
         {
           name: 'question',

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { type Audience, type Locale, t } from '../i18n.ts';
+import { type Audience, type CommandSpeller, type Locale, t } from '../i18n.ts';
 import type { Usage } from './client.ts';
 
 export type QwenErrorCode =
@@ -77,7 +77,7 @@ export class QwenError extends Error {
    * The line shown for this failure. Users in a chat get what they can do; the operator (the terminal
    * user, who set the key and the URL) gets what to check: the URL called and the setting involved.
    */
-  userMessage(locale: Locale, audience: Audience = 'user'): string {
+  userMessage(locale: Locale, audience: Audience = 'user', spell?: CommandSpeller): string {
     const operatorKey = audience === 'operator' ? this.operatorKey() : undefined;
     if (operatorKey) {
       return t(locale, operatorKey, {
@@ -85,7 +85,7 @@ export class QwenError extends Error {
         status: [this.status, this.providerCode].filter(Boolean).join(' '),
       });
     }
-    return t(locale, `error.${this.code}`, { model: this.model ?? '' });
+    return t(locale, `error.${this.code}`, { model: this.model ?? '' }, spell);
   }
 
   private operatorKey() {

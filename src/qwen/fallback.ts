@@ -14,7 +14,7 @@ export function worthAnotherModel(err: QwenError): boolean {
  * names the one that answered. Once a token is out, a failure is the caller's, as with one model.
  */
 export async function* streamWithFallback(
-  qwen: QwenClient,
+  qwen: Pick<QwenClient, 'streamChat'>,
   req: Omit<ChatRequest, 'model'>,
   chain: string[],
   log?: Logger,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
-import { runMain } from '../support/run-main.ts';
+import { CHILD_NODE_ENV, runMain } from '../support/run-main.ts';
 
 let sim: DashScopeSim;
 let env: Record<string, string>;
@@ -23,6 +23,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'qwenbot-cli-'));
   env = {
     PATH: process.env.PATH ?? '',
+    ...CHILD_NODE_ENV,
     DASHSCOPE_API_KEY: TEST_API_KEY,
     DASHSCOPE_BASE_URL: sim.baseUrl,
     QWENBOT_STORE: `sqlite://${path.join(dir, 'cli.sqlite')}`,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../src/core/prompt.ts';
 import { CACHED_PRICE_FRACTION, costOf } from '../../src/core/usage.ts';
+import { until } from '../support/fake-time.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 
@@ -14,9 +15,9 @@ const alice = { id: 'U1', name: 'Alice', isBot: false };
 const usageOf = (s: Harness['app']['service']) =>
   s.runCommand({ name: 'usage', conversation: channelRef(), author: alice });
 
-/** Waits (on the event loop, no timers) until the surface shows `text`. */
-async function until(surface: RecordingSurface, text: string): Promise<void> {
-  while (!surface.transcript().includes(text)) await new Promise((r) => setImmediate(r));
+/** Waits until the surface shows `text` (with a deadline). */
+function shows(surface: RecordingSurface, text: string): Promise<boolean> {
+  return until(() => surface.transcript().includes(text), `the surface to show "${text}"`, 10_000, 1);
 }
 
 describe('usage and quota count every billed token', () => {
@@ -26,7 +27,7 @@ describe('usage and quota count every billed token', () => {
     h.sim.script({ text: 'word '.repeat(200), chunkDelayMs: 5, chunkChars: 5 });
     const surface = new RecordingSurface();
     const pending = s.handleMessage(message('long please', { author: alice }), surface);
-    await until(surface, 'word word word');
+    await shows(surface, 'word word word');
     expect(s.stop(surface.events[0]?.id ?? '', alice)).toBe(true);
     expect((await pending).status).toBe('stopped');
 

@@ -1,16 +1,18 @@
 /**
- * Commands take the same path as messages: the same guards, and the conversation's turn, so a command
- * never interleaves with an answer streaming in that conversation.
+ * Commands take the same path as messages: the same guards, and the conversation's turn in arrival
+ * order. They do not wait for an answer streaming in that conversation; an answer that started before a
+ * /reset or /forget still finishes where people see it, but is not stored after the command ran.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ReplyStreamer } from '../../src/core/streamer.ts';
 import type { Author, CommandInvocation } from '../../src/core/types.ts';
 import { t } from '../../src/i18n.ts';
 import { StoreError } from '../../src/store/index.ts';
-import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
+import { type ModelHarness, startModelHarness } from '../support/fake-model.ts';
+import { channelRef, message } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 
-let h: Harness | undefined;
+let h: ModelHarness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
@@ -50,16 +52,16 @@ async function commandReached(spied: { mock: { calls: unknown[][] } }, conversat
 async function answerHeldMidway(text = 'Oolong is a partly oxidised tea.', conversation = CHANNEL) {
   if (!h) throw new Error('no harness');
   const held = gate();
-  h.sim.script({ text, chunkChars: 4, holdAfterChunks: 2, hold: held.promise });
+  h.model.script({ text, chunkChars: 4, holdAfterChunks: 2, hold: held.promise });
   const surface = new RecordingSurface();
   const done = h.app.service.handleMessage(message('tell me about oolong', { conversation }), surface);
   await vi.waitFor(() => expect(surface.transcript()).toContain(text.slice(0, 8)));
   return { surface, done, go: held.open };
 }
 
-describe('commands wait for the answer streaming in their conversation', () => {
+describe('commands that change the conversation while an answer streams there', () => {
   it('/reset sent mid-answer leaves nothing of that answer in history (slash and typed)', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const cleared = vi.spyOn(h.app.service.history, 'clear');
     const first = await answerHeldMidway();
     const reset = slash('reset');
@@ -84,7 +86,7 @@ describe('commands wait for the answer streaming in their conversation', () => {
   });
 
   it('/forget confirm mid-answer in the same conversation leaves neither the question nor the answer', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const removed = vi.spyOn(h.app.service.history, 'removeUser');
     const held = await answerHeldMidway('The secret word is pelican.');
     const forget = slash('forget', 'confirm');
@@ -97,7 +99,7 @@ describe('commands wait for the answer streaming in their conversation', () => {
   });
 
   it('/forget confirm from a DM while the answer streams in a channel removes that turn and its answer', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     await h.app.service.handleMessage(
       message('hello in private', { conversation: DM }),
       new RecordingSurface(),
@@ -109,13 +111,14 @@ describe('commands wait for the answer streaming in their conversation', () => {
     held.go();
     await held.done;
     const reply = await forget;
-    expect(reply.text).toBe(t('en', 'forget.done', { turns: 4, count: 2 }));
+    // The DM's two turns and the channel question: the answer, not stored yet, never will be.
+    expect(reply.text).toBe(t('en', 'forget.done', { turns: 3, count: 2 }));
     expect(await h.app.service.history.load(key())).toEqual([]);
     expect(await h.app.service.history.load(key(DM))).toEqual([]);
   });
 
   it('two /forget confirm at once, each from a conversation the other must visit, both finish', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const BOB: Author = { id: 'U2', name: 'Bob', isBot: false };
     const s = h.app.service;
     await s.handleMessage(message('alice here'), new RecordingSurface());
@@ -131,13 +134,13 @@ describe('commands wait for the answer streaming in their conversation', () => {
   });
 
   it('two settings changes at once are both kept', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     await Promise.all([slash('thinking', 'on'), slash('search', 'on')]);
     expect(await h.app.service.settings.get(key())).toEqual({ thinking: true, search: true });
   });
 
   it('read-only commands answer at once, without waiting for the answer streaming there', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const held = await answerHeldMidway();
     const help = await slash('help');
     const model = await slash('model');
@@ -152,7 +155,7 @@ describe('commands wait for the answer streaming in their conversation', () => {
 
 describe('commands pass the same guards as messages', () => {
   it('a denied user gets a refusal to a slash command and nothing is changed', async () => {
-    h = await startHarness({ config: { guards: { denyUsers: ['U1'] } } });
+    h = await startModelHarness({ config: { guards: { denyUsers: ['U1'] } } });
     await h.app.service.handleMessage(
       message('bob says hi', { author: { id: 'U2', name: 'Bob', isBot: false } }),
       new RecordingSurface(),
@@ -163,7 +166,7 @@ describe('commands pass the same guards as messages', () => {
   });
 
   it('slash and typed commands count toward the per-user rate limit; /help does not', async () => {
-    h = await startHarness({ config: { guards: { userMessagesPerWindow: 2, userWindowSeconds: 60 } } });
+    h = await startModelHarness({ config: { guards: { userMessagesPerWindow: 2, userWindowSeconds: 60 } } });
     expect((await slash('reset')).text).toBe(t('en', 'reset.done'));
     const typed = new RecordingSurface();
     await h.app.service.handleMessage(message('/reset'), typed);
@@ -175,7 +178,7 @@ describe('commands pass the same guards as messages', () => {
   });
 
   it('over the daily quota, commands that change things are refused; /usage still answers', async () => {
-    h = await startHarness({ config: { usage: { dailyTokenQuotaPerUser: 1 } } });
+    h = await startModelHarness({ config: { usage: { dailyTokenQuotaPerUser: 1 } } });
     await h.app.service.handleMessage(message('hello'), new RecordingSurface());
     const used = await h.app.service.usage.todayTokens({ kind: 'user', platform: 'test', id: 'U1' });
     expect(used).toBeGreaterThan(1);
@@ -188,7 +191,7 @@ describe('commands pass the same guards as messages', () => {
 
 describe('answer(): one visible message and a clean slate when the store fails early', () => {
   it('an early store error shows only the error line; active set and gauge return to 0', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const s = h.app.service;
     vi.spyOn(s.settings, 'resolve').mockRejectedValueOnce(new StoreError('load settings: store down'));
     const surface = new RecordingSurface();
@@ -204,11 +207,11 @@ describe('answer(): one visible message and a clean slate when the store fails e
     expect(s.activeCount).toBe(0);
     expect((await h.app.metrics.activeStreams.get()).values[0]?.value ?? 0).toBe(0);
     // Nothing was sent to the model.
-    expect(h.sim.chatRequests()).toHaveLength(0);
+    expect(h.model.chatRequests()).toHaveLength(0);
   });
 
   it('a throw after the model answered still releases the active set, the in-flight record and the gauge', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const s = h.app.service;
     const done = vi.spyOn(s.inflight, 'done');
     vi.spyOn(ReplyStreamer.prototype, 'finish').mockRejectedValueOnce(new Error('platform vanished'));

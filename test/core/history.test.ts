@@ -151,6 +151,36 @@ describe.each(backends)('history on %s', (backend) => {
     ]);
   });
 
+  it('answers fill the slots their questions reserved, in any order; never a slot of a later conversation', async () => {
+    const store = await open(backend);
+    const history = new HistoryStore(store, { maxTurns: 100, retentionMs: 60_000 });
+    const first = await history.appendQuestion(CONV, user('first', 'U1'));
+    const second = await history.appendQuestion(CONV, user('second', 'U2'));
+    // The second question's prompt holds both questions, the first still unanswered.
+    expect((await history.load(CONV, second)).map((t) => t.text)).toEqual(['first', 'second']);
+    expect((await history.load(CONV, first)).map((t) => t.text)).toEqual(['first']);
+    expect(await history.storeAnswer(CONV, second, bot('to U2'))).toBe(true);
+    expect(await history.storeAnswer(CONV, first, bot('to U1'))).toBe(true);
+    expect((await history.load(CONV)).map((t) => t.text)).toEqual(['first', 'to U1', 'second', 'to U2']);
+
+    // Forgotten question: its answer is not stored after it. Reset: nor in the next conversation.
+    const forgotten = await history.appendQuestion(CONV, user('forget me', 'U3'));
+    await history.removeUser(CONV, 'U3');
+    expect(await history.storeAnswer(CONV, forgotten, bot('to U3'))).toBe(false);
+    const beforeReset = await history.appendQuestion(CONV, user('before reset', 'U1'));
+    await history.clear(CONV);
+    const afterReset = await history.appendQuestion(CONV, user('after reset', 'U2'));
+    expect(afterReset.seq).toBe(1);
+    expect(await history.storeAnswer(CONV, beforeReset, bot('old answer'))).toBe(false);
+    expect(await history.load(CONV, beforeReset)).toEqual([]);
+    expect(await history.storeAnswer(CONV, afterReset, bot('new answer'))).toBe(true);
+    expect((await history.load(CONV)).map((t) => t.text)).toEqual(['after reset', 'new answer']);
+    // /reset with nothing after it: the old answer leaves no key behind.
+    await history.clear(CONV);
+    expect(await history.storeAnswer(CONV, afterReset, bot('late'))).toBe(false);
+    expect((await keysOf(store)).filter((k) => k.includes(CONV))).toEqual([]);
+  });
+
   it('reads around turn keys that are gone', async () => {
     const store = await open(backend);
     const history = new HistoryStore(store, { maxTurns: 10, retentionMs: 60_000 });

@@ -1,4 +1,6 @@
 /** The pacer's per-channel buckets: bounded by activity, and forgetting one never loosens its budget. */
+
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { EditPacer } from '../../src/core/pacer.ts';
 
@@ -50,4 +52,38 @@ test('a bucket still inside its window, or with requests waiting, is kept and ke
   await vi.advanceTimersByTimeAsync(20_000);
   await next;
   expect(third).toBe(true);
+});
+
+test("a reply's first message goes before edits already waiting; the rest keep their order", async () => {
+  const pacer = new EditPacer();
+  const granted: string[] = [];
+  const ask = (name: string, start = false) =>
+    pacer.acquire('channel', ONE_PER_SECOND, { start }).then(() => void granted.push(name));
+  await ask('edit of a visible answer');
+  const waiting = [ask('edit a'), ask('edit b'), ask('edit c')];
+  await vi.advanceTimersByTimeAsync(10);
+  // Someone else's answer is ready to show its first words: it is next, ahead of the three edits.
+  waiting.push(ask('first message of another answer', true));
+  await vi.advanceTimersByTimeAsync(5_000);
+  await Promise.all(waiting);
+  expect(granted).toEqual([
+    'edit of a visible answer',
+    'first message of another answer',
+    'edit a',
+    'edit b',
+    'edit c',
+  ]);
+});
+
+test('a limiter that fails (store down) fails the waiting request, and the next one still gets its turn', async () => {
+  let calls = 0;
+  const flaky = new RateLimiterMemory({ points: 1, duration: 1 });
+  const pacer = new EditPacer(() => {
+    const limiter = Object.create(flaky) as RateLimiterMemory;
+    limiter.consume = (key, points) =>
+      ++calls === 1 ? Promise.reject(new Error('redis down')) : flaky.consume(key, points);
+    return limiter;
+  });
+  await expect(pacer.acquire('channel', ONE_PER_SECOND)).rejects.toThrow('redis down');
+  await expect(pacer.acquire('channel', ONE_PER_SECOND)).resolves.toBeUndefined();
 });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Author } from '../../src/core/types.ts';
-import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
+import { type ModelHarness, startModelHarness } from '../support/fake-model.ts';
+import { channelRef, message } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 
-let h: Harness | undefined;
+let h: ModelHarness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
@@ -15,7 +16,7 @@ const dm = channelRef('D1', { isDM: true });
 
 describe('/forget', () => {
   it('explains first, then deletes the caller’s turns, answers, usage and DM settings — and nobody else’s', async () => {
-    h = await startHarness();
+    h = await startModelHarness();
     const s = h.app.service;
     await s.handleMessage(message('alice in channel', { author: alice }), new RecordingSurface());
     await s.handleMessage(message('bob in channel', { author: bob }), new RecordingSurface());

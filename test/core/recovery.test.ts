@@ -7,6 +7,7 @@ import { HistoryStore } from '../../src/core/history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from '../../src/core/inflight.ts';
 import { t } from '../../src/i18n.ts';
 import { startDashScopeSim } from '../support/dashscope-sim.ts';
+import { until } from '../support/fake-time.ts';
 import {
   channelRef,
   message,
@@ -34,11 +35,6 @@ function recordingEditor(maxChars = 2000) {
   return { editor, edits, posts };
 }
 
-/** Polls (no sleeping) until the condition holds. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setImmediate(r));
-}
-
 describe('crash recovery', () => {
   it('the next start edits each orphaned reply to say it was interrupted; the user turn is in history', async () => {
     const storeUrl = tempStore();
@@ -47,7 +43,7 @@ describe('crash recovery', () => {
     sim.script({ text: 'partial words '.repeat(100), chunkChars: 7, chunkDelayMs: 10 });
     const surface = new RecordingSurface();
     const pending = first.app.service.handleMessage(message('a long question'), surface);
-    while (!surface.transcript().includes('partial words partial')) await new Promise((r) => setImmediate(r));
+    await until(() => surface.transcript().includes('partial words partial'), 'the answer to start');
     await first.app.service.inflight.flush();
     // The process "dies" here: nothing of the first instance runs any more, its store is left as is.
     const shownAtCrash = surface.shown()[0] ?? '';
@@ -82,7 +78,10 @@ describe('crash recovery', () => {
     sim.script({ text: 'partial words '.repeat(30), chunkChars: 7, stallAfterChunks: 40 });
     const surface = new RecordingSurface({ maxChars: 100 });
     const pending = first.app.service.handleMessage(message('a long question'), surface);
-    await until(() => surface.transcript().replace(/\s+/g, '') === streamed.replace(/\s+/g, ''));
+    await until(
+      () => surface.transcript().replace(/\s+/g, '') === streamed.replace(/\s+/g, ''),
+      'the streamed text',
+    );
     await first.app.service.inflight.flush();
     const atCrash = surface.shown();
     expect(atCrash.length).toBe(3);
@@ -106,6 +105,43 @@ describe('crash recovery', () => {
     await sim.close();
   });
 
+  it('in a busy channel the cut answer is stored in its slot, right after its question', async () => {
+    const storeUrl = tempStore();
+    const sim = await startDashScopeSim({ apiKey: TEST_API_KEY });
+    const first = await startHarness({ storeUrl, reuseSim: sim });
+    sim.setResponder(() => 'bob gets an answer');
+    sim.script({ text: 'alice gets cut off mid sentence', chunkChars: 5, stallAfterChunks: 2 });
+    const aliceSurface = new RecordingSurface();
+    const pending = first.app.service.handleMessage(message('alice asks'), aliceSurface);
+    await until(() => aliceSurface.transcript().includes('alice gets'), 'alice to see her answer start');
+    const bob = message('bob asks', { author: { id: 'U2', name: 'Bob', isBot: false } });
+    let bobDone = false;
+    let aliceDone = false;
+    void pending.then(() => (aliceDone = true));
+    void first.app.service.handleMessage(bob, new RecordingSurface()).then(() => (bobDone = true));
+    // Bob's answer lands while Alice's still streams (one after another, Bob would wait for her timeout).
+    await until(() => bobDone || aliceDone, 'one of the answers to end');
+    expect(aliceDone).toBe(false);
+    await first.app.service.inflight.flush();
+
+    const { editor } = recordingEditor();
+    const second = await startHarness({ storeUrl, reuseSim: sim });
+    expect(await second.app.service.recoverInterrupted([editor])).toBe(1);
+    const turns = await second.app.service.history.load('test:W1:C1');
+    expect(turns.map((turn) => [turn.text, turn.status ?? null])).toEqual([
+      ['alice asks', null],
+      ['alice gets', 'interrupted'],
+      ['bob asks', null],
+      ['bob gets an answer', 'complete'],
+    ]);
+
+    first.app.service.stop(aliceSurface.events[0]?.id ?? '', { id: 'U1', name: 'Alice', isBot: false });
+    await pending;
+    await second.close();
+    await first.close();
+    await sim.close();
+  });
+
   it('a reply that showed only "thinking…" and quoted reasoning stores no text and shows only the line', async () => {
     const storeUrl = tempStore();
     const sim = await startDashScopeSim({ apiKey: TEST_API_KEY });
@@ -117,7 +153,7 @@ describe('crash recovery', () => {
     sim.script({ reasoning: 'weighing the options carefully', text: 'never arrives', stallAfterChunks: 0 });
     const surface = new RecordingSurface();
     const pending = first.app.service.handleMessage(message('a hard question'), surface);
-    await until(() => surface.transcript().includes('options carefully'));
+    await until(() => surface.transcript().includes('options carefully'), 'the answer to start');
     await first.app.service.inflight.flush();
 
     const { editor, edits } = recordingEditor();

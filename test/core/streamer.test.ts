@@ -53,6 +53,38 @@ describe('ReplyStreamer (fake timers)', () => {
     expect(edits.at(-1)?.final).toBe(true);
   });
 
+  it("in a busy channel the first words go out before other answers' edits, and a waiting edit becomes the final one", async () => {
+    // One request per 5 s for the whole channel, shared by two answers.
+    const pacer = new EditPacer();
+    const bucket = { points: 1, durationSec: 5 };
+    const first = new RecordingSurface(limits({ bucket }), { typing: true });
+    const second = new RecordingSurface(limits({ bucket }), { typing: true });
+    const a = streamer(first, 1000, pacer);
+    const b = streamer(second, 1000, pacer);
+    await a.start();
+    await b.start();
+    a.onText('first answer, ');
+    await vi.advanceTimersByTimeAsync(10);
+    // A's next edit queues before B has anything to show.
+    a.onText('more of it');
+    await vi.advanceTimersByTimeAsync(1000);
+    b.onText('second answer');
+    await vi.advanceTimersByTimeAsync(10);
+    const aDone = a.finish();
+    const bDone = b.finish();
+    await vi.advanceTimersByTimeAsync(30_000);
+    await Promise.all([aDone, bDone]);
+    // B's reply started before A's waiting edit went out.
+    const bPost = second.events.find((e) => e.kind === 'post');
+    const aEdit = first.events.find((e) => e.kind === 'edit');
+    expect(bPost?.at).toBeLessThan(aEdit?.at ?? 0);
+    // A finished while its edit waited: that edit carried the whole answer and was its final one.
+    expect(first.events.filter((e) => e.kind === 'edit').map((e) => [e.text, e.final])).toEqual([
+      ['first answer, more of it', true],
+    ]);
+    expect(second.shown()).toEqual(['second answer']);
+  });
+
   it('skips edits when nothing changed and waits for the edit in flight', async () => {
     const surface = new RecordingSurface(limits());
     let inFlight = 0;

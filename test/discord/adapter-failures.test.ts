@@ -18,6 +18,7 @@ const service: ChatService = {
   runCommand: async () => {
     throw new Error('the command blew up');
   },
+  spellCommandsAs: () => undefined,
   commands: () => [
     {
       name: 'slow',

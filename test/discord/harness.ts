@@ -2,8 +2,12 @@
  * End-to-end wiring for Discord tests: DashScope simulator + the real ConversationService (createApp)
  * + the Discord adapter + the real discord.js client connected to the fake Discord. Records every
  * turn's outcome so tests wait for "the answer finished" instead of sleeping.
+ *
+ * Time is fake by default (test/support/fake-time.ts): every wait of the harness advances it, so the
+ * platform's 1 s edit floor and 5-per-5-s channel budget are kept, and tests about pacing keep their
+ * meaning, without costing real seconds. `clock: 'real'` is for the few tests of real-time pacing.
  */
-import { type DiscordHandle, startDiscord } from '../../adapters/discord/index.ts';
+import { type DiscordHandle, type DiscordPacing, startDiscord } from '../../adapters/discord/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -20,6 +24,7 @@ import {
   type RecordedRequest,
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
+import { settle, useFakeClock, useRealClock, type What } from '../support/fake-time.ts';
 import { LogSink, UNPACED_MODELS, uniqueInstance } from '../support/harness.ts';
 
 const API_KEY = 'sk-test-discord-0123456789';
@@ -48,6 +53,8 @@ export interface DiscordHarness {
   editsOf(channelId: string, messageId: string): RecordedRequest[];
   /** `<@botId> text`. */
   mention(text: string): string;
+  /** Awaits `promise`, advancing fake time meanwhile (see test/support/fake-time.ts). */
+  settle<T>(promise: Promise<T>, what: What, deadlineMs?: number): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -63,9 +70,24 @@ export interface DiscordHarnessOptions {
   limitsClock?: LimitsClock;
   /** Adjust the fake (more guilds, shard recommendation…) before the bot connects. */
   prepare?: (fake: FakeDiscord, people: { alice: FakeUser; bob: FakeUser; mod: FakeUser }) => void;
+  /** 'fake' (default): fake timers and Date from start to close. 'real': real time, for pacing itself. */
+  clock?: 'fake' | 'real';
+  /** Channel pacing other than Discord's (passed to startDiscord; production never changes it). */
+  pacing?: Partial<DiscordPacing>;
 }
 
 export async function startDiscordHarness(options: DiscordHarnessOptions = {}): Promise<DiscordHarness> {
+  const fakeClock = (options.clock ?? 'fake') === 'fake';
+  if (fakeClock) useFakeClock();
+  try {
+    return await settle(buildHarness(options, fakeClock), 'the Discord harness to start');
+  } catch (err) {
+    if (fakeClock) useRealClock();
+    throw err;
+  }
+}
+
+async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean): Promise<DiscordHarness> {
   const sim = await startDashScopeSim({ apiKey: API_KEY, ...options.sim });
   const fake = await startFakeDiscord('fake.discord.bot-token');
   const guild = fake.addGuild('Test Server');
@@ -110,15 +132,18 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
   const outcomes: TurnOutcome[] = [];
   const invocations: CommandInvocation[] = [];
   let waiters: Array<() => void> = [];
+  const changed = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
   const real = app.service;
   // The adapter only sees the ChatService interface; this one records outcomes on the way through.
   const service: ChatService = {
     async handleMessage(message, surface) {
       const outcome = await real.handleMessage(message, surface);
       outcomes.push(outcome);
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
+      changed();
       return outcome;
     },
     runCommand: (inv) => {
@@ -126,25 +151,19 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
       return real.runCommand(inv);
     },
     commands: () => real.commands(),
+    spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
   };
-  const discord = await startDiscord({ config, service, log });
+  const discord = await startDiscord({ config, service, log, metrics: app.metrics, pacing: options.pacing });
   await discord.whenReady;
 
   async function turns(n: number, timeoutMs = 15_000): Promise<TurnOutcome[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (outcomes.length < n) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${n} turns (have ${outcomes.length})`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 100);
-        waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    const enough = new Promise<void>((resolve) => {
+      const check = () => (outcomes.length >= n ? resolve() : waiters.push(check));
+      check();
+    });
+    await settle(enough, () => `${n} turns (have ${outcomes.length})`, timeoutMs);
     return outcomes.slice(0, n);
   }
 
@@ -177,11 +196,21 @@ export async function startDiscordHarness(options: DiscordHarnessOptions = {}): 
       return all.slice(from);
     },
     turns,
+    settle,
     async close() {
-      await discord.stop();
-      await app.close();
-      await fake.close();
-      await sim.close();
+      try {
+        await settle(
+          (async () => {
+            await discord.stop();
+            await app.close();
+            await fake.close();
+            await sim.close();
+          })(),
+          'the Discord harness to close',
+        );
+      } finally {
+        if (fakeClock) useRealClock();
+      }
     },
   };
 }

@@ -119,7 +119,7 @@ describe('with the Message Content intent', () => {
     expect(h.fake.botMessages(channel.id)).toHaveLength(1);
     expect(h.sim.chatRequests().length).toBe(before);
     const linesBeforeStop = h.logs.lines.length;
-    await h.discord.stop();
+    await h.settle(h.discord.stop(), 'the adapter to stop');
     expect(h.discord.isReady()).toBe(false);
     const logged = h.logs.lines.slice(linesBeforeStop).map((l) => JSON.parse(l) as { msg: string });
     expect(logged.map((r) => r.msg)).not.toContain('discord gateway connection lost; reconnecting');

@@ -21,14 +21,14 @@ test('a two-message answer cut by a crash keeps both messages whole and is store
   h.fake.say({ author: h.alice, channelId: h.general.id, content: h.mention('a long question') });
   const squash = (s: string) => s.replace(/\s+/g, '');
   const visible = () => h.fake.botMessages(h.general.id).map((m) => m.content);
-  await expect.poll(() => squash(visible().join('')), { timeout: 10_000 }).toBe(squash(streamed));
-  await h.app.service.inflight.flush();
+  await h.fake.waitFor(() => squash(visible().join('')) === squash(streamed), 10_000, 'the streamed text');
+  await h.settle(h.app.service.inflight.flush(), 'the crash-repair records');
   const atCrash = visible();
   expect(atCrash).toHaveLength(2);
 
   // The first process "dies" here; the next one starts on the same store and repairs.
   const second = await createApp(h.config, { log: silentLogger() });
-  expect(await second.service.recoverInterrupted([h.discord.editor])).toBe(1);
+  expect(await h.settle(second.service.recoverInterrupted([h.discord.editor]), 'the repair')).toBe(1);
   const after = h.fake.botMessages(h.general.id);
   expect(after.map((m) => m.content)).toEqual([
     atCrash[0],
@@ -41,7 +41,7 @@ test('a two-message answer cut by a crash keeps both messages whole and is store
     ['assistant', 'interrupted', streamed.trim()],
   ]);
 
-  await second.close();
-  await h.app.service.drain(0);
+  await h.settle(second.close(), 'the second process to close');
+  await h.settle(h.app.service.drain(0), 'the stalled answer to end');
   await h.close();
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { shardOf } from '../support/fake-discord/gateway.ts';
 import type { FakeChannel, FakeDiscord, FakeUser } from '../support/fake-discord/index.ts';
@@ -14,6 +14,8 @@ afterEach(async () => {
 function guildsOnShards(fake: FakeDiscord, alice: FakeUser, count: number): FakeChannel[] {
   const channels: FakeChannel[] = [];
   for (let i = 0; channels.length < count && i < 200; i++) {
+    // A guild's shard follows from the time in its id: on the fake clock, let a millisecond pass.
+    vi.advanceTimersByTime(1);
     const guild = fake.addGuild(`Server ${i}`);
     const shard = shardOf(guild.id, count);
     if (channels.some((c) => shardOf(c.guild_id, count) === shard)) continue;
@@ -32,6 +34,8 @@ describe('Discord sharding', () => {
       config: { discord: { shards: 'auto' } },
       prepare: (fake, { alice }) => {
         fake.state.recommendedShards = 2;
+        // Both shards identify at once, as for a large bot: discord.js would wait 5 real seconds.
+        fake.state.maxConcurrency = 2;
         channels = guildsOnShards(fake, alice, 2);
       },
     });
@@ -53,6 +57,7 @@ describe('Discord sharding', () => {
       globalCommands: true,
       config: { discord: { shards: [1], shardCount: 2 } },
       prepare: (fake, { alice }) => {
+        fake.state.maxConcurrency = 2;
         channels = guildsOnShards(fake, alice, 2);
       },
     });

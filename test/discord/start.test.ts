@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/index.ts';
+import { CHILD_NODE_ENV } from '../support/run-main.ts';
 
 const API_KEY = 'sk-start-test-0123456789';
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -41,6 +42,7 @@ function startBot(storeUrl: string, configFile = ''): Bot {
   const child = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
+      ...CHILD_NODE_ENV,
       DISCORD_TOKEN: fake.token,
       DISCORD_API_URL: fake.apiUrl,
       DASHSCOPE_API_KEY: API_KEY,

@@ -107,6 +107,15 @@ describe('/qwen slash command', () => {
     expect(promptOf(1)).toEqual(['who am I?']);
   });
 
+  it("shows a person's own text as written: a `/reset` in their system prompt is not respelled", async () => {
+    rig = await startRig();
+    const prompt = 'Tell people to type /reset or /help when they are lost.';
+    expect((await command(`system ${prompt}`)).reply?.text).toBe(t('en', 'system.set'));
+    const shown = await command('system');
+    expect(shown.reply?.text).toContain(prompt);
+    expect(shown.reply?.text).not.toContain('/qwen reset');
+  });
+
   it('free text that starts with `word:` is the argument, not an unknown option', async () => {
     rig = await startRig({ sim: { responder: () => "d'accord" } });
     const { reply } = await command('system note: answer in French');

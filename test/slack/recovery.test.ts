@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { slackEditor } from '../../adapters/slack/surface.ts';
 import { t } from '../../src/i18n.ts';
 import { FakeSlack, say } from '../support/fake-slack/index.ts';
+import { until } from '../support/fake-time.ts';
 import { ALICE, startRig } from './rig.ts';
 
 const DM = 'D0ALICE';
@@ -24,16 +25,18 @@ describe('crash repair on Slack', () => {
       stallAfterChunks: 12,
     });
     const said = first.say({ channel: DM, text: 'a long question' });
-    await first.send.event(said.message);
+    await first.settle(first.send.event(said.message), 'the event to be acked');
     const shown = () => first.fake.channel(DM).find((m) => m.bot);
     // Twelve chunks of seven characters reach Slack, then the model stalls; the last edit shows them all.
     const streamed = 'partial words '.repeat(40).slice(0, 84);
-    await expect.poll(() => shown()?.text ?? '', { timeout: 5000 }).toBe(streamed.trimEnd());
-    await first.app.service.inflight.flush();
+    await until(() => (shown()?.text ?? '') === streamed.trimEnd(), 'the stalled answer', 5000);
+    await first.settle(first.app.service.inflight.flush(), 'the crash-repair records');
     // The first process "dies" here; a second one starts on the same store and workspace.
     const atCrash = shown()?.text ?? '';
     const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
-    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(
+      await second.settle(second.app.service.recoverInterrupted([second.slack.editor]), 'the repair'),
+    ).toBe(1);
     // Nothing that was visible is gone (an older snapshot of 20-odd characters used to replace it).
     expect(shown()?.text).toBe(`${atCrash}\n\n${t('en', 'status.interrupted')}`);
     expect(first.fake.channel(DM).filter((m) => m.bot)).toHaveLength(1);
@@ -50,15 +53,17 @@ describe('crash repair on Slack', () => {
     const first = await startRig({ storeUrl });
     first.sim.script({ text: 'streamed words '.repeat(40), chunkChars: 5, stallAfterChunks: 9 });
     const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> a long question` });
-    await first.send.event(said.mention ?? said.message);
+    await first.settle(first.send.event(said.mention ?? said.message), 'the event to be acked');
     const reply = () => first.fake.thread(CHANNEL, said.ts).find((m) => m.bot);
     const streamed = 'streamed words '.repeat(40).slice(0, 45);
-    await expect.poll(() => reply()?.text ?? '', { timeout: 5000 }).toBe(streamed);
+    await until(() => (reply()?.text ?? '') === streamed, 'the stalled stream', 5000);
     expect(reply()?.streaming).toBe(true);
-    await first.app.service.inflight.flush();
+    await first.settle(first.app.service.inflight.flush(), 'the crash-repair records');
     // The first process "dies" mid-stream; a second one starts on the same store and workspace.
     const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
-    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(
+      await second.settle(second.app.service.recoverInterrupted([second.slack.editor]), 'the repair'),
+    ).toBe(1);
     expect(reply()).toMatchObject({
       streaming: false,
       text: `${streamed}\n\n${t('en', 'status.interrupted')}`,
@@ -71,7 +76,7 @@ describe('crash repair on Slack', () => {
       ['assistant', 'interrupted', streamed.trim()],
     ]);
 
-    await first.app.service.drain(0);
+    await first.settle(first.app.service.drain(0), 'the stalled answer to end');
     await second.close();
     await first.close();
   });
@@ -85,23 +90,24 @@ describe('crash repair on Slack', () => {
     const streamed = words.slice(0, 12_000);
     first.sim.script({ text: words, chunkChars: 400, stallAfterChunks: 30 });
     const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> write a lot` });
-    await first.send.event(said.mention ?? said.message);
+    await first.settle(first.send.event(said.mention ?? said.message), 'the event to be acked');
     const replies = () => first.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
-    await expect
-      .poll(
-        () =>
-          replies()
-            .map((m) => m.text)
-            .join(''),
-        { timeout: 10_000 },
-      )
-      .toBe(streamed);
-    await first.app.service.inflight.flush();
+    await until(
+      () =>
+        replies()
+          .map((m) => m.text)
+          .join('') === streamed,
+      'the stalled streams',
+      10_000,
+    );
+    await first.settle(first.app.service.inflight.flush(), 'the crash-repair records');
     const atCrash = replies().map((m) => m.text);
     expect(atCrash).toHaveLength(2);
 
     const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
-    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(
+      await second.settle(second.app.service.recoverInterrupted([second.slack.editor]), 'the repair'),
+    ).toBe(1);
     expect(replies().map((m) => [m.streaming, m.text])).toEqual([
       [false, atCrash[0]],
       [false, `${atCrash[1]}\n\n${t('en', 'status.interrupted')}`],
@@ -109,7 +115,7 @@ describe('crash repair on Slack', () => {
     const turns = await second.app.service.history.load(`slack:${first.fake.team.id}:${CHANNEL}:${said.ts}`);
     expect(turns.at(-1)).toMatchObject({ role: 'assistant', status: 'interrupted', text: streamed.trim() });
 
-    await first.app.service.drain(0);
+    await first.settle(first.app.service.drain(0), 'the stalled answer to end');
     await second.close();
     await first.close();
   });
@@ -119,22 +125,24 @@ describe('crash repair on Slack', () => {
     const first = await startRig({ storeUrl });
     first.sim.script({ text: 'streamed words '.repeat(40), chunkChars: 5, stallAfterChunks: 9 });
     const said = first.say({ channel: CHANNEL, text: `<@${first.fake.bot.userId}> a long question` });
-    await first.send.event(said.mention ?? said.message);
+    await first.settle(first.send.event(said.mention ?? said.message), 'the event to be acked');
     const reply = () => first.fake.thread(CHANNEL, said.ts).find((m) => m.bot);
     const streamed = 'streamed words '.repeat(40).slice(0, 45);
-    await expect.poll(() => reply()?.text ?? '', { timeout: 5000 }).toBe(streamed);
-    await first.app.service.inflight.flush();
+    await until(() => (reply()?.text ?? '') === streamed, 'the stalled stream', 5000);
+    await first.settle(first.app.service.inflight.flush(), 'the crash-repair records');
     // Slack closes streams after about five minutes on its own.
     first.fake.streamTtlMs = 0;
     const second = await startRig({ storeUrl, reuse: { fake: first.fake, sim: first.sim } });
-    expect(await second.app.service.recoverInterrupted([second.slack.editor])).toBe(1);
+    expect(
+      await second.settle(second.app.service.recoverInterrupted([second.slack.editor]), 'the repair'),
+    ).toBe(1);
     expect(first.fake.count('chat.stopStream', 'message_not_in_streaming_state')).toBe(1);
     const after = reply()?.text ?? '';
     expect(after).toBe(`${streamed.trimEnd()}\n\n${t('en', 'status.interrupted')}`);
     expect(after.length).toBeGreaterThanOrEqual(streamed.trimEnd().length);
 
     first.fake.streamTtlMs = 5 * 60_000;
-    await first.app.service.drain(0);
+    await first.settle(first.app.service.drain(0), 'the stalled answer to end');
     await second.close();
     await first.close();
   });

@@ -2,10 +2,14 @@
  * End-to-end rig: fake Slack + DashScope simulator + the real bot (config, store, openai SDK,
  * ConversationService) + the Slack adapter on real Bolt, in HTTP mode (mounted on a plain HTTP server,
  * as main does) or Socket Mode.
+ *
+ * Time is fake by default (test/support/fake-time.ts): every wait of the rig advances it, so Slack's
+ * pacing (1.2 s between updates, 1 s between appends and posts) is kept without costing real seconds.
+ * `clock: 'real'` is for the few tests of real-time pacing.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type SlackHandle, startSlack } from '../../adapters/slack/index.ts';
+import { type SlackHandle, type SlackPacing, startSlack } from '../../adapters/slack/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
@@ -26,6 +30,7 @@ export const ALICE = 'U0ALICE';
 export const BOB = 'U0BOB';
 export const ADMIN = 'U0ADMIN';
 
+import { settle, useFakeClock, useRealClock, type What } from '../support/fake-time.ts';
 import { LogSink, UNPACED_MODELS } from '../support/harness.ts';
 
 export { LogSink };
@@ -40,6 +45,10 @@ export interface RigOptions {
   limitsClock?: LimitsClock;
   /** Share a fake Slack / simulator with another rig (a restart); this rig then leaves them open. */
   reuse?: { fake: FakeSlack; sim: DashScopeSim };
+  /** 'fake' (default): fake timers and Date from start to close. 'real': real time, for pacing itself. */
+  clock?: 'fake' | 'real';
+  /** Pacing other than Slack's (passed to startSlack; production never changes it). */
+  pacing?: Partial<SlackPacing>;
 }
 
 export interface Rig {
@@ -52,12 +61,28 @@ export interface Rig {
   logs: LogSink;
   /** A person writes; returns the message and the events Slack will deliver for it. */
   say(o: Omit<SayOptions, 'user'> & { user?: string }): Said;
-  /** Delivers every event of a message (HTTP or Socket Mode) and waits until the bot is done with them. */
-  deliver(said: Said): Promise<void>;
+  /**
+   * Delivers every event of a message (HTTP or Socket Mode) and waits until the bot is done with them,
+   * for at most `deadlineMs` (30 s; fake time unless the rig runs on real time).
+   */
+  deliver(said: Said, deadlineMs?: number): Promise<void>;
+  /** Awaits `promise`, advancing fake time meanwhile (see test/support/fake-time.ts). */
+  settle<T>(promise: Promise<T>, what: What, deadlineMs?: number): Promise<T>;
   close(): Promise<void>;
 }
 
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
+  const fakeClock = (options.clock ?? 'fake') === 'fake';
+  if (fakeClock) useFakeClock();
+  try {
+    return await settle(buildRig(options, fakeClock), 'the Slack rig to start');
+  } catch (err) {
+    if (fakeClock) useRealClock();
+    throw err;
+  }
+}
+
+async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
   const mode = options.mode ?? 'http';
   const fake =
     options.reuse?.fake ??
@@ -91,7 +116,14 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
   const app = await createApp(config, { log, limitsClock: options.limitsClock });
-  const slack = await startSlack({ config, service: app.service, log, store: app.store });
+  const slack = await startSlack({
+    config,
+    service: app.service,
+    log,
+    store: app.store,
+    metrics: app.metrics,
+    ...(options.pacing ? { pacing: options.pacing } : {}),
+  });
   let server: Server | undefined;
   let send = new SignedSender('http://127.0.0.1:1/unused', SIGNING_SECRET);
   if (slack.handleHttp) {
@@ -114,24 +146,35 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     send,
     logs,
     say: (o) => say(fake, { user: ALICE, ...o }),
-    async deliver(said) {
-      if (mode === 'socket') {
-        await Promise.all(said.deliveries.map((body) => fake.socket.deliverEvent(body)));
-      } else {
-        const results = await Promise.all(said.deliveries.map((body) => send.event(body)));
-        for (const r of results) if (r.status !== 200) throw new Error(`event answered HTTP ${r.status}`);
-      }
-      // Bolt acks before it runs listeners; let them register their work, then wait for it.
-      await new Promise((resolve) => setImmediate(resolve));
-      await slack.idle();
+    deliver(said, deadlineMs) {
+      const delivered = async () => {
+        if (mode === 'socket') {
+          await Promise.all(said.deliveries.map((body) => fake.socket.deliverEvent(body)));
+        } else {
+          const results = await Promise.all(said.deliveries.map((body) => send.event(body)));
+          for (const r of results) if (r.status !== 200) throw new Error(`event answered HTTP ${r.status}`);
+        }
+        // Bolt acks before it runs listeners; let them register their work, then wait for it.
+        await new Promise((resolve) => setImmediate(resolve));
+        await slack.idle();
+      };
+      return settle(delivered(), 'the bot to finish with the delivered message', deadlineMs);
     },
+    settle,
     async close() {
-      await slack.stop();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await app.close();
-      if (options.reuse) return;
-      await sim.close();
-      await fake.close();
+      const closed = async () => {
+        await slack.stop();
+        await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+        await app.close();
+        if (options.reuse) return;
+        await sim.close();
+        await fake.close();
+      };
+      try {
+        await settle(closed(), 'the Slack rig to close');
+      } finally {
+        if (fakeClock) useRealClock();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { slash } from '../support/fake-slack/index.ts';
 import { ACK_DEADLINE_MS } from '../support/fake-slack/socket.ts';
+import { until } from '../support/fake-time.ts';
 import { ALICE, type Rig, startRig } from './rig.ts';
 
 let rig: Rig;
@@ -36,9 +37,9 @@ describe('Socket Mode', () => {
   it('reconnects after the connection drops, and says it is not ready meanwhile', async () => {
     rig = await startRig({ mode: 'socket' });
     rig.fake.socket.dropAll();
-    await expect.poll(() => rig.slack.ready).toBe(false);
+    await until(() => !rig.slack.ready, 'the adapter to notice the drop');
     // The SDK waits its ping timeout (5 s) before asking apps.connections.open for a new URL.
-    await expect.poll(() => rig.slack.ready, { timeout: 12_000, interval: 100 }).toBe(true);
+    await until(() => rig.slack.ready, 'Socket Mode to reconnect', 12_000, 100);
     expect(rig.fake.count('apps.connections.open')).toBe(2);
     const said = rig.say({ channel: 'D0ALICE', text: 'still there?' });
     rig.sim.script({ text: 'Yes, reconnected.' });
@@ -54,8 +55,8 @@ describe('Socket Mode', () => {
   it('disconnects on stop', async () => {
     rig = await startRig({ mode: 'socket' });
     expect(rig.fake.socket.open).toBe(1);
-    await rig.slack.stop();
+    await rig.settle(rig.slack.stop(), 'the adapter to stop');
     expect(rig.slack.ready).toBe(false);
-    await expect.poll(() => rig.fake.socket.open).toBe(0);
+    await until(() => rig.fake.socket.open === 0, 'the socket to close');
   });
 });

@@ -16,7 +16,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-const noService = {} as ChatService;
+const noService = { spellCommandsAs: () => undefined } as unknown as ChatService;
 
 async function start(env: Record<string, string>) {
   const config = loadConfig({ env: { QWENBOT_STORE: 'sqlite://:memory:', ...env } });

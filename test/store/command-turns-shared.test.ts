@@ -1,4 +1,7 @@
-/** A command on one instance waits for the answer another instance is streaming in that conversation. */
+/**
+ * A command on one instance takes the conversation's shared turn without waiting for the answer another
+ * instance is streaming there; that answer is not stored after a /reset.
+ */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { t } from '../../src/i18n.ts';
 import { type Harness, message, startHarness } from '../support/harness.ts';
@@ -17,7 +20,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!REDIS_URL)('commands across instances (Redis)', () => {
-  it('/reset on instance B while instance A streams the answer: B waits for A’s turn, nothing is left', async () => {
+  it('/reset on instance B while instance A streams the answer: B clears at once, nothing is left', async () => {
     const a = await startHarness({ storeUrl: REDIS_URL, namespace: runPrefix });
     harnesses.push(a);
     const b = await startHarness({ storeUrl: REDIS_URL, namespace: runPrefix, reuseSim: a.sim });
@@ -36,10 +39,8 @@ describe.skipIf(!REDIS_URL)('commands across instances (Redis)', () => {
       conversation: message('').conversation,
       author: { id: 'U1', name: 'Alice', isBot: false },
     });
-    // Main cleared at once; now B holds a place in the shared line, behind A's answer.
-    await vi.waitFor(() =>
-      expect(cleared.mock.calls.length > 0 || b.app.service.queue.size === 1).toBe(true),
-    );
+    // A holds the shared turn only while a question arrives: B's reset goes ahead mid-answer.
+    await vi.waitFor(() => expect(cleared).toHaveBeenCalled());
     release();
     expect((await answer).status).toBe('answered');
     expect((await reset).text).toBe(t('en', 'reset.done'));

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
+import { until } from '../support/fake-time.ts';
 import { type Harness, message, startHarness, TEST_API_KEY } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 import { deleteRedisKeys } from '../support/redis-cleanup.ts';
@@ -75,8 +76,12 @@ describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
       const target = i % 2 === 0 ? a : b;
       outcomes.push(target.app.service.handleMessage(message(`m${i}`), new RecordingSurface()));
       // Arrival order is the order the places in line are taken: wait until this one has its ticket.
-      while (Number(await redis.get(`${ns}:coord:turn:test:W1:C1:ticket`)) < i + 1)
-        await new Promise((r) => setImmediate(r));
+      await until(
+        async () => Number(await redis.get(`${ns}:coord:turn:test:W1:C1:ticket`)) >= i + 1,
+        `message m${i} to take its ticket`,
+        10_000,
+        1,
+      );
     }
     await redis.close();
     const results = (await Promise.all(outcomes)) as Array<{ status: string }>;
@@ -96,6 +101,44 @@ describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
       'm5',
       're m5',
     ]);
+  });
+
+  it('askers split across two instances are answered side by side; history keeps arrival order', async () => {
+    const ns = `${runPrefix}-busy`;
+    const [a, b] = [await instance(ns), await instance(ns)];
+    sim.setResponder((body) => `re ${lastUserText(body)}`);
+    let open = () => {};
+    const allAsked = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const ASKERS = 4;
+    // Every answer waits after its first words until all questions reached the model: answered one
+    // after another (one instance holding the conversation's turn), the first would wait for ever.
+    for (let i = 0; i < ASKERS; i++) sim.script({ holdAfterChunks: 1, hold: allAsked });
+    const asked = sim.chatRequests().length;
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const outcomes: Array<Promise<{ status: string }>> = [];
+    let anyDone = false;
+    for (let i = 0; i < ASKERS; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const author = { id: `U${i}`, name: `Asker${i}`, isBot: false };
+      const outcome = target.app.service.handleMessage(message(`q${i}`, { author }), new RecordingSurface());
+      void outcome.then(() => (anyDone = true));
+      outcomes.push(outcome);
+      // Arrival order is the order the places in line are taken: wait until this one has its ticket.
+      while (Number(await redis.get(`${ns}:coord:turn:test:W1:C1:ticket`)) < i + 1)
+        await new Promise((r) => setImmediate(r));
+    }
+    await redis.close();
+    while (sim.chatRequests().length < asked + ASKERS && !anyDone) await new Promise((r) => setImmediate(r));
+    expect(anyDone).toBe(false);
+    open();
+    expect((await Promise.all(outcomes)).map((r) => r.status)).toEqual(Array(ASKERS).fill('answered'));
+    const turns = await b.app.service.history.load('test:W1:C1');
+    expect(turns.map((t) => t.text)).toEqual(
+      Array.from({ length: ASKERS }, (_, i) => [`q${i}`, `re Asker${i}: q${i}`]).flat(),
+    );
   });
 
   it('rate limits and usage are counted across instances', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { createStore, StoreError } from '../../src/store/index.ts';
+import { CHILD_NODE_ENV } from '../support/run-main.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const tempFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-lock-')), 'bot.sqlite');
@@ -61,6 +62,7 @@ it('the terminal chat started next to a running bot exits 2 (a store problem at 
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
+      ...CHILD_NODE_ENV,
       DASHSCOPE_API_KEY: 'sk-test-0123456789abcdef',
       DASHSCOPE_BASE_URL: 'http://127.0.0.1:9/compatible-mode/v1',
       QWENBOT_STORE: `sqlite://${file}`,

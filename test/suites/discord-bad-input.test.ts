@@ -112,7 +112,7 @@ describe('malformed gateway events', () => {
       logged(h.logs, 'discord gateway event could not be processed; skipped').length,
     ).toBeGreaterThanOrEqual(3);
     // Let whatever the malformed events started finish before the next test counts turns.
-    await h.app.service.queue.idle();
+    await h.settle(h.app.service.queue.idle(), 'the queue to empty');
     await until(() => h.app.service.activeCount === 0, 'answers in flight to end');
   });
 });

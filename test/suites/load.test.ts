@@ -5,6 +5,9 @@
  * simulators' echo responder. Every message is answered exactly once, each reply carries its own
  * conversation's marker and history (no cross-talk), heap growth across the second wave stays under a
  * stated limit, and no promise rejection goes unhandled.
+ *
+ * REAL TIME on purpose: this measures what one event loop gets through (each wave's time is printed),
+ * and under this load fake time would fall behind real socket timeouts (undici keep-alive).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -19,8 +22,11 @@ const DISCORD = { channels: 100, threads: 75, dms: 75 };
 /** Slack DMs are answered by post-and-update, paced at 50 requests a minute for the whole workspace. */
 const SLACK = { threads: 245, dms: 5 };
 const TOTAL = 500;
-/** Time limit of one wave of 500 answers (2 cores, CI). */
-const WAVE_MS = 30_000;
+/**
+ * Deadline of one wave of 500 answers: it only turns a hang into a failure. How long a wave takes is
+ * printed, not asserted: on a shared machine it follows the load, not the bot.
+ */
+const WAVE_MS = 120_000;
 /** Heap growth allowed across the second wave: its 500 new turns and the clients' message caches. */
 const HEAP_GROWTH_LIMIT_MB = 40;
 
@@ -64,7 +70,7 @@ const config = {
 };
 
 beforeAll(async () => {
-  h = await startDiscordHarness({ config });
+  h = await startDiscordHarness({ config, clock: 'real' });
   // The fake has no global limit; lift discord.js's client-side 50 requests/s cap so the wave measures
   // the bot rather than that queue (per-channel buckets and the bot's own pacing still apply).
   (h.discord.client.rest.options as { globalRequestsPerSecond: number }).globalRequestsPerSecond = 5000;
@@ -86,7 +92,7 @@ beforeAll(async () => {
 
   // Slack's per-method tiers are lifted: one workspace could not take 250 answers a minute, and the
   // tiers have their own tests. The bot's own pacing is unchanged.
-  rig = await startRig({ fake: { tiers: {} }, config });
+  rig = await startRig({ fake: { tiers: {} }, config, clock: 'real' });
   rig.sim.setResponder(echo);
   for (let i = 0; i < SLACK.threads; i++) slack.push({ channel: `C0LOAD${i % 25}`, user: 'U0ALICE' });
   for (let i = 0; i < SLACK.dms; i++) {
@@ -124,7 +130,7 @@ async function wave(n: number): Promise<number> {
         ...(c.threadTs ? { threadTs: c.threadTs } : {}),
       });
       if (!dm) c.threadTs ??= said.ts;
-      return rig.deliver(said);
+      return rig.deliver(said, WAVE_MS);
     }),
   );
   const outcomes = await discordDone;
@@ -144,32 +150,36 @@ async function wave(n: number): Promise<number> {
   return Date.now() - started;
 }
 
-test(`${TOTAL} conversations on Discord and Slack, two waves: each answered once, no cross-talk, bounded memory`, async () => {
-  expect(discord.length + slack.length).toBe(TOTAL);
-  const firstMs = await wave(1);
-  const heapAfterFirst = heapMb();
-  const rssAfterFirst = process.memoryUsage().rss / 1_048_576;
-  const secondMs = await wave(2);
-  const heapAfterSecond = heapMb();
-  const rssAfterSecond = process.memoryUsage().rss / 1_048_576;
+test(
+  `${TOTAL} conversations on Discord and Slack, two waves: each answered once, no cross-talk, bounded memory`,
+  async () => {
+    expect(discord.length + slack.length).toBe(TOTAL);
+    const firstMs = await wave(1);
+    const heapAfterFirst = heapMb();
+    const rssAfterFirst = process.memoryUsage().rss / 1_048_576;
+    const secondMs = await wave(2);
+    const heapAfterSecond = heapMb();
+    const rssAfterSecond = process.memoryUsage().rss / 1_048_576;
 
-  // Exactly one reply per message, in order, each with its own marker and its own history only.
-  discord.forEach((c, i) => {
-    expect(h.fake.botMessages(c.channel.id).map((m) => m.content)).toEqual([
-      `Echo d${i}-w1 (1)`,
-      `Echo d${i}-w2 (2)`,
-    ]);
-  });
-  slack.forEach((c, i) => {
-    expect(slackReplies(c).map((m) => m.text)).toEqual([`Echo s${i}-w1 (1)`, `Echo s${i}-w2 (2)`]);
-  });
-  expect(h.sim.chatRequests()).toHaveLength(2 * discord.length);
-  expect(rig.sim.chatRequests()).toHaveLength(2 * slack.length);
-  expect(h.fake.rateLimited).toBe(0);
-  expect(unhandled.seen).toEqual([]);
-  const growth = heapAfterSecond - heapAfterFirst;
-  console.log(
-    `load: ${TOTAL} conversations (Discord ${discord.length}, Slack ${slack.length}) × 2 waves; wave 1 ${firstMs} ms, wave 2 ${secondMs} ms; heap ${heapAfterFirst.toFixed(1)} → ${heapAfterSecond.toFixed(1)} MB (+${growth.toFixed(1)}), rss ${rssAfterFirst.toFixed(0)} → ${rssAfterSecond.toFixed(0)} MB`,
-  );
-  expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-}, 90_000);
+    // Exactly one reply per message, in order, each with its own marker and its own history only.
+    discord.forEach((c, i) => {
+      expect(h.fake.botMessages(c.channel.id).map((m) => m.content)).toEqual([
+        `Echo d${i}-w1 (1)`,
+        `Echo d${i}-w2 (2)`,
+      ]);
+    });
+    slack.forEach((c, i) => {
+      expect(slackReplies(c).map((m) => m.text)).toEqual([`Echo s${i}-w1 (1)`, `Echo s${i}-w2 (2)`]);
+    });
+    expect(h.sim.chatRequests()).toHaveLength(2 * discord.length);
+    expect(rig.sim.chatRequests()).toHaveLength(2 * slack.length);
+    expect(h.fake.rateLimited).toBe(0);
+    expect(unhandled.seen).toEqual([]);
+    const growth = heapAfterSecond - heapAfterFirst;
+    console.log(
+      `load: ${TOTAL} conversations (Discord ${discord.length}, Slack ${slack.length}) × 2 waves; wave 1 ${firstMs} ms, wave 2 ${secondMs} ms; heap ${heapAfterFirst.toFixed(1)} → ${heapAfterSecond.toFixed(1)} MB (+${growth.toFixed(1)}), rss ${rssAfterFirst.toFixed(0)} → ${rssAfterSecond.toFixed(0)} MB`,
+    );
+    expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
+  },
+  3 * WAVE_MS,
+);

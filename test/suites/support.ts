@@ -1,24 +1,10 @@
 /**
  * Small helpers the suites share: waiting on an observable condition with a deadline (never a fixed
- * sleep), collecting unhandled rejections, and reading structured log records.
+ * sleep; the wait lives in test/support/fake-time.ts), collecting unhandled rejections, and reading structured log records.
  */
 import type { FakeDiscord } from '../support/fake-discord/index.ts';
 
-/** Resolves with the first truthy value of `check`, polling every `everyMs`; throws after `timeoutMs`. */
-export async function until<T>(
-  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  what: string,
-  timeoutMs = 10_000,
-  everyMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until } from '../support/fake-time.ts';
 
 /** Records every unhandled rejection while installed; `stop()` removes the listener. */
 export function watchUnhandled(): { seen: unknown[]; stop(): void } {

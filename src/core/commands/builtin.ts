@@ -1,5 +1,5 @@
 import type { Config, ModelInfo } from '../../config/schema.ts';
-import { t } from '../../i18n.ts';
+import { spellCommandRefs, t } from '../../i18n.ts';
 import type { ProbeFailure } from '../../qwen/client.ts';
 import type { HistoryStore } from '../history.ts';
 import type { SettingsStore } from '../settings.ts';
@@ -29,8 +29,10 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
       access: 'everyone',
       ephemeral: true,
       readOnly: true,
-      handler: async ({ locale }) => {
-        const lines = registry.list().map((c) => `• \`${registry.usage(c)}\` — ${c.description}`);
+      handler: async ({ locale, spell }) => {
+        const lines = registry
+          .list()
+          .map((c) => `• \`${registry.usage(c, spell)}\` — ${spellCommandRefs(c.description, spell)}`);
         return { text: [t(locale, 'help.header'), ...lines].join('\n') };
       },
     },
@@ -68,7 +70,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
       access: 'everyone',
       ephemeral: false,
       readOnly: (options) => typeof options.name !== 'string' || options.name.trim() === '',
-      handler: async ({ invocation, options, locale, isAdmin }) => {
+      handler: async ({ invocation, options, locale, spell, isAdmin }) => {
         const key = conversationKey(invocation.conversation);
         const wsKey = workspaceKey(invocation.conversation);
         const name = typeof options.name === 'string' ? options.name.trim() : '';
@@ -95,7 +97,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
         }
         const asDefault = options.default === true;
         if (asDefault && !isAdmin)
-          return { text: t(locale, 'cmd.denied', { name: 'model default:true' }), ephemeral: true };
+          return { text: t(locale, 'cmd.denied', { name: 'model default:true' }, spell), ephemeral: true };
         const failed = await deps.probeModel?.(name);
         if (failed) {
           const line = failed.kind === 'refused' ? 'model.refused' : 'model.unchecked';

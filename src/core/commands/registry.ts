@@ -1,8 +1,9 @@
-import { type Locale, t } from '../../i18n.ts';
+import { type CommandSpeller, type Locale, slashCommand, spellCommandRefs, t } from '../../i18n.ts';
 import type { Logger } from '../../log.ts';
 import { QwenError } from '../../qwen/errors.ts';
 import { StoreError } from '../../store/index.ts';
 import type { CommandInvocation, CommandResult, ConversationRef, OptionType, OptionValue } from '../types.ts';
+import { CommandSpelling } from './spelling.ts';
 
 export interface OptionSpec {
   name: string;
@@ -25,6 +26,8 @@ export interface CommandContext {
   invocation: CommandInvocation;
   options: Record<string, OptionValue | undefined>;
   locale: Locale;
+  /** Writes a command reference the way the caller's platform types it (`t(locale, key, vars, spell)`). */
+  spell: CommandSpeller;
   isAdmin: boolean;
   /**
    * Runs `task` in a conversation's turn (its queue and cross-instance turn), after any answer streaming
@@ -63,13 +66,26 @@ export interface PreparedCommand {
   run(inTurn: CommandContext['inTurn']): Promise<CommandResult>;
 }
 
+/** `/model [name]`, with the command written by `spell` (Slack: `/qwen model [name]`). */
+export function commandUsage(spec: CommandSpec, spell: CommandSpeller = slashCommand): string {
+  const opts = spec.options.map((o) => (o.required ? `<${o.name}>` : `[${o.name}]`));
+  return [spell(spec.name), ...opts].join(' ');
+}
+
 export class CommandRegistry {
   private readonly specs = new Map<string, CommandSpec>();
+  /** Per platform, how command references are written in replies. */
+  readonly spelling: CommandSpelling;
+
+  constructor(spelling = new CommandSpelling()) {
+    this.spelling = spelling;
+  }
 
   add(spec: CommandSpec): this {
     if (!/^[a-z0-9_-]{1,32}$/.test(spec.name))
       throw new Error(`command name "${spec.name}" must be 1-32 lowercase characters`);
-    if (spec.description.length < 1 || spec.description.length > 100) {
+    const description = spellCommandRefs(spec.description);
+    if (description.length < 1 || description.length > 100) {
       throw new Error(`command /${spec.name}: description must be 1-100 characters`);
     }
     this.specs.set(spec.name, spec);
@@ -91,6 +107,7 @@ export class CommandRegistry {
    */
   prepare(inv: CommandInvocation, ctx: { locale: Locale; isAdmin: boolean; log: Logger }): PreparedCommand {
     const { locale, isAdmin } = ctx;
+    const spell = this.spelling.of(inv.conversation.platform);
     const reply = (text: string, spec?: CommandSpec): PreparedCommand => ({
       spec,
       readOnly: true,
@@ -98,11 +115,11 @@ export class CommandRegistry {
       run: async () => ({ text, ephemeral: true }),
     });
     const spec = this.get(inv.name);
-    if (!spec) return reply(t(locale, 'cmd.unknown', { name: inv.name }));
+    if (!spec) return reply(t(locale, 'cmd.unknown', { name: inv.name }, spell));
     const needsAdmin =
       spec.access === 'admin' || (spec.access === 'admin-outside-dm' && !inv.conversation.isDM);
-    if (needsAdmin && !isAdmin) return reply(t(locale, 'cmd.denied', { name: spec.name }), spec);
-    const parsed = this.parse(spec, inv, locale);
+    if (needsAdmin && !isAdmin) return reply(t(locale, 'cmd.denied', { name: spec.name }, spell), spec);
+    const parsed = this.parse(spec, inv, locale, spell);
     if ('error' in parsed) return reply(parsed.error, spec);
     const { options } = parsed;
     const readOnly = typeof spec.readOnly === 'function' ? spec.readOnly(options) : spec.readOnly === true;
@@ -110,7 +127,8 @@ export class CommandRegistry {
       spec,
       readOnly,
       ownTurns: !readOnly && spec.ownTurns === true,
-      run: (inTurn) => this.execute(spec, { invocation: inv, options, locale, isAdmin, inTurn }, ctx.log),
+      run: (inTurn) =>
+        this.execute(spec, { invocation: inv, options, locale, spell, isAdmin, inTurn }, ctx.log),
     };
   }
 
@@ -144,9 +162,8 @@ export class CommandRegistry {
     return suggested.slice(0, 25);
   }
 
-  usage(spec: CommandSpec): string {
-    const opts = spec.options.map((o) => (o.required ? `<${o.name}>` : `[${o.name}]`));
-    return [`/${spec.name}`, ...opts].join(' ');
+  usage(spec: CommandSpec, spell: CommandSpeller = slashCommand): string {
+    return commandUsage(spec, spell);
   }
 
   /**
@@ -159,9 +176,10 @@ export class CommandRegistry {
     spec: CommandSpec,
     inv: CommandInvocation,
     locale: Locale,
+    spell: CommandSpeller = slashCommand,
   ): { options: Record<string, OptionValue | undefined> } | { error: string } {
     const fail = (problem: string) => ({
-      error: t(locale, 'cmd.bad_arg', { name: spec.name, problem, usage: this.usage(spec) }),
+      error: t(locale, 'cmd.bad_arg', { name: spec.name, problem, usage: this.usage(spec, spell) }, spell),
     });
     const raw: Record<string, string | OptionValue | undefined> = { ...(inv.options ?? {}) };
     // Option name → the undeclared `word` of a `word:…` token that filled it positionally. If that

@@ -58,7 +58,7 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
       ephemeral: true,
       private: true,
       readOnly: (options) => typeof options.text !== 'string' || options.text.trim() === '',
-      handler: async ({ invocation, options, locale, isAdmin }) => {
+      handler: async ({ invocation, options, locale, spell, isAdmin }) => {
         const key = conversationKey(invocation.conversation);
         const text = typeof options.text === 'string' ? options.text.trim() : '';
         if (!text) {
@@ -69,7 +69,7 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
         }
         // Anyone may change their own DM; in channels only admins.
         if (!invocation.conversation.isDM && !isAdmin)
-          return { text: t(locale, 'cmd.denied', { name: 'system' }) };
+          return { text: t(locale, 'cmd.denied', { name: 'system' }, spell) };
         if (text.toLowerCase() === 'clear') {
           await settings.update(key, { systemPrompt: undefined });
           return { text: t(locale, 'system.cleared'), ephemeral: false };

@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { settle } from '../fake-time.ts';
 import { FakeGateway, guildApi } from './gateway.ts';
 import { FakeRest } from './rest.ts';
 import { channelApi } from './rules.ts';
@@ -313,22 +314,32 @@ export class FakeDiscord {
     this.gateway.dropAll(opts.resumable ?? true);
   }
 
-  /** Resolves when `check` holds, re-checking whenever the bot changes a message (and every 50 ms). */
-  async waitFor<T>(check: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = check();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`fake discord: timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, 50);
-        this.waiters.push(done);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    }
+  /**
+   * Resolves when `check` holds, re-checking whenever the bot changes a message (and every 50 ms);
+   * under fake timers, fake time advances meanwhile (test/support/fake-time.ts).
+   */
+  waitFor<T>(check: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+    let gaveUp = false;
+    const poll = async (): Promise<T> => {
+      for (;;) {
+        const v = check();
+        if (v) return v;
+        if (gaveUp) throw new Error('given up');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, 50);
+          this.waiters.push(done);
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      }
+    };
+    const waiting = settle(poll(), `${what} (fake discord)`, timeoutMs);
+    waiting.catch(() => {
+      gaveUp = true;
+    });
+    return waiting;
   }
 
   private poke(): void {

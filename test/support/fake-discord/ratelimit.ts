@@ -3,6 +3,8 @@
  * parameter (the channel), X-RateLimit-* headers on every answer, 429 with retry_after once spent.
  * Tests can also force 429s on a route.
  */
+import { createHash } from 'node:crypto';
+
 export interface RateLimitOptions {
   /** Requests per bucket per window (Discord: 5 per 5 s for channel messages). */
   limit: number;
@@ -49,7 +51,9 @@ export class FakeRateLimiter {
     const now = Date.now();
     const forced = this.forced.find((f) => f.method === method && f.route === template && f.times > 0);
     const key = `${method} ${template} ${major}`;
-    const hash = Buffer.from(`${method} ${template}`).toString('hex').slice(0, 16);
+    // One opaque id per route, as Discord sends: a prefix of the route's hex would give every POST on
+    // /channels/… one id, and discord.js would queue typing and message sends behind each other.
+    const hash = createHash('sha1').update(`${method} ${template}`).digest('hex').slice(0, 16);
     let b = this.buckets.get(key);
     if (!b || b.resetAt <= now) {
       b = { count: 0, resetAt: now + this.options.windowMs };

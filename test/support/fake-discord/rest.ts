@@ -131,7 +131,12 @@ export class FakeRest {
       body: {
         url: this.gatewayUrl,
         shards: this.state.recommendedShards,
-        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+        session_start_limit: {
+          total: 1000,
+          remaining: 999,
+          reset_after: 14_400_000,
+          max_concurrency: s.maxConcurrency,
+        },
       },
     }));
     this.add('GET', '/gateway', () => ({ status: 200, body: { url: this.gatewayUrl } }));

@@ -133,6 +133,11 @@ export class FakeState {
 
   /** What GET /gateway/bot recommends (shards: 'auto'). */
   recommendedShards = 1;
+  /**
+   * Shards that may IDENTIFY per 5 s (Discord: 1, or 16+ for large bots). discord.js waits out the
+   * 5 s in real time (node:timers/promises, which fake timers leave alone).
+   */
+  maxConcurrency = 1;
 
   constructor() {
     this.bot = this.addUser('qwenbot', { bot: true });

@@ -1,0 +1,273 @@
+/**
+ * The Discord adapter as one object: it logs in (retrying through outages until start-up is given up),
+ * registers the core's commands once the gateway is ready, turns messages and interactions into
+ * ChatService calls, and reports readiness. `startDiscord` (index.ts) builds one and connects it.
+ */
+import { type Client, Events, GatewayCloseCodes, type Message } from 'discord.js';
+import type { MessageEditor } from '../../src/core/inflight.ts';
+import type { IncomingMessage } from '../../src/core/types.ts';
+import { t, toLocale } from '../../src/i18n.ts';
+import type { Logger } from '../../src/log.ts';
+import { StartupError } from '../../src/platform.ts';
+import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
+import { handleInteraction, registerApplicationCommands } from './commands.ts';
+import { newDiscordClient, OUTAGE, restBase, watchGatewayCloses } from './gateway.ts';
+import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
+import type { DiscordHandle, StartDiscordOptions } from './index.ts';
+import { inviteUrl, resolvePermission } from './invite.ts';
+import { DiscordReplySurface, discordEditor } from './surface.ts';
+
+const LOGIN_RETRY_MS = 2000;
+
+export class DiscordAdapter implements DiscordHandle {
+  readonly name = 'discord';
+  client: Client;
+  inviteUrl: string | undefined;
+  editor: MessageEditor;
+  readonly whenReady: Promise<void>;
+  private readonly options: StartDiscordOptions;
+  private readonly log: Logger;
+  private readonly glue: PlatformGlue;
+  private readonly adminPermission: bigint;
+  private connected = false;
+  private paused = false;
+  // Set just before our own client.destroy(): the gateway closing then is no lost connection.
+  private destroying = false;
+  // Why the gateway is not connected (latest close code or error), cleared once it is.
+  private lastProblem: string | undefined;
+  private markReady: () => void = () => undefined;
+  // The login in progress: a start-up given up before the gateway opened must close it once it settles.
+  private loggingIn: Promise<unknown> | undefined;
+
+  constructor(options: StartDiscordOptions) {
+    if (!options.config.discord.token)
+      throw new Error(
+        'discord.token is required. Set DISCORD_TOKEN to the bot token from the Discord developer portal.',
+      );
+    this.options = options;
+    this.log = options.log.child({ component: 'discord' });
+    this.glue = { platform: 'discord', service: options.service, log: this.log, metrics: options.metrics };
+    this.adminPermission = resolvePermission(options.config.discord.adminPermission);
+    this.whenReady = new Promise<void>((resolve) => (this.markReady = resolve));
+    this.client = this.newClient();
+    // Crash recovery edits an answer the previous run left half-written.
+    this.editor = discordEditor(this.client.rest);
+  }
+
+  /** True once the gateway is ready and commands are registered. */
+  get ready(): boolean {
+    return this.connected;
+  }
+
+  // Also false while the gateway connection is down and discord.js is reconnecting.
+  isReady(): boolean {
+    return this.connected && this.client.isReady();
+  }
+
+  problem(): string | undefined {
+    return this.client.isReady() ? undefined : this.lastProblem;
+  }
+
+  async pause(): Promise<void> {
+    this.paused = true;
+  }
+
+  async stop(): Promise<void> {
+    this.paused = true;
+    this.connected = false;
+    this.destroying = true;
+    await this.client.destroy();
+  }
+
+  async registerCommands(): Promise<void> {
+    if (!this.client.isReady()) return;
+    const { service, config } = this.options;
+    await registerApplicationCommands(this.client, service.commands(), config.discord.guildIds, this.log);
+  }
+
+  /** Logs in; resolves once the gateway connection is open, retrying outages until the signal aborts. */
+  async connect(): Promise<this> {
+    const { signal } = this.options;
+    if (signal?.aborted) throw new StartupError('Discord: start-up given up');
+    this.setProblem('gateway handshake not finished (no READY yet)');
+    const watch = this.watchAbort(signal);
+    try {
+      while (!(await this.attemptLogin(watch.givenUp))) this.client = this.newClient();
+    } finally {
+      // Connected (or failed): from now on only stop() ends the client.
+      watch.remove();
+    }
+    this.editor = discordEditor(this.client.rest);
+    return this;
+  }
+
+  /** True once logged in; false after an outage (waited out, try again); throws when it cannot work. */
+  private async attemptLogin(givenUp: Promise<never>): Promise<boolean> {
+    const loggingIn = this.client.login(this.options.config.discord.token ?? '');
+    this.loggingIn = loggingIn;
+    watchGatewayCloses(this.client, (code) => {
+      if (this.destroying) return;
+      const name = GatewayCloseCodes[code];
+      this.setProblem(`gateway closed the connection with code ${code}${name ? ` (${name})` : ''}`);
+    });
+    try {
+      await Promise.race([loggingIn, givenUp]);
+      return true;
+    } catch (err) {
+      if (this.options.signal?.aborted) throw err;
+      await this.client.destroy().catch(() => undefined);
+      const why = err instanceof Error ? err.message : String(err);
+      if (!OUTAGE.test(why)) throw this.loginRefused(why);
+      // The gateway is down or refusing us (5xx, 429, network): try again until start-up gives up.
+      this.setProblem(`gateway error: ${why}`);
+      this.log.debug({ reason: why }, 'discord gateway not reachable yet; retrying');
+      await Promise.race([new Promise((r) => setTimeout(r, LOGIN_RETRY_MS)), givenUp]);
+      return false;
+    }
+  }
+
+  private loginRefused(why: string): StartupError {
+    const { apiUrl } = this.options.config.discord;
+    const where = apiUrl ? ` at ${restBase(apiUrl)}` : '';
+    return new StartupError(
+      `Discord login failed${where}: ${why}. Check DISCORD_TOKEN (and DISCORD_API_URL if set).`,
+    );
+  }
+
+  /** Given up (a signal during start-up): destroy the client; login may never settle on its own. */
+  private watchAbort(signal: AbortSignal | undefined) {
+    let giveUp: (err: Error) => void = () => undefined;
+    const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
+    givenUp.catch(() => undefined);
+    const onAbort = () => {
+      this.destroying = true;
+      void this.client.destroy().catch(() => undefined);
+      // Aborted before the gateway connection opened, login may still connect: close it then too.
+      void this.loggingIn?.finally(() => this.client.destroy()).catch(() => undefined);
+      giveUp(new StartupError('Discord: start-up given up'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return { givenUp, remove: () => signal?.removeEventListener('abort', onAbort) };
+  }
+
+  private setProblem(why: string): void {
+    this.lastProblem = why;
+    if (!this.connected) this.options.report?.(why);
+  }
+
+  private newClient(): Client {
+    const client = newDiscordClient(this.options.config.discord, this.log);
+    client.once(Events.ClientReady, (c) => void this.onReady(c));
+    client.on(Events.MessageCreate, (message) => {
+      void this.onMessage(message).catch((err: unknown) =>
+        this.log.error({ err, message: message.id }, 'message handling failed'),
+      );
+    });
+    client.on(Events.InteractionCreate, (interaction) => {
+      const deps = { service: this.options.service, log: this.log, adminPermission: this.adminPermission };
+      void handleInteraction(interaction, deps).catch((err: unknown) =>
+        this.log.error({ err, interaction: interaction.id }, 'interaction handling failed'),
+      );
+    });
+    client.on(Events.Error, (err) => this.log.error({ err }, 'discord client error'));
+    this.watchGateway(client);
+    // discord.js waits out 429s itself; operators still want to see them.
+    client.rest.on('rateLimited', (info) =>
+      countRateLimit(this.glue, {
+        method: info.method,
+        route: info.route,
+        retryAfterMs: info.retryAfter,
+        global: info.global,
+        scope: info.scope,
+      }),
+    );
+    return client;
+  }
+
+  private async onReady(c: Client<true>): Promise<void> {
+    this.inviteUrl = inviteUrl(c.application.id);
+    this.log.info(
+      { user: c.user.tag, id: c.user.id, guilds: c.guilds.cache.size, invite: this.inviteUrl },
+      `logged in to Discord as ${c.user.tag}`,
+    );
+    this.lastProblem = undefined;
+    await this.registerCommands();
+    this.connected = true;
+    this.markReady();
+  }
+
+  private watchGateway(client: Client): void {
+    // ShardDisconnect only fires when discord.js gives up; a dropped connection it repairs shows up as
+    // reconnecting, then resumed (or ready again after a fresh IDENTIFY).
+    client.on(Events.ShardDisconnect, (event, shard) => {
+      if (this.destroying) this.log.debug({ code: event.code, shard }, 'discord gateway closed (shutdown)');
+      else this.log.warn({ code: event.code, shard }, 'discord gateway disconnected');
+    });
+    client.on(Events.ShardReconnecting, (shard) => {
+      const reason = this.lastProblem;
+      if (this.destroying) this.log.debug({ shard }, 'discord gateway closed (shutdown)');
+      else if (!this.connected)
+        this.log.debug({ shard, reason }, 'discord gateway not connected yet; retrying');
+      else this.log.warn({ shard, reason }, 'discord gateway connection lost; reconnecting');
+    });
+    client.on(Events.ShardResume, (shard, replayed) => {
+      this.lastProblem = undefined;
+      this.log.info({ shard, replayed }, 'discord gateway resumed');
+    });
+    client.on(Events.ShardError, (err, shard) => {
+      // e.g. "Unexpected server response: 503" when the gateway refuses the websocket.
+      this.setProblem(`gateway error: ${err.message}`);
+      this.log.warn({ err, shard }, 'discord gateway error');
+    });
+  }
+
+  private async onMessage(message: Message): Promise<void> {
+    const incoming = this.addressed(message);
+    if (!incoming || !message.channel.isSendable()) return;
+    const { config } = this.options;
+    const locale = incoming.author.locale;
+    const lineLocale = toLocale(locale, config.locale);
+    const surface = new DiscordReplySurface({
+      channel: message.channel,
+      replyTo: message,
+      minEditIntervalMs: config.streaming.minEditIntervalMs,
+      pacing: this.options.pacing,
+      stopLabel: t(lineLocale, 'stop.button'),
+      ...(locale ? { locale } : {}),
+    });
+    if (this.paused) {
+      // Shutting down: the service no longer takes turns, but the person still hears why (README).
+      if (incoming.author.isBot) return;
+      this.log.info({ message: message.id }, 'shutting down; asked to try again later');
+      await surface.post(t(lineLocale, 'status.shutting_down'));
+      return;
+    }
+    const answer = this.options.service.handleMessage(incoming, surface);
+    await settleAnswer(this.glue, answer, surface, lineLocale, { message: message.id });
+  }
+
+  /** The message as the core's IncomingMessage when it is for the bot, else undefined. */
+  private addressed(message: Message): IncomingMessage | undefined {
+    const botId = this.client.user?.id;
+    if (!botId || message.author.id === botId) return undefined;
+    const { discord, attachments } = this.options.config;
+    const opts: InboundOptions = {
+      botId,
+      mentionRoleIds: discord.mentionRoleIds,
+      maxAttachmentBytes: discord.maxAttachmentBytes,
+      downloadTimeoutMs: attachments.downloadTimeoutMs,
+      adminPermission: this.adminPermission,
+    };
+    const incoming = toIncoming(message, opts);
+    if (!incoming.addressed) return undefined;
+    if (addressedBy(message, opts) === 'reply' && !message.content && message.attachments.size === 0) {
+      // Without the Message Content intent, a reply that does not ping the bot arrives without content.
+      this.log.debug(
+        { message: message.id },
+        'reply to the bot arrived without content (reply ping off); not answered',
+      );
+      return undefined;
+    }
+    return incoming;
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The Slack adapter as one object: a Bolt app (Socket Mode, or HTTP mode mounted on main's server)
+ * whose mentions, DMs and followed thread replies go to the core in arrival order, and whose `/qwen`
+ * command runs the core's commands. `startSlack` (index.ts) creates one and starts it.
+ */
+import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
+import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
+import type { Config } from '../../src/config/schema.ts';
+import type { MessageEditor } from '../../src/core/inflight.ts';
+import type { TurnOutcome } from '../../src/core/service.ts';
+import {
+  type ConversationRef,
+  conversationKey,
+  type IncomingMessage,
+  type ReplySurface,
+} from '../../src/core/types.ts';
+import { type Locale, toLocale } from '../../src/i18n.ts';
+import type { Logger } from '../../src/log.ts';
+import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
+import { KeyedQueue } from '../../src/util/keyed-queue.ts';
+import { type AuthInfo, authenticate, toBoltLogger, webClientOptions } from './bolt.ts';
+import { SLASH_COMMAND } from './capabilities.ts';
+import { runSlash, type SlashPayload, slackCommand } from './commands.ts';
+import {
+  conversationOf,
+  isDirect,
+  mentionedUsers,
+  mentionsUser,
+  messageId,
+  readableText,
+  type SlackMessageEvent,
+  skipReason,
+  ThreadTracker,
+} from './events.ts';
+import { slackAttachments } from './files.ts';
+import type { SlackHandle, StartSlackOptions } from './index.ts';
+import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
+import { slackEditor, slackSurface } from './surface.ts';
+import { UserDirectory } from './users.ts';
+
+/** Bolt's default path for events, commands and interactivity in HTTP mode. */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+/** An answer the core has taken (its order is fixed), with where to post if it throws. */
+interface Started {
+  answer: Promise<TurnOutcome>;
+  surface: ReplySurface;
+  locale: Locale;
+}
+
+export class SlackAdapter implements SlackHandle {
+  readonly name = 'slack';
+  readonly mode: 'socket' | 'http';
+  readonly team: { id: string; name: string };
+  readonly botUserId: string;
+  readonly editor: MessageEditor;
+  handleHttp?: (req: HttpRequest, res: ServerResponse) => boolean;
+  private readonly options: StartSlackOptions;
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly glue: PlatformGlue;
+  private readonly app: App;
+  private readonly socketReceiver: SocketModeReceiver | undefined;
+  private readonly streamClient: webApi.WebClient;
+  private readonly users: UserDirectory;
+  private readonly threads: ThreadTracker;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly arrival = new KeyedQueue();
+  private readonly link: SocketState = { ready: false, stopped: false, problem: undefined };
+  private unwatch: () => void = () => undefined;
+  private commandsRegistered = false;
+
+  /** Checks the tokens and who they belong to (`auth.test`); throws a SlackStartError with one line. */
+  static async create(options: StartSlackOptions): Promise<SlackAdapter> {
+    const log = options.log.child({ component: 'slack' });
+    const { botToken, appToken, signingSecret, apiUrl } = options.config.slack;
+    if (!botToken)
+      throw new SlackStartError('SLACK_BOT_TOKEN is not set (the xoxb-… token of the installed app)');
+    if (!appToken && !signingSecret) {
+      throw new SlackStartError(
+        'SLACK_SIGNING_SECRET is required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      );
+    }
+    const boltLogger = toBoltLogger(log.child({ component: 'slack-sdk' }));
+    const client = new webApi.WebClient(botToken, webClientOptions(boltLogger, apiUrl));
+    const auth = await authenticate(client, apiUrl);
+    const mode = appToken ? 'socket' : 'http';
+    log.info(
+      { team: auth.team, teamId: auth.teamId, bot: auth.user, botUserId: auth.userId, mode },
+      `connected to Slack workspace "${auth.team}" as @${auth.user}`,
+    );
+    return new SlackAdapter(options, auth, log, boltLogger);
+  }
+
+  private constructor(options: StartSlackOptions, auth: AuthInfo, log: Logger, boltLogger: BoltLogger) {
+    this.options = options;
+    this.config = options.config;
+    this.log = log;
+    this.glue = { platform: 'slack', service: options.service, log, metrics: options.metrics };
+    this.team = { id: auth.teamId, name: auth.team };
+    this.botUserId = auth.userId;
+    const { botToken = '', appToken, signingSecret, apiUrl } = this.config.slack;
+    const clientOptions = webClientOptions(boltLogger, apiUrl);
+    this.socketReceiver = appToken
+      ? new SocketModeReceiver({ appToken, logger: boltLogger, installerOptions: { clientOptions } })
+      : undefined;
+    const httpReceiver = appToken
+      ? undefined
+      : new HTTPReceiver({
+          signingSecret: signingSecret ?? '',
+          endpoints: SLACK_EVENTS_PATH,
+          logger: boltLogger,
+        });
+    this.mode = this.socketReceiver ? 'socket' : 'http';
+    this.app = new App({
+      token: botToken,
+      botId: auth.botId,
+      botUserId: auth.userId,
+      tokenVerificationEnabled: false,
+      clientOptions,
+      logger: boltLogger,
+      ...(this.socketReceiver
+        ? { receiver: this.socketReceiver, socketMode: true }
+        : { receiver: httpReceiver }),
+    });
+    this.streamClient = new webApi.WebClient(botToken, { ...clientOptions, rejectRateLimitedCalls: true });
+    this.users = new UserDirectory(this.app.client, this.config.guards.admins, log);
+    this.threads = new ThreadTracker(options.store, this.config.history.retentionDays * 86_400_000);
+    this.editor = slackEditor(this.app.client, log);
+    if (httpReceiver) this.handleHttp = (req, res) => this.onHttp(httpReceiver, req, res);
+    this.listen();
+  }
+
+  /** Socket Mode: resolves once connected (start-up waits). HTTP mode: ready at once. */
+  async start(): Promise<this> {
+    await this.registerCommands();
+    if (!this.socketReceiver) {
+      this.link.ready = true;
+      return this;
+    }
+    const { signal, report } = this.options;
+    const { app, socketReceiver: receiver, link: state, log } = this;
+    this.unwatch = await connectSocketMode({ app, receiver, state, log, signal, report });
+    return this;
+  }
+
+  get ready(): boolean {
+    return this.link.ready;
+  }
+
+  isReady(): boolean {
+    return this.link.ready;
+  }
+
+  problem(): string | undefined {
+    return this.link.problem;
+  }
+
+  /**
+   * Slack's `/qwen` is declared in the app manifest (capabilities.ts); what registers here is its
+   * listener, which maps `/qwen <command>` onto the core's commands, and how the core is to write
+   * command references in Slack conversations (`/qwen reset`). Once.
+   */
+  async registerCommands(): Promise<void> {
+    if (this.commandsRegistered) return;
+    this.commandsRegistered = true;
+    this.options.service.spellCommandsAs('slack', slackCommand);
+    this.app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+      await ack();
+      this.track(
+        (async () => {
+          const author = await this.users.get(command.user_id);
+          const reply = await runSlash(command as SlashPayload, author, this.glue, this.config.locale);
+          await respond({ ...reply, replace_original: false });
+        })(),
+      );
+    });
+  }
+
+  async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  async pause(): Promise<void> {
+    if (this.link.stopped) return;
+    this.link.stopped = true;
+    this.link.ready = false;
+    this.unwatch();
+    if (this.socketReceiver)
+      await this.app.stop().catch((err: unknown) => this.log.warn({ err }, 'socket mode stop failed'));
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
+    await this.idle();
+  }
+
+  private onHttp(receiver: HTTPReceiver, req: HttpRequest, res: ServerResponse): boolean {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== SLACK_EVENTS_PATH || req.method !== 'POST') return false;
+    if (this.link.stopped) {
+      res.writeHead(503).end();
+      return true;
+    }
+    receiver.requestListener(req, res);
+    return true;
+  }
+
+  /**
+   * Events are acked by Bolt before listeners run; answering happens in the background. A retry
+   * (context.retryNum) is handled like any delivery: the core's dedupe drops what was already seen.
+   */
+  private listen(): void {
+    for (const kind of ['mention', 'message'] as const) {
+      this.app.event(kind === 'mention' ? 'app_mention' : 'message', async ({ event, body, context }) => {
+        if (context.retryNum)
+          this.log.debug({ retryNum: context.retryNum, reason: context.retryReason }, 'event retry');
+        const teamId = body.team_id ?? this.team.id;
+        this.track(this.deliver(event as unknown as SlackMessageEvent, kind, teamId, body.event_id));
+      });
+    }
+    // The web client waits out 429s (Retry-After) itself; operators still want to see them.
+    this.app.client.on(
+      webApi.WebClientEvent.RATE_LIMITED,
+      (retryAfterSec: number, request: { url?: string }) =>
+        countRateLimit(this.glue, { retryAfterSec, method: request?.url }),
+    );
+    this.app.error(async (err) => {
+      this.log.error({ err }, 'slack app error');
+    });
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work.catch((err: unknown) => this.log.error({ err }, 'slack event handling failed'));
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private async deliver(
+    event: SlackMessageEvent,
+    kind: 'mention' | 'message',
+    teamId: string,
+    eventId?: string,
+  ): Promise<void> {
+    const skip = skipReason(event, this.botUserId);
+    if (skip) return this.log.debug({ skip, ts: event.ts }, 'event skipped');
+    const conversation = conversationOf(event, teamId);
+    let started: Started | undefined;
+    // Look-ups (thread membership, users.info) take varying time: do them in arrival order per
+    // conversation, so the core's per-conversation queue receives messages in the order Slack sent them.
+    await this.arrival.run(conversationKey(conversation), async () => {
+      if (!(await this.follows(event, kind, conversation))) return;
+      started = await this.begin(event, conversation, teamId, eventId);
+    });
+    if (!started) return;
+    const { answer, surface, locale } = started;
+    await settleAnswer(this.glue, answer, surface, locale, { ts: event.ts, channel: event.channel });
+  }
+
+  /** Whether the bot answers this message; a mention in a channel also makes the bot follow the thread. */
+  private async follows(
+    event: SlackMessageEvent,
+    kind: 'mention' | 'message',
+    conversation: ConversationRef,
+  ): Promise<boolean> {
+    if (isDirect(event)) return true;
+    if (kind === 'mention') {
+      // Losing this only costs a mention-free follow-up later; the mention itself is still answered.
+      await this.threads
+        .mark(conversation)
+        .catch((err: unknown) => this.log.warn({ err }, 'could not record the thread'));
+      return true;
+    }
+    // Channel messages count only inside a thread the bot is part of; mentions come as app_mention.
+    if (!event.thread_ts || mentionsUser(event.text, this.botUserId) || !this.config.slack.followThreads)
+      return false;
+    return this.threads.has(conversation).catch((err: unknown) => {
+      this.log.warn({ err }, 'could not check whether the bot follows this thread; not answering');
+      return false;
+    });
+  }
+
+  /** Hands the message to the core; its order is fixed once this returns (the core queues at once). */
+  private async begin(
+    event: SlackMessageEvent,
+    conversation: ConversationRef,
+    teamId: string,
+    eventId: string | undefined,
+  ): Promise<Started> {
+    const dm = isDirect(event);
+    const message = await this.toIncoming(event, conversation, eventId);
+    const locale = toLocale(message.author.locale, this.config.locale);
+    const surface = slackSurface({
+      client: this.app.client,
+      streamClient: this.streamClient,
+      teamId,
+      channel: event.channel,
+      threadTs: dm ? event.thread_ts : conversation.thread,
+      userId: message.author.id,
+      ...(event.thread_ts ? { writtenInThread: event.thread_ts } : {}),
+      isDM: dm,
+      locale,
+      log: this.log,
+      pacing: this.options.pacing,
+    });
+    return { answer: this.options.service.handleMessage(message, surface), surface, locale };
+  }
+
+  private async toIncoming(
+    event: SlackMessageEvent,
+    conversation: ConversationRef,
+    eventId: string | undefined,
+  ): Promise<IncomingMessage> {
+    const { botToken, apiUrl } = this.config.slack;
+    const author = await this.users.get(event.user ?? '');
+    const raw = event.text ?? '';
+    const names = await this.users.names(mentionedUsers(raw).filter((id) => id !== this.botUserId));
+    return {
+      id: messageId(event),
+      ...(eventId ? { eventId } : {}),
+      conversation,
+      author,
+      text: readableText(raw, this.botUserId, names),
+      attachments: slackAttachments(
+        event.files,
+        botToken ?? '',
+        apiUrl,
+        this.config.attachments.downloadTimeoutMs,
+      ),
+      addressed: true,
+      botUserId: this.botUserId,
+      receivedAt: Date.now(),
+    };
+  }
+}
