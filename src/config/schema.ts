@@ -163,7 +163,8 @@ export const configSchema = z
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),
-      reasoning: z.enum(['hide', 'quote']).default('hide'),
+      /** `spoiler`: after the answer, the end of the reasoning behind a spoiler where the platform has one. */
+      reasoning: z.enum(['hide', 'quote', 'spoiler']).default('hide'),
       /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
       showThinkingTime: z.boolean().default(true),
     }),

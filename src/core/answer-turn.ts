@@ -18,6 +18,9 @@ import { ReplyStreamer } from './streamer.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
 import { costOf, scopesFor, type UsageStore } from './usage.ts';
 
+/** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
+const SPOILER_CHARS = 1000;
+
 /** An answer streaming right now: what Stop and shutdown need to reach it. */
 export interface ActiveAnswer {
   streamer: ReplyStreamer;
@@ -131,6 +134,9 @@ export class AnswerTurn {
       thinkingText: t(locale, 'status.thinking'),
       queuedText: (ahead) => t(locale, 'status.queued', { ahead }),
       quoteReasoning: config.streaming.reasoning === 'quote',
+      ...(config.streaming.reasoning === 'spoiler' && surface.spoiler
+        ? { keepReasoningChars: SPOILER_CHARS }
+        : {}),
       onShown: (messages) => this.onShown(messages),
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: deps.now,
@@ -185,6 +191,8 @@ export class AnswerTurn {
         const thoughtSeconds = Math.round((this.streamer.thoughtMs ?? 0) / 1000);
         if (thoughtSeconds >= 1 && this.deps.config.streaming.showThinkingTime)
           this.endings.push(t(this.locale, 'thinking.took', { seconds: thoughtSeconds }));
+        const reasoning = this.streamer.keptReasoning;
+        if (reasoning && this.surface.spoiler) this.endings.push(this.surface.spoiler(reasoning));
         if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));

@@ -15,6 +15,8 @@ export interface StreamerOptions {
   queuedText?: (ahead: number) => string;
   /** Also show the tail of the reasoning as a quote while thinking. */
   quoteReasoning?: boolean;
+  /** Keep the reasoning (its last `keepReasoningChars`) for the answer's ending (`streaming.reasoning: spoiler`). */
+  keepReasoningChars?: number;
   /** Lower bound on per-message edit spacing; the surface may ask for more. */
   minEditIntervalMs: number;
   now?: () => number;
@@ -55,6 +57,7 @@ export class ReplyStreamer {
   /** When reasoning began and when the answer's text took over (for "thought for 12 s"). */
   private reasoningFrom: number | null = null;
   private reasoningUntil: number | null = null;
+  private kept = '';
   private reasoning = '';
   private shown: Shown[] = [];
   private finished = false;
@@ -124,6 +127,11 @@ export class ReplyStreamer {
     if (this.nativeState !== 'active') this.schedule();
   }
 
+  /** The reasoning kept for the ending (`keepReasoningChars`), '' when none. */
+  get keptReasoning(): string {
+    return this.kept.trim();
+  }
+
   /** How long the model reasoned (ms), or null when it did not. */
   get thoughtMs(): number | null {
     if (this.reasoningFrom === null) return null;
@@ -133,6 +141,7 @@ export class ReplyStreamer {
   onReasoning(delta: string): void {
     if (this.answer) return;
     this.reasoningFrom ??= this.now();
+    if (this.opts.keepReasoningChars) this.kept = (this.kept + delta).slice(-this.opts.keepReasoningChars);
     if (this.opts.quoteReasoning) this.reasoning = (this.reasoning + delta).slice(-600);
     else if (this.thinking) return;
     this.thinking = true;

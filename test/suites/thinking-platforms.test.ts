@@ -19,7 +19,10 @@ const LONG_REASONING = 'Weigh each option against the others before answering. '
 
 describe('thinking budgets on both platforms', () => {
   test('Discord: /thinking low sends thinking_budget 1024; /thinking off sends enable_thinking false', async () => {
-    const h: DiscordHarness = await startDiscordHarness({ config: { faq: { enabled: false } } });
+    // Fake time runs faster than real time: how long the model "thought" is not what is under test here.
+    const h: DiscordHarness = await startDiscordHarness({
+      config: { faq: { enabled: false }, streaming: { showThinkingTime: false } },
+    });
     closers.push(() => h.close());
     const channel = h.fake.addChannel(h.guild, 'thinking');
     const command = async (state: string) => {
@@ -54,7 +57,9 @@ describe('thinking budgets on both platforms', () => {
   });
 
   test('Slack: /qwen thinking high sends thinking_budget 8192 and the thread shows only the answer', async () => {
-    const rig: Rig = await startRig({ config: { faq: { enabled: false } } });
+    const rig: Rig = await startRig({
+      config: { faq: { enabled: false }, streaming: { showThinkingTime: false } },
+    });
     closers.push(() => rig.close());
     const CHANNEL = 'C0GENERAL';
     const before = rig.fake.responses.length;
@@ -74,5 +79,26 @@ describe('thinking budgets on both platforms', () => {
     expect([sent?.enable_thinking, sent?.thinking_budget]).toEqual([true, 8192]);
     const shown = rig.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
     expect(shown.map((m) => m.text)).toEqual(['Thought it through.']);
+  });
+
+  test('Discord with streaming.reasoning spoiler: the end of the reasoning follows the answer behind a spoiler', async () => {
+    const h: DiscordHarness = await startDiscordHarness({
+      config: {
+        faq: { enabled: false },
+        streaming: { reasoning: 'spoiler', showThinkingTime: false, minEditIntervalMs: 1000 },
+      },
+    });
+    closers.push(() => h.close());
+    const channel = h.fake.addChannel(h.guild, 'spoiler');
+    await h.app.service.settings.update(`discord:${h.guild.id}:${channel.id}`, { thinking: true });
+    h.sim.script({ reasoning: 'Option A costs less | option B lasts longer. B wins.', text: 'Take B.' });
+    const turn = h.expectTurns(1);
+    h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('A or B?') });
+    await turn;
+    await until(() => h.fake.botMessages(channel.id).at(-1)?.components.length === 0, 'the final reply');
+    // The model's own `|` is escaped: it cannot end the spoiler early.
+    expect(h.fake.botMessages(channel.id).at(-1)?.content).toBe(
+      'Take B.\n\n||Option A costs less \\| option B lasts longer. B wins.||',
+    );
   });
 });
