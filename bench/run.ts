@@ -3,9 +3,10 @@
  * figure and its unit; `--history` runs only the history figures, `--turn-cost` only the store cost of
  * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
  * `--busy` only the busy Discord channel (20 askers at once in one channel), `--memory` only the memory
- * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000). The open-loop run
- * (bench/open-loop.ts) and the Slack pacing run (bench/slack-pacing.ts) also run alone with
- * `node <file>`. Everything runs on this machine against loopback fakes.
+ * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000), `--limits` only the
+ * account rate limits (50 questions at 60 RPM). The open-loop run (bench/open-loop.ts) and the Slack
+ * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
+ * against loopback fakes.
  */
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
@@ -21,6 +22,7 @@ import {
 } from './core.ts';
 import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
+import { benchLimits } from './limits.ts';
 import { benchMemory } from './memory.ts';
 import { benchOpenLoop } from './open-loop.ts';
 import { benchDiscordPacing } from './pacing.ts';
@@ -34,6 +36,7 @@ const historyOnly = process.argv.includes('--history');
 const turnCostOnly = process.argv.includes('--turn-cost');
 const memoryOnly = process.argv.includes('--memory');
 const turnWaitOnly = process.argv.includes('--turn-wait');
+const limitsOnly = process.argv.includes('--limits');
 const busyOnly = process.argv.includes('--busy');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
@@ -58,6 +61,11 @@ if (turnCostOnly) {
 
 if (memoryOnly) {
   Object.assign(figures, await benchMemory({ quick, log }));
+  finish();
+}
+
+if (limitsOnly) {
+  Object.assign(figures, await benchLimits(log));
   finish();
 }
 
@@ -127,6 +135,7 @@ figures.pacing_discord_edits_per_message_per_s_max = pacing.edits_per_message_pe
 figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
 figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
+Object.assign(figures, await benchLimits(log));
 log(`busy channel: ${busyLine}`);
 Object.assign(figures, await benchBusyChannel());
 

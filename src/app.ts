@@ -8,6 +8,7 @@ import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
+import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
@@ -32,11 +33,16 @@ export interface AppOptions {
   logFd?: 1 | 2;
   /** Prefix of shared keys (store namespace and Redis coordination keys); tests use one per run. */
   namespace?: string;
+  /** The rate limiter's clock (tests move it by hand). */
+  limitsClock?: LimitsClock;
   /** The model the conversation service talks to (default: the QwenClient); core tests pass a fake. */
   model?: ModelPort;
   /** The service's clock (default: the system clock). */
   clock?: Clock;
 }
+
+/** A model outside the catalogue: DashScope's paid tier. */
+const DEFAULT_RATE = { rpm: 300, tpm: 300_000 };
 
 /** Builds the platform-free part of the bot from a validated config: logger, store, Qwen client, service. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -83,7 +89,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         turnTimeoutMs: config.store.turnTimeoutSec * 1000,
       })
     : new LocalCoordinator(store);
+  const metrics = new Metrics();
+  const limits = new ModelLimits({
+    rate: (model) =>
+      model === config.qwen.embeddingModel
+        ? { rpm: config.qwen.embeddingRpm, tpm: config.qwen.embeddingTpm }
+        : (config.models[model] ?? DEFAULT_RATE),
+    maxQueue: config.qwen.queue.max,
+    showAfterMs: config.qwen.queue.showAfterMs,
+    clock: options.limitsClock,
+    // With Redis every instance takes from the same counters: together they keep the account's rate.
+    shared: coordinator.shared ? (name, points, sec) => coordinator.limiter(name, points, sec) : undefined,
+    observer: metrics.limitsObserver(),
+    log: log.child({ component: 'limits' }),
+  });
   const qwen = new QwenClient({
+    limits,
     apiKey: config.qwen.apiKey ?? '',
     baseUrl: config.qwen.baseUrl ?? '',
     firstTokenTimeoutMs: config.qwen.firstTokenTimeoutMs,
@@ -106,7 +127,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw err;
   }
   const extraCommands = faqCommands({ faq, config, qwen });
-  const metrics = new Metrics();
   const toolbox: ChatToolbox = {
     definitions: () => (faq.toolEnabled ? [faqToolDefinition] : []),
     run: async (calls) => {

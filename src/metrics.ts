@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Usage } from './qwen/client.ts';
+import type { LimitsObserver } from './qwen/limits.ts';
 
 export interface AnswerObservation {
   platform: string;
@@ -79,6 +80,20 @@ export class Metrics {
     collect: (): void => this.queueDepth.set(this.queueSize()),
   });
 
+  readonly rateQueueLength = new Gauge({
+    name: 'qwenbot_rate_queue_length',
+    help: 'Model calls waiting for the account rate (models.<id>.rpm / tpm), per model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly rateQueueWait = new Histogram({
+    name: 'qwenbot_rate_queue_wait_seconds',
+    help: 'Time a model call waited for the account rate before it was sent',
+    labelNames: ['model'] as const,
+    buckets: [0.01, 0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+    registers: [this.registry],
+  });
+
   constructor() {
     // The process's own health (CPU, memory, event-loop lag, handles), with prom-client's standard names.
     collectDefaultMetrics({ register: this.registry });
@@ -87,6 +102,14 @@ export class Metrics {
   /** Where `qwenbot_queue_depth` reads its value from at each scrape. */
   watchQueue(size: () => number): void {
     this.queueSize = size;
+  }
+
+  /** Feeds the rate queue's length and waits into the metrics. */
+  limitsObserver(): LimitsObserver {
+    return {
+      queueLength: (model, waiting) => this.rateQueueLength.set({ model }, waiting),
+      waited: (model, seconds) => this.rateQueueWait.observe({ model }, seconds),
+    };
   }
 
   /** Everything one finished answer contributes. */

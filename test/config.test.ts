@@ -108,6 +108,21 @@ describe('configuration', () => {
     );
   });
 
+  it('per-model rate limits default to the paid tier; a fallback must name another catalogue model', () => {
+    const plus = load().models['qwen-plus'];
+    expect([plus?.rpm, plus?.tpm, plus?.fallback]).toEqual([300, 300_000, []]);
+    expect(load({}, { qwen: { queue: { max: 10 } } }).qwen.queue).toEqual({ max: 10, showAfterMs: 1000 });
+    expect(errorOf(() => load({}, { models: { 'qwen-plus': { fallback: ['qwen-nope'] } } }))).toMatch(
+      /^models\.qwen-plus\.fallback\.0: qwen-nope is not in models/,
+    );
+    expect(errorOf(() => load({}, { models: { 'qwen-plus': { fallback: ['qwen-plus'] } } }))).toMatch(
+      /^models\.qwen-plus\.fallback\.0: a model cannot fall back to itself/,
+    );
+    expect(errorOf(() => load({}, { models: { 'qwen-plus': { rpm: 0 } } }))).toMatch(
+      /^models\.qwen-plus\.rpm: /,
+    );
+  });
+
   it('bad environment values name the variable', () => {
     expect(errorOf(() => load({ PORT: 'eighty' }))).toBe('PORT: "eighty" is not a whole number');
     expect(errorOf(() => load({ LOG_LEVEL: 'loud' }))).toMatch(/^LOG_LEVEL \(log\.level\): /);

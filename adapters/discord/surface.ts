@@ -122,6 +122,11 @@ export class DiscordReplySurface implements ReplySurface {
   async showTyping(): Promise<void> {
     await this.opts.channel.sendTyping();
   }
+
+  /** Discord's spoiler; a `|` inside is escaped so the model's text cannot close it early. */
+  spoiler(text: string): string {
+    return `||${text.replace(/\|/g, '\\|')}||`;
+  }
 }
 
 /** Edits (and follows up on) earlier answers by id, for the core's crash repair. */

@@ -25,6 +25,12 @@ export const modelInfoSchema = z.strictObject({
   priceOut: z.number().nonnegative().default(0),
   /** Input tokens served from the context cache; unset: 20 % of priceIn (core/usage.ts). */
   priceCached: z.number().nonnegative().optional(),
+  /** Account-wide requests per minute for this model (DashScope's paid tier: 300); also paced per second. */
+  rpm: z.number().int().positive().default(300),
+  /** Account-wide tokens (input + output) per minute for this model (paid tier: 300,000). */
+  tpm: z.number().int().positive().default(300_000),
+  /** Models (ids of this catalogue) tried in order when this one answers 429 or 5xx before its first token. */
+  fallback: z.array(modelName).default([]),
 });
 
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
@@ -76,6 +82,9 @@ export const configSchema = z
       embeddingModel: z.string().min(1).default('text-embedding-v4'),
       embeddingDimensions: z.number().int().positive().default(1024),
       embeddingConcurrency: z.number().int().min(1).max(32).default(4),
+      /** The account's limits for the embedding model (it is not in the chat catalogue). */
+      embeddingRpm: z.number().int().positive().default(300),
+      embeddingTpm: z.number().int().positive().default(300_000),
       firstTokenTimeoutMs: z.number().int().min(100).default(60_000),
       totalTimeoutMs: z.number().int().min(100).default(300_000),
       retries: z.number().int().min(0).max(10).default(2),
@@ -83,10 +92,37 @@ export const configSchema = z
       maxOutputTokens: z.number().int().positive().default(4096),
       temperature: z.number().min(0).max(2).nullish(),
       verifyModelSwitch: z.boolean().default(true),
+      /** `thinking_budget` (tokens) for `/thinking low` and `/thinking high`; `max` sends none (the model's maximum). */
+      thinkingBudgets: z
+        .strictObject({
+          low: z.number().int().positive().default(1024),
+          high: z.number().int().positive().default(8192),
+        })
+        .default({ low: 1024, high: 8192 }),
+      queue: z
+        .strictObject({
+          /** Model calls that may wait for rate capacity in this process; beyond it the user gets the busy line. */
+          max: z.number().int().min(0).default(200),
+          /** An answer that has waited this long shows "⏳ queued — n ahead" in its placeholder. */
+          showAfterMs: z.number().int().min(0).default(1000),
+        })
+        .default({ max: 200, showAfterMs: 1000 }),
     }),
     models: z
       .record(modelName, modelInfoSchema)
-      .refine((m) => Object.keys(m).length > 0, 'at least one model'),
+      .refine((m) => Object.keys(m).length > 0, 'at least one model')
+      .superRefine((m, ctx) => {
+        for (const [id, info] of Object.entries(m)) {
+          for (const [i, other] of info.fallback.entries()) {
+            if (!m[other] || other === id)
+              ctx.addIssue({
+                code: 'custom',
+                path: [id, 'fallback', i],
+                message: other === id ? 'a model cannot fall back to itself' : `${other} is not in models`,
+              });
+          }
+        }
+      }),
     systemPrompt: z.string().max(20_000).default(''),
     history: z.strictObject({
       maxTurns: z.number().int().min(2).max(10_000).default(100),
@@ -127,7 +163,10 @@ export const configSchema = z
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),
-      reasoning: z.enum(['hide', 'quote']).default('hide'),
+      /** `spoiler`: after the answer, the end of the reasoning behind a spoiler where the platform has one. */
+      reasoning: z.enum(['hide', 'quote', 'spoiler']).default('hide'),
+      /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
+      showThinkingTime: z.boolean().default(true),
     }),
     usage: z
       .strictObject({

@@ -19,6 +19,9 @@ import { readTurnStart } from './turn-store.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
 import { costOf, scopesFor, type UsageStore } from './usage.ts';
 
+/** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
+const SPOILER_CHARS = 1000;
+
 /** An answer streaming right now: what Stop and shutdown need to reach it. */
 export interface ActiveAnswer {
   streamer: ReplyStreamer;
@@ -136,7 +139,11 @@ export class AnswerTurn {
       log,
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
+      queuedText: (ahead) => t(locale, 'status.queued', { ahead }),
       quoteReasoning: config.streaming.reasoning === 'quote',
+      ...(config.streaming.reasoning === 'spoiler' && surface.spoiler
+        ? { keepReasoningChars: SPOILER_CHARS }
+        : {}),
       onShown: (messages) => this.onShown(messages),
       minEditIntervalMs: config.streaming.minEditIntervalMs,
       now: deps.now,
@@ -181,6 +188,18 @@ export class AnswerTurn {
         this.ending = this.describe(err);
       }
       if (this.result) {
+        if (this.result.model !== this.model) {
+          this.endings.push(
+            t(this.locale, 'fallback.answered_by', { model: this.result.model, wanted: this.model }),
+          );
+          this.model = this.result.model;
+        }
+        // Under a second of thinking is not worth a line.
+        const thoughtSeconds = Math.round((this.streamer.thoughtMs ?? 0) / 1000);
+        if (thoughtSeconds >= 1 && this.deps.config.streaming.showThinkingTime)
+          this.endings.push(t(this.locale, 'thinking.took', { seconds: thoughtSeconds }));
+        const reasoning = this.streamer.keptReasoning;
+        if (reasoning && this.surface.spoiler) this.endings.push(this.surface.spoiler(reasoning));
         if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));

@@ -3,6 +3,7 @@ import { type Audience, type CommandSpeller, type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { ChatMessage, ChatResult, ChatTool, ToolCall } from '../qwen/client.ts';
 import { QwenError } from '../qwen/errors.ts';
+import { streamWithFallback } from '../qwen/fallback.ts';
 import { StoreError } from '../store/index.ts';
 import { BilledUsage } from './billing.ts';
 import type { Refusal, Turn, TurnStatus } from './history.ts';
@@ -18,6 +19,9 @@ export interface ChatToolbox {
   /** Runs the calls; returns the messages to append before asking the model again. */
   run(calls: ToolCall[]): Promise<{ messages: ChatMessage[]; used: boolean }>;
 }
+
+/** Output tokens an answer is assumed to take from the model's TPM before its `usage` is known. */
+const EXPECTED_OUTPUT_TOKENS = 1024;
 
 /** Tool rounds per answer before the model must answer with text. */
 const MAX_TOOL_ROUNDS = 3;
@@ -54,7 +58,11 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
   const { config, info, settings, streamer, model } = call;
   const maxOutput = Math.min(config.qwen.maxOutputTokens, info?.maxOutput ?? config.qwen.maxOutputTokens);
   const budget = Math.min(config.history.maxPromptTokens, (info?.context ?? 32_768) - maxOutput);
+  // Sent explicitly for every model that can think: newer hybrid models think (and bill) by default.
   const thinking = info?.thinkingOnly ? true : info?.thinking ? (settings.thinking ?? false) : undefined;
+  const level = settings.thinkingLevel;
+  const thinkingBudget =
+    thinking && level && level !== 'max' ? config.qwen.thinkingBudgets[level] : undefined;
   const tools = info?.tools ? (call.toolbox?.definitions() ?? []) : [];
   const extra: ChatMessage[] = [];
   let usedTools = false;
@@ -80,6 +88,7 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
         messages: [...prompt.messages, ...extra],
         maxTokens: maxOutput,
         enableThinking: thinking,
+        thinkingBudget,
         // Offered until the rounds run out; then the model has to answer in text.
         tools: tools.length && rounds < MAX_TOOL_ROUNDS ? tools : undefined,
       });
@@ -105,18 +114,32 @@ async function streamOnce(
   call: ModelCall,
   billed: BilledUsage,
   promptEstimate: number,
-  req: { messages: ChatMessage[]; maxTokens: number; enableThinking?: boolean; tools?: ChatTool[] },
+  req: {
+    messages: ChatMessage[];
+    maxTokens: number;
+    enableThinking?: boolean;
+    thinkingBudget?: number;
+    tools?: ChatTool[];
+  },
 ): Promise<ChatResult> {
-  const stream = call.qwen.streamChat({
-    model: call.model,
-    messages: req.messages,
-    maxTokens: req.maxTokens,
-    temperature: call.config.qwen.temperature,
-    enableThinking: req.enableThinking,
-    enableSearch: call.info?.search && call.settings.search ? true : undefined,
-    tools: req.tools,
-    signal: call.signal,
-  });
+  const chain = [call.model, ...(call.info?.fallback ?? [])];
+  const stream = streamWithFallback(
+    call.qwen,
+    {
+      messages: req.messages,
+      maxTokens: req.maxTokens,
+      temperature: call.config.qwen.temperature,
+      enableThinking: req.enableThinking,
+      thinkingBudget: req.thinkingBudget,
+      enableSearch: call.info?.search && call.settings.search ? true : undefined,
+      tools: req.tools,
+      signal: call.signal,
+      // Most answers are far shorter than the output budget; `usage` corrects the figure afterwards.
+      estimatedTokens: promptEstimate + Math.min(req.maxTokens, EXPECTED_OUTPUT_TOKENS),
+      onQueued: (ahead) => call.streamer.onQueued(ahead),
+    },
+    chain,
+  );
   try {
     for (let next = await stream.next(); ; next = await stream.next()) {
       if (next.done) {

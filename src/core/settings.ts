@@ -7,8 +7,12 @@ export interface ConversationSettings {
   model?: string;
   systemPrompt?: string;
   thinking?: boolean;
+  /** How much the model may think when thinking is on (`qwen.thinkingBudgets`); unset: the model's maximum. */
+  thinkingLevel?: ThinkingLevel;
   search?: boolean;
 }
+
+export type ThinkingLevel = 'low' | 'high' | 'max';
 
 /** A cached value and when its stored row expires (undefined: never). */
 interface Cached {

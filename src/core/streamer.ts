@@ -11,8 +11,12 @@ export interface StreamerOptions {
   placeholder: string;
   /** Shown while the model only reasons. */
   thinkingText: string;
+  /** Shown while the call waits in the account's rate queue, with how many are ahead. */
+  queuedText?: (ahead: number) => string;
   /** Also show the tail of the reasoning as a quote while thinking. */
   quoteReasoning?: boolean;
+  /** Keep the reasoning (its last `keepReasoningChars`) for the answer's ending (`streaming.reasoning: spoiler`). */
+  keepReasoningChars?: number;
   /** Lower bound on per-message edit spacing; the surface may ask for more. */
   minEditIntervalMs: number;
   now?: () => number;
@@ -49,6 +53,11 @@ export class ReplyStreamer {
   private answer = '';
   private ending = '';
   private thinking = false;
+  private queuedLine = '';
+  /** When reasoning began and when the answer's text took over (for "thought for 12 s"). */
+  private reasoningFrom: number | null = null;
+  private reasoningUntil: number | null = null;
+  private kept = '';
   private reasoning = '';
   private shown: Shown[] = [];
   private finished = false;
@@ -104,8 +113,35 @@ export class ReplyStreamer {
     await this.flush(false);
   }
 
+  /**
+   * The call waits in the rate queue (`ahead` calls before it) or left it (null). The line replaces the
+   * placeholder through the usual paced edits; a queued answer is then delivered by post-and-edit, since
+   * a native stream cannot take back the line.
+   */
+  onQueued(ahead: number | null): void {
+    if (this.answer || this.finished || !this.opts.queuedText) return;
+    const line = ahead === null ? '' : this.opts.queuedText(ahead);
+    if (line === this.queuedLine) return;
+    this.queuedLine = line;
+    if (line && this.nativeState === 'active' && !this.native) this.nativeState = 'unused';
+    if (this.nativeState !== 'active') this.schedule();
+  }
+
+  /** The reasoning kept for the ending (`keepReasoningChars`), '' when none. */
+  get keptReasoning(): string {
+    return this.kept.trim();
+  }
+
+  /** How long the model reasoned (ms), or null when it did not. */
+  get thoughtMs(): number | null {
+    if (this.reasoningFrom === null) return null;
+    return (this.reasoningUntil ?? this.now()) - this.reasoningFrom;
+  }
+
   onReasoning(delta: string): void {
     if (this.answer) return;
+    this.reasoningFrom ??= this.now();
+    if (this.opts.keepReasoningChars) this.kept = (this.kept + delta).slice(-this.opts.keepReasoningChars);
     if (this.opts.quoteReasoning) this.reasoning = (this.reasoning + delta).slice(-600);
     else if (this.thinking) return;
     this.thinking = true;
@@ -114,6 +150,7 @@ export class ReplyStreamer {
 
   onText(delta: string): void {
     if (!delta) return;
+    if (this.reasoningFrom !== null) this.reasoningUntil ??= this.now();
     this.answer += delta;
     if (this.nativeState === 'active') this.scheduleNative();
     else this.schedule();
@@ -166,6 +203,7 @@ export class ReplyStreamer {
     if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
     if (body) return body;
     if (this.nativeChars > 0) return '';
+    if (this.queuedLine) return this.queuedLine;
     if (!this.thinking) return this.opts.placeholder;
     if (!this.reasoning) return this.opts.thinkingText;
     const tail = this.reasoning.slice(-300).replace(/\s+/g, ' ').trim();
@@ -180,7 +218,8 @@ export class ReplyStreamer {
   private async run(): Promise<void> {
     while (this.dirty && !this.finished) {
       // The first real content goes out at once; later edits keep the per-message spacing.
-      const hasContent = this.shown.length > 0 && this.firstVisibleAt !== null;
+      // So do updates of the queue line (it moves with every call granted ahead of it).
+      const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || this.queuedLine !== '');
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
       if (wait > 0) await this.sleep(wait);
       if (this.finished) return;

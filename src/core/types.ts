@@ -172,4 +172,6 @@ export interface ReplySurface {
    * to the slash command instead of the private text.
    */
   postPrivate?(text: string): Promise<void>;
+  /** Wraps text so it shows only when a reader asks (Discord `||…||`); without it reasoning is not shown. */
+  spoiler?(text: string): string;
 }

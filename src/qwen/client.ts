@@ -6,6 +6,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { Logger } from '../log.ts';
 import { QwenError, safeUrl, toQwenError } from './errors.ts';
+import type { Grant, ModelLimits } from './limits.ts';
 
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
@@ -37,6 +38,12 @@ export interface ChatRequest {
   enableSearch?: boolean;
   tools?: ChatTool[];
   signal?: AbortSignal;
+  /** Tokens this call is expected to cost (prompt plus output), taken from the model's TPM before it is sent. */
+  estimatedTokens?: number;
+  /** Told the place in the rate queue while this call waits there (null once it goes). */
+  onQueued?: (ahead: number | null) => void;
+  /** Failures the caller has a better plan for than retrying (another model): thrown at once. */
+  giveUpOn?: (err: QwenError) => boolean;
 }
 
 export type StreamEvent =
@@ -66,6 +73,8 @@ export interface QwenClientOptions {
   embeddingDimensions: number;
   embeddingConcurrency: number;
   log?: Logger;
+  /** Account-wide rate limits every chat and embedding call takes capacity from first. */
+  limits?: ModelLimits;
   /** Replaces setTimeout-based waiting between retries (tests). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -115,6 +124,11 @@ export class QwenClient {
     this.safeBaseUrl = safeUrl(opts.baseUrl);
   }
 
+  /** The account-wide rate limiter calls wait in (undefined: calls go out at once). */
+  get limits(): ModelLimits | undefined {
+    return this.opts.limits;
+  }
+
   /**
    * Streams one answer. Retries (with backoff) only while nothing has been yielded; once a token is out,
    * a failure is thrown as a QwenError and the caller keeps what it already showed.
@@ -122,13 +136,24 @@ export class QwenClient {
   async *streamChat(req: ChatRequest): AsyncGenerator<StreamEvent, ChatResult> {
     for (let attempt = 0; ; attempt++) {
       const state = { yielded: false };
+      let grant: Grant | undefined;
       try {
+        grant = await this.opts.limits?.acquire(req.model, {
+          tokens: req.estimatedTokens ?? estimateRequestTokens(req),
+          signal: req.signal,
+          onQueued: req.onQueued,
+        });
         const result = yield* this.streamOnce(req, state);
+        if (result.usage) grant?.settle(result.usage.totalTokens);
         return result;
       } catch (raw) {
         const err = this.toError(raw, req.model);
+        if (err.partial?.usage) grant?.settle(err.partial.usage.totalTokens);
+        const paused = this.honourRetryAfter(err, req.model);
         if (state.yielded || !err.retryable || attempt >= this.opts.retries || req.signal?.aborted) throw err;
-        const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
+        if (req.giveUpOn?.(err)) throw err;
+        // The limiter now holds every call to this model until DashScope's Retry-After has passed.
+        const delayMs = paused ? 0 : retryDelay(err, attempt, this.opts.retryBaseDelayMs);
         if (delayMs === undefined) throw err;
         this.opts.log?.warn(
           { err: err.toLog(), attempt: attempt + 1, delayMs },
@@ -246,6 +271,14 @@ export class QwenClient {
     }
   }
 
+  /** Feeds a 429's Retry-After into the limiter; true when the limiter now does the waiting. */
+  private honourRetryAfter(err: QwenError, model: string): boolean {
+    if (!this.opts.limits || err.status !== 429 || err.retryAfterMs === undefined) return false;
+    if (err.retryAfterMs > MAX_RETRY_AFTER_MS) return false;
+    this.opts.limits.pause(model, err.retryAfterMs);
+    return true;
+  }
+
   /** A QwenError that names the base URL called (operators are told which URL failed). */
   private toError(err: unknown, model: string): QwenError {
     const qe = toQwenError(err, model);
@@ -309,21 +342,31 @@ export class QwenClient {
 
   private async embedBatch(input: string[], signal?: AbortSignal): Promise<number[][]> {
     const model = this.opts.embeddingModel;
+    const tokens = input.reduce((n, text) => n + Math.ceil(text.length / 3), 0);
     for (let attempt = 0; ; attempt++) {
       try {
+        const grant = await this.opts.limits?.acquire(model, { tokens, signal });
         const res = await this.sdk.embeddings.create(
           { model, input, dimensions: this.opts.embeddingDimensions, encoding_format: 'float' },
           { signal },
         );
+        if (res.usage) grant?.settle(res.usage.total_tokens);
         return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       } catch (raw) {
         const err = this.toError(raw, model);
-        const delayMs = retryDelay(err, attempt, this.opts.retryBaseDelayMs);
+        const delayMs = this.honourRetryAfter(err, model)
+          ? 0
+          : retryDelay(err, attempt, this.opts.retryBaseDelayMs);
         if (!err.retryable || attempt >= this.opts.retries || delayMs === undefined) throw err;
         await this.sleep(delayMs, signal);
       }
     }
   }
+}
+
+/** Before the prompt builder's figure is known: about 3 characters a token, plus the output allowed. */
+function estimateRequestTokens(req: ChatRequest): number {
+  return Math.ceil(JSON.stringify(req.messages).length / 3) + Math.min(req.maxTokens ?? 1024, 1024);
 }
 
 function toUsage(u: NonNullable<ChatCompletionChunk['usage']>): Usage {

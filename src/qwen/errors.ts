@@ -4,6 +4,8 @@ import type { Usage } from './client.ts';
 
 export type QwenErrorCode =
   | 'rate_limited'
+  /** Our own queue for the account's rate is full: nothing was sent. */
+  | 'queue_full'
   | 'quota_exhausted'
   | 'moderated'
   | 'auth'

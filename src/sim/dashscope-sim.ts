@@ -8,7 +8,18 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
-import { countTokens, delay, embeddings, pieces, sendError, splitWriter, streamTiming } from './sim-wire.ts';
+import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
+import {
+  countTokens,
+  DEFAULT_MODELS,
+  delay,
+  embeddings,
+  pieces,
+  sendError,
+  splitWriter,
+  streamTiming,
+  withinBudget,
+} from './sim-wire.ts';
 
 export interface SimError {
   status: number;
@@ -83,6 +94,12 @@ export interface SimOptions {
    * first-token delay. Off by default, so tests run at full speed; a step's own timings win.
    */
   pace?: SimPace;
+  /** Per-model account limits (RPM, RPS = RPM/60, TPM), refused with 429s as DashScope does. */
+  rateLimits?: Record<string, SimModelLimit>;
+  /** Send `Retry-After` with those refusals (default true). */
+  retryAfter?: boolean;
+  /** The clock the rate windows are measured by (tests share theirs with the bot's limiter). */
+  now?: () => number;
 }
 
 export interface SimPace {
@@ -99,21 +116,6 @@ export interface ChatBody {
   [key: string]: unknown;
 }
 
-const DEFAULT_MODELS = [
-  'qwen3-max',
-  'qwen-plus',
-  'qwen-flash',
-  'qwen-turbo',
-  'qwen-max',
-  'qwen-long',
-  'qwen3-235b-a22b',
-  'qwen3-32b',
-  'qwq-plus',
-  'qwen-vl-max',
-  'qwen-vl-plus',
-  'qwen3-vl-plus',
-  'qwen3-vl-flash',
-];
 const STREAM_ONLY = /^(qwq-|qwen3-\d)/;
 
 export interface DashScopeSim {
@@ -125,6 +127,8 @@ export interface DashScopeSim {
   /** Queue behaviour for the next chat requests, one step each. */
   script(...steps: ChatStep[]): void;
   setResponder(fn: (body: ChatBody) => string): void;
+  /** 429s sent for the account limits (`rateLimits`), by kind. */
+  refusals: SimRefusals;
   close(): Promise<void>;
 }
 
@@ -135,6 +139,11 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   let responder = options.responder ?? ((body: ChatBody) => `Echo: ${lastUserText(body)}`);
   const sockets = new Set<Socket>();
   let requestSeq = 0;
+  const rates = new SimRateLimits({
+    limits: options.rateLimits ?? {},
+    retryAfter: options.retryAfter,
+    now: options.now,
+  });
 
   const server = createServer(async (req, res) => {
     const raw = await readText(req);
@@ -216,9 +225,20 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
     const text = step.text ?? responder(body);
+    const refused = rates.take(
+      body.model,
+      Math.ceil(JSON.stringify(body.messages).length / 4) + countTokens(text),
+    );
+    if (refused) {
+      if (index >= 0) steps.splice(index, 0, step);
+      return sendError(res, refused, requestId);
+    }
     const outputTrigger =
       options.moderation?.output === undefined ? SIM_OUTPUT_TRIGGER : options.moderation.output;
-    const reasoning = thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '';
+    const reasoning = withinBudget(
+      thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '',
+      body.thinking_budget,
+    );
     const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
     const id = `chatcmpl-${requestId}`;
     const created = Math.floor(Date.now() / 1000);
@@ -356,6 +376,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
+    refusals: rates.refusals,
     requests,
     chatRequests: () =>
       requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),

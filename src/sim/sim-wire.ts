@@ -124,3 +124,28 @@ export function streamTiming(
     chunkDelayMs: step.chunkDelayMs ?? (pace ? Math.round(1000 / pace.tokensPerSecond) : 0),
   };
 }
+
+/** DashScope stops the reasoning at `thinking_budget` tokens and answers from there. */
+export function withinBudget(reasoning: string, budget: unknown): string {
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0) return reasoning;
+  let out = reasoning;
+  while (out && countTokens(out) > budget) out = out.slice(0, Math.max(0, out.length - 4));
+  return out;
+}
+
+/** Models the simulator knows unless told otherwise. */
+export const DEFAULT_MODELS = [
+  'qwen3-max',
+  'qwen-plus',
+  'qwen-flash',
+  'qwen-turbo',
+  'qwen-max',
+  'qwen-long',
+  'qwen3-235b-a22b',
+  'qwen3-32b',
+  'qwq-plus',
+  'qwen-vl-max',
+  'qwen-vl-plus',
+  'qwen3-vl-plus',
+  'qwen3-vl-flash',
+];

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Author, CommandInvocation, ConversationRef } from '../../src/core/types.ts';
+import { until } from '../suites/support.ts';
 import { lastUserText } from '../support/dashscope-sim.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
@@ -23,7 +24,9 @@ const run = (
 describe('per-conversation settings commands', () => {
   it('/thinking on sends enable_thinking and shows a thinking state; off turns it off; unsupported models say so', async () => {
     h = await startHarness();
-    expect((await run('thinking', 'on')).text).toBe('Thinking is now on here (model qwen-plus).');
+    expect((await run('thinking', 'on')).text).toBe(
+      'Thinking is now on (the model’s full budget) here (model qwen-plus).',
+    );
     h.sim.script({
       reasoning: 'Let me work through this carefully.',
       text: 'Answer after thinking.',
@@ -32,6 +35,8 @@ describe('per-conversation settings commands', () => {
     const surface = new RecordingSurface();
     await h.app.service.handleMessage(message('hard question'), surface);
     expect(h.sim.chatRequests().at(-1)?.enable_thinking).toBe(true);
+    // The model's maximum: no budget sent.
+    expect(h.sim.chatRequests().at(-1)).not.toHaveProperty('thinking_budget');
     expect(surface.events.some((e) => e.text === '🤔 Thinking…')).toBe(true);
     expect(surface.shown()).toEqual(['Answer after thinking.']);
     // Reasoning is neither shown at the end nor stored.
@@ -43,8 +48,53 @@ describe('per-conversation settings commands', () => {
     await run('model', 'qwen-max');
     expect((await run('thinking', 'on')).text).toBe('qwen-max cannot switch thinking on or off.');
     expect((await run('thinking', 'maybe')).text).toBe(
-      '/thinking: state must be one of: on, off. Usage: /thinking [state]',
+      '/thinking: state must be one of: off, low, high, max, on. Usage: /thinking [state]',
     );
+  });
+
+  it('/thinking low and high send their thinking_budget; the simulator stops reasoning there', async () => {
+    h = await startHarness({ config: { qwen: { thinkingBudgets: { low: 16, high: 64 } } } });
+    expect((await run('thinking', 'low')).text).toBe(
+      'Thinking is now on (small budget: 16 tokens) here (model qwen-plus).',
+    );
+    expect((await run('thinking')).text).toBe(
+      'Thinking is on (small budget: 16 tokens) here (model qwen-plus).',
+    );
+    const long = 'Consider every side of the question at length before answering it. '.repeat(20);
+    h.sim.script({ reasoning: long, text: 'Short answer.' });
+    await h.app.service.handleMessage(message('think a little'), new RecordingSurface());
+    const sent = h.sim.chatRequests().at(-1);
+    expect([sent?.enable_thinking, sent?.thinking_budget]).toEqual([true, 16]);
+    const usage = await h.app.service.usage.totals({ kind: 'conversation', key: 'test:W1:C1' });
+    expect(usage.all.reasoningTokens).toBe(16);
+    await run('thinking', 'high');
+    await h.app.service.handleMessage(message('think more'), new RecordingSurface());
+    expect(h.sim.chatRequests().at(-1)?.thinking_budget).toBe(64);
+    await run('thinking', 'max');
+    await h.app.service.handleMessage(message('think fully'), new RecordingSurface());
+    expect(h.sim.chatRequests().at(-1)?.enable_thinking).toBe(true);
+    expect(h.sim.chatRequests().at(-1)).not.toHaveProperty('thinking_budget');
+  });
+
+  it('a thinking answer ends with a line saying how long the model thought', async () => {
+    // Only the date is faked: the model reasons, the clock moves 12 s, then the answer comes.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      h = await startHarness();
+      await run('thinking', 'high');
+      let release: () => void = () => undefined;
+      const hold = new Promise<void>((resolve) => (release = resolve));
+      h.sim.script({ reasoning: 'Weighing it up.', text: 'Decided.', holdAfterChunks: 0, hold });
+      const surface = new RecordingSurface();
+      const answered = h.app.service.handleMessage(message('decide'), surface);
+      await until(() => surface.events.some((e) => e.text === '🤔 Thinking…'), 'the thinking line');
+      vi.setSystemTime(Date.now() + 12_000);
+      release();
+      await answered;
+      expect(surface.shown()).toEqual(['Decided.\n\n💭 thought for 12 s']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('with streaming.reasoning "quote" the latest reasoning shows as a quote until the answer starts', async () => {

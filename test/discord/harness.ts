@@ -14,6 +14,7 @@ import type { Config } from '../../src/config/schema.ts';
 import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import type { CommandInvocation } from '../../src/core/types.ts';
 import { createLogger } from '../../src/log.ts';
+import type { LimitsClock } from '../../src/qwen/limits.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   type FakeChannel,
@@ -24,7 +25,7 @@ import {
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
 import { settle, useFakeClock, useRealClock, type What } from '../support/fake-time.ts';
-import { LogSink, uniqueInstance } from '../support/harness.ts';
+import { LogSink, UNPACED_MODELS, uniqueInstance } from '../support/harness.ts';
 
 const API_KEY = 'sk-test-discord-0123456789';
 
@@ -65,6 +66,8 @@ export interface DiscordHarnessOptions {
   /** Store URL (default: in-memory SQLite) and its namespace / Redis key prefix. */
   storeUrl?: string;
   namespace?: string;
+  /** The rate limiter's clock (a ManualClock moves it by hand). */
+  limitsClock?: LimitsClock;
   /** Adjust the fake (more guilds, shard recommendation…) before the bot connects. */
   prepare?: (fake: FakeDiscord, people: { alice: FakeUser; bob: FakeUser; mod: FakeUser }) => void;
   /** 'fake' (default): fake timers and Date from start to close. 'real': real time, for pacing itself. */
@@ -111,6 +114,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     },
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
+      models: UNPACED_MODELS,
       ...options.config,
       discord: {
         guildIds: options.globalCommands ? [] : [guild.id],
@@ -120,7 +124,11 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.token] });
-  const app = await createApp(config, { log, namespace: options.namespace });
+  const app = await createApp(config, {
+    log,
+    namespace: options.namespace,
+    limitsClock: options.limitsClock,
+  });
   const outcomes: TurnOutcome[] = [];
   const invocations: CommandInvocation[] = [];
   let waiters: Array<() => void> = [];

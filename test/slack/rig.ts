@@ -13,6 +13,7 @@ import { type SlackHandle, type SlackPacing, startSlack } from '../../adapters/s
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
+import type { LimitsClock } from '../../src/qwen/limits.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   FakeSlack,
@@ -30,7 +31,7 @@ export const BOB = 'U0BOB';
 export const ADMIN = 'U0ADMIN';
 
 import { settle, useFakeClock, useRealClock, type What } from '../support/fake-time.ts';
-import { LogSink } from '../support/harness.ts';
+import { LogSink, UNPACED_MODELS } from '../support/harness.ts';
 
 export { LogSink };
 
@@ -40,6 +41,8 @@ export interface RigOptions {
   fake?: FakeSlackOptions;
   config?: Record<string, unknown>;
   storeUrl?: string;
+  /** The rate limiter's clock (a ManualClock moves it by hand). */
+  limitsClock?: LimitsClock;
   /** Share a fake Slack / simulator with another rig (a restart); this rig then leaves them open. */
   reuse?: { fake: FakeSlack; sim: DashScopeSim };
   /** 'fake' (default): fake timers and Date from start to close. 'real': real time, for pacing itself. */
@@ -106,12 +109,13 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
       streaming: { minEditIntervalMs: 0 },
+      models: UNPACED_MODELS,
       ...options.config,
     },
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
-  const app = await createApp(config, { log });
+  const app = await createApp(config, { log, limitsClock: options.limitsClock });
   const slack = await startSlack({
     config,
     service: app.service,

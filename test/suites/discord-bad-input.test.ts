@@ -206,9 +206,11 @@ describe('commands with bad arguments', () => {
       return h.fake.state.findMessage(it.followUps[0] ?? '')?.content ?? original()?.content;
     };
     expect(await slash('thinking', { state: 'maybe' })).toBe(
-      '/thinking: state must be one of: on, off. Usage: /thinking [state]',
+      '/thinking: state must be one of: off, low, high, max, on. Usage: /thinking [state]',
     );
-    expect(await slash('thinking', { state: 42 })).toMatch(/^\/thinking: state must be one of: on, off/);
+    expect(await slash('thinking', { state: 42 })).toMatch(
+      /^\/thinking: state must be one of: off, low, high, max, on/,
+    );
     expect(await slash('model', { name: 'q'.repeat(500) })).toBe(
       '/model: name is too long (at most 64 characters). Usage: /model [name] [default]',
     );

@@ -153,7 +153,7 @@ describe('slash commands with bad arguments', () => {
       return String(rig.fake.responses.slice(before)[0]?.body.text ?? '').replace(/\u200b/g, '');
     };
     expect(await command('thinking maybe')).toBe(
-      '/qwen thinking: state must be one of: on, off. Usage: /qwen thinking [state]',
+      '/qwen thinking: state must be one of: off, low, high, max, on. Usage: /qwen thinking [state]',
     );
     expect(await command(`model ${'q'.repeat(500)}`)).toMatch(
       /^\/qwen model: name is too long \(at most 64 characters\)/,

@@ -47,6 +47,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * The simulator enforces no account limits unless a test asks for them (`rateLimits`); the bot is told
+ * the same for the default model, so suites and benches measure the bot rather than wait out the paid
+ * tier's 300 RPM. Rate-limit tests give `models` of their own, which replaces this.
+ */
+export const UNPACED_MODELS = { 'qwen-plus': { rpm: 1_000_000, tpm: 1_000_000_000 } };
+
 export function testConfig(
   baseUrl: string,
   storeUrl: string,
@@ -65,6 +72,7 @@ export function testConfig(
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 },
       streaming: { minEditIntervalMs: 0 },
+      models: UNPACED_MODELS,
       ...overrides,
     },
   });

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import { type Locale, t } from '../../i18n.ts';
-import type { SettingsStore } from '../settings.ts';
+import type { SettingsStore, ThinkingLevel } from '../settings.ts';
 import { type ConversationRef, conversationKey } from '../types.ts';
 import { scopesFor, type UsageStore, type UsageTotals } from '../usage.ts';
 import type { CommandSpec } from './registry.ts';
@@ -17,11 +17,7 @@ const onOff = { name: 'state', description: 'on or off', type: 'string' as const
 
 export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
   const { config, settings, usage, modelFor } = deps;
-  const toggle = (
-    name: 'thinking' | 'search',
-    description: string,
-    supported: (m: string) => boolean,
-  ): CommandSpec => ({
+  const toggle = (name: 'search', description: string, supported: (m: string) => boolean): CommandSpec => ({
     name,
     description,
     options: [onOff],
@@ -44,10 +40,7 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
     },
   });
   return [
-    toggle('thinking', 'Turn the model’s thinking (reasoning) on or off here', (m) => {
-      const info = config.models[m];
-      return Boolean(info?.thinking && !info.thinkingOnly);
-    }),
+    thinkingCommand(deps),
     toggle('search', 'Turn DashScope web search on or off here', (m) => Boolean(config.models[m]?.search)),
     {
       name: 'system',
@@ -113,6 +106,47 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
       },
     },
   ];
+}
+
+const LEVELS = ['off', 'low', 'high', 'max', 'on'] as const;
+
+/** `/thinking off|low|high|max` (`on` is `max`): whether the model thinks here, and with which budget. */
+function thinkingCommand({ config, settings, modelFor }: SettingsCommandDeps): CommandSpec {
+  const describe = (locale: Locale, s: { thinking?: boolean; thinkingLevel?: ThinkingLevel }) => {
+    if (!s.thinking) return onOffWord(locale, false);
+    const level = s.thinkingLevel ?? 'max';
+    if (level === 'max') return t(locale, 'thinking.max');
+    return t(locale, `thinking.${level}`, {
+      tokens: config.qwen.thinkingBudgets[level].toLocaleString('en-US'),
+    });
+  };
+  return {
+    name: 'thinking',
+    description: 'Turn the model’s thinking off, or on with a low, high or maximum budget, here',
+    // Named `state` as when it was on/off: slash commands already registered keep working.
+    options: [{ name: 'state', description: 'off, low, high or max', type: 'string', choices: [...LEVELS] }],
+    access: 'everyone',
+    ephemeral: false,
+    readOnly: (options) => options.state === undefined,
+    handler: async ({ invocation, options, locale }) => {
+      const key = conversationKey(invocation.conversation);
+      const model = await modelFor(invocation.conversation);
+      if (options.state === undefined) {
+        const state = describe(locale, await settings.resolve(invocation.conversation));
+        return { text: t(locale, 'thinking.state', { state, model }), ephemeral: true };
+      }
+      const info = config.models[model];
+      if (!info?.thinking || info.thinkingOnly)
+        return { text: t(locale, 'thinking.unsupported', { model }), ephemeral: true };
+      const level = options.state as (typeof LEVELS)[number];
+      const next =
+        level === 'off'
+          ? { thinking: false, thinkingLevel: undefined }
+          : { thinking: true, thinkingLevel: level === 'on' || level === 'max' ? undefined : level };
+      await settings.update(key, next);
+      return { text: t(locale, 'thinking.set', { state: describe(locale, next), model }) };
+    },
+  };
 }
 
 export function workspaceKey(ref: { platform: string; workspace: string }): string {
