@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runInteractive, sendConsoleMessage } from '../../adapters/console/index.ts';
 import { lastUserText } from '../support/dashscope-sim.ts';
+import { until } from '../support/fake-time.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { fakeKeyboard, KEYS, Screen } from './screen.ts';
 
@@ -219,7 +220,6 @@ describe('one message (npm start -- chat "…")', () => {
 });
 
 async function waitForRequest(harness: Harness) {
-  for (let i = 0; i < 500 && harness.sim.chatRequests().length === 0; i++)
-    await new Promise((r) => setImmediate(r));
+  await until(() => harness.sim.chatRequests().length > 0, 'the question to reach the model');
   expect(harness.sim.chatRequests()).toHaveLength(1);
 }

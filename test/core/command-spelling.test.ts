@@ -36,7 +36,7 @@ describe('command references', () => {
     // An unknown name is not a command of ours: written as typed.
     expect((await run('frobnicate'))?.text).toBe('Unknown command /frobnicate. Try !bot help.');
     expect((await run('thinking', 'maybe'))?.text).toBe(
-      '!bot thinking: state must be one of: on, off. Usage: !bot thinking [state]',
+      '!bot thinking: state must be one of: off, low, high, max, on. Usage: !bot thinking [state]',
     );
     const help = (await run('help'))?.text ?? '';
     expect(help).toContain('• `!bot reset` — ');

@@ -60,7 +60,7 @@ describe('private command results typed in a channel', () => {
 describe('a denied user', () => {
   it('gets one refusal line for /qwen faq, and the question reaches neither the embeddings nor the model', async () => {
     rig = await startRig({ config: { guards: { denyUsers: [BOB] }, faq: { watch: false } } });
-    await rig.app.faq.ready();
+    await rig.settle(rig.app.faq.ready(), 'the FAQ index');
     const before = rig.sim.requests.length;
     await rig.send.command(slash(rig.fake, { user: BOB, channel: CHANNEL, text: 'faq how do I reset?' }));
     await rig.deliver({ ts: '', message: {}, deliveries: [] });
