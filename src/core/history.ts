@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Usage } from '../qwen/client.ts';
 import type { Store } from '../store/index.ts';
-import { StoreError } from '../store/index.ts';
+import { storeCall } from '../store/index.ts';
 
 export type TurnStatus = 'complete' | 'error' | 'stopped' | 'interrupted';
 
@@ -340,11 +340,4 @@ function isTurn(value: unknown): value is Turn {
 }
 
 /** Runs a store call; a failure becomes a StoreError naming what was being done. */
-export async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof StoreError) throw err;
-    throw new StoreError(`${what} failed: ${(err as Error).message}`, { cause: err });
-  }
-}
+export const guard = storeCall;

@@ -1,7 +1,7 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../log.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
-import { type Store, StoreError, sqliteOf } from './index.ts';
+import { type Store, StoreError, sqliteOf, storeCall } from './index.ts';
 import { LocalCounters } from './local-counters.ts';
 import { openRedis, type RedisClient } from './redis-connection.ts';
 import { RedisTurnLine } from './redis-turns.ts';
@@ -126,9 +126,9 @@ export class LocalCoordinator implements Coordinator {
     this.forgetExpiredClaims(now);
     // The store remembers across restarts (a platform may redeliver after one).
     const sqlite = sqliteOf(this.store);
-    if (sqlite) return wrap('record message id', () => claimSqliteKey(sqlite, key, ttlMs));
-    if (await wrap('check duplicate', () => this.store.get(key))) return false;
-    await wrap('record message id', () => this.store.set(key, 1, ttlMs));
+    if (sqlite) return storeCall('record message id', () => claimSqliteKey(sqlite, key, ttlMs));
+    if (await storeCall('check duplicate', () => this.store.get(key))) return false;
+    await storeCall('record message id', () => this.store.set(key, 1, ttlMs));
     return true;
   }
 
@@ -177,7 +177,7 @@ export class LocalCoordinator implements Coordinator {
         mirrored && mirrored.expiresAt > Date.now() ? mirrored.fields : await this.readIndex(key);
       const current = { ...stored, ...batch.fields };
       const expiresAt = Date.now() + batch.ttlMs;
-      await wrap('save index', () => this.store.set(key, current, batch.ttlMs));
+      await storeCall('save index', () => this.store.set(key, current, batch.ttlMs));
       this.indexes.delete(key);
       if (this.indexDrops.has(key)) return;
       if (this.indexes.size >= INDEX_MIRROR_MAX) this.indexes.delete(this.indexes.keys().next().value ?? '');
@@ -187,7 +187,7 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async readIndex(key: string): Promise<Record<string, string>> {
-    return (await wrap('load index', () => this.store.get<Record<string, string>>(key))) ?? {};
+    return (await storeCall('load index', () => this.store.get<Record<string, string>>(key))) ?? {};
   }
 
   dropIndex(key: string): Promise<void> {
@@ -197,7 +197,7 @@ export class LocalCoordinator implements Coordinator {
     this.indexDrops.add(key);
     return this.writes.run(key, async () => {
       try {
-        await wrap('delete index', () => this.store.delete(key));
+        await storeCall('delete index', () => this.store.delete(key));
       } finally {
         this.indexDrops.delete(key);
       }
@@ -263,7 +263,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async claim(id: string, ttlMs: number): Promise<boolean> {
-    const res = await wrap('claim message id', () =>
+    const res = await storeCall('claim message id', () =>
       this.client.set(this.k('dedupe', id), '1', {
         condition: 'NX',
         expiration: { type: 'PX', value: ttlMs },
@@ -293,7 +293,7 @@ export class RedisCoordinator implements Coordinator {
     const multi = this.client.multi();
     for (const [field, delta] of Object.entries(deltas)) multi.hIncrByFloat(full, field, delta);
     if (ttlMs) multi.pExpire(full, ttlMs);
-    await wrap('add to counter', () => multi.exec());
+    await storeCall('add to counter', () => multi.exec());
   }
 
   async addMany(entries: CounterDelta[]): Promise<void> {
@@ -304,30 +304,32 @@ export class RedisCoordinator implements Coordinator {
       for (const [field, delta] of Object.entries(deltas)) multi.hIncrByFloat(full, field, delta);
       if (ttlMs) multi.pExpire(full, ttlMs);
     }
-    await wrap('add to counters', () => multi.exec());
+    await storeCall('add to counters', () => multi.exec());
   }
 
   async remove(keys: string[]): Promise<void> {
     if (keys.length)
-      await wrap('delete counters', () => this.client.del(keys.map((k) => this.k('count', k))));
+      await storeCall('delete counters', () => this.client.del(keys.map((k) => this.k('count', k))));
   }
 
   async addToIndex(key: string, field: string, value: string, ttlMs: number): Promise<void> {
     const full = this.k('index', key);
     // One round trip: the field and the new lifetime land together.
-    await wrap('save index', () => this.client.multi().hSet(full, field, value).pExpire(full, ttlMs).exec());
+    await storeCall('save index', () =>
+      this.client.multi().hSet(full, field, value).pExpire(full, ttlMs).exec(),
+    );
   }
 
   async readIndex(key: string): Promise<Record<string, string>> {
-    return wrap('load index', () => this.client.hGetAll(this.k('index', key)));
+    return storeCall('load index', () => this.client.hGetAll(this.k('index', key)));
   }
 
   async dropIndex(key: string): Promise<void> {
-    await wrap('delete index', () => this.client.del(this.k('index', key)));
+    await storeCall('delete index', () => this.client.del(this.k('index', key)));
   }
 
   async read(key: string): Promise<Record<string, number> | undefined> {
-    const raw = await wrap('read counter', () => this.client.hGetAll(this.k('count', key)));
+    const raw = await storeCall('read counter', () => this.client.hGetAll(this.k('count', key)));
     const entries = Object.entries(raw);
     if (entries.length === 0) return undefined;
     return Object.fromEntries(entries.map(([f, v]) => [f, Number(v)]));
@@ -343,14 +345,5 @@ export class RedisCoordinator implements Coordinator {
   async close(): Promise<void> {
     await this.line.close();
     if (this.ownsClient) await this.client.close().catch(() => undefined);
-  }
-}
-
-async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof StoreError) throw err;
-    throw new StoreError(`${what} failed: ${(err as Error).message}`, { cause: err });
   }
 }

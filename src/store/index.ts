@@ -14,6 +14,16 @@ export class StoreError extends Error {
   readonly code = 'store';
 }
 
+/** Runs a store call; a failure becomes a StoreError naming what was being done. */
+export async function storeCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`${what} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export type Store = Keyv;
 
 export interface StoreOptions {

@@ -1,6 +1,6 @@
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { CounterDelta } from './coordination.ts';
-import { type Store, StoreError } from './index.ts';
+import { type Store, storeCall } from './index.ts';
 
 /** Counters mirrored in memory (the most recently written first out of the window goes). */
 const MIRROR_MAX = 4096;
@@ -48,14 +48,14 @@ export class LocalCounters {
   async read(key: string): Promise<Record<string, number> | undefined> {
     const known = this.known(key);
     if (known) return { ...known.value };
-    return wrap('load counter', () => this.store.get<Record<string, number>>(key));
+    return storeCall('load counter', () => this.store.get<Record<string, number>>(key));
   }
 
   /** Deletes counters, after any batch already asked for (which cannot write them back). */
   remove(keys: string[]): Promise<void> {
     return this.queue.run('counters', async () => {
       for (const key of keys) this.mirror.delete(key);
-      if (keys.length) await wrap('delete counters', () => this.store.deleteMany(keys));
+      if (keys.length) await storeCall('delete counters', () => this.store.deleteMany(keys));
     });
   }
 
@@ -69,7 +69,9 @@ export class LocalCounters {
       else unknown.push(key);
     }
     if (unknown.length) {
-      const stored = await wrap('load counter', () => this.store.getMany<Record<string, number>>(unknown));
+      const stored = await storeCall('load counter', () =>
+        this.store.getMany<Record<string, number>>(unknown),
+      );
       unknown.forEach((key, i) => {
         records.set(key, { value: { ...stored[i] }, ttlMs: 0 });
       });
@@ -88,7 +90,7 @@ export class LocalCounters {
     }));
     const writtenAt = this.now();
     try {
-      await wrap('save counter', () => this.store.setMany(rows));
+      await storeCall('save counter', () => this.store.setMany(rows));
     } catch (err) {
       // Whether it landed is unknown: the next update reads the store again.
       for (const key of keys) this.mirror.delete(key);
@@ -110,14 +112,5 @@ export class LocalCounters {
       return undefined;
     }
     return known;
-  }
-}
-
-async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof StoreError) throw err;
-    throw new StoreError(`${what} failed: ${(err as Error).message}`, { cause: err });
   }
 }

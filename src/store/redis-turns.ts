@@ -1,6 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { Turn } from './coordination.ts';
-import { StoreError } from './index.ts';
+import { storeCall } from './index.ts';
 import type { RedisClient } from './redis-connection.ts';
 import { TURN_SCRIPTS, type TurnScript } from './redis-turn-scripts.ts';
 import { TurnLostError, TurnTimeoutError } from './turn-errors.ts';
@@ -99,7 +99,7 @@ export class RedisTurnLine {
     const run = (script: TurnScript, ticket: number, seen = '') =>
       this.eval(script, keys, [String(ticket), String(heartbeatMs), String(keepMs), channel, seen]);
     let sentAt = Date.now();
-    const joined = (await wrap('take a turn', () => run(TURN_SCRIPTS.join, 0))) as number[];
+    const joined = (await storeCall('take a turn', () => run(TURN_SCRIPTS.join, 0))) as number[];
     const ticket = Number(joined[0]);
     const log = this.opts.log?.child({ conversation, ticket });
     if (joined[2] === 1) return this.hold(run, ticket, sentAt, log);
@@ -301,13 +301,5 @@ export class RedisTurnLine {
     const sub = await this.subscriber?.catch(() => undefined);
     this.subscriber = undefined;
     if (sub?.isOpen) sub.destroy();
-  }
-}
-
-async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new StoreError(`${what} failed: ${(err as Error).message}`, { cause: err });
   }
 }
