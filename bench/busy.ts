@@ -23,6 +23,8 @@ const ANSWER = 'a few words of a paced answer, '.repeat(39);
 export async function benchBusyChannel(askers = ASKERS): Promise<BusyChannelFigures> {
   const people: FakeUser[] = [];
   const h = await startDiscordHarness({
+    // A benchmark measures real time (and runs outside vitest, which fakes the clock).
+    clock: 'real',
     sim: { responder: () => ANSWER, pace: { tokensPerSecond: 40, firstTokenDelayMs: 400 } },
     config: { qwen: { totalTimeoutMs: 600_000, firstTokenTimeoutMs: 600_000 } },
     prepare: (fake) => {

@@ -23,6 +23,8 @@ export async function benchDiscordPacing(): Promise<PacingFigures> {
   const text = 'streaming words that arrive a few at a time '.repeat(12);
   let threads: FakeChannel[] = [];
   const h = await startDiscordHarness({
+    // A benchmark measures real time (and runs outside vitest, which fakes the clock).
+    clock: 'real',
     // Each answer streams for ~3 s, so 50 of them edit side by side.
     sim: { responder: () => text },
     config: { qwen: { totalTimeoutMs: 120_000 }, guards: { userMessagesPerWindow: 1000 } },

@@ -20,6 +20,8 @@ const CHANNEL = 'C0GENERAL';
 export async function benchSlackPacing(): Promise<SlackPacingFigures> {
   const text = 'streaming words that arrive a few at a time '.repeat(12).trim();
   const rig = await startRig({
+    // A benchmark measures real time (and runs outside vitest, which fakes the clock).
+    clock: 'real',
     sim: { responder: () => text },
     config: {
       qwen: { totalTimeoutMs: 300_000, firstTokenTimeoutMs: 60_000 },
