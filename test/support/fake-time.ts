@@ -28,9 +28,17 @@ const realClearTimeout = globalThis.clearTimeout;
 /** Rigs holding the fake clock: two rigs at once (a restart) share one clock. */
 let holders = 0;
 
+/**
+ * True while vitest's fake timers are on. Outside vitest (the benchmarks use the harnesses too) there
+ * are none, and asking vitest would throw.
+ */
+function faking(): boolean {
+  return process.env.VITEST !== undefined && vi.isFakeTimers();
+}
+
 /** Fakes timers and Date, unless a rig already did (installing again would drop its pending timers). */
 export function useFakeClock(): void {
-  if (holders++ === 0 && !vi.isFakeTimers()) vi.useFakeTimers({ toFake: [...FAKED] });
+  if (holders++ === 0 && !faking()) vi.useFakeTimers({ toFake: [...FAKED] });
 }
 
 /**
@@ -39,7 +47,7 @@ export function useFakeClock(): void {
  */
 export function useRealClock(): void {
   if (holders > 0) holders--;
-  if (holders === 0) vi.useRealTimers();
+  if (holders === 0 && process.env.VITEST !== undefined) vi.useRealTimers();
 }
 
 /** What a wait is for; a function when the message should say how far it got. */
@@ -65,10 +73,10 @@ async function drive(): Promise<void> {
   if (driving) return;
   driving = true;
   try {
-    while (waiters.size > 0 && vi.isFakeTimers()) {
+    while (waiters.size > 0 && faking()) {
       await new Promise((resolve) => realSetTimeout(resolve, REAL_MS_PER_STEP));
       // The last rig may have closed and restored real timers meanwhile.
-      if (!vi.isFakeTimers()) break;
+      if (!faking()) break;
       await vi.advanceTimersByTimeAsync(STEP_MS);
       const now = Date.now();
       for (const w of waiters) {
@@ -89,7 +97,7 @@ async function drive(): Promise<void> {
  */
 export function settle<T>(promise: Promise<T>, what: What, deadlineMs = DEFAULT_DEADLINE_MS): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (!vi.isFakeTimers()) {
+    if (!faking()) {
       const timer = realSetTimeout(() => reject(timedOut(what, deadlineMs, 'real')), deadlineMs);
       promise.then(resolve, reject).finally(() => realClearTimeout(timer));
       return;
