@@ -5,40 +5,13 @@
  * redis-server's total_commands_processed: scripts' inner commands count, all connections count,
  * nothing else does) and this process's CPU time. `node bench/turn-wait.ts` runs it alone.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
 import { RedisCoordinator } from '../src/store/coordination.ts';
 import { countRedisCommands } from '../test/support/redis-commands.ts';
+import { freePort, startRedis } from '../test/support/redis-server.ts';
 
 const WAITERS = 20;
 const HOLD_MS = 250;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'pipe',
-      },
-    );
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('Ready to accept connections')) resolve(child);
-    });
-    child.on('error', reject);
-  });
-}
 
 /** Commands Redis has run so far (the INFO asking counts too: subtract one per call). */
 async function commandsRun(client: { info(section: string): Promise<string> }): Promise<number> {

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DashScopeSim, lastUserText, startDashScopeSim } from '../support/dashscope-sim.ts';
@@ -8,6 +6,7 @@ import { until } from '../support/fake-time.ts';
 import { type Harness, message, startHarness, TEST_API_KEY } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 import { deleteRedisKeys } from '../support/redis-cleanup.ts';
+import { freePort, startRedis } from '../support/redis-server.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL)
@@ -164,31 +163,6 @@ describe.skipIf(!REDIS_URL)('two instances on one Redis', () => {
     expect(totals.all.answers).toBe(3);
   });
 });
-
-/** A private redis-server on a free port, so the test can stop and restart it. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'pipe' },
-    );
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('Ready to accept connections')) resolve(child);
-    });
-    child.on('error', reject);
-  });
-}
 
 const haveRedisServer = existsSync('/usr/bin/redis-server') || existsSync('/usr/local/bin/redis-server');
 if (!haveRedisServer) console.log('redis outage test: no redis-server binary here, skipping');
