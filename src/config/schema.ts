@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mcpSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
   beijing: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
@@ -175,6 +176,7 @@ export const configSchema = z
       })
       .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
     faq: faqSchema,
+    mcp: mcpSchema,
     store: z.strictObject({
       url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
       sweepMinutes: z.number().min(0).default(60),
