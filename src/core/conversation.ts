@@ -11,6 +11,7 @@ import { builtinCommands } from './commands/builtin.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
+import { FeedbackService } from './feedback.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
@@ -72,6 +73,7 @@ export class ConversationService implements ChatService {
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
   readonly users: UserIndexStore;
+  readonly feedback: FeedbackService;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -103,6 +105,8 @@ export class ConversationService implements ChatService {
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
+    const feedback = new FeedbackService({ ...deps, coordinator: coord, now: this.now });
+    this.feedback = feedback;
     this.guards = [
       ...standardGuards(config.guards, coord, this.spelling),
       dailyQuota(this.usage, config.usage),
@@ -117,13 +121,14 @@ export class ConversationService implements ChatService {
         modelFor,
         probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       }),
-      ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
+      ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor, feedback }),
       forgetCommand({
         config,
         history: this.history,
         settings: this.settings,
         usage: this.usage,
         users: this.users,
+        feedback,
       }),
       ...(deps.extraCommands ?? []),
     ];

@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import type { ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
 import { splitMessage } from './split.ts';
-import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
+import type { FeedbackTag, NativeStream, PostedMessage, ReplySurface } from './types.ts';
 
 export interface StreamerOptions {
   pacer: EditPacer;
@@ -33,7 +33,11 @@ interface Shown {
   /** The part of the answer `text` carries ('' for a placeholder or "thinking…"). */
   body: string;
   final: boolean;
+  /** The feedback buttons it shows (the answer's last message, finished). */
+  feedback?: FeedbackTag | undefined;
 }
+
+type Part = Omit<Shown, 'message'>;
 
 const TYPING_REFRESH_MS = 8000;
 /** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
@@ -52,6 +56,8 @@ export class ReplyStreamer {
   private readonly now: () => number;
   private answer = '';
   private ending = '';
+  /** The buttons the answer's last message gets with its final edit (complete answers only). */
+  private feedback: FeedbackTag | undefined;
   private thinking = false;
   private queuedLine = '';
   /** When reasoning began and when the answer's text took over (for "thought for 12 s"). */
@@ -156,8 +162,12 @@ export class ReplyStreamer {
     else this.schedule();
   }
 
-  /** Ends the reply: waits for the edit in flight, then one final flush with the whole text. */
-  async finish(endingLine?: string): Promise<void> {
+  /**
+   * Ends the reply: waits for the edit in flight, then one final flush with the whole text (its last
+   * message with the feedback buttons, when given).
+   */
+  async finish(endingLine?: string, options?: { feedback?: FeedbackTag | undefined }): Promise<void> {
+    this.feedback = options?.feedback;
     this.finished = true;
     this.stopTyping();
     this.ending = endingLine ?? '';
@@ -171,8 +181,9 @@ export class ReplyStreamer {
       await this.appendNative(true);
     }
     if (this.nativeState === 'active' && this.native) {
+      // The stream is the answer's last message unless the answer went on by post-and-edit.
       await this.native
-        .stop()
+        .stop({ feedback: this.shown.length === 0 ? this.feedback : undefined })
         .catch((err: unknown) => this.opts.log.warn({ err }, 'native stream stop failed'));
       this.native = null;
     }
@@ -238,9 +249,12 @@ export class ReplyStreamer {
           // Rendered again after the wait (long in a busy channel): what goes out is what there is now.
           const part = this.render(final, i);
           if (!part) break;
-          const message = await this.surface.post(part.text, { streaming: !part.final });
+          const message = await this.surface.post(part.text, {
+            streaming: !part.final,
+            feedback: part.feedback,
+          });
           this.posts++;
-          this.shown.push({ message, text: part.text, body: part.body, final: part.final });
+          this.shown.push({ message, ...part });
           this.reportShown();
           this.stopTyping();
         } else if (this.changed(current, this.render(final, i))) {
@@ -248,12 +262,13 @@ export class ReplyStreamer {
           // An answer that finished while this edit waited gets its final edit now instead of two.
           const part = this.render(final, i);
           if (!part || !this.changed(current, part)) continue;
-          await this.surface.edit(current.message, part.text, { final: part.final });
+          await this.surface.edit(current.message, part.text, { final: part.final, feedback: part.feedback });
           this.edits++;
           current.text = part.text;
           current.body = part.body;
           this.reportShown();
           current.final = part.final;
+          current.feedback = part.feedback;
         }
       } catch (err) {
         this.deliveryErrors++;
@@ -266,7 +281,7 @@ export class ReplyStreamer {
   }
 
   /** Message `i` of the reply as it would show now; undefined when there is none. */
-  private render(final: boolean, i: number): { text: string; body: string; final: boolean } | undefined {
+  private render(final: boolean, i: number): Part | undefined {
     const full = this.visibleText();
     if (!full && this.shown.length === 0) return undefined;
     // Placeholder and "thinking…" are no part of the answer.
@@ -277,11 +292,15 @@ export class ReplyStreamer {
     // A part with text after it is complete: its message gets its final edit now. Once the answer has
     // finished (`finish` sets the ending first), every flush is a final one.
     const partFinal = final || this.finished || i < parts.length - 1;
-    return { text: part.text, body: carriesAnswer ? part.body : '', final: partFinal };
+    const body = carriesAnswer ? part.body : '';
+    const feedback = (final || this.finished) && i === parts.length - 1 ? this.feedback : undefined;
+    return { text: part.text, body, final: partFinal, feedback };
   }
 
-  private changed(current: Shown, part: { text: string; final: boolean } | undefined): boolean {
-    return part !== undefined && (current.text !== part.text || (part.final && !current.final));
+  private changed(current: Shown, part: Part | undefined): boolean {
+    if (part === undefined) return false;
+    const buttons = part.feedback !== undefined && current.feedback === undefined;
+    return current.text !== part.text || (part.final && !current.final) || buttons;
   }
 
   private reportShown(): void {

@@ -117,14 +117,26 @@ export interface PostedMessage {
   id: string;
 }
 
+/**
+ * 👍 / 👎 under a finished answer (its last message): what a press reports back besides the message
+ * it was on. Only given to complete answers, never to errors or stopped ones.
+ */
+export interface FeedbackTag {
+  model: string;
+}
+
 export interface PostOptions {
   /** The message will be edited as the answer streams (Discord shows a Stop button). */
   streaming?: boolean;
+  /** The answer's last message, finished: show the feedback buttons. */
+  feedback?: FeedbackTag | undefined;
 }
 
 export interface EditOptions {
   /** The last edit of this message: remove Stop buttons and the like. */
   final?: boolean;
+  /** The answer's last message, finished: show the feedback buttons. */
+  feedback?: FeedbackTag | undefined;
 }
 
 /** A platform's native streaming (Slack chat.startStream/appendStream/stopStream; a terminal). */
@@ -132,8 +144,8 @@ export interface NativeStream {
   /** The streamed message's id once the platform created it (crash repair finds it by this). */
   readonly id?: string;
   append(text: string): Promise<void>;
-  /** Ends the stream; the message then shows everything appended. */
-  stop(): Promise<void>;
+  /** Ends the stream; the message then shows everything appended (and the feedback buttons, if given). */
+  stop(options?: { feedback?: FeedbackTag | undefined }): Promise<void>;
 }
 
 export interface NativeStreaming {

@@ -154,6 +154,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
+    feedback: real.feedback,
   };
   const discord = await startDiscord({ config, service, log, metrics: app.metrics, pacing: options.pacing });
   await discord.whenReady;

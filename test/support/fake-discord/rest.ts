@@ -4,6 +4,7 @@
  * interaction deadline. Every request is recorded in the state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { modalProblem } from './components.ts';
 import { FakeRateLimiter } from './ratelimit.ts';
 import {
   applyPings,
@@ -301,6 +302,14 @@ export class FakeRest {
     if (type === 4 || type === 7) {
       const invalid = validate(data, type === 4);
       if (invalid) return invalid;
+    }
+    if (type === 9) {
+      // A modal answers a press or a command, never a modal submission or an autocomplete.
+      if (it.type !== 2 && it.type !== 3)
+        return { status: 400, body: { message: 'Cannot send a modal here', code: 50035 } };
+      const invalid = modalProblem(data);
+      if (invalid) return invalid;
+      it.modal = data;
     }
     it.callbackType = type;
     it.callbackAt = Date.now();
