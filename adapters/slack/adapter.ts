@@ -32,6 +32,7 @@ import {
   skipReason,
   ThreadTracker,
 } from './events.ts';
+import { listenForFeedback } from './feedback.ts';
 import { slackAttachments } from './files.ts';
 import type { SlackHandle, StartSlackOptions } from './index.ts';
 import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
@@ -219,6 +220,15 @@ export class SlackAdapter implements SlackHandle {
         this.track(this.deliver(event as unknown as SlackMessageEvent, kind, teamId, body.event_id));
       });
     }
+    listenForFeedback({
+      app: this.app,
+      service: this.options.service,
+      users: this.users,
+      log: this.log,
+      teamId: this.team.id,
+      fallbackLocale: this.config.locale,
+      track: (work) => this.track(work),
+    });
     // The web client waits out 429s (Retry-After) itself; operators still want to see them.
     this.app.client.on(
       webApi.WebClientEvent.RATE_LIMITED,

@@ -20,7 +20,13 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   // chat:write since March 2026 (assistant:write is being retired for this method).
   'assistant.threads.setStatus': 'chat:write',
   'users.info': 'users:read',
+  // Feedback: the private acknowledgement, and the 👎 reason form (needs interactivity, no scope).
+  'chat.postEphemeral': 'chat:write',
+  'views.open': null,
 };
+
+/** Feedback buttons and the reason modal arrive as interactivity payloads (block_actions, view_submission). */
+export const INTERACTIVITY = true;
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */
 const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {

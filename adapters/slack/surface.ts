@@ -6,10 +6,19 @@
 import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { BucketSpec } from '../../src/core/pacer.ts';
-import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type {
+  EditOptions,
+  FeedbackTag,
+  NativeStream,
+  PostedMessage,
+  PostOptions,
+  ReplySurface,
+  SurfaceLimits,
+} from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
+import { type FeedbackStyle, feedbackBlock, withFeedbackFallback } from './feedback.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
@@ -99,35 +108,54 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     post: { key: `slack:${target.teamId}:${channel}:post`, ...pacing.postBucket },
   };
   let statusWorks = true;
+  const locale = target.locale ?? 'en';
+  /** Sends one part of the answer; the answer's last message, finished, ends with the feedback block. */
+  const withButtons = async <T>(
+    text: string,
+    tag: FeedbackTag | undefined,
+    send: (b: OutgoingText) => Promise<T>,
+  ) => {
+    if (!tag) {
+      const body = outgoing(text, log);
+      return { body, res: await send(body) };
+    }
+    return withFeedbackFallback(client, log, async (style) => {
+      const body = withFeedback(text, feedbackBlock(tag, locale, style), log);
+      return { body, res: await send(body) };
+    });
+  };
   /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
   const withBlock = new Set<string>();
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
-    async post(text: string): Promise<PostedMessage> {
-      const body = outgoing(text, log);
+    async post(text: string, options?: PostOptions): Promise<PostedMessage> {
       const tier = SLACK_TIERS.postMessage;
       if (keepTiers)
         await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
-      const res = await client.chat.postMessage({
-        channel,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-        ...body,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      const send = (body: OutgoingText) =>
+        client.chat.postMessage({
+          channel,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          ...body,
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+      const { body, res } = await withButtons(text, options?.feedback, send);
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
       if (body.blocks) withBlock.add(res.ts);
       return { id: res.ts };
     },
-    async edit(message: PostedMessage, text: string): Promise<void> {
-      const body = outgoing(text, log);
+    async edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void> {
       // The core's pacer spends this budget in fixed windows, which can let twice the tier through
       // around a window's edge; Slack counts a sliding window.
       if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
       // An update without blocks keeps the old ones: clear a markdown block this message had.
-      const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
-      await client.chat.update({ channel, ts: message.id, ...body, ...clear });
+      const update = (body: OutgoingText) => {
+        const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
+        return client.chat.update({ channel, ts: message.id, ...body, ...clear });
+      };
+      const { body } = await withButtons(text, options?.feedback, update);
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
     },
@@ -159,7 +187,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
-      open: async () => openStream(target, threadTs),
+      open: async () => openStream(target, threadTs, locale),
     };
   }
   return surface;
@@ -168,7 +196,24 @@ export function slackSurface(target: SlackTarget): ReplySurface {
 /** What `chat.postMessage` / `chat.update` get for one part of an answer. */
 export interface OutgoingText {
   text: string;
-  blocks?: MarkdownBlock[];
+  blocks?: Array<MarkdownBlock | types.KnownBlock>;
+}
+
+/** Section text holds at most 3,000 characters. */
+const SECTION_MAX = 3000;
+
+/**
+ * A part of the answer with a block after it. A message with blocks shows the blocks, not `text`: the
+ * answer goes in a section (the same mrkdwn), or in a markdown block when it is too long for one.
+ */
+export function withFeedback(markdown: string, block: types.KnownBlock, log?: Logger): OutgoingText {
+  const body = outgoing(markdown, log);
+  const answer: Array<MarkdownBlock | types.KnownBlock> =
+    body.blocks ??
+    (body.text.length <= SECTION_MAX
+      ? [{ type: 'section', text: { type: 'mrkdwn', text: body.text } }]
+      : [{ type: 'markdown', text: neutraliseMarkdown(markdown) }]);
+  return { text: body.text, blocks: [...answer, block] };
 }
 
 /**
@@ -185,7 +230,7 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
   return { text: preview, blocks: [{ type: 'markdown', text: neutraliseMarkdown(markdown) }] };
 }
 
-async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
+async function openStream(target: SlackTarget, threadTs: string, locale: Locale): Promise<NativeStream> {
   const { channel } = target;
   const { startStream, appendStream } = SLACK_TIERS;
   const keepTiers = target.keepTiers !== false;
@@ -229,15 +274,25 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
         throw err;
       }
     },
-    async stop(): Promise<void> {
+    async stop(options?: { feedback?: FeedbackTag | undefined }): Promise<void> {
       const ts = streamer.ts;
       if (!ts) return;
+      const tag = options?.feedback;
       // Ending the stream must not be skipped (the message would look unfinished for minutes):
       // a 429 waits for its Retry-After, here only, and tries again.
-      await retryThrottled(target.log, () =>
-        // After a failed append the SDK would resend the failed text; end with what Slack has.
-        broken ? client.chat.stopStream({ channel, ts }) : streamer.stop(),
-      );
+      const end = (style?: FeedbackStyle) => {
+        const blocks = tag && style ? { blocks: [feedbackBlock(tag, locale, style)] } : {};
+        return retryThrottled(target.log, () =>
+          // After a failed append the SDK would resend the failed text; end with what Slack has.
+          broken ? client.chat.stopStream({ channel, ts, ...blocks }) : streamer.stop(blocks),
+        );
+      };
+      if (!tag) return void (await end());
+      // The buttons are worth a retry, not an answer left streaming: without them as a last resort.
+      await withFeedbackFallback(target.client, target.log, (style) => end(style)).catch((err: unknown) => {
+        target.log.warn({ err }, 'could not end the stream with the feedback buttons; ending it without');
+        return end();
+      });
     },
   };
 }

@@ -3,7 +3,9 @@
  * characters, a streamed message holds about 12,000 and closes after about 5 minutes, updating a
  * message that is still streaming conflicts, streams need a thread (and a recipient outside DMs).
  */
+import { blocksProblem, sectionText } from './blocks.ts';
 import type { FakeMessage, Workspace } from './model.ts';
+import { VIEW_METHODS } from './views.ts';
 
 export type Params = Record<string, unknown>;
 export type Result = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
@@ -26,7 +28,13 @@ export interface MethodContext {
   streamTtlMs: number;
   socketUrl: () => string;
   now: () => number;
+  /** Refuse `context_actions` blocks (feedback buttons) with invalid_blocks. */
+  refuseContextActions?: boolean;
 }
+
+type Blocks = Array<Record<string, unknown>>;
+const blocksOf = (p: Params): Blocks | undefined =>
+  Array.isArray(p.blocks) && p.blocks.length > 0 ? (p.blocks as Blocks) : undefined;
 
 export const UPDATE_MAX = 4000;
 export const POST_TRUNCATE = 40_000;
@@ -102,16 +110,20 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if (text.length > POST_TRUNCATE) text = text.slice(0, POST_TRUNCATE);
     const threadTs = str(p.thread_ts);
     if (threadTs && !ctx.ws.find(channel, threadTs)) return fail('thread_not_found');
+    const problem = blocksProblem(p.blocks, ctx.refuseContextActions);
+    if (problem) return fail(problem);
     const block = markdownBlocks(p.blocks);
     if (block.error) return fail(block.error);
+    const blocks = blocksOf(p);
     const m = ctx.ws.add({
       channel,
       threadTs,
       user: ctx.bot.userId,
-      text: block.markdown ?? text,
+      text: block.markdown ?? sectionText(p.blocks) ?? text,
       format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
       bot: true,
       streaming: false,
+      ...(blocks ? { blocks } : {}),
     });
     return { ok: true, channel, ts: m.ts, message: { text, user: m.user, ts: m.ts, thread_ts: threadTs } };
   },
@@ -150,13 +162,16 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     const text = typeof p.text === 'string' ? p.text : '';
     if (!text.trim() && !p.blocks) return fail('no_text');
     if (text.length > UPDATE_MAX) return fail('msg_too_long');
+    const problem = blocksProblem(p.blocks, ctx.refuseContextActions);
+    if (problem) return fail(problem);
     const block = markdownBlocks(p.blocks);
     if (block.error) return fail(block.error);
     m.updates++;
     // Without a `blocks` argument Slack keeps the blocks the message had, and they are what shows.
-    if (p.blocks === undefined && m.format === 'markdown')
+    if (p.blocks === undefined && (m.format === 'markdown' || m.blocks))
       return { ok: true, channel: m.channel, ts: m.ts, text };
-    ctx.ws.setText(m, block.markdown ?? text);
+    m.blocks = blocksOf(p);
+    ctx.ws.setText(m, block.markdown ?? sectionText(p.blocks) ?? text);
     m.format = block.markdown === undefined ? 'mrkdwn' : 'markdown';
     return { ok: true, channel: m.channel, ts: m.ts, text };
   },
@@ -206,6 +221,11 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if (!streamOpen(ctx, m)) return fail('message_not_in_streaming_state');
     const text = streamText(p);
     if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
+    // Blocks given when a stream stops are shown under the streamed text.
+    const problem = blocksProblem(p.blocks, ctx.refuseContextActions);
+    if (problem) return fail(problem);
+    const blocks = blocksOf(p);
+    if (blocks) m.blocks = [...(m.blocks ?? []), ...blocks];
     if (text) {
       ctx.ws.setText(m, m.text + text);
       m.appends++;
@@ -246,6 +266,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
   },
 
   'apps.connections.open': (ctx) => ({ ok: true, url: ctx.socketUrl() }),
+  ...VIEW_METHODS,
 };
 
 /** Bot scopes Slack's method reference lists (any one of them suffices); absent: no scope needed. */
@@ -259,6 +280,7 @@ export const SCOPES_NEEDED: Record<string, string[]> = {
   'assistant.threads.setStatus': ['chat:write', 'assistant:write'],
   'users.info': ['users:read'],
 };
+// views.open needs no scope, only interactivity (the trigger_id it takes comes from an interaction).
 
 /** Methods that take the app-level token (xapp-…) instead of the bot token. */
 export const APP_TOKEN_METHODS = new Set(['apps.connections.open']);

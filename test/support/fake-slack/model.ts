@@ -22,6 +22,8 @@ export interface FakeMessage {
   appends: number;
   /** Every version the message had, first to last. */
   versions: string[];
+  /** Block Kit blocks the message shows (chat.postMessage/update `blocks`, chat.stopStream's appended ones). */
+  blocks?: Array<Record<string, unknown>>;
 }
 
 export interface Shown {
@@ -39,6 +41,8 @@ export interface Shown {
   streaming: boolean;
   updates: number;
   appends: number;
+  /** The message's blocks (buttons and the like), as sent. */
+  blocks: Array<Record<string, unknown>>;
 }
 
 const INVISIBLE = /\u200b|\u200c|\u200d|\u2060|\ufeff/g;
@@ -84,6 +88,7 @@ export function show(m: FakeMessage): Shown {
     streaming: m.streaming,
     updates: m.updates,
     appends: m.appends,
+    blocks: m.blocks ?? [],
   };
 }
 
@@ -105,6 +110,10 @@ export class Workspace {
   readonly ephemerals: EphemeralMessage[] = [];
   /** `channel:thread_ts` → the assistant status Slack shows under the thread right now. */
   readonly statuses = new Map<string, string>();
+  /** trigger_id → when Slack issued it (with an interaction); views.open takes it for 3 seconds. */
+  readonly triggers = new Map<string, { at: number; user: string }>();
+  /** Modals the app opened, in order (interactions.ts). */
+  readonly views: Array<{ id: string; user: string; view: Record<string, unknown>; at: number }> = [];
   private seq = 0;
   private readonly epoch = Math.floor(Date.now() / 1000);
 

@@ -36,6 +36,7 @@ export const DEFAULT_TIERS: Record<string, Tier> = {
   'chat.stopStream': { max: 20, windowMs: 60_000, per: 'team' },
   'assistant.threads.setStatus': { max: 50, windowMs: 60_000, per: 'team' },
   'users.info': { max: 100, windowMs: 60_000, per: 'team' },
+  'views.open': { max: 100, windowMs: 60_000, per: 'team' },
   'auth.test': { max: 100, windowMs: 60_000, per: 'team' },
 };
 
@@ -50,6 +51,8 @@ export interface FakeSlackOptions {
   users?: FakeUser[];
   /** Bot scopes the installation granted (e.g. the manifest's); undefined grants everything. */
   scopes?: string[];
+  /** Answer `invalid_blocks` to messages with a `context_actions` block (Slack's feedback buttons). */
+  refuseContextActions?: boolean;
 }
 
 export interface Call {
@@ -118,6 +121,7 @@ export class FakeSlack {
       streamTtlMs: options.streamTtlMs ?? 5 * 60_000,
       socketUrl: () => `${this.url.replace(/^http/, 'ws')}/link?ticket=${++this.seq}`,
       now: Date.now,
+      refuseContextActions: options.refuseContextActions === true,
     };
     this.server = createServer((req, res) => void this.route(req, res));
     this.server.on('connection', (s) => {

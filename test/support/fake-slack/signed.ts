@@ -37,6 +37,11 @@ export class SignedSender {
     return this.send(JSON.stringify(body), 'application/json', options);
   }
 
+  /** An interactivity payload (block_actions, view_submission): a form with one `payload` field. */
+  interaction(payload: Record<string, unknown>, options: SendOptions = {}): Promise<SendResult> {
+    return this.command({ payload: JSON.stringify(payload) }, options);
+  }
+
   command(fields: Record<string, string>, options: SendOptions = {}): Promise<SendResult> {
     return this.send(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', options);
   }
