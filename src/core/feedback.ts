@@ -228,12 +228,15 @@ export class FeedbackService implements FeedbackPort {
         // A change keeps the first press's expiry: the vote and its day's counter leave together.
         const ttl = Math.max(1000, record.at + this.retentionMs - now);
         await storeCall('save feedback', () => this.store.set(key, record, ttl));
-        await this.coordinator.addToIndex(
-          FeedbackService.voterKey(conversation.platform, voter.id),
-          key,
-          this.day(record.at),
-          this.retentionMs + DAY_MS,
-        );
+        // Noted once, at the first press: the index then outlives every vote it lists by a day, and
+        // a later change (which keeps its vote's expiry) does not make it outlive them further.
+        if (!before)
+          await this.coordinator.addToIndex(
+            FeedbackService.voterKey(conversation.platform, voter.id),
+            key,
+            this.day(record.at),
+            this.retentionMs + DAY_MS,
+          );
         if (changed) {
           if (before) await this.count(before, -1);
           await this.count(record, 1);
@@ -244,11 +247,14 @@ export class FeedbackService implements FeedbackPort {
     );
   }
 
+  /** A day's counter lives until its last vote has expired, however late it was last changed. */
   private count(record: VoteRecord, delta: number): Promise<void> {
+    const day = this.day(record.at);
+    const ttl = Math.max(1000, Date.parse(day) + DAY_MS + this.retentionMs - this.now());
     return this.coordinator.add(
-      FeedbackService.shareKey(record.platform, record.workspace, this.day(record.at)),
+      FeedbackService.shareKey(record.platform, record.workspace, day),
       { [`${record.model}|${record.vote}`]: delta },
-      this.retentionMs + DAY_MS,
+      ttl,
     );
   }
 
