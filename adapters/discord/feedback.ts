@@ -90,11 +90,18 @@ export async function pressFeedback(interaction: ButtonInteraction, deps: Feedba
     vote,
   };
   if (vote === 'down' && feedback.askReason) {
-    // The modal must be the press's first answer (within 3 s); the 👎 is stored right after.
-    await interaction.showModal(reasonModal(model, locale));
+    // The modal must be the press's first answer (within 3 s); the 👎 is stored right after, also when
+    // the modal could not be shown (the press is what counts).
+    const shown = await interaction
+      .showModal(reasonModal(model, locale))
+      .then(() => true)
+      .catch((err: unknown) => {
+        deps.log.warn({ err }, 'could not show the feedback modal; storing the 👎 without it');
+        return false;
+      });
     const outcome = await feedback.vote(input, locale);
-    if (!outcome.stored)
-      deps.log.warn({ answer: input.answerId }, 'feedback not stored; the reason form retries');
+    if (!outcome.stored) deps.log.warn({ answer: input.answerId }, 'feedback not stored');
+    if (!shown) await interaction.reply({ content: outcome.line, flags: MessageFlags.Ephemeral });
     return;
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });

@@ -177,11 +177,18 @@ async function pressed(
       m: model,
       w: team,
     };
-    await client.views.open({ trigger_id: body.trigger_id, view: reasonView(meta, locale) });
-    const outcome = await feedback.vote(input, locale);
-    if (!outcome.stored)
-      deps.log.warn({ answer: message.ts }, 'feedback not stored; the reason form retries');
-    return;
+    const opened = await client.views
+      .open({ trigger_id: body.trigger_id, view: reasonView(meta, locale) })
+      .then(() => true)
+      .catch((err: unknown) => {
+        deps.log.warn({ err }, 'could not open the feedback form; the 👎 is acknowledged without it');
+        return false;
+      });
+    if (opened) {
+      const outcome = await feedback.vote(input, locale);
+      if (!outcome.stored) deps.log.warn({ answer: message.ts }, 'feedback not stored; the form retries');
+      return;
+    }
   }
   await tell((await feedback.vote(input, locale)).line);
 }

@@ -171,6 +171,18 @@ describe('feedback buttons on Slack', () => {
     expect(rig.fake.thread(CHANNEL, thread).filter((m) => m.bot)).toHaveLength(1);
   });
 
+  it('a 👎 whose form cannot open in time (the trigger expired) still counts and is acknowledged', async () => {
+    await start();
+    const { thread, answer } = await askInChannel();
+    rig.fake.delayNext('views.open', 3500);
+    await press(ALICE, CHANNEL, answer.ts, '👎');
+    expect(rig.fake.count('views.open', 'expired_trigger_id')).toBe(1);
+    expect(await rig.app.service.feedback.get(threadRef(thread), answer.ts, ALICE)).toMatchObject({
+      vote: 'down',
+    });
+    expect(ephemeralsTo(ALICE).at(-1)?.text).toBe('Thanks for the 👎 — noted (only you see this).');
+  });
+
   it('a workspace that refuses the feedback buttons block gets Block Kit buttons, which work the same', async () => {
     await start({ fake: { refuseContextActions: true } });
     const { thread, answer } = await askInChannel();
