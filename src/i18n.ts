@@ -102,7 +102,7 @@ const en = {
     'All time: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
   'usage.quota': 'You have used your daily token quota ({used} of {quota}). It resets at 00:00 UTC.',
   'forget.explain':
-    'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, and your DM settings. Run `{/forget} confirm` to proceed.',
+    'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, your 👍 / 👎 votes, and your DM settings. Run `{/forget} confirm` to proceed.',
   'forget.done':
     'Done: deleted {turns} stored message(s) from {count} conversation(s), your usage and your DM settings.',
   'forget.feedback': 'Also deleted {votes} feedback vote(s) you gave.',
@@ -232,7 +232,7 @@ const zh: Record<MessageKey, string> = {
     '累计：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
   'usage.quota': '你今天的 token 配额已用完（{used} / {quota}），将于 UTC 00:00 重置。',
   'forget.explain':
-    '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量和私信设置。确认请运行 `{/forget} confirm`。',
+    '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量、你的 👍 / 👎 反馈和私信设置。确认请运行 `{/forget} confirm`。',
   'forget.done': '已完成：从 {count} 个对话中删除了 {turns} 条消息，以及你的用量和私信设置。',
   'forget.feedback': '另外删除了你给出的 {votes} 条反馈。',
   'feedback.thanks_up': '感谢你的 👍，已记录（仅你可见）。',

@@ -181,6 +181,28 @@ describe('feedback buttons on Discord', () => {
     expect(await metric('down')).toBe(downBefore + 1);
   });
 
+  test('in a DM too: the press is stored with the DM conversation', async () => {
+    h.sim.script({ text: 'A private answer.' });
+    const turn = h.expectTurns(1);
+    const asked = h.fake.dm(h.bob, 'hello in private');
+    await turn;
+    const answer = h.fake.botMessages(asked.channel_id).at(-1);
+    if (!answer) throw new Error('no answer');
+    expect(buttons(answer).map((b) => b.emoji?.name)).toEqual(['👍', '👎']);
+    const it = await answered(press(h.bob, answer, '👍'));
+    expect(replyText(it)).toBe('Thanks for the 👍 — noted (only you see this).');
+    const dm: ConversationRef = {
+      platform: 'discord',
+      workspace: 'dm',
+      channel: asked.channel_id,
+      isDM: true,
+    };
+    expect(await h.app.service.feedback.get(dm, answer.id, h.bob.id)).toMatchObject({
+      conversation: `discord:dm:${asked.channel_id}`,
+      vote: 'up',
+    });
+  });
+
   test('admins see the share of 👍 per model in /usage; /forget removes the person’s votes', async () => {
     const channel = h.fake.addChannel(h.guild, 'fb-usage');
     const first = await ask(channel, 'one');
