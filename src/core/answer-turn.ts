@@ -310,7 +310,9 @@ export class AnswerTurn {
   private get priced(): { cost: number; saving: number } {
     const usage = this.billed.usage;
     const price = this.deps.config.models[this.model];
-    return usage ? { cost: costOf(usage, price), saving: cacheSavingOf(usage, price) } : { cost: 0, saving: 0 };
+    return usage
+      ? { cost: costOf(usage, price), saving: cacheSavingOf(usage, price) }
+      : { cost: 0, saving: 0 };
   }
 
   private async recordUsage(): Promise<void> {

@@ -25,7 +25,10 @@ export function cacheMarkerPositions(messages: ChatMessage[], marking: CacheMark
   if (current < 1) return [];
   const prefix: number[] = [];
   let sum = marking.leadTokens;
-  for (const tokens of marking.messageTokens) prefix.push((sum += tokens));
+  for (const tokens of marking.messageTokens) {
+    sum += tokens;
+    prefix.push(sum);
+  }
   const candidates = new Set<number>();
   if (messages[0]?.role === 'system') candidates.add(0);
   const historyEnd = current - 1;
