@@ -78,7 +78,14 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
       budgetTokens: shrink ? Math.floor(budget / 4) : budget,
       withNames: call.withNames,
       ratio,
-      ...(info?.cache === 'explicit' ? { cache: { leadTokens: toolTokens(tools) * ratio } } : {}),
+      ...(info?.cache === 'explicit'
+        ? {
+            cache: {
+              leadTokens: toolTokens(tools) * ratio,
+              windowFull: call.turns.length >= config.history.maxTurns,
+            },
+          }
+        : {}),
     });
     const promptEstimate =
       Math.ceil(prompt.estimatedTokens * ratio) +

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../qwen/client.ts';
-import { cacheMarkerPositions, withCacheMarkers } from './cache-markers.ts';
+import { cacheMarkerPositions, stableStart, withCacheMarkers } from './cache-markers.ts';
 import type { Turn } from './history.ts';
 
 /**
@@ -45,9 +45,10 @@ export interface PromptInput {
   ratio?: number;
   /**
    * Mark the stable prefix for DashScope's explicit context cache (`models.<id>.cache: explicit`);
-   * `leadTokens`: estimated tokens of the tool schemas, which precede the messages.
+   * `leadTokens`: estimated tokens of the tool schemas, which precede the messages; `windowFull`: the
+   * stored history is at its cap, so its oldest turn changes every turn.
    */
-  cache?: { leadTokens: number };
+  cache?: { leadTokens: number; windowFull?: boolean };
 }
 
 export interface BuiltPrompt {
@@ -100,6 +101,13 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   }
   picked.reverse();
   costs.reverse();
+  // A sliding start would change the cached prefix every turn: start where it stays put for a while.
+  if (input.cache && (i >= 0 || input.cache.windowFull)) {
+    const first = i + 1;
+    const skip = stableStart(turns, first) - first;
+    for (const cost of costs.splice(0, skip)) estimated -= cost;
+    picked.splice(0, skip);
+  }
   // A prompt must not start with an orphan assistant turn.
   while (picked[0]?.role === 'assistant') {
     picked.shift();

@@ -108,6 +108,62 @@ describe('explicit context cache markers', () => {
     expect(marked(withTools.messages)).toEqual([0]);
   });
 
+  describe('when the oldest turns no longer fit, the start stays put for several turns', () => {
+    /** 200 exchanges, every turn with its own time and text, as stored. */
+    const long: Turn[] = Array.from({ length: 401 }, (_, i) => ({
+      ...turn(i % 2 ? 'assistant' : 'user', i % 2 ? `answer ${i} ${'a'.repeat(1200)}` : `question ${i}`),
+      at: 1_000 * i,
+    }));
+    /** Share of turns whose request starts with the prefix the turn before wrote (a cache read). */
+    function reuse(prompts: Array<{ messages: ChatMessage[] }>): number {
+      let reads = 0;
+      for (let n = 1; n < prompts.length; n++) {
+        const before = prompts[n - 1]?.messages ?? [];
+        const now = prompts[n]?.messages ?? [];
+        const written = marked(before).at(-1);
+        if (written === undefined) continue;
+        if (before.slice(0, written + 1).every((m, i) => said(m) === said(now[i]))) reads++;
+      }
+      return reads / (prompts.length - 1);
+    }
+    const cases = {
+      // The stored window (history.maxTurns: 100) slides: its oldest turn changes every turn.
+      window: (n: number, windowFull: boolean) =>
+        buildPrompt({
+          systemPrompt: 'You are Qwen.',
+          turns: long.slice(2 * n - 99, 2 * n + 1),
+          budgetTokens: 100_000,
+          withNames: true,
+          cache: { leadTokens: 0, windowFull },
+        }),
+      // The prompt budget keeps only the newest few thousand tokens of a long stored history.
+      budget: (n: number, stable: boolean) =>
+        buildPrompt({
+          systemPrompt: 'You are Qwen.',
+          turns: long.slice(0, 2 * n + 1),
+          budgetTokens: 6000,
+          withNames: true,
+          ...(stable ? { cache: { leadTokens: 0 } } : {}),
+        }),
+    };
+    for (const [name, build] of Object.entries(cases)) {
+      it(`${name}: most turns re-read the previous prefix, and the prompt still fits`, () => {
+        const turnsAt = Array.from({ length: 100 }, (_, k) => 100 + k);
+        const stable = turnsAt.map((n) => build(n, true));
+        const full = Math.min(...turnsAt.map((n) => build(n, false).messages.length));
+        expect(reuse(stable)).toBeGreaterThan(0.6);
+        // What a sliding start gives: no turn reads the one before it.
+        if (name === 'window') expect(reuse(turnsAt.map((n) => build(n, false)))).toBe(0);
+        for (const p of stable) {
+          expect(p.messages.at(-1)?.role).toBe('user');
+          expect(p.messages[1]?.role).toBe('user');
+          // The start leaves out at most 24 turns more than fit (12 exchanges).
+          expect(p.messages.length).toBeGreaterThanOrEqual(full - 24);
+        }
+      });
+    }
+  });
+
   it('a model without explicit cache gets no markers', () => {
     const built = build(conversation(20), 's'.repeat(6000), false);
     expect(built.cacheMarkers).toBe(0);
