@@ -23,7 +23,11 @@ function answerFor(turn: number): string {
   return Array.from({ length: words }, (_, i) => WORDS[(i * 7 + turn) % WORDS.length]).join(' ');
 }
 
-async function conversation(): Promise<{ totals: UsageTotals; firstCachedTurn: number | null }> {
+async function conversation(): Promise<{
+  totals: UsageTotals;
+  firstCachedTurn: number | null;
+  usageShown: string;
+}> {
   let turn = 0;
   const sim = await startDashScopeSim({ apiKey: TEST_API_KEY, responder: () => answerFor(turn) });
   const config = testConfig(sim.baseUrl, 'sqlite://:memory:', {
@@ -43,7 +47,13 @@ async function conversation(): Promise<{ totals: UsageTotals; firstCachedTurn: n
       if (firstCachedTurn === null && (last?.usage?.cachedTokens ?? 0) > 0) firstCachedTurn = turn;
     }
     const { today } = await app.service.usage.totals({ kind: 'conversation', key: 'test:W1:CACHE' });
-    return { totals: today, firstCachedTurn };
+    const author = { id: 'U1', name: 'Alice', isBot: false };
+    const shown = await app.service.runCommand({ name: 'usage', conversation: channelRef('CACHE'), author });
+    return {
+      totals: today,
+      firstCachedTurn,
+      usageShown: shown.text.split('\n').find((l) => l.startsWith('Today')) ?? '',
+    };
   } finally {
     await app.close();
     await sim.close();
@@ -52,7 +62,8 @@ async function conversation(): Promise<{ totals: UsageTotals; firstCachedTurn: n
 
 export async function benchCache(log: (line: string) => void): Promise<Record<string, number | null>> {
   log(`context cache: a ${TURNS}-turn conversation on qwen-plus with the explicit cache…`);
-  const { totals, firstCachedTurn } = await conversation();
+  const { totals, firstCachedTurn, usageShown } = await conversation();
+  log(`context cache: /usage shows "${usageShown}"`);
   const uncached = totals.cost + totals.cacheSaving;
   const priceIn = 4; // qwen-plus in config/default.yaml, CNY per million input tokens
   const inputUncached = (totals.promptTokens * priceIn) / 1e6;
