@@ -248,7 +248,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '',
       body.thinking_budget,
     );
-    const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
+    // Tool schemas are input too (DashScope counts them in prompt_tokens).
+    const promptTokens = Math.ceil(JSON.stringify([body.messages, body.tools ?? []]).length / 4);
     const cached = cache.apply(body);
     const id = `chatcmpl-${requestId}`;
     const created = Math.floor(Date.now() / 1000);

@@ -108,7 +108,8 @@ function blocksOf(req: CacheRequest): Block[] {
       const { cache_control, ...content } = part;
       const spelled = JSON.stringify(content.type === 'text' ? { text: content.text } : content);
       hash.update(`${i === 0 ? message.role : '+'}\u0000${spelled}\u0000`);
-      tokens += Math.ceil(spelled.length / 4) + (i === 0 ? 4 : 0);
+      // Never more than the request's prompt_tokens (JSON of the messages / 4) counts for them.
+      tokens += Math.ceil(spelled.length / 4) + (i === 0 ? 2 : 0);
       blocks.push({ tokens, marked: Boolean(cache_control), hash: hash.copy().digest('hex') });
     });
   }
