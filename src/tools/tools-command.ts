@@ -40,7 +40,7 @@ export function toolsCommand(deps: ToolsCommandDeps): CommandSpec {
         description: 'The tool server to switch',
         type: 'string',
         maxLength: 32,
-        autocomplete: (partial) => names().filter((n) => n.includes(partial.toLowerCase())),
+        autocomplete: (partial) => names().filter((n) => n.toLowerCase().includes(partial.toLowerCase())),
       },
       {
         name: 'scope',
@@ -72,10 +72,10 @@ export function toolsCommand(deps: ToolsCommandDeps): CommandSpec {
       }
       if (!isAdmin) return { text: t(locale, 'cmd.denied', { name: `tools ${action}` }, spell) };
       const known = servers.map((s) => s.name);
-      const name = typeof options.server === 'string' ? options.server.trim() : '';
-      if (!name) return { text: unknownLine(locale, spell, 'tools.need_server', { action }, known) };
-      if (!known.includes(name))
-        return { text: unknownLine(locale, spell, 'tools.unknown', { name }, known) };
+      const typed = typeof options.server === 'string' ? options.server.trim() : '';
+      if (!typed) return { text: unknownLine(locale, spell, 'tools.need_server', { action }, known) };
+      const name = known.includes(typed) ? typed : sameIgnoringCase(typed, known);
+      if (!name) return { text: unknownLine(locale, spell, 'tools.unknown', { name: typed }, known) };
       const on = action === 'enable';
       const wide = options.scope === 'workspace';
       const key = wide ? workspaceKey(ref) : conversationKey(ref);
@@ -134,6 +134,12 @@ function afterSwitch(
     state: t(locale, verdict.allowed ? 'word.on' : 'word.off'),
     layer: t(locale, `tools.layer.${decided}`),
   });
+}
+
+/** `Weather` for `weather`, when exactly one server is named so. */
+function sameIgnoringCase(typed: string, known: string[]): string | undefined {
+  const matches = known.filter((n) => n.toLowerCase() === typed.toLowerCase());
+  return matches.length === 1 ? matches[0] : undefined;
 }
 
 function unknownLine(

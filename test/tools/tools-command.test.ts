@@ -74,7 +74,8 @@ describe('/tools', () => {
       '• **weather** (http) — ready, 2 tools: `get_forecast`, `get_alerts` — ⏸️ disabled here by an admin (this conversation)',
     );
     expect((await run('', alice, channelRef('C2'))).text).toContain('`get_alerts` — ✅ offered here');
-    expect((await run('enable weather', admin)).text).toBe(
+    // Server names are matched regardless of case.
+    expect((await run('enable Weather', admin)).text).toBe(
       '**weather** is now enabled in this conversation.',
     );
     expect((await run('')).text).toContain('`get_alerts` — ✅ offered here');
