@@ -129,11 +129,13 @@ const en = {
   'usage.you': 'You',
   'usage.workspace': 'Whole workspace',
   'usage.today':
-    'Today: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+    'Today: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}{saving}',
   'usage.week':
-    'Last 7 days: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+    'Last 7 days: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}{saving}',
   'usage.all':
-    'All time: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}',
+    'All time: {answers} answers, {prompt} in ({cached} cached) / {completion} out ({reasoning} reasoning) tokens, ≈¥{cost}{saving}',
+  'usage.saved': ' (cache saved ≈¥{saved})',
+  'usage.cacheExtra': ' (cache writes cost ≈¥{extra} more than they saved so far)',
   'usage.quota': 'You have used your daily token quota ({used} of {quota}). It resets at 00:00 UTC.',
   'forget.explain':
     'This deletes everything the bot stored about you: your messages (and the answers to them) in {count} conversation(s), your usage, and your DM settings. Run `{/forget} confirm` to proceed.',
@@ -277,11 +279,13 @@ const zh: Record<MessageKey, string> = {
   'usage.you': '你',
   'usage.workspace': '整个工作区',
   'usage.today':
-    '今天：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+    '今天：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}{saving}',
   'usage.week':
-    '最近 7 天：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+    '最近 7 天：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}{saving}',
   'usage.all':
-    '累计：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}',
+    '累计：{answers} 次回答，输入 {prompt}（缓存 {cached}）/ 输出 {completion}（推理 {reasoning}）tokens，约 ¥{cost}{saving}',
+  'usage.saved': '（缓存节省约 ¥{saved}）',
+  'usage.cacheExtra': '（缓存写入的花费比节省多约 ¥{extra}）',
   'usage.quota': '你今天的 token 配额已用完（{used} / {quota}），将于 UTC 00:00 重置。',
   'forget.explain':
     '这将删除机器人保存的关于你的所有数据：{count} 个对话中你的消息（及对它们的回答）、你的用量和私信设置。确认请运行 `{/forget} confirm`。',
