@@ -10,7 +10,11 @@ export interface ConversationSettings {
   /** How much the model may think when thinking is on (`qwen.thinkingBudgets`); unset: the model's maximum. */
   thinkingLevel?: ThinkingLevel;
   search?: boolean;
+  /** Whether the bot answers every message here or only mentions (`/channel mode`); unset: mentions. */
+  mode?: ChannelMode;
 }
+
+export type ChannelMode = 'all' | 'mentions';
 
 export type ThinkingLevel = 'low' | 'high' | 'max';
 
