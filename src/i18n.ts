@@ -89,7 +89,7 @@ const en = {
   'search.unsupported': '{model} does not support web search.',
   'channel.state': 'Here the bot answers {mode}.',
   'channel.state_inherited': 'In this thread the bot answers {mode}, as in its channel.',
-  'channel.set': 'From now on the bot answers {mode} here.',
+  'channel.set': 'From now on, here the bot answers {mode}.',
   'channel.mode_all': 'every message, not only mentions',
   'channel.mode_mentions': 'only when mentioned or replied to',
   'channel.dm': 'In a DM the bot answers every message.',
