@@ -106,11 +106,12 @@ function answerBatch(deps: MessagePhaseDeps, key: string, batch: Batch): void {
       last.settle(answered);
     },
     async (err) => {
-      // One line for the whole batch, on the latest message's reply.
+      // No turn (store down, deadline): nothing more joins; one line for the batch, on its latest message.
+      batch.close();
       const last = batch.arrivals.at(-1) ?? first;
       const outcome = await deps.noTurn(err, last.surface, last.locale, last.log);
       for (const a of batch.arrivals)
-        a.settle(a === last ? outcome : { status: 'ignored', reason: outcome.status });
+        a.settle(a === last ? outcome : { status: 'ignored', reason: 'joined the next message' });
     },
   );
   settled.catch((err: unknown) => {
