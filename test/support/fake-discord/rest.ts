@@ -37,10 +37,7 @@ export class FakeRest {
   gatewayUrl = '';
   readonly limiter = new FakeRateLimiter();
   private readonly routes: Route[] = [];
-  /**
-   * Whether the bot may read this message's content (FakeDiscord: its gateway session has the Message
-   * Content intent, or the message is a DM, the bot's own, or mentions it); else it reads it empty.
-   */
+  /** Whether the bot may read this message's content (Message Content intent rules); else it is blank. */
   contentVisible: (m: FakeMessage) => boolean = () => true;
   /** Called for each message the bot creates or edits (tests wait on it). */
   onChange: (m: FakeMessage) => void = () => {};
