@@ -20,6 +20,8 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   // chat:write since March 2026 (assistant:write is being retired for this method).
   'assistant.threads.setStatus': 'chat:write',
   'users.info': 'users:read',
+  // The parent of a thread the bot is pulled into (thread-parent.ts); groups:history in private channels.
+  'conversations.replies': 'channels:history',
 };
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */

@@ -174,6 +174,12 @@ export const configSchema = z
       /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
       showThinkingTime: z.boolean().default(true),
     }),
+    triggers: z
+      .strictObject({
+        /** Messages one person sends in one conversation within this window (ms) become one turn; 0: off. */
+        debounceMs: z.number().int().min(0).max(60_000).default(1500),
+      })
+      .default({ debounceMs: 1500 }),
     usage: z
       .strictObject({
         dailyTokenQuotaPerUser: z.number().int().min(0).default(0),

@@ -236,7 +236,7 @@ export class AnswerTurn {
     const start = await readTurnStart(this.deps.settings, message.conversation);
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
-    this.endings.push(...files.notes);
+    this.endings.push(...(message.notes ?? []), ...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));

@@ -113,6 +113,8 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
       streaming: { minEditIntervalMs: 0 },
       models: UNPACED_MODELS,
+      // Each message answered at once: tests of debouncing set their own window.
+      triggers: { debounceMs: 0 },
       ...options.config,
     },
   });
