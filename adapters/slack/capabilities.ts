@@ -20,6 +20,8 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   // chat:write since March 2026 (assistant:write is being retired for this method).
   'assistant.threads.setStatus': 'chat:write',
   'users.info': 'users:read',
+  // The parent of a thread the bot is pulled into (thread-parent.ts); groups:history in private channels.
+  'conversations.replies': 'channels:history',
   // Feedback: the private acknowledgement, and the 👎 reason form (needs interactivity, no scope).
   'chat.postEphemeral': 'chat:write',
   'views.open': null,

@@ -56,7 +56,7 @@ export class ReplyStreamer {
   private readonly now: () => number;
   private answer = '';
   private ending = '';
-  /** The buttons the answer's last message gets with its final edit (complete answers only). */
+  /** The buttons of the answer's last message, with its final edit (complete answers only). */
   private feedback: FeedbackTag | undefined;
   private thinking = false;
   private queuedLine = '';
@@ -162,10 +162,7 @@ export class ReplyStreamer {
     else this.schedule();
   }
 
-  /**
-   * Ends the reply: waits for the edit in flight, then one final flush with the whole text (its last
-   * message with the feedback buttons, when given).
-   */
+  /** Ends the reply: waits for the edit in flight, then one final flush with the whole text (and buttons). */
   async finish(endingLine?: string, options?: { feedback?: FeedbackTag | undefined }): Promise<void> {
     this.feedback = options?.feedback;
     this.finished = true;

@@ -7,6 +7,7 @@
  * 2 paragraph) and max_length ≤ 4000.
  */
 import { formError, type Reply } from './rules.ts';
+import type { FakeInteraction } from './state.ts';
 
 type Node = Record<string, unknown>;
 
@@ -77,6 +78,19 @@ export function modalProblem(data: Node): Reply | undefined {
       if (problem) return problem;
     } else return bad(where, 'Unsupported modal component.');
   }
+  return undefined;
+}
+
+/**
+ * A modal as an interaction's answer (callback type 9): only to a command or a press, never to a modal
+ * submission or an autocomplete; kept on the interaction for the person to fill in. A refusal, if any.
+ */
+export function openModal(it: FakeInteraction, data: Node): Reply | undefined {
+  if (it.type !== 2 && it.type !== 3)
+    return { status: 400, body: { message: 'Cannot send a modal here', code: 50035 } };
+  const invalid = modalProblem(data);
+  if (invalid) return invalid;
+  it.modal = data;
   return undefined;
 }
 

@@ -4,7 +4,7 @@
  * interaction deadline. Every request is recorded in the state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { modalProblem } from './components.ts';
+import { openModal } from './components.ts';
 import { FakeRateLimiter } from './ratelimit.ts';
 import {
   applyPings,
@@ -38,6 +38,8 @@ export class FakeRest {
   gatewayUrl = '';
   readonly limiter = new FakeRateLimiter();
   private readonly routes: Route[] = [];
+  /** Whether the bot may read this message's content (Message Content intent rules); else it is blank. */
+  contentVisible: (m: FakeMessage) => boolean = () => true;
   /** Called for each message the bot creates or edits (tests wait on it). */
   onChange: (m: FakeMessage) => void = () => {};
 
@@ -187,7 +189,10 @@ export class FakeRest {
     });
     this.add('GET', '/channels/:id/messages/:id', ([cid, mid]) => {
       const m = s.channelMessages(cid ?? '').find((x) => x.id === mid && !x.deleted);
-      return m ? { status: 200, body: s.toApi(m) } : unknown(10008, 'Unknown Message');
+      if (!m) return unknown(10008, 'Unknown Message');
+      const api = s.toApi(m);
+      if (this.contentVisible(m)) return { status: 200, body: api };
+      return { status: 200, body: { ...api, content: '', attachments: [], embeds: [], components: [] } };
     });
     this.add('PATCH', '/channels/:id/messages/:id', ([cid, mid], body) => {
       const m = s.channelMessages(cid ?? '').find((x) => x.id === mid && !x.deleted);
@@ -303,14 +308,8 @@ export class FakeRest {
       const invalid = validate(data, type === 4);
       if (invalid) return invalid;
     }
-    if (type === 9) {
-      // A modal answers a press or a command, never a modal submission or an autocomplete.
-      if (it.type !== 2 && it.type !== 3)
-        return { status: 400, body: { message: 'Cannot send a modal here', code: 50035 } };
-      const invalid = modalProblem(data);
-      if (invalid) return invalid;
-      it.modal = data;
-    }
+    const modal = type === 9 ? openModal(it, data) : undefined;
+    if (modal) return modal;
     it.callbackType = type;
     it.callbackAt = Date.now();
     it.callbackData = data;

@@ -22,6 +22,8 @@ export interface FakeMessage {
   appends: number;
   /** Every version the message had, first to last. */
   versions: string[];
+  /** Files a person shared with the message (Slack file objects). */
+  files?: unknown[];
   /** Block Kit blocks the message shows (chat.postMessage/update `blocks`, chat.stopStream's appended ones). */
   blocks?: Array<Record<string, unknown>>;
 }
