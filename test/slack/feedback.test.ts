@@ -233,6 +233,23 @@ describe('feedback buttons on Slack', () => {
     expect(await command('usage', ADMIN)).toContain('• qwen-plus: 100% 👍 (2 of 2)');
   });
 
+  it('in Socket Mode too: a press arrives over the socket, is acked at once and stored', async () => {
+    await start({ mode: 'socket' });
+    const { thread, answer } = await askInChannel();
+    const ack = await rig.settle(
+      rig.fake.socket.deliverInteraction(
+        pressFeedback(rig.fake, { user: ALICE, channel: CHANNEL, ts: answer.ts, emoji: '👍' }),
+      ),
+      'the press to be acked',
+    );
+    expect(ack.ms).toBeLessThan(3000);
+    await rig.deliver({ ts: '', message: {}, deliveries: [] });
+    expect(await rig.app.service.feedback.get(threadRef(thread), answer.ts, ALICE)).toMatchObject({
+      vote: 'up',
+    });
+    expect(ephemeralsTo(ALICE).at(-1)?.text).toBe('Thanks for the 👍 — noted (only you see this).');
+  });
+
   it('the manifest turns interactivity on: button presses and forms reach the bot', () => {
     const manifest = parse(
       readFileSync(new URL('../../config/slack-manifest.yaml', import.meta.url), 'utf8'),
