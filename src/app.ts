@@ -1,10 +1,9 @@
+import { secretsOf } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
 import type { Clock, ModelPort } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
-import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
@@ -13,6 +12,9 @@ import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/co
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
+import { McpHub, type McpHubOptions } from './tools/mcp-hub.ts';
+import { ToolRegistry } from './tools/registry.ts';
+import type { ToolAccess, ToolCatalog } from './tools/types.ts';
 
 export interface App {
   config: Config;
@@ -24,6 +26,8 @@ export interface App {
   coordinator: Coordinator;
   /** FAQ by meaning: `/faq`, and `search_faq` for the chat loop (`faq.toolEnabled`, `runFaqTool`). */
   faq: Faq;
+  /** The MCP servers (`mcp.servers`), connecting in the background: their state for /readyz and /tools. */
+  tools: ToolCatalog & { settled(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -39,6 +43,10 @@ export interface AppOptions {
   model?: ModelPort;
   /** The service's clock (default: the system clock). */
   clock?: Clock;
+  /** Who may use which MCP server (default: everyone everywhere). */
+  toolAccess?: ToolAccess;
+  /** MCP reconnect backoff and timers (tests). */
+  mcp?: Partial<Omit<McpHubOptions, 'log'>>;
 }
 
 /** A model outside the catalogue: DashScope's paid tier. */
@@ -58,6 +66,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         config.slack.botToken,
         config.slack.appToken,
         config.slack.signingSecret,
+        ...secretsOf(config),
       ],
     });
   const namespace = options.namespace ?? 'qwenbot';
@@ -127,13 +136,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw err;
   }
   const extraCommands = faqCommands({ faq, config, qwen });
-  const toolbox: ChatToolbox = {
-    definitions: () => (faq.toolEnabled ? [faqToolDefinition] : []),
-    run: async (calls) => {
-      const { messages, usedFaq } = await faqToolMessages(faq, calls);
-      return { messages, used: usedFaq };
-    },
-  };
+  // MCP servers connect in the background: start-up never waits for them, answers go on without them.
+  const hub = new McpHub(config.mcp.servers, { ...options.mcp, log: log.child({ component: 'mcp' }) });
+  hub.start();
+  const toolbox = new ToolRegistry({
+    config,
+    log: log.child({ component: 'tools' }),
+    faq,
+    hub,
+    access: options.toolAccess,
+  });
   const service = new ConversationService({
     config,
     store,
@@ -154,11 +166,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     coordinator,
     faq,
+    tools: hub,
     async close() {
       await service.queue.idle();
       await service.lanes.idle();
       await service.inflight.flush();
       await faq.close();
+      await hub.close();
       await coordinator.close();
       await sweeper.stop();
       await closeStore(store, log).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));

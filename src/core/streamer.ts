@@ -13,6 +13,8 @@ export interface StreamerOptions {
   thinkingText: string;
   /** Shown while the call waits in the account's rate queue, with how many are ahead. */
   queuedText?: (ahead: number) => string;
+  /** Shown while tools run, given their names ("🔧 weather.get_forecast…"). */
+  toolText?: (tools: string) => string;
   /** Also show the tail of the reasoning as a quote while thinking. */
   quoteReasoning?: boolean;
   /** Keep the reasoning (its last `keepReasoningChars`) for the answer's ending (`streaming.reasoning: spoiler`). */
@@ -54,6 +56,7 @@ export class ReplyStreamer {
   private ending = '';
   private thinking = false;
   private queuedLine = '';
+  private toolLine = '';
   /** When reasoning began and when the answer's text took over (for "thought for 12 s"). */
   private reasoningFrom: number | null = null;
   private reasoningUntil: number | null = null;
@@ -127,6 +130,19 @@ export class ReplyStreamer {
     if (this.nativeState !== 'active') this.schedule();
   }
 
+  /**
+   * Tools run (names as people see them). The line stays until the answer's next text replaces it;
+   * like the queue line, it makes a reply not yet streaming natively use post-and-edit.
+   */
+  onTools(names: string[]): void {
+    if (this.finished || !this.opts.toolText || !names.length) return;
+    const line = this.opts.toolText(names.join(', '));
+    if (line === this.toolLine) return;
+    this.toolLine = line;
+    if (this.nativeState === 'active' && !this.native) this.nativeState = 'unused';
+    if (this.nativeState !== 'active') this.schedule();
+  }
+
   /** The reasoning kept for the ending (`keepReasoningChars`), '' when none. */
   get keptReasoning(): string {
     return this.kept.trim();
@@ -152,6 +168,7 @@ export class ReplyStreamer {
     if (!delta) return;
     if (this.reasoningFrom !== null) this.reasoningUntil ??= this.now();
     this.answer += delta;
+    this.toolLine = '';
     if (this.nativeState === 'active') this.scheduleNative();
     else this.schedule();
   }
@@ -201,8 +218,9 @@ export class ReplyStreamer {
   private visibleText(): string {
     const body = this.answer.slice(this.nativeChars);
     if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
-    if (body) return body;
-    if (this.nativeChars > 0) return '';
+    if (body) return this.toolLine ? `${body}\n\n${this.toolLine}` : body;
+    if (this.nativeChars > 0) return this.toolLine;
+    if (this.toolLine) return this.toolLine;
     if (this.queuedLine) return this.queuedLine;
     if (!this.thinking) return this.opts.placeholder;
     if (!this.reasoning) return this.opts.thinkingText;
@@ -219,7 +237,8 @@ export class ReplyStreamer {
     while (this.dirty && !this.finished) {
       // The first real content goes out at once; later edits keep the per-message spacing.
       // So do updates of the queue line (it moves with every call granted ahead of it).
-      const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || this.queuedLine !== '');
+      const status = this.queuedLine !== '' || this.toolLine !== '';
+      const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || status);
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
       if (wait > 0) await this.sleep(wait);
       if (this.finished) return;
