@@ -3,6 +3,7 @@
  * and a small Streamable HTTP server built on the SDK, on 127.0.0.1 (the everything server's HTTP mode
  * listens on every address at a fixed port).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -29,6 +30,9 @@ export interface TestHttpMcp {
   authorizations: Array<string | undefined>;
   /** Calls of `wait-for-peer` in progress right now (parallel calls meet there). */
   waiting: number;
+  /** `sleep` calls running now, and those the client cancelled. */
+  sleeping: number;
+  cancelled: number;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,8 @@ export async function startHttpMcp(port = 0): Promise<TestHttpMcp> {
     url: '',
     authorizations: [],
     waiting: 0,
+    sleeping: 0,
+    cancelled: 0,
     close: async () => undefined,
   };
   const meet: Array<() => void> = [];
@@ -59,13 +65,16 @@ export async function startHttpMcp(port = 0): Promise<TestHttpMcp> {
       'sleep',
       { description: 'Waits ms milliseconds', inputSchema: { ms: z.number() } },
       async ({ ms }, extra) => {
+        state.sleeping++;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ms);
           extra.signal.addEventListener('abort', () => {
+            state.cancelled++;
             clearTimeout(timer);
             resolve();
           });
         });
+        state.sleeping--;
         return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
       },
     );
@@ -86,20 +95,23 @@ export async function startHttpMcp(port = 0): Promise<TestHttpMcp> {
     );
     return server;
   };
-  // Stateless: a fresh server and transport per request, as the SDK's stateless example does.
+  // One server and transport per session (the SDK's stateful example), so a client's
+  // `notifications/cancelled` reaches the call it cancels.
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const http: Server = createServer(async (req: IncomingMessage, res) => {
     state.authorizations.push(req.headers.authorization);
-    if (req.method !== 'POST') {
-      res.writeHead(405).end();
-      return;
-    }
-    const server = build();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
+    const id = req.headers['mcp-session-id'];
+    const known = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (known) return void (await known.handleRequest(req, res));
+    if (req.method !== 'POST') return void res.writeHead(400).end();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => void sessions.set(sid, transport),
     });
-    await server.connect(transport);
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await build().connect(transport);
     await transport.handleRequest(req, res);
   });
   await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
