@@ -47,7 +47,9 @@ describe('MCP tools on both platforms', () => {
     expect(outcome?.status).toBe('answered');
 
     const [first, second] = h.sim.chatRequests().slice(-2);
-    const offered = (first?.tools as Array<{ function: { name: string } }>).map((t) => t.function.name);
+    const offered = ((first?.tools ?? []) as Array<{ function: { name: string } }>).map(
+      (t) => t.function.name,
+    );
     expect(offered).toContain('everything__echo');
     expect(toolMessage(second)?.content).toBe('Echo: sunny in Lisbon, 24 degrees');
     const call = second?.messages.find((m) => m.role === 'assistant') as

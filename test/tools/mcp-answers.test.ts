@@ -77,7 +77,7 @@ describe('MCP servers in the running bot', () => {
     const outcome = await bot?.app.service.handleMessage(message('weather?'), surface);
     expect(outcome?.status).toBe('answered');
     const [first, second] = sim.chatRequests().slice(-2);
-    const offered = (first?.tools as Array<{ function: { name: string } }>)
+    const offered = ((first?.tools ?? []) as Array<{ function: { name: string } }>)
       .map((t) => t.function.name)
       .sort();
     expect(offered).toEqual(['web__fail', 'web__long-text', 'web__sleep', 'web__wait-for-peer']);
