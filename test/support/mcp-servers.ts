@@ -38,7 +38,7 @@ export interface TestHttpMcp {
 
 /**
  * Tools: `long-text` (n characters), `fail` (an isError result), `sleep` (ms, honours cancellation),
- * `wait-for-peer` (returns only once `peers` calls are in progress at the same time).
+ * `add-tool` (registers another tool: `notifications/tools/list_changed`), `wait-for-peer` (returns only once `peers` calls are in progress at the same time).
  */
 export async function startHttpMcp(port = 0): Promise<TestHttpMcp> {
   const state: TestHttpMcp = {
@@ -76,6 +76,19 @@ export async function startHttpMcp(port = 0): Promise<TestHttpMcp> {
         });
         state.sleeping--;
         return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
+      },
+    );
+    server.registerTool(
+      'add-tool',
+      {
+        description: 'Adds a tool named `name` (the server then says its list changed)',
+        inputSchema: { name: z.string() },
+      },
+      async ({ name }) => {
+        server.registerTool(name, { description: 'Added at run time' }, async () => ({
+          content: [{ type: 'text', text: `${name} ran` }],
+        }));
+        return { content: [{ type: 'text', text: `added ${name}` }] };
       },
     );
     server.registerTool(

@@ -51,7 +51,7 @@ const toolResults = (body: Body | undefined) =>
 
 describe('MCP servers in the running bot', () => {
   it('/readyz is 200 with a failed server listed; answers go on; failures and timeouts reach the model', async () => {
-    const { base, logs, sim } = await start({ callTimeoutMs: 300 });
+    const { base, logs, sim } = await start({ callTimeoutMs: 1500 });
     const res = await fetch(`${base}/readyz`);
     const body = (await res.json()) as {
       status: string;
@@ -59,7 +59,7 @@ describe('MCP servers in the running bot', () => {
     };
     expect(res.status).toBe(200);
     expect(body.status).toBe('ready');
-    expect(body.details.mcp.web).toEqual({ state: 'ready', tools: 4 });
+    expect(body.details.mcp.web).toEqual({ state: 'ready', tools: 5 });
     expect(body.details.mcp.broken).toMatchObject({ state: 'failed', tools: 0, error: 'command not found' });
     expect(Date.parse(String(body.details.mcp.broken?.retryAt))).toBeGreaterThan(Date.now());
     expect(logs.text).toContain('MCP server unavailable');
@@ -80,9 +80,15 @@ describe('MCP servers in the running bot', () => {
     const offered = ((first?.tools ?? []) as Array<{ function: { name: string } }>)
       .map((t) => t.function.name)
       .sort();
-    expect(offered).toEqual(['web__fail', 'web__long-text', 'web__sleep', 'web__wait-for-peer']);
+    expect(offered).toEqual([
+      'web__add-tool',
+      'web__fail',
+      'web__long-text',
+      'web__sleep',
+      'web__wait-for-peer',
+    ]);
     expect(Object.values(toolResults(second as Body | undefined))).toEqual([
-      '{"error":"timed out after 0.3 s; the call was cancelled"}',
+      '{"error":"timed out after 1.5 s; the call was cancelled"}',
       '{"error":"the weather service is down"}',
     ]);
     // No tool helped: no "used" line.

@@ -169,7 +169,7 @@ describe('MCP over Streamable HTTP', () => {
     closers.push(() => server.close());
     const { hub, registry } = setup(
       { web: { url: server.url, headers: { Authorization: `Bearer ${envRef('WEB_TOKEN')}` } } },
-      { callTimeoutMs: 400, resultMaxChars: 500 },
+      { callTimeoutMs: 2000, resultMaxChars: 500 },
       { WEB_TOKEN: 'tok-from-env' },
     );
     hub.start();
@@ -193,13 +193,18 @@ describe('MCP over Streamable HTTP', () => {
     expect(out.long?.length).toBeLessThanOrEqual(500);
     expect(out.long).toMatch(/^x+\n…\[cut: \d+ of 5000 characters shown\]$/);
     expect(out.fail).toBe('{"error":"the weather service is down"}');
-    expect(out.slow).toBe('{"error":"timed out after 0.4 s; the call was cancelled"}');
+    expect(out.slow).toBe('{"error":"timed out after 2 s; the call was cancelled"}');
     expect([out.a, out.b]).toEqual(['met as a', 'met as b']);
     expect(out.nope).toBe('{"error":"unknown tool \\"web__missing\\""}');
     expect(out.json).toBe('{"error":"arguments are not valid JSON; send a JSON object"}');
     expect(round.used).toEqual(['web.long-text', 'web.wait-for-peer']);
     // The assistant message carries every call, then one result per call, in the calls' order.
     expect(round.messages.map((m) => m.role)).toEqual(['assistant', ...Array(7).fill('tool')]);
+
+    // A tool added on the server reaches the registry through the list_changed notification.
+    await tools.run([{ id: 'add', name: 'web__add-tool', arguments: '{"name":"late-tool"}' }], noStatus);
+    await vi.waitUntil(() => hub.servers()[0]?.tools.some((t) => t.name === 'late-tool'), { timeout: 5000 });
+    expect((await registry.forScope(scope)).definitions.map(functionNameOf)).toContain('web__late-tool');
   }, 20_000);
 
   it('a server that is down at start is failed, and ready with its tools after the retry once it is up', async () => {
