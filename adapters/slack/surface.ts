@@ -6,7 +6,13 @@
 import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { BucketSpec } from '../../src/core/pacer.ts';
-import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type {
+  NativeStream,
+  NativeTask,
+  PostedMessage,
+  ReplySurface,
+  SurfaceLimits,
+} from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
@@ -160,6 +166,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
       open: async () => openStream(target, threadTs),
+      tasks: true,
     };
   }
   return surface;
@@ -225,6 +232,21 @@ async function openStream(target: SlackTarget, threadTs: string): Promise<Native
         await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
       } catch (err) {
         // The core continues this answer with post-and-update.
+        broken = true;
+        throw err;
+      }
+    },
+    async updateTasks(updates: NativeTask[]): Promise<void> {
+      try {
+        if (started) await appends?.take();
+        started = true;
+        const chunks = updates.map((u) => ({
+          type: 'task_update' as const,
+          ...u,
+          title: neutraliseStreamPiece(u.title),
+        }));
+        await streamer.append({ chunks });
+      } catch (err) {
         broken = true;
         throw err;
       }

@@ -1,7 +1,9 @@
 import type { ShownMessage } from './inflight.ts';
 import { splitMessage } from './split.ts';
 import type { StreamerOptions } from './streamer-options.ts';
-import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
+import { ToolProgress } from './tool-progress.ts';
+import type { NativeStream, NativeTask, PostedMessage, ReplySurface } from './types.ts';
+import { TypingIndicator } from './typing.ts';
 
 interface Shown {
   message: PostedMessage;
@@ -11,7 +13,6 @@ interface Shown {
   final: boolean;
 }
 
-const TYPING_REFRESH_MS = 8000;
 /** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
 const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_MIN_MS = 250;
@@ -42,13 +43,16 @@ export class ReplyStreamer {
   private loop: Promise<void> | null = null;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private wake: (() => void) | null = null;
-  private typingTimer: NodeJS.Timeout | null = null;
+  private readonly typingIndicator: TypingIndicator;
   /** Native path: how much of `answer` the native stream(s) already carry. */
   private nativeChars = 0;
   private nativeState: 'unused' | 'active' | 'failed' = 'unused';
   private native: NativeStream | null = null;
   private nativeLen = 0;
   private nativeLoop: Promise<void> | null = null;
+  /** Native appends and task updates go out one at a time, in order. */
+  private nativeQueue: Promise<void> = Promise.resolve();
+  private readonly progress = new ToolProgress();
   /** Native messages as they landed (appended text), in order. */
   private nativeShown: ShownMessage[] = [];
   private deliveryErrors = 0;
@@ -61,6 +65,8 @@ export class ReplyStreamer {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     if (surface.native) this.nativeState = 'active';
+    const wanted = () => !this.finished && this.shown.length === 0 && !this.native;
+    this.typingIndicator = new TypingIndicator(surface, opts.log, wanted);
   }
 
   get interval(): number {
@@ -83,7 +89,7 @@ export class ReplyStreamer {
   /** Shows typing, or posts the placeholder at once on surfaces that cannot show typing. */
   async start(): Promise<void> {
     if (this.surface.showTyping || this.surface.native) {
-      this.typing();
+      this.typingIndicator.start();
       return;
     }
     this.dirty = true;
@@ -109,7 +115,13 @@ export class ReplyStreamer {
    * like the queue line, it makes a reply not yet streaming natively use post-and-edit.
    */
   onTools(names: string[]): void {
-    if (this.finished || !this.opts.toolText || !names.length) return;
+    if (this.finished || !this.opts.toolText) return;
+    if (this.nativeState === 'active' && this.surface.native?.tasks) {
+      const updates = this.progress.update(names);
+      if (updates.length) void this.exclusive(() => this.sendTasks(updates));
+      return;
+    }
+    if (!names.length) return;
     const line = this.opts.toolText(names.join(', '));
     if (line === this.toolLine) return;
     this.toolLine = line;
@@ -150,11 +162,12 @@ export class ReplyStreamer {
   /** Ends the reply: waits for the edit in flight, then one final flush with the whole text. */
   async finish(endingLine?: string): Promise<void> {
     this.finished = true;
-    this.stopTyping();
+    this.typingIndicator.stop();
     this.ending = endingLine ?? '';
     this.wake?.();
     await this.loop;
     await this.nativeLoop;
+    await this.nativeQueue;
     if (
       this.nativeState === 'active' &&
       (this.native || this.answer.length > this.nativeChars || this.ending)
@@ -235,7 +248,7 @@ export class ReplyStreamer {
           this.posts++;
           this.shown.push({ message, text: part.text, body: part.body, final: part.final });
           this.reportShown();
-          this.stopTyping();
+          this.typingIndicator.stop();
         } else if (this.changed(current, this.render(final, i))) {
           await this.pace('edit');
           // An answer that finished while this edit waited gets its final edit now instead of two.
@@ -322,7 +335,37 @@ export class ReplyStreamer {
     }
   }
 
-  private async appendNative(final: boolean): Promise<void> {
+  private exclusive(op: () => Promise<void>): Promise<void> {
+    const run = this.nativeQueue.then(op);
+    this.nativeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Tool progress as tasks of the native stream (opened for them when no text came yet). */
+  private async sendTasks(updates: NativeTask[]): Promise<void> {
+    const native = this.surface.native;
+    if (!native || this.nativeState !== 'active') return;
+    try {
+      if (!this.native) {
+        this.typingIndicator.stop();
+        this.native = await native.open();
+        this.nativeLen = 0;
+      }
+      await this.native.updateTasks?.(updates);
+      this.edits++;
+      this.noteNative(this.native.id, '', '');
+    } catch (err) {
+      const running = this.progress.names;
+      if (running.length && this.opts.toolText) this.toolLine = this.opts.toolText(running.join(', '));
+      await this.nativeFailed(err);
+    }
+  }
+
+  private appendNative(final: boolean): Promise<void> {
+    return this.exclusive(() => this.appendNativeNow(final));
+  }
+
+  private async appendNativeNow(final: boolean): Promise<void> {
     const native = this.surface.native;
     if (!native || this.nativeState !== 'active') return;
     let pending = this.answer.slice(this.nativeChars);
@@ -332,7 +375,7 @@ export class ReplyStreamer {
       while (pending) {
         if (!this.native || this.nativeLen >= native.maxChars) {
           if (this.native) await this.native.stop();
-          this.stopTyping();
+          this.typingIndicator.stop();
           this.native = await native.open();
           this.nativeLen = 0;
         }
@@ -357,13 +400,17 @@ export class ReplyStreamer {
         this.ending = '';
       }
     } catch (err) {
-      this.opts.log.warn({ err }, 'native streaming failed; continuing with post-and-edit');
-      this.nativeState = 'failed';
-      const broken = this.native;
-      this.native = null;
-      await broken?.stop().catch(() => undefined);
-      if (!this.finished) this.schedule();
+      await this.nativeFailed(err);
     }
+  }
+
+  private async nativeFailed(err: unknown): Promise<void> {
+    this.opts.log.warn({ err }, 'native streaming failed; continuing with post-and-edit');
+    this.nativeState = 'failed';
+    const broken = this.native;
+    this.native = null;
+    await broken?.stop().catch(() => undefined);
+    if (!this.finished) this.schedule();
   }
 
   /** Records what a native append added to its message (the stream's id is known once it started). */
@@ -377,20 +424,5 @@ export class ReplyStreamer {
     current.text += piece;
     current.body += body;
     this.reportShown();
-  }
-
-  // ---- typing ----
-
-  private typing(): void {
-    if (!this.surface.showTyping || this.finished || this.shown.length > 0 || this.native) return;
-    this.surface
-      .showTyping()
-      .catch((err: unknown) => this.opts.log.debug({ err }, 'typing indicator failed'));
-    this.typingTimer = setTimeout(() => this.typing(), TYPING_REFRESH_MS);
-  }
-
-  private stopTyping(): void {
-    if (this.typingTimer) clearTimeout(this.typingTimer);
-    this.typingTimer = null;
   }
 }

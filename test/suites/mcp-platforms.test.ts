@@ -1,8 +1,8 @@
 /**
  * A tool call end to end on both platforms: the simulator streams `tool_calls` (arguments split across
  * chunks), the bot calls the real "everything" MCP server (a child process over stdio), the model's
- * second step sees the tool's result, and the channel shows the tool status line, then the answer with
- * the line naming the tool used.
+ * second step sees the tool's result, and the channel shows the tool running (Discord: a status line;
+ * Slack's native stream: a task), then the answer with the line naming the tool used.
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
@@ -68,7 +68,7 @@ describe('MCP tools on both platforms', () => {
     expect(turns.at(-1)).toMatchObject({ role: 'assistant', text: 'The forecast says sunny, 24 degrees.' });
   });
 
-  test('Slack: the thread shows the status line, then the answer with "used"', async () => {
+  test('Slack: the native stream shows the tool as a task, then the answer with "used"', async () => {
     const rig: Rig = await startRig({ config });
     closers.push(() => rig.close());
     await rig.settle(rig.app.tools.settled(), 'the MCP server to start', 60_000);
@@ -83,7 +83,37 @@ describe('MCP tools on both platforms', () => {
     const shown = rig.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
     expect(shown.map((m) => m.text)).toEqual(['That makes 42.\n\n🔧 used everything.get-sum']);
     expect(shown[0]?.pings).toEqual([]);
-    const versions = rig.fake.ws.find(CHANNEL, shown[0]?.ts ?? '')?.versions ?? [];
-    expect(versions[0]).toBe('🔧 everything.get-sum…');
+    // Streamed natively: the tool shows as a task of the stream, running and then done.
+    const streamed = rig.fake.ws.find(CHANNEL, shown[0]?.ts ?? '');
+    expect(rig.fake.calls.some((c) => c.method === 'chat.startStream')).toBe(true);
+    expect(streamed?.taskUpdates).toEqual([
+      'everything.get-sum: in_progress',
+      'everything.get-sum: complete',
+    ]);
+    expect(streamed?.versions.some((v) => v.includes('🔧 everything.get-sum…'))).toBe(false);
+
+    // When Slack refuses the stream, the answer goes on by post-and-update with the status line (the
+    // tool takes half a second, so it is still running when the stream is refused).
+    rig.fake.failNext('chat.startStream', 'internal_error');
+    rig.sim.script(
+      {
+        toolCalls: [
+          { name: 'everything__trigger-long-running-operation', arguments: '{"duration":0.5,"steps":1}' },
+        ],
+      },
+      { text: 'Done waiting.' },
+    );
+    const again = rig.say({ channel: CHANNEL, text: `<@${rig.fake.bot.userId}> wait a moment` });
+    await rig.deliver(again);
+    expect(String(toolMessage(rig.sim.chatRequests().at(-1))?.content)).toBe(
+      'Long running operation completed. Duration: 0.5 seconds, Steps: 1.',
+    );
+    const reply = rig.fake.thread(CHANNEL, again.ts).filter((m) => m.bot);
+    expect(reply.map((m) => m.text)).toEqual([
+      'Done waiting.\n\n🔧 used everything.trigger-long-running-operation',
+    ]);
+    const posted = rig.fake.ws.find(CHANNEL, reply[0]?.ts ?? '');
+    expect(posted?.versions[0]).toBe('🔧 everything.trigger-long-running-operation…');
+    expect(posted?.streaming).toBe(false);
   });
 });

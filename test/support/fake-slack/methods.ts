@@ -46,6 +46,29 @@ function streamText(p: Params): string {
   return text;
 }
 
+const TASK_STATUSES = new Set(['pending', 'in_progress', 'complete', 'error']);
+
+/**
+ * Applies the `task_update` chunks of a stream call to the message; false when one is malformed (Slack
+ * answers `invalid_arguments`). Returns how many there were.
+ */
+function applyTasks(m: FakeMessage | undefined, p: Params): number | false {
+  const chunks = (Array.isArray(p.chunks) ? p.chunks : []) as Array<Record<string, unknown>>;
+  const tasks = chunks.filter((c) => c.type === 'task_update');
+  for (const t of tasks) {
+    if (!str(t.id) || !str(t.title) || !TASK_STATUSES.has(String(t.status))) return false;
+  }
+  if (m) {
+    m.tasks ??= new Map();
+    m.taskUpdates ??= [];
+    for (const t of tasks) {
+      m.tasks.set(String(t.id), { title: String(t.title), status: String(t.status) });
+      m.taskUpdates.push(`${String(t.title)}: ${String(t.status)}`);
+    }
+  }
+  return tasks.length;
+}
+
 /**
  * What a message with these `blocks` shows: the Markdown of its `markdown` blocks (at most 12,000
  * characters in all), or undefined when it has none (then `text`, as mrkdwn, is what people see).
@@ -174,6 +197,8 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     }
     const text = streamText(p);
     if (text.length > STREAM_MAX) return fail('msg_too_long');
+    if (applyTasks(undefined, p) === false)
+      return fail('invalid_arguments', { detail: 'bad task_update chunk' });
     const m = ctx.ws.add({
       channel,
       threadTs,
@@ -185,6 +210,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       streamStartedAt: ctx.now(),
     });
     if (text) m.appends++;
+    applyTasks(m, p);
     return { ok: true, channel, ts: m.ts };
   },
 
@@ -193,10 +219,15 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if ('ok' in m) return m;
     if (!streamOpen(ctx, m)) return fail('message_not_in_streaming_state');
     const text = streamText(p);
-    if (!text) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
+    const tasks = applyTasks(undefined, p);
+    if (tasks === false) return fail('invalid_arguments', { detail: 'bad task_update chunk' });
+    if (!text && !tasks) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
     if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
-    ctx.ws.setText(m, m.text + text);
-    m.appends++;
+    applyTasks(m, p);
+    if (text) {
+      ctx.ws.setText(m, m.text + text);
+      m.appends++;
+    }
     return { ok: true, channel: m.channel, ts: m.ts };
   },
 
