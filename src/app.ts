@@ -1,7 +1,7 @@
 import { secretsOf } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConversationService } from './core/conversation.ts';
-import type { Clock, ModelPort } from './core/ports.ts';
+import { type Clock, type ModelPort, systemClock } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -12,9 +12,11 @@ import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/co
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
+import { SettingsToolAccess } from './tools/access.ts';
 import { McpHub, type McpHubOptions } from './tools/mcp-hub.ts';
 import { ToolRegistry } from './tools/registry.ts';
-import type { ToolAccess, ToolCatalog } from './tools/types.ts';
+import { toolsCommand } from './tools/tools-command.ts';
+import type { ToolCatalog } from './tools/types.ts';
 
 export interface App {
   config: Config;
@@ -26,8 +28,11 @@ export interface App {
   coordinator: Coordinator;
   /** FAQ by meaning: `/faq`, and `search_faq` for the chat loop (`faq.toolEnabled`, `runFaqTool`). */
   faq: Faq;
-  /** The MCP servers (`mcp.servers`), connecting in the background: their state for /readyz and /tools. */
-  tools: ToolCatalog & { settled(): Promise<void> };
+  /**
+   * Tool servers: the MCP client (`mcp.servers`, connecting in the background; `hub.settled()` once
+   * each first attempt ended), the catalog `/tools` and /readyz show, and who may use them.
+   */
+  tools: { hub: McpHub; catalog: ToolCatalog; access: SettingsToolAccess };
   close(): Promise<void>;
 }
 
@@ -43,8 +48,8 @@ export interface AppOptions {
   model?: ModelPort;
   /** The service's clock (default: the system clock). */
   clock?: Clock;
-  /** Who may use which MCP server (default: everyone everywhere). */
-  toolAccess?: ToolAccess;
+  /** The tool servers `/tools` lists (default: the MCP client's). */
+  toolCatalog?: ToolCatalog;
   /** MCP reconnect backoff and timers (tests). */
   mcp?: Partial<Omit<McpHubOptions, 'log'>>;
 }
@@ -144,7 +149,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log: log.child({ component: 'tools' }),
     faq,
     hub,
-    access: options.toolAccess,
+    // The access policy reads the conversation settings, which the service below owns.
+    access: { allowedServers: (scope, servers) => toolAccess.allowedServers(scope, servers) },
   });
   const service = new ConversationService({
     config,
@@ -157,6 +163,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     extraCommands,
     toolbox,
   });
+  const toolCatalog = options.toolCatalog ?? hub;
+  const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });
+  service.registry.add(
+    toolsCommand({
+      catalog: toolCatalog,
+      access: toolAccess,
+      settings: service.settings,
+      now: () => (options.clock ?? systemClock).now(),
+    }),
+  );
   return {
     config,
     log,
@@ -166,7 +182,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     coordinator,
     faq,
-    tools: hub,
+    tools: { hub, catalog: toolCatalog, access: toolAccess },
     async close() {
       await service.queue.idle();
       await service.lanes.idle();

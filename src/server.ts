@@ -202,7 +202,7 @@ export function handleSignals(bot: RunningBot): void {
 
 function mcpDetail(app: RunningBot['app']): Record<string, unknown> {
   return Object.fromEntries(
-    app.tools.servers().map((s) => [
+    app.tools.catalog.servers().map((s) => [
       s.name,
       {
         state: s.state,

@@ -2,8 +2,9 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { toolScopeOf } from '../tools/access.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
-import { toolScope, usedToolsLine } from './answer-tools.ts';
+import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
@@ -18,7 +19,7 @@ import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import { readTurnStart } from './turn-store.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
-import { costOf, scopesFor, type UsageStore } from './usage.ts';
+import { cacheSavingOf, costOf, scopesFor, type UsageStore } from './usage.ts';
 
 /** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
 const SPOILER_CHARS = 1000;
@@ -259,6 +260,7 @@ export class AnswerTurn {
       botName: config.botName,
       platform: message.conversation.platform,
       now: new Date(this.deps.now()),
+      hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
     return { settings, system, turn, slot, meta, images: files.images };
   }
@@ -288,7 +290,7 @@ export class AnswerTurn {
       signal: this.active.controller.signal,
       streamer: this.streamer,
       toolbox: this.deps.toolbox,
-      scope: toolScope(this.message),
+      scope: toolScopeOf(this.message.conversation, this.message.author.id),
       billed: this.billed,
     });
   }
@@ -308,16 +310,21 @@ export class AnswerTurn {
     await this.streamer.finish(ending || undefined);
   }
 
-  private get cost(): number {
+  /** What this answer cost and what the context cache saved on it, at the model's catalogue prices. */
+  private get priced(): { cost: number; saving: number } {
     const usage = this.billed.usage;
-    return usage ? costOf(usage, this.deps.config.models[this.model]) : 0;
+    const price = this.deps.config.models[this.model];
+    return usage
+      ? { cost: costOf(usage, price), saving: cacheSavingOf(usage, price) }
+      : { cost: 0, saving: 0 };
   }
 
   private async recordUsage(): Promise<void> {
     const usage = this.billed.usage;
     if (!usage) return;
+    const { cost, saving } = this.priced;
     await this.deps.usage
-      .record(scopesFor(this.message.conversation, this.message.author.id), usage, this.cost)
+      .record(scopesFor(this.message.conversation, this.message.author.id), usage, cost, saving)
       .catch((err: unknown) => this.log.error({ err }, 'could not record usage'));
   }
 
@@ -396,7 +403,8 @@ export class AnswerTurn {
       now: this.deps.now(),
       errorCode: this.ending.errorCode,
       usage: this.billed.usage,
-      cost: this.cost,
+      cost: this.priced.cost,
+      cacheSaving: this.priced.saving,
     });
   }
 }

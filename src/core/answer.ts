@@ -101,6 +101,14 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
       budgetTokens: shrink ? Math.floor(budget / 4) : budget,
       withNames: call.withNames,
       ratio,
+      ...(info?.cache === 'explicit'
+        ? {
+            cache: {
+              leadTokens: toolTokens(tools) * ratio,
+              windowFull: call.turns.length >= config.history.maxTurns,
+            },
+          }
+        : {}),
     });
     const promptEstimate =
       Math.ceil(prompt.estimatedTokens * ratio) +
@@ -134,6 +142,11 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
     extra.push(...ran.messages);
     for (const name of ran.used) if (!usedTools.includes(name)) usedTools.push(name);
   }
+}
+
+/** Tool schemas precede the messages in the model's input, so they are part of the cached prefix. */
+function toolTokens(tools: ChatTool[]): number {
+  return tools.length ? estimateTokens(JSON.stringify(tools)) : 0;
 }
 
 async function streamOnce(

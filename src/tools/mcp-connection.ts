@@ -130,10 +130,11 @@ export class McpConnection {
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.retryAt = undefined;
-    await this.attempt.catch(() => undefined);
+    // Also a connection still starting: closing its transport ends the attempt (and a stdio child).
     const client = this.client;
     this.client = undefined;
     await client?.close().catch((err: unknown) => this.log.debug({ err }, 'MCP client close failed'));
+    await this.attempt.catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
@@ -173,8 +174,7 @@ export class McpConnection {
         tools.push(...page.tools);
         cursor = page.nextCursor;
       } while (cursor);
-      if (this.client !== client) return;
-      if (this.closing) return void (await client.close().catch(() => undefined));
+      if (this.client !== client || this.closing) return;
       this.toolList = tools;
       this.attempts = 0;
       this.error = undefined;

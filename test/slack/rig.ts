@@ -14,6 +14,7 @@ import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LimitsClock } from '../../src/qwen/limits.ts';
+import type { ToolCatalog } from '../../src/tools/types.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   FakeSlack,
@@ -49,6 +50,8 @@ export interface RigOptions {
   clock?: 'fake' | 'real';
   /** Pacing other than Slack's (passed to startSlack; production never changes it). */
   pacing?: Partial<SlackPacing>;
+  /** The tool servers `/tools` lists (createApp's `toolCatalog`). */
+  tools?: ToolCatalog;
 }
 
 export interface Rig {
@@ -115,7 +118,11 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
-  const app = await createApp(config, { log, limitsClock: options.limitsClock });
+  const app = await createApp(config, {
+    log,
+    limitsClock: options.limitsClock,
+    ...(options.tools ? { toolCatalog: options.tools } : {}),
+  });
   const slack = await startSlack({
     config,
     service: app.service,

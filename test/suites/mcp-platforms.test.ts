@@ -35,8 +35,8 @@ describe('MCP tools on both platforms', () => {
   test('Discord: status line while the tool runs, then the answer with "used"', async () => {
     const h: DiscordHarness = await startDiscordHarness({ config });
     closers.push(() => h.close());
-    await h.settle(h.app.tools.settled(), 'the MCP server to start', 60_000);
-    expect(h.app.tools.servers()[0]?.state).toBe('ready');
+    await h.settle(h.app.tools.hub.settled(), 'the MCP server to start', 60_000);
+    expect(h.app.tools.hub.servers()[0]?.state).toBe('ready');
     h.sim.script(
       { toolCalls: [{ name: 'everything__echo', arguments: ECHO_ARGS }] },
       { text: 'The forecast says sunny, 24 degrees.' },
@@ -71,7 +71,7 @@ describe('MCP tools on both platforms', () => {
   test('Slack: the native stream shows the tool as a task, then the answer with "used"', async () => {
     const rig: Rig = await startRig({ config });
     closers.push(() => rig.close());
-    await rig.settle(rig.app.tools.settled(), 'the MCP server to start', 60_000);
+    await rig.settle(rig.app.tools.hub.settled(), 'the MCP server to start', 60_000);
     rig.sim.script(
       { toolCalls: [{ name: 'everything__get-sum', arguments: '{"a": 19, "b": 23}' }] },
       { text: 'That makes 42.' },

@@ -39,7 +39,7 @@ async function start(tools: Record<string, unknown> = {}) {
   bot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
     log: createLogger({ level: 'debug', destination: logs }),
   });
-  await bot.app.tools.settled();
+  await bot.app.tools.hub.settled();
   return { base: `http://127.0.0.1:${bot.http.port}`, logs, bot, sim, web };
 }
 
