@@ -95,6 +95,24 @@ describe('MCP servers in the running bot', () => {
     expect(surface.shown()).toEqual(['Neither tool worked; here is what I know.']);
   });
 
+  it('after tools.maxSteps rounds the model is asked without tools; a server switched off is not offered', async () => {
+    const { sim } = await start({ maxSteps: 2 });
+    const round = { toolCalls: [{ name: 'web__long-text', arguments: '{"n":10}' }] };
+    sim.script(round, round, { text: 'Enough looking things up.' });
+    const surface = new RecordingSurface();
+    expect((await bot?.app.service.handleMessage(message('dig deep'), surface))?.status).toBe('answered');
+    const sent = sim.chatRequests().slice(-3);
+    expect(sent.map((b) => (b.tools as unknown[] | undefined)?.length ?? 0)).toEqual([5, 5, 0]);
+    expect(sent[2]?.messages.filter((m) => m.role === 'tool')).toHaveLength(2);
+    expect(surface.shown()).toEqual(['Enough looking things up.\n\n🔧 used web.long-text']);
+
+    // An admin's switch (what /tools disable stores) keeps the server's tools out of the next answer.
+    await bot?.app.service.settings.update('test:W1:C1', { tools: { web: false } });
+    sim.script({ text: 'No tools this time.' });
+    await bot?.app.service.handleMessage(message('and now?'), new RecordingSurface());
+    expect(sim.chatRequests().at(-1)?.tools).toBeUndefined();
+  });
+
   it('Stop during a tool call cancels it on the server and ends the answer as stopped', async () => {
     const { sim, web } = await start();
     sim.script({ toolCalls: [{ name: 'web__sleep', arguments: '{"ms":60000}' }] });
