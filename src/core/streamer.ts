@@ -1,4 +1,4 @@
-import type { ShownMessage } from './inflight.ts';
+import { ShownRecord } from './shown-record.ts';
 import { splitMessage } from './split.ts';
 import type { StreamerOptions } from './streamer-options.ts';
 import { ToolProgress } from './tool-progress.ts';
@@ -53,8 +53,7 @@ export class ReplyStreamer {
   /** Native appends and task updates go out one at a time, in order. */
   private nativeQueue: Promise<void> = Promise.resolve();
   private readonly progress = new ToolProgress();
-  /** Native messages as they landed (appended text), in order. */
-  private nativeShown: ShownMessage[] = [];
+  private readonly record: ShownRecord;
   private deliveryErrors = 0;
   edits = 0;
   posts = 0;
@@ -65,6 +64,7 @@ export class ReplyStreamer {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     if (surface.native) this.nativeState = 'active';
+    this.record = new ShownRecord(opts.onShown);
     const wanted = () => !this.finished && this.shown.length === 0 && !this.native;
     this.typingIndicator = new TypingIndicator(surface, opts.log, wanted);
   }
@@ -247,7 +247,7 @@ export class ReplyStreamer {
           const message = await this.surface.post(part.text, { streaming: !part.final });
           this.posts++;
           this.shown.push({ message, text: part.text, body: part.body, final: part.final });
-          this.reportShown();
+          this.record.report(this.shown);
           this.typingIndicator.stop();
         } else if (this.changed(current, this.render(final, i))) {
           await this.pace('edit');
@@ -258,7 +258,7 @@ export class ReplyStreamer {
           this.edits++;
           current.text = part.text;
           current.body = part.body;
-          this.reportShown();
+          this.record.report(this.shown);
           current.final = part.final;
         }
       } catch (err) {
@@ -288,12 +288,6 @@ export class ReplyStreamer {
 
   private changed(current: Shown, part: { text: string; final: boolean } | undefined): boolean {
     return part !== undefined && (current.text !== part.text || (part.final && !current.final));
-  }
-
-  private reportShown(): void {
-    if (!this.opts.onShown) return;
-    const posted = this.shown.map((s) => ({ id: s.message.id, text: s.text, body: s.body }));
-    this.opts.onShown([...this.nativeShown.map((m) => ({ ...m })), ...posted]);
   }
 
   /**
@@ -353,7 +347,7 @@ export class ReplyStreamer {
       }
       await this.native.updateTasks?.(updates);
       this.edits++;
-      this.noteNative(this.native.id, '', '');
+      this.record.noteNative(this.native.id, '', '', this.shown);
     } catch (err) {
       const running = this.progress.names;
       if (running.length && this.opts.toolText) this.toolLine = this.opts.toolText(running.join(', '));
@@ -386,11 +380,8 @@ export class ReplyStreamer {
         if (this.firstVisibleAt === null) this.firstVisibleAt = this.now();
         this.nativeLen += piece.length;
         const fromAnswer = Math.min(piece.length, this.answer.length - this.nativeChars);
-        this.noteNative(
-          this.native.id,
-          piece,
-          this.answer.slice(this.nativeChars, this.nativeChars + fromAnswer),
-        );
+        const body = this.answer.slice(this.nativeChars, this.nativeChars + fromAnswer);
+        this.record.noteNative(this.native.id, piece, body, this.shown);
         this.nativeChars += fromAnswer;
         pending = pending.slice(piece.length);
         if (final && pending.length === 0 && piece.length > fromAnswer) this.ending = '';
@@ -411,18 +402,5 @@ export class ReplyStreamer {
     this.native = null;
     await broken?.stop().catch(() => undefined);
     if (!this.finished) this.schedule();
-  }
-
-  /** Records what a native append added to its message (the stream's id is known once it started). */
-  private noteNative(id: string | undefined, piece: string, body: string): void {
-    if (!id) return;
-    let current = this.nativeShown.at(-1);
-    if (current?.id !== id) {
-      current = { id, text: '', body: '', native: true };
-      this.nativeShown.push(current);
-    }
-    current.text += piece;
-    current.body += body;
-    this.reportShown();
   }
 }
