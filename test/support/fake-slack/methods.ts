@@ -24,6 +24,8 @@ export interface MethodContext {
   bot: { userId: string; botId: string; name: string };
   users: Map<string, FakeUser>;
   streamTtlMs: number;
+  /** How long a stream may go without an append before Slack closes it (reported: about 5 minutes). */
+  streamIdleMs: number;
   socketUrl: () => string;
   now: () => number;
 }
@@ -76,10 +78,20 @@ function ownMessage(ctx: MethodContext, p: Params): FakeMessage | Result {
   return m;
 }
 
-/** A stream Slack closed on its own after the time limit (reported: about 5 minutes). */
+/**
+ * A stream Slack closed on its own: after the time limit from its start, or when nothing was appended
+ * for a while (both reported as about 5 minutes: vercel/chat#607 and #637, python-slack-sdk#1859). Such
+ * a message is left broken until `chat.update` replaces it.
+ */
 function streamOpen(ctx: MethodContext, m: FakeMessage): boolean {
-  if (m.streaming && m.streamStartedAt !== undefined && ctx.now() - m.streamStartedAt > ctx.streamTtlMs)
+  if (!m.streaming) return false;
+  const now = ctx.now();
+  const tooOld = m.streamStartedAt !== undefined && now - m.streamStartedAt > ctx.streamTtlMs;
+  const idle = m.lastAppendAt !== undefined && now - m.lastAppendAt > ctx.streamIdleMs;
+  if (tooOld || idle) {
     m.streaming = false;
+    m.expired = true;
+  }
   return m.streaming;
 }
 
@@ -153,6 +165,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     const block = markdownBlocks(p.blocks);
     if (block.error) return fail(block.error);
     m.updates++;
+    m.expired = false;
     // Without a `blocks` argument Slack keeps the blocks the message had, and they are what shows.
     if (p.blocks === undefined && m.format === 'markdown')
       return { ok: true, channel: m.channel, ts: m.ts, text };
@@ -183,6 +196,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       bot: true,
       streaming: true,
       streamStartedAt: ctx.now(),
+      lastAppendAt: ctx.now(),
     });
     if (text) m.appends++;
     return { ok: true, channel, ts: m.ts };
@@ -197,6 +211,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
     ctx.ws.setText(m, m.text + text);
     m.appends++;
+    m.lastAppendAt = ctx.now();
     return { ok: true, channel: m.channel, ts: m.ts };
   },
 

@@ -16,6 +16,15 @@ export interface FakeMessage {
   bot: boolean;
   streaming: boolean;
   streamStartedAt?: number;
+  /** When text last reached the stream (start or append); Slack closes a stream left idle. */
+  lastAppendAt?: number;
+  /**
+   * Slack closed the stream itself (time limit or idle), not the app: the message stays in an unfinished,
+   * broken state until the app replaces it with `chat.update` (python-slack-sdk#1859/#1880).
+   */
+  expired?: boolean;
+  /** Labels of the buttons of the message's `actions` blocks (Stop), as people see them. */
+  buttons?: string[];
   /** chat.update calls that changed this message. */
   updates: number;
   /** chat.startStream/appendStream/stopStream calls that added text. */
@@ -37,6 +46,10 @@ export interface Shown {
   /** Mentions that would notify someone (`<!channel>`, `<@U1>`, `@here`…): must stay empty for bot text. */
   pings: string[];
   streaming: boolean;
+  /** Left unfinished by a stream Slack closed on its own (an error pill in Slack's client). */
+  broken: boolean;
+  /** Buttons shown under the message (labels). */
+  buttons: string[];
   updates: number;
   appends: number;
 }
@@ -82,6 +95,8 @@ export function show(m: FakeMessage): Shown {
     links,
     pings: pingsIn(m.text),
     streaming: m.streaming,
+    broken: m.expired === true,
+    buttons: [...(m.buttons ?? [])],
     updates: m.updates,
     appends: m.appends,
   };

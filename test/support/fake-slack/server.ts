@@ -47,6 +47,8 @@ export interface FakeSlackOptions {
   tiers?: Record<string, Tier>;
   /** How long a native stream stays open (reported: about 5 minutes). */
   streamTtlMs?: number;
+  /** How long a native stream may go without an append before Slack closes it (reported: about 5 minutes). */
+  streamIdleMs?: number;
   users?: FakeUser[];
   /** Bot scopes the installation granted (e.g. the manifest's); undefined grants everything. */
   scopes?: string[];
@@ -116,6 +118,7 @@ export class FakeSlack {
       bot: this.bot,
       users,
       streamTtlMs: options.streamTtlMs ?? 5 * 60_000,
+      streamIdleMs: options.streamIdleMs ?? 5 * 60_000,
       socketUrl: () => `${this.url.replace(/^http/, 'ws')}/link?ticket=${++this.seq}`,
       now: Date.now,
     };
@@ -171,6 +174,11 @@ export class FakeSlack {
   /** Makes open streams older than `ms` count as closed by Slack. */
   set streamTtlMs(ms: number) {
     this.ctx.streamTtlMs = ms;
+  }
+
+  /** Makes open streams without an append for longer than `ms` count as closed by Slack. */
+  set streamIdleMs(ms: number) {
+    this.ctx.streamIdleMs = ms;
   }
 
   addFile(name: string, mimetype: string, bytes: Uint8Array): FakeFile {
