@@ -11,6 +11,7 @@ import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
+import { openStream, STREAM_CLOSED, STREAM_TIERS, slackError } from './native-stream.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
 export const SLACK_UPDATE_MAX = 4000;
@@ -24,12 +25,7 @@ export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
  * them: a sliding window. A stream is only started when the window has room (else the answer goes
  * post-and-update at once, as after a 429); appends, posts and updates wait for room.
  */
-export const SLACK_TIERS = {
-  startStream: { max: 20, windowMs: 60_000 },
-  appendStream: { max: 100, windowMs: 60_000, burst: 10 },
-  postMessage: { max: 10, windowMs: 10_000 },
-  update: { max: SLACK_UPDATE_BUCKET.points, windowMs: SLACK_UPDATE_BUCKET.durationSec * 1000, burst: 5 },
-};
+export const SLACK_TIERS = { ...STREAM_TIERS, postMessage: { max: 10, windowMs: 10_000 } };
 
 /**
  * How fast one reply may write. Production always uses `SLACK_PACING`: it protects the real platform,
@@ -159,7 +155,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
-      open: async () => openStream(target, threadTs),
+      open: async () => openStream({ ...target, threadTs }),
     };
   }
   return surface;
@@ -183,81 +179,6 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
   const firstLine = markdown.trim().split('\n')[0] ?? '';
   const preview = toMrkdwn(firstLine.length > 150 ? `${firstLine.slice(0, 150)}…` : firstLine) || '…';
   return { text: preview, blocks: [{ type: 'markdown', text: neutraliseMarkdown(markdown) }] };
-}
-
-async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
-  const { channel } = target;
-  const { startStream, appendStream } = SLACK_TIERS;
-  const keepTiers = target.keepTiers !== false;
-  if (
-    keepTiers &&
-    !slackBudget(
-      target.client,
-      `${target.teamId}:startStream`,
-      startStream.max,
-      startStream.windowMs,
-    ).tryTake()
-  )
-    throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
-  const appends = keepTiers
-    ? pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream)
-    : undefined;
-  let started = false;
-  const client = target.streamClient ?? target.client;
-  // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
-  const streamer = client.chatStream({
-    channel,
-    thread_ts: threadTs,
-    ...(target.isDM ? {} : { recipient_team_id: target.teamId, recipient_user_id: target.userId }),
-    buffer_size: 1,
-  });
-  let broken = false;
-  return {
-    get id() {
-      return streamer.ts;
-    },
-    async append(text: string): Promise<void> {
-      if (!text) return;
-      try {
-        // The first append starts the stream (its place was taken in open); the others append.
-        if (started) await appends?.take();
-        started = true;
-        await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
-      } catch (err) {
-        // The core continues this answer with post-and-update.
-        broken = true;
-        throw err;
-      }
-    },
-    async stop(): Promise<void> {
-      const ts = streamer.ts;
-      if (!ts) return;
-      // Ending the stream must not be skipped (the message would look unfinished for minutes):
-      // a 429 waits for its Retry-After, here only, and tries again.
-      await retryThrottled(target.log, () =>
-        // After a failed append the SDK would resend the failed text; end with what Slack has.
-        broken ? client.chat.stopStream({ channel, ts }) : streamer.stop(),
-      );
-    },
-  };
-}
-
-async function retryThrottled<T>(log: Logger, call: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (err) {
-      const retryAfter = (err as { retryAfter?: number }).retryAfter;
-      if (retryAfter === undefined || i >= attempts) throw err;
-      log.debug({ retryAfter }, 'stream call throttled; waiting');
-      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
-    }
-  }
-}
-
-/** The Slack error code of a failed Web API call. */
-function slackError(err: unknown): string | undefined {
-  return (err as { data?: { error?: string } }).data?.error;
 }
 
 /**
@@ -311,7 +232,7 @@ export function slackEditor(client: webApi.WebClient, log: Logger): MessageEdito
           await postMessage(conversation, line);
           return;
         }
-        if (slackError(err) !== 'message_not_in_streaming_state') throw err;
+        if (slackError(err) !== STREAM_CLOSED) throw err;
         log.debug({ ts: messageId }, 'stream already closed by Slack; updating the message instead');
         await editMessage(conversation, messageId, shown ? `${shown}\n\n${line}` : line);
       }
