@@ -18,6 +18,7 @@ import { type Locale, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
 import { KeyedQueue } from '../../src/util/keyed-queue.ts';
+import { AssistantThreads, loadingMessages } from './assistant.ts';
 import { type AuthInfo, authenticate, toBoltLogger, webClientOptions } from './bolt.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { runSlash, type SlashPayload, slackCommand } from './commands.ts';
@@ -46,6 +47,7 @@ interface Started {
   answer: Promise<TurnOutcome>;
   surface: ReplySurface;
   locale: Locale;
+  question: string;
 }
 
 export class SlackAdapter implements SlackHandle {
@@ -64,6 +66,7 @@ export class SlackAdapter implements SlackHandle {
   private readonly streamClient: webApi.WebClient;
   private readonly users: UserDirectory;
   private readonly threads: ThreadTracker;
+  private readonly assistant: AssistantThreads;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly arrival = new KeyedQueue();
   private readonly link: SocketState = { ready: false, stopped: false, problem: undefined };
@@ -127,6 +130,16 @@ export class SlackAdapter implements SlackHandle {
     this.users = new UserDirectory(this.app.client, this.config.guards.admins, log);
     this.threads = new ThreadTracker(options.store, this.config.history.retentionDays * 86_400_000);
     this.editor = slackEditor(this.app.client, log);
+    this.assistant = new AssistantThreads({
+      client: this.app.client,
+      store: options.store,
+      config: this.config,
+      users: this.users,
+      log,
+      teamId: auth.teamId,
+      faqQuestions: options.faqQuestions,
+      writeTitle: options.writeTitle,
+    });
     if (httpReceiver) this.handleHttp = (req, res) => this.onHttp(httpReceiver, req, res);
     this.listen();
   }
@@ -219,6 +232,7 @@ export class SlackAdapter implements SlackHandle {
         this.track(this.deliver(event as unknown as SlackMessageEvent, kind, teamId, body.event_id));
       });
     }
+    this.assistant.listen(this.app, (work) => this.track(work));
     // The web client waits out 429s (Retry-After) itself; operators still want to see them.
     this.app.client.on(
       webApi.WebClientEvent.RATE_LIMITED,
@@ -253,8 +267,15 @@ export class SlackAdapter implements SlackHandle {
       started = await this.begin(event, conversation, teamId, eventId);
     });
     if (!started) return;
-    const { answer, surface, locale } = started;
-    await settleAnswer(this.glue, answer, surface, locale, { ts: event.ts, channel: event.channel });
+    const { answer, surface, locale, question } = started;
+    const outcome = await settleAnswer(this.glue, answer, surface, locale, {
+      ts: event.ts,
+      channel: event.channel,
+    });
+    if (outcome?.status === 'answered')
+      await this.assistant
+        .titleAfterAnswer(conversation, question, outcome.text, locale)
+        .catch((err: unknown) => this.log.warn({ err }, 'assistant thread title not set'));
   }
 
   /** Whether the bot answers this message; a mention in a channel also makes the bot follow the thread. */
@@ -300,11 +321,17 @@ export class SlackAdapter implements SlackHandle {
       ...(event.thread_ts ? { writtenInThread: event.thread_ts } : {}),
       isDM: dm,
       locale,
+      loadingMessages: loadingMessages(locale),
       log: this.log,
       pacing: this.options.pacing,
       keepTiers: this.options.config.slack.keepTiers,
     });
-    return { answer: this.options.service.handleMessage(message, surface), surface, locale };
+    return {
+      answer: this.options.service.handleMessage(message, surface),
+      surface,
+      locale,
+      question: message.text,
+    };
   }
 
   private async toIncoming(
@@ -316,6 +343,10 @@ export class SlackAdapter implements SlackHandle {
     const author = await this.users.get(event.user ?? '');
     const raw = event.text ?? '';
     const names = await this.users.names(mentionedUsers(raw).filter((id) => id !== this.botUserId));
+    const context = await this.assistant.contextLines(conversation).catch((err: unknown) => {
+      this.log.warn({ err }, 'assistant thread context not read; answering without it');
+      return [];
+    });
     return {
       id: messageId(event),
       ...(eventId ? { eventId } : {}),
@@ -331,6 +362,7 @@ export class SlackAdapter implements SlackHandle {
       addressed: true,
       botUserId: this.botUserId,
       receivedAt: Date.now(),
+      ...(context.length ? { context } : {}),
     };
   }
 }

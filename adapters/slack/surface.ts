@@ -6,7 +6,7 @@
 import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { BucketSpec } from '../../src/core/pacer.ts';
-import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type { PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
@@ -76,6 +76,8 @@ export interface SlackTarget {
   writtenInThread?: string;
   isDM: boolean;
   locale?: Locale;
+  /** Lines Slack rotates under the status while the answer is prepared (assistant threads). */
+  loadingMessages?: string[];
   log: Logger;
   /** Defaults to `SLACK_PACING`. */
   pacing?: Partial<SlackPacing> | undefined;
@@ -145,6 +147,9 @@ export function slackSurface(target: SlackTarget): ReplySurface {
           channel_id: channel,
           thread_ts: threadTs,
           status: STATUS[target.locale ?? 'en'],
+          ...(target.loadingMessages?.length
+            ? { loading_messages: target.loadingMessages.slice(0, 10) }
+            : {}),
         });
       } catch (err) {
         // Not an assistant thread, or the scope is missing: the answer itself is what matters.

@@ -61,6 +61,11 @@ export interface IncomingMessage {
   /** The bot's own user id on this platform, so the guards can ignore its own messages. */
   botUserId?: string;
   receivedAt: number;
+  /**
+   * Lines for the model about where the person is (e.g. the Slack channel they are viewing), added to the
+   * system prompt of this answer only: never stored, never shown.
+   */
+  context?: string[];
 }
 
 export type OptionType = 'string' | 'integer' | 'number' | 'boolean';

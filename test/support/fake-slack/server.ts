@@ -16,7 +16,7 @@ import {
   type Result,
   SCOPES_NEEDED,
 } from './methods.ts';
-import { type Shown, Workspace } from './model.ts';
+import { type FakeMessage, type Shown, Workspace } from './model.ts';
 import { SocketModeServer } from './socket.ts';
 
 export interface Tier {
@@ -35,6 +35,10 @@ export const DEFAULT_TIERS: Record<string, Tier> = {
   'chat.appendStream': { max: 100, windowMs: 60_000, per: 'team' },
   'chat.stopStream': { max: 20, windowMs: 60_000, per: 'team' },
   'assistant.threads.setStatus': { max: 50, windowMs: 60_000, per: 'team' },
+  'assistant.threads.setSuggestedPrompts': { max: 50, windowMs: 60_000, per: 'team' },
+  'assistant.threads.setTitle': { max: 50, windowMs: 60_000, per: 'team' },
+  'chat.delete': { max: 50, windowMs: 60_000, per: 'team' },
+  'conversations.info': { max: 50, windowMs: 60_000, per: 'team' },
   'users.info': { max: 100, windowMs: 60_000, per: 'team' },
   'auth.test': { max: 100, windowMs: 60_000, per: 'team' },
 };
@@ -213,6 +217,11 @@ export class FakeSlack {
 
   status(channel: string, threadTs: string): string | undefined {
     return this.ws.statuses.get(`${channel}:${threadTs}`);
+  }
+
+  /** The message with this ts (to press its buttons). */
+  message(channel: string, ts: string): FakeMessage | undefined {
+    return this.ws.find(channel, ts);
   }
 
   async close(): Promise<void> {
