@@ -14,7 +14,7 @@ import {
   type IncomingMessage,
   type ReplySurface,
 } from '../../src/core/types.ts';
-import { type Locale, toLocale } from '../../src/i18n.ts';
+import { type Locale, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
 import { KeyedQueue } from '../../src/util/keyed-queue.ts';
@@ -36,6 +36,7 @@ import {
 import { slackAttachments } from './files.ts';
 import type { SlackHandle, StartSlackOptions } from './index.ts';
 import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
+import { listenForStop } from './stop.ts';
 import { slackEditor, slackSurface } from './surface.ts';
 import { UserDirectory } from './users.ts';
 
@@ -233,6 +234,14 @@ export class SlackAdapter implements SlackHandle {
       });
     }
     this.assistant.listen(this.app, (work) => this.track(work));
+    listenForStop(this.app, {
+      client: this.app.client,
+      service: this.options.service,
+      users: this.users,
+      log: this.log,
+      fallbackLocale: this.config.locale,
+      track: (work) => this.track(work),
+    });
     // The web client waits out 429s (Retry-After) itself; operators still want to see them.
     this.app.client.on(
       webApi.WebClientEvent.RATE_LIMITED,
@@ -322,6 +331,7 @@ export class SlackAdapter implements SlackHandle {
       isDM: dm,
       locale,
       loadingMessages: loadingMessages(locale),
+      stop: { value: message.id, label: t(locale, 'stop.button') },
       log: this.log,
       pacing: this.options.pacing,
       keepTiers: this.options.config.slack.keepTiers,

@@ -36,6 +36,8 @@ export interface StreamTarget {
   keepTiers?: boolean;
   /** Called once per streamed message, when Slack created it. */
   onStarted?: (ts: string) => void;
+  /** Called when the answer's last stream ends (`stop({ final: true })`). */
+  onEnded?: () => Promise<void>;
 }
 
 /** The Slack error code of a failed Web API call. */
@@ -124,7 +126,8 @@ export async function openStream(target: StreamTarget): Promise<NativeStream> {
         await start(piece);
       }
     },
-    async stop(): Promise<void> {
+    async stop(options?: { final?: boolean }): Promise<void> {
+      if (options?.final) await target.onEnded?.();
       if (!ts || ended) return;
       ended = true;
       const current = ts;

@@ -6,12 +6,19 @@
 import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { BucketSpec } from '../../src/core/pacer.ts';
-import type { PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type {
+  EditOptions,
+  PostedMessage,
+  PostOptions,
+  ReplySurface,
+  SurfaceLimits,
+} from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 import { openStream, STREAM_CLOSED, STREAM_TIERS, slackError } from './native-stream.ts';
+import { type StopButton, StopControl, stopActions } from './stop.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
 export const SLACK_UPDATE_MAX = 4000;
@@ -76,6 +83,8 @@ export interface SlackTarget {
   writtenInThread?: string;
   isDM: boolean;
   locale?: Locale;
+  /** The Stop button of this answer (which message it stops, its label); none without it. */
+  stop?: StopButton;
   /** Lines Slack rotates under the status while the answer is prepared (assistant threads). */
   loadingMessages?: string[];
   log: Logger;
@@ -97,13 +106,24 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     post: { key: `slack:${target.teamId}:${channel}:post`, ...pacing.postBucket },
   };
   let statusWorks = true;
-  /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
+  /** Messages of this reply currently shown through blocks (a markdown block, or text with Stop). */
   const withBlock = new Set<string>();
+  /** Messages of this reply that show the Stop button. */
+  const withStop = new Set<string>();
+  const button = target.stop;
+  const postTier = SLACK_TIERS.postMessage;
+  const tryPost = () =>
+    !keepTiers ||
+    slackBudget(client, `${target.teamId}:${channel}:postMessage`, postTier.max, postTier.windowMs).tryTake();
+  const control =
+    button && threadTs ? new StopControl({ client, channel, threadTs, button, log, tryPost }) : undefined;
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
-    async post(text: string): Promise<PostedMessage> {
-      const body = outgoing(text, log);
+    async post(text: string, options?: PostOptions): Promise<PostedMessage> {
+      const stop = button && options?.streaming ? button : undefined;
+      const body = stop ? withStopButton(outgoing(text, log), stop) : outgoing(text, log);
+      if (!options?.streaming) await control?.hide();
       const tier = SLACK_TIERS.postMessage;
       if (keepTiers)
         await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
@@ -116,10 +136,13 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       });
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
       if (body.blocks) withBlock.add(res.ts);
+      if (stop) withStop.add(res.ts);
       return { id: res.ts };
     },
-    async edit(message: PostedMessage, text: string): Promise<void> {
-      const body = outgoing(text, log);
+    async edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void> {
+      if (options?.final) await control?.hide();
+      const stop = button && withStop.has(message.id) && !options?.final ? button : undefined;
+      const body = stop ? withStopButton(outgoing(text, log), stop) : outgoing(text, log);
       // The core's pacer spends this budget in fixed windows, which can let twice the tier through
       // around a window's edge; Slack counts a sliding window.
       if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
@@ -128,6 +151,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       await client.chat.update({ channel, ts: message.id, ...body, ...clear });
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
+      if (!stop) withStop.delete(message.id);
     },
     /** Only the caller sees it (and only in this session): Slack keeps no copy in the channel. */
     async postPrivate(text: string): Promise<void> {
@@ -160,16 +184,35 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
-      open: async () => openStream({ ...target, threadTs }),
+      open: async () =>
+        openStream({
+          ...target,
+          threadTs,
+          onStarted: () => control?.show(),
+          onEnded: async () => control?.hide(),
+        }),
     };
   }
   return surface;
 }
 
+/** A section (mrkdwn) holds 3,000 characters; longer text goes in a markdown block. */
+const SECTION_MAX = 3000;
+
+/** The part as blocks, with the Stop button under it (blocks replace `text` on screen). */
+function withStopButton(body: OutgoingText, button: StopButton): OutgoingText {
+  const content: types.KnownBlock | MarkdownBlock =
+    body.blocks?.[0] ??
+    (body.text.length <= SECTION_MAX
+      ? { type: 'section', text: { type: 'mrkdwn', text: body.text } }
+      : { type: 'markdown', text: neutraliseMarkdown(body.text) });
+  return { text: body.text, blocks: [content, stopActions(button)] };
+}
+
 /** What `chat.postMessage` / `chat.update` get for one part of an answer. */
 export interface OutgoingText {
   text: string;
-  blocks?: MarkdownBlock[];
+  blocks?: Array<MarkdownBlock | types.KnownBlock>;
 }
 
 /**

@@ -137,8 +137,8 @@ export interface NativeStream {
   /** The streamed message's id once the platform created it (crash repair finds it by this). */
   readonly id?: string;
   append(text: string): Promise<void>;
-  /** Ends the stream; the message then shows everything appended. */
-  stop(): Promise<void>;
+  /** Ends the stream; the message then shows everything appended. `final`: the answer's last stream. */
+  stop(options?: { final?: boolean }): Promise<void>;
 }
 
 export interface NativeStreaming {
