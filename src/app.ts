@@ -1,7 +1,7 @@
 import type { Config } from './config/schema.ts';
 import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
-import type { Clock, ModelPort } from './core/ports.ts';
+import { type Clock, type ModelPort, systemClock } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
 import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
@@ -13,6 +13,9 @@ import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/co
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
+import { SettingsToolAccess } from './tools/access.ts';
+import { noToolServers, toolsCommand } from './tools/tools-command.ts';
+import type { ToolCatalog } from './tools/types.ts';
 
 export interface App {
   config: Config;
@@ -24,6 +27,8 @@ export interface App {
   coordinator: Coordinator;
   /** FAQ by meaning: `/faq`, and `search_faq` for the chat loop (`faq.toolEnabled`, `runFaqTool`). */
   faq: Faq;
+  /** Tool servers (the MCP client's catalog) and who may use them (`/tools`, allow-lists, switches). */
+  tools: { catalog: ToolCatalog; access: SettingsToolAccess };
   close(): Promise<void>;
 }
 
@@ -39,6 +44,8 @@ export interface AppOptions {
   model?: ModelPort;
   /** The service's clock (default: the system clock). */
   clock?: Clock;
+  /** The tool servers `/tools` lists (the MCP client's); none by default. */
+  toolCatalog?: ToolCatalog;
 }
 
 /** A model outside the catalogue: DashScope's paid tier. */
@@ -145,6 +152,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     extraCommands,
     toolbox,
   });
+  const toolCatalog = options.toolCatalog ?? noToolServers;
+  const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });
+  service.registry.add(
+    toolsCommand({
+      catalog: toolCatalog,
+      access: toolAccess,
+      settings: service.settings,
+      now: () => (options.clock ?? systemClock).now(),
+    }),
+  );
   return {
     config,
     log,
@@ -154,6 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     coordinator,
     faq,
+    tools: { catalog: toolCatalog, access: toolAccess },
     async close() {
       await service.queue.idle();
       await service.lanes.idle();

@@ -34,6 +34,8 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   // falls back to its id).
   'conversations.info': 'channels:read',
   'users.info': 'users:read',
+  // The parent of a thread the bot is pulled into (thread-parent.ts); groups:history in private channels.
+  'conversations.replies': 'channels:history',
 };
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */

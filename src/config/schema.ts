@@ -42,8 +42,13 @@ export const modelInfoSchema = z.strictObject({
   tools: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
-  /** Input tokens served from the context cache; unset: 20 % of priceIn (core/usage.ts). */
+  /** Input tokens served from the implicit context cache; unset: 20 % of priceIn (core/usage.ts). */
   priceCached: z.number().nonnegative().optional(),
+  /**
+   * `explicit`: the prompt's stable prefix carries DashScope's `cache_control` markers (models that offer
+   * the explicit context cache); `implicit`: no markers, DashScope's automatic cache only.
+   */
+  cache: z.enum(['implicit', 'explicit']).default('implicit'),
   /** Account-wide requests per minute for this model (DashScope's paid tier: 300); also paced per second. */
   rpm: z.number().int().positive().default(300),
   /** Account-wide tokens (input + output) per minute for this model (paid tier: 300,000). */
@@ -187,6 +192,12 @@ export const configSchema = z
       /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
       showThinkingTime: z.boolean().default(true),
     }),
+    triggers: z
+      .strictObject({
+        /** Messages one person sends in one conversation within this window (ms) become one turn; 0: off. */
+        debounceMs: z.number().int().min(0).max(60_000).default(1500),
+      })
+      .default({ debounceMs: 1500 }),
     usage: z
       .strictObject({
         dailyTokenQuotaPerUser: z.number().int().min(0).default(0),

@@ -17,7 +17,7 @@ import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import { readTurnStart } from './turn-store.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
-import { costOf, scopesFor, type UsageStore } from './usage.ts';
+import { cacheSavingOf, costOf, scopesFor, type UsageStore } from './usage.ts';
 
 /** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
 const SPOILER_CHARS = 1000;
@@ -236,7 +236,7 @@ export class AnswerTurn {
     const start = await readTurnStart(this.deps.settings, message.conversation);
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
-    this.endings.push(...files.notes);
+    this.endings.push(...(message.notes ?? []), ...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));
@@ -257,6 +257,7 @@ export class AnswerTurn {
       botName: config.botName,
       platform: message.conversation.platform,
       now: new Date(this.deps.now()),
+      hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
     const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
     return { settings, system, turn, slot, meta, images: files.images };
@@ -306,16 +307,21 @@ export class AnswerTurn {
     await this.streamer.finish(ending || undefined);
   }
 
-  private get cost(): number {
+  /** What this answer cost and what the context cache saved on it, at the model's catalogue prices. */
+  private get priced(): { cost: number; saving: number } {
     const usage = this.billed.usage;
-    return usage ? costOf(usage, this.deps.config.models[this.model]) : 0;
+    const price = this.deps.config.models[this.model];
+    return usage
+      ? { cost: costOf(usage, price), saving: cacheSavingOf(usage, price) }
+      : { cost: 0, saving: 0 };
   }
 
   private async recordUsage(): Promise<void> {
     const usage = this.billed.usage;
     if (!usage) return;
+    const { cost, saving } = this.priced;
     await this.deps.usage
-      .record(scopesFor(this.message.conversation, this.message.author.id), usage, this.cost)
+      .record(scopesFor(this.message.conversation, this.message.author.id), usage, cost, saving)
       .catch((err: unknown) => this.log.error({ err }, 'could not record usage'));
   }
 
@@ -394,7 +400,8 @@ export class AnswerTurn {
       now: this.deps.now(),
       errorCode: this.ending.errorCode,
       usage: this.billed.usage,
-      cost: this.cost,
+      cost: this.priced.cost,
+      cacheSaving: this.priced.saving,
     });
   }
 }

@@ -78,6 +78,14 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
       budgetTokens: shrink ? Math.floor(budget / 4) : budget,
       withNames: call.withNames,
       ratio,
+      ...(info?.cache === 'explicit'
+        ? {
+            cache: {
+              leadTokens: toolTokens(tools) * ratio,
+              windowFull: call.turns.length >= config.history.maxTurns,
+            },
+          }
+        : {}),
     });
     const promptEstimate =
       Math.ceil(prompt.estimatedTokens * ratio) +
@@ -108,6 +116,11 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
     extra.push(...ran.messages);
     usedTools ||= ran.used;
   }
+}
+
+/** Tool schemas precede the messages in the model's input, so they are part of the cached prefix. */
+function toolTokens(tools: ChatTool[]): number {
+  return tools.length ? estimateTokens(JSON.stringify(tools)) : 0;
 }
 
 async function streamOnce(

@@ -363,6 +363,27 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
   },
 
   'apps.connections.open': (ctx) => ({ ok: true, url: ctx.socketUrl() }),
+
+  /** A thread: its parent first, then its replies, at most `limit` (apps outside the Marketplace: 15). */
+  'conversations.replies': (ctx, p) => {
+    const channel = str(p.channel);
+    const ts = str(p.ts);
+    if (!channel) return fail('channel_not_found');
+    if (!ts) return fail('invalid_arguments');
+    const parent = ctx.ws.find(channel, ts);
+    if (!parent) return fail('thread_not_found');
+    const replies = (ctx.ws.messages.get(channel) ?? []).filter((m) => m.threadTs === ts);
+    const limit = Math.min(Number(p.limit ?? 15) || 15, 15);
+    const messages = [parent, ...replies].slice(0, limit).map((m) => ({
+      type: 'message',
+      ts: m.ts,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : { thread_ts: m.ts }),
+      ...(m.bot ? { bot_id: ctx.bot.botId, user: ctx.bot.userId } : { user: m.user }),
+      text: m.text,
+      ...(m.files ? { files: m.files } : {}),
+    }));
+    return { ok: true, messages, has_more: replies.length + 1 > limit };
+  },
 };
 
 /** Bot scopes Slack's method reference lists (any one of them suffices); absent: no scope needed. */
@@ -379,6 +400,7 @@ export const SCOPES_NEEDED: Record<string, string[]> = {
   'chat.delete': ['chat:write'],
   'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
   'users.info': ['users:read'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
 };
 
 /** Methods that take the app-level token (xapp-…) instead of the bot token. */

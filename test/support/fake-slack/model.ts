@@ -33,6 +33,8 @@ export interface FakeMessage {
   appends: number;
   /** Every version the message had, first to last. */
   versions: string[];
+  /** Files a person shared with the message (Slack file objects). */
+  files?: unknown[];
 }
 
 export interface FakeButton {

@@ -40,6 +40,7 @@ export function say(fake: FakeSlack, o: SayOptions): Said {
     format: 'mrkdwn',
     bot: false,
     streaming: false,
+    ...(o.files?.length ? { files: o.files } : {}),
   });
   const base = {
     user: o.user,
