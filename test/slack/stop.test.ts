@@ -36,11 +36,13 @@ async function askAndWaitForStop(): Promise<{ threadTs: string; done: Promise<vo
   return { threadTs: said.ts, done, stopTs: withStop.ts };
 }
 
-async function press(user: string, stopTs: string): Promise<void> {
-  const res = await rig.settle(
-    rig.send.interaction(pressButton(rig.fake, { user, channel: CHANNEL, ts: stopTs, label: STOP })),
-    'the button press to be acked',
-  );
+async function press(user: string, stopTs: string, mode: 'http' | 'socket' = 'http'): Promise<void> {
+  const payload = pressButton(rig.fake, { user, channel: CHANNEL, ts: stopTs, label: STOP });
+  if (mode === 'socket') {
+    await rig.settle(rig.fake.socket.deliverInteraction(payload), 'the button press to be acked');
+    return;
+  }
+  const res = await rig.settle(rig.send.interaction(payload), 'the button press to be acked');
   expect(res.status).toBe(200);
 }
 
@@ -58,6 +60,17 @@ describe('Stop on Slack', () => {
     await done;
     expect(botMessages(threadTs).map((m) => [m.text, m.streaming, m.buttons])).toEqual([
       [`${FIRST}\n\n⏹️ Stopped by Alice.`, false, []],
+    ]);
+  });
+
+  it('works the same in Socket Mode (interactivity over the socket)', async () => {
+    rig = await startRig({ mode: 'socket' });
+    heldAnswer();
+    const { threadTs, done, stopTs } = await askAndWaitForStop();
+    await press(ALICE, stopTs, 'socket');
+    await done;
+    expect(botMessages(threadTs).map((m) => [m.text, m.buttons])).toEqual([
+      [`${FIRST}\n\n⏹️ Stopped by Alice.`, []],
     ]);
   });
 
