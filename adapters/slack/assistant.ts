@@ -83,9 +83,13 @@ export function suggestedPrompts(
   return picked.map((q) => ({ title: q.length > 75 ? `${q.slice(0, 74)}…` : q, message: q }));
 }
 
+/** Channel names are looked up once per this long (conversations.info is Tier 3). */
+const NAME_TTL_MS = 10 * 60_000;
+
 export class AssistantThreads {
   private readonly deps: AssistantDeps;
   private readonly ttlMs: number;
+  private readonly names = new Map<string, { name: string | undefined; until: number }>();
 
   constructor(deps: AssistantDeps) {
     this.deps = deps;
@@ -172,13 +176,18 @@ export class AssistantThreads {
   }
 
   private async channelName(channel: string): Promise<string | undefined> {
+    const known = this.names.get(channel);
+    if (known && known.until > Date.now()) return known.name;
+    let name: string | undefined;
     try {
       const res = await this.deps.client.conversations.info({ channel });
-      return res.channel?.name ?? undefined;
+      name = res.channel?.name ?? undefined;
     } catch (err) {
       this.deps.log.debug({ err, channel }, 'channel name not available; the model gets its id');
-      return undefined;
     }
+    if (this.names.size > 1000) this.names.clear();
+    this.names.set(channel, { name, until: Date.now() + NAME_TTL_MS });
+    return name;
   }
 
   private key(channel: string, threadTs: string): string {

@@ -129,6 +129,9 @@ describe('Slack assistant threads', () => {
     await rig.deliver(rig.say({ channel: DM, threadTs, text: 'and now?' }));
     expect(systemOf()).toContain('The user is viewing #random in Slack');
     expect(systemOf()).not.toContain('#general');
+    await rig.deliver(rig.say({ channel: DM, threadTs, text: 'still here' }));
+    // One look-up per channel: its name is kept for a while (conversations.info is Tier 3).
+    expect(rig.fake.count('conversations.info')).toBe(2);
     // A DM outside the assistant pane carries no such line.
     await rig.deliver(rig.say({ channel: DM, text: 'plain DM' }));
     expect(systemOf()).not.toContain('The user is viewing');
