@@ -167,6 +167,12 @@ const en = {
   'stop.button': 'Stop',
   'stop.refused':
     'This answer cannot be stopped: it has finished, or only the asker or a moderator may stop it.',
+  'assistant.prompts_title': 'Try asking:',
+  'assistant.prompt_help_title': 'What can you do?',
+  'assistant.prompt_help': 'What can you help me with?',
+  'assistant.loading_1': 'Reading your question…',
+  'assistant.loading_2': 'Thinking it through…',
+  'assistant.loading_3': 'Writing the answer…',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -323,6 +329,12 @@ const zh: Record<MessageKey, string> = {
   'faq.used': '📖 已查阅 FAQ。',
   'stop.button': '停止',
   'stop.refused': '无法停止此回答：它已结束，或只有提问者或管理员可以停止。',
+  'assistant.prompts_title': '可以这样问：',
+  'assistant.prompt_help_title': '你能做什么？',
+  'assistant.prompt_help': '你能帮我做些什么？',
+  'assistant.loading_1': '正在阅读您的问题…',
+  'assistant.loading_2': '正在思考…',
+  'assistant.loading_3': '正在撰写回答…',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };

@@ -89,6 +89,11 @@ export interface IncomingMessage {
   /** The bot's own user id on this platform, so the guards can ignore its own messages. */
   botUserId?: string;
   receivedAt: number;
+  /**
+   * Lines for the model about where the person is (e.g. the Slack channel they are viewing), added to the
+   * system prompt of this answer only: never stored, never shown.
+   */
+  context?: string[];
 }
 
 export type OptionType = 'string' | 'integer' | 'number' | 'boolean';
@@ -160,8 +165,8 @@ export interface NativeStream {
   /** The streamed message's id once the platform created it (crash repair finds it by this). */
   readonly id?: string;
   append(text: string): Promise<void>;
-  /** Ends the stream; the message then shows everything appended. */
-  stop(): Promise<void>;
+  /** Ends the stream; the message then shows everything appended. `final`: the answer's last stream. */
+  stop(options?: { final?: boolean }): Promise<void>;
 }
 
 export interface NativeStreaming {
