@@ -87,6 +87,16 @@ const en = {
   'search.state': 'Web search is {state} here (model {model}).',
   'search.set': 'Web search is now {state} here (model {model}).',
   'search.unsupported': '{model} does not support web search.',
+  'channel.state': 'Here the bot answers {mode}.',
+  'channel.state_inherited': 'In this thread the bot answers {mode}, as in its channel.',
+  'channel.set': 'From now on, here the bot answers {mode}.',
+  'channel.mode_all': 'every message, not only mentions',
+  'channel.mode_mentions': 'only when mentioned or replied to',
+  'channel.dm': 'In a DM the bot answers every message.',
+  'channel.intent_off':
+    '⚠️ The bot cannot read messages that do not mention it yet, so only mentions are answered: ask the operator to set discord.messageContentIntent: true and to turn on the Message Content intent in the Discord developer portal.',
+  'quote.unreadable':
+    '(I could not read the message you replied to: that needs the Message Content intent, which is off.)',
   'system.current': 'System prompt here:\n> {text}',
   'system.default': 'This conversation uses the default system prompt.',
   'system.set': 'System prompt updated for this conversation.',
@@ -159,6 +169,12 @@ const en = {
   'stop.button': 'Stop',
   'stop.refused':
     'This answer cannot be stopped: it has finished, or only the asker or a moderator may stop it.',
+  'assistant.prompts_title': 'Try asking:',
+  'assistant.prompt_help_title': 'What can you do?',
+  'assistant.prompt_help': 'What can you help me with?',
+  'assistant.loading_1': 'Reading your question…',
+  'assistant.loading_2': 'Thinking it through…',
+  'assistant.loading_3': 'Writing the answer…',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -240,6 +256,15 @@ const zh: Record<MessageKey, string> = {
   'search.state': '此处联网搜索为{state}（模型 {model}）。',
   'search.set': '此处联网搜索已{state}（模型 {model}）。',
   'search.unsupported': '{model} 不支持联网搜索。',
+  'channel.state': '此处机器人回答{mode}。',
+  'channel.state_inherited': '此话题中机器人回答{mode}，与所在频道相同。',
+  'channel.set': '从现在起，机器人在此回答{mode}。',
+  'channel.mode_all': '每一条消息（不只是提及）',
+  'channel.mode_mentions': '仅提及或回复它的消息',
+  'channel.dm': '私信中机器人回答每一条消息。',
+  'channel.intent_off':
+    '⚠️ 机器人目前无法读取未提及它的消息，因此仍只回答提及：请运维设置 discord.messageContentIntent: true，并在 Discord 开发者后台开启 Message Content intent。',
+  'quote.unreadable': '（无法读取你回复的那条消息：这需要 Message Content intent，目前未开启。）',
   'system.current': '本对话的系统提示词：\n> {text}',
   'system.default': '本对话使用默认系统提示词。',
   'system.set': '已更新本对话的系统提示词。',
@@ -308,6 +333,12 @@ const zh: Record<MessageKey, string> = {
   'tools.used': '🔧 使用了 {tools}',
   'stop.button': '停止',
   'stop.refused': '无法停止此回答：它已结束，或只有提问者或管理员可以停止。',
+  'assistant.prompts_title': '可以这样问：',
+  'assistant.prompt_help_title': '你能做什么？',
+  'assistant.prompt_help': '你能帮我做些什么？',
+  'assistant.loading_1': '正在阅读您的问题…',
+  'assistant.loading_2': '正在思考…',
+  'assistant.loading_3': '正在撰写回答…',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };

@@ -14,6 +14,24 @@ export type Region = keyof typeof REGIONS;
 const modelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lowercase model name such as qwen-plus');
 const idList = z.array(z.coerce.string()).default([]);
 
+/** Slack's assistant view: suggested prompts on a new assistant thread, and its title. */
+const slackAssistantSchema = z.strictObject({
+  /** Suggested prompts (Slack shows at most 4); empty: FAQ topics. `locale` limits one to that language. */
+  prompts: z
+    .array(
+      z.strictObject({
+        title: z.string().trim().min(1).max(75),
+        message: z.string().trim().min(1).max(2000),
+        locale: z.enum(['en', 'zh']).optional(),
+      }),
+    )
+    .default([]),
+  /** A short title for the thread after its first answer, written by this (cheap) model. */
+  titleModel: modelName.default('qwen-flash'),
+  titles: z.boolean().default(true),
+});
+const SLACK_ASSISTANT_DEFAULTS = { prompts: [], titleModel: 'qwen-flash', titles: true };
+
 export const modelInfoSchema = z.strictObject({
   context: z.number().int().positive(),
   maxOutput: z.number().int().positive(),
@@ -174,6 +192,12 @@ export const configSchema = z
       /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
       showThinkingTime: z.boolean().default(true),
     }),
+    triggers: z
+      .strictObject({
+        /** Messages one person sends in one conversation within this window (ms) become one turn; 0: off. */
+        debounceMs: z.number().int().min(0).max(60_000).default(1500),
+      })
+      .default({ debounceMs: 1500 }),
     usage: z
       .strictObject({
         dailyTokenQuotaPerUser: z.number().int().min(0).default(0),
@@ -274,8 +298,9 @@ export const configSchema = z
         apiUrl: z.url().optional(),
         followThreads: z.boolean().default(true),
         keepTiers: z.boolean().default(true),
+        assistant: slackAssistantSchema.default(SLACK_ASSISTANT_DEFAULTS),
       })
-      .default({ followThreads: true, keepTiers: true }),
+      .default({ followThreads: true, keepTiers: true, assistant: SLACK_ASSISTANT_DEFAULTS }),
   })
   .superRefine((cfg, ctx) => {
     // Instances on one Redis keep their in-flight answers under their own name: two sharing "default"
@@ -297,6 +322,14 @@ export const configSchema = z
           message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
         });
       }
+    }
+    const { titleModel, titles } = cfg.slack.assistant;
+    if (titles && !cfg.models[titleModel]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slack', 'assistant', 'titleModel'],
+        message: `"${titleModel}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
+      });
     }
     const vision = cfg.models[cfg.qwen.visionModel];
     if (vision && !vision.vision) {

@@ -239,7 +239,7 @@ export class AnswerTurn {
     const start = await readTurnStart(this.deps.settings, message.conversation);
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
-    this.endings.push(...files.notes);
+    this.endings.push(...(message.notes ?? []), ...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));
@@ -256,12 +256,13 @@ export class AnswerTurn {
     // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
     const { slot, meta } = await this.deps.history.appendQuestion(this.key, turn, start.meta);
     await this.deps.users.note(message.conversation, this.key, message.author.id);
-    const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
+    const rendered = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,
       platform: message.conversation.platform,
       now: new Date(this.deps.now()),
       hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
+    const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
     return { settings, system, turn, slot, meta, images: files.images };
   }
 

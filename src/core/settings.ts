@@ -12,6 +12,8 @@ export interface ConversationSettings {
   search?: boolean;
   /** An admin's switch per tool server (`/tools enable|disable`): true on, false off; unset: inherited. */
   tools?: Record<string, boolean>;
+  /** Whether the bot answers every message here or only mentions (`/channel mode`); unset: mentions. */
+  mode?: ChannelMode;
 }
 
 /**
@@ -27,6 +29,8 @@ export function inheritSettings(
   if (parent.tools && own.tools) merged.tools = { ...parent.tools, ...own.tools };
   return merged;
 }
+
+export type ChannelMode = 'all' | 'mentions';
 
 export type ThinkingLevel = 'low' | 'high' | 'max';
 

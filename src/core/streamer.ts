@@ -176,7 +176,7 @@ export class ReplyStreamer {
     }
     if (this.nativeState === 'active' && this.native) {
       await this.native
-        .stop()
+        .stop({ final: true })
         .catch((err: unknown) => this.opts.log.warn({ err }, 'native stream stop failed'));
       this.native = null;
     }

@@ -123,6 +123,8 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
       models: UNPACED_MODELS,
+      // Each message answered at once: tests of debouncing set their own window.
+      triggers: { debounceMs: 0 },
       ...options.config,
       discord: {
         guildIds: options.globalCommands ? [] : [guild.id],
@@ -162,6 +164,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       return real.runCommand(inv);
     },
     commands: () => real.commands(),
+    answersEveryMessage: (ref) => real.answersEveryMessage(ref),
     spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),

@@ -76,6 +76,8 @@ export function testConfig(
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 },
       streaming: { minEditIntervalMs: 0 },
       models: UNPACED_MODELS,
+      // Each message answered at once: tests of debouncing set their own window.
+      triggers: { debounceMs: 0 },
       ...overrides,
     },
   });
