@@ -9,54 +9,41 @@ import type { Config } from '../../src/config/schema.ts';
 import { parseCommandText } from '../../src/core/commands/registry.ts';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { TurnOutcome } from '../../src/core/service.ts';
-import {
-  type ConversationRef,
-  conversationKey,
-  type IncomingMessage,
-  type ReplySurface,
-} from '../../src/core/types.ts';
-import { type Locale, toLocale } from '../../src/i18n.ts';
+import { type ConversationRef, conversationKey, type ReplySurface } from '../../src/core/types.ts';
+import { type Locale, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
 import { KeyedQueue } from '../../src/util/keyed-queue.ts';
+import { AssistantThreads, loadingMessages } from './assistant.ts';
 import { type AuthInfo, authenticate, toBoltLogger, webClientOptions } from './bolt.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { runSlash, type SlashPayload, slackCommand } from './commands.ts';
 import {
   conversationOf,
   isDirect,
-  mentionedUsers,
   mentionsUser,
-  messageId,
   readableText,
   type SlackMessageEvent,
   skipReason,
   ThreadTracker,
 } from './events.ts';
 import { listenForFeedback } from './feedback.ts';
-import { slackAttachments } from './files.ts';
+import { type Trigger, toIncoming } from './incoming.ts';
 import type { SlackHandle, StartSlackOptions } from './index.ts';
 import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
+import { listenForStop } from './stop.ts';
 import { slackEditor, slackSurface } from './surface.ts';
-import { threadParentQuote } from './thread-parent.ts';
 import { UserDirectory } from './users.ts';
 
 /** Bolt's default path for events, commands and interactivity in HTTP mode. */
 export const SLACK_EVENTS_PATH = '/slack/events';
-
-/** Why a message is answered, when it is not plainly addressed to the bot. */
-interface Trigger {
-  /** Its channel (or thread) is in mode all. */
-  byChannelMode?: boolean;
-  /** The first mention in a thread of other people: its parent message comes as a quote. */
-  quoteParent?: boolean;
-}
 
 /** An answer the core has taken (its order is fixed), with where to post if it throws. */
 interface Started {
   answer: Promise<TurnOutcome>;
   surface: ReplySurface;
   locale: Locale;
+  question: string;
 }
 
 export class SlackAdapter implements SlackHandle {
@@ -75,6 +62,7 @@ export class SlackAdapter implements SlackHandle {
   private readonly streamClient: webApi.WebClient;
   private readonly users: UserDirectory;
   private readonly threads: ThreadTracker;
+  private readonly assistant: AssistantThreads;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly arrival = new KeyedQueue();
   private readonly link: SocketState = { ready: false, stopped: false, problem: undefined };
@@ -138,6 +126,16 @@ export class SlackAdapter implements SlackHandle {
     this.users = new UserDirectory(this.app.client, this.config.guards.admins, log);
     this.threads = new ThreadTracker(options.store, this.config.history.retentionDays * 86_400_000);
     this.editor = slackEditor(this.app.client, log);
+    this.assistant = new AssistantThreads({
+      client: this.app.client,
+      store: options.store,
+      config: this.config,
+      users: this.users,
+      log,
+      teamId: auth.teamId,
+      faqQuestions: options.faqQuestions,
+      writeTitle: options.writeTitle,
+    });
     if (httpReceiver) this.handleHttp = (req, res) => this.onHttp(httpReceiver, req, res);
     this.listen();
   }
@@ -239,6 +237,15 @@ export class SlackAdapter implements SlackHandle {
       fallbackLocale: this.config.locale,
       track: (work) => this.track(work),
     });
+    this.assistant.listen(this.app, (work) => this.track(work));
+    listenForStop(this.app, {
+      client: this.app.client,
+      service: this.options.service,
+      users: this.users,
+      log: this.log,
+      fallbackLocale: this.config.locale,
+      track: (work) => this.track(work),
+    });
     // The web client waits out 429s (Retry-After) itself; operators still want to see them.
     this.app.client.on(
       webApi.WebClientEvent.RATE_LIMITED,
@@ -274,8 +281,15 @@ export class SlackAdapter implements SlackHandle {
       started = await this.begin(event, conversation, teamId, eventId, trigger);
     });
     if (!started) return;
-    const { answer, surface, locale } = started;
-    await settleAnswer(this.glue, answer, surface, locale, { ts: event.ts, channel: event.channel });
+    const { answer, surface, locale, question } = started;
+    const outcome = await settleAnswer(this.glue, answer, surface, locale, {
+      ts: event.ts,
+      channel: event.channel,
+    });
+    if (outcome?.status === 'answered')
+      await this.assistant
+        .titleAfterAnswer(conversation, question, outcome.text, locale)
+        .catch((err: unknown) => this.log.warn({ err }, 'assistant thread title not set'));
   }
 
   /**
@@ -328,7 +342,17 @@ export class SlackAdapter implements SlackHandle {
     trigger: Trigger,
   ): Promise<Started> {
     const dm = isDirect(event);
-    const message = await this.toIncoming(event, conversation, eventId, trigger);
+    const message = await toIncoming(
+      {
+        config: this.config,
+        users: this.users,
+        botUserId: this.botUserId,
+        client: this.streamClient,
+        assistant: this.assistant,
+        log: this.log,
+      },
+      { event, conversation, eventId, trigger },
+    );
     const locale = toLocale(message.author.locale, this.config.locale);
     const surface = slackSurface({
       client: this.app.client,
@@ -340,54 +364,17 @@ export class SlackAdapter implements SlackHandle {
       ...(event.thread_ts ? { writtenInThread: event.thread_ts } : {}),
       isDM: dm,
       locale,
+      loadingMessages: loadingMessages(locale),
+      stop: { value: message.id, label: t(locale, 'stop.button') },
       log: this.log,
       pacing: this.options.pacing,
       keepTiers: this.options.config.slack.keepTiers,
     });
-    return { answer: this.options.service.handleMessage(message, surface), surface, locale };
-  }
-
-  private async toIncoming(
-    event: SlackMessageEvent,
-    conversation: ConversationRef,
-    eventId: string | undefined,
-    trigger: Trigger,
-  ): Promise<IncomingMessage> {
-    const { botToken, apiUrl } = this.config.slack;
-    const author = await this.users.get(event.user ?? '');
-    const raw = event.text ?? '';
-    const names = await this.users.names(mentionedUsers(raw).filter((id) => id !== this.botUserId));
-    const quoted = trigger.quoteParent
-      ? await threadParentQuote(
-          {
-            client: this.streamClient,
-            users: this.users,
-            botUserId: this.botUserId,
-            botToken: botToken ?? '',
-            apiUrl,
-            downloadTimeoutMs: this.config.attachments.downloadTimeoutMs,
-            log: this.log,
-          },
-          event,
-        )
-      : undefined;
     return {
-      ...(trigger.byChannelMode ? { byChannelMode: true } : {}),
-      ...(quoted ? { quoted } : {}),
-      id: messageId(event),
-      ...(eventId ? { eventId } : {}),
-      conversation,
-      author,
-      text: readableText(raw, this.botUserId, names),
-      attachments: slackAttachments(
-        event.files,
-        botToken ?? '',
-        apiUrl,
-        this.config.attachments.downloadTimeoutMs,
-      ),
-      addressed: true,
-      botUserId: this.botUserId,
-      receivedAt: Date.now(),
+      answer: this.options.service.handleMessage(message, surface),
+      surface,
+      locale,
+      question: message.text,
     };
   }
 }

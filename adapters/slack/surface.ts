@@ -9,7 +9,6 @@ import type { BucketSpec } from '../../src/core/pacer.ts';
 import type {
   EditOptions,
   FeedbackTag,
-  NativeStream,
   PostedMessage,
   PostOptions,
   ReplySurface,
@@ -18,8 +17,10 @@ import type {
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
-import { type FeedbackStyle, feedbackBlock, withFeedbackFallback } from './feedback.ts';
+import { feedbackBlock, withFeedbackFallback } from './feedback.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
+import { openStream, STREAM_CLOSED, STREAM_TIERS, slackError } from './native-stream.ts';
+import { type StopButton, StopControl, stopActions } from './stop.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
 export const SLACK_UPDATE_MAX = 4000;
@@ -33,12 +34,7 @@ export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
  * them: a sliding window. A stream is only started when the window has room (else the answer goes
  * post-and-update at once, as after a 429); appends, posts and updates wait for room.
  */
-export const SLACK_TIERS = {
-  startStream: { max: 20, windowMs: 60_000 },
-  appendStream: { max: 100, windowMs: 60_000, burst: 10 },
-  postMessage: { max: 10, windowMs: 10_000 },
-  update: { max: SLACK_UPDATE_BUCKET.points, windowMs: SLACK_UPDATE_BUCKET.durationSec * 1000, burst: 5 },
-};
+export const SLACK_TIERS = { ...STREAM_TIERS, postMessage: { max: 10, windowMs: 10_000 } };
 
 /**
  * How fast one reply may write. Production always uses `SLACK_PACING`: it protects the real platform,
@@ -89,6 +85,10 @@ export interface SlackTarget {
   writtenInThread?: string;
   isDM: boolean;
   locale?: Locale;
+  /** The Stop button of this answer (which message it stops, its label); none without it. */
+  stop?: StopButton;
+  /** Lines Slack rotates under the status while the answer is prepared (assistant threads). */
+  loadingMessages?: string[];
   log: Logger;
   /** Defaults to `SLACK_PACING`. */
   pacing?: Partial<SlackPacing> | undefined;
@@ -108,56 +108,70 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     post: { key: `slack:${target.teamId}:${channel}:post`, ...pacing.postBucket },
   };
   let statusWorks = true;
-  const locale = target.locale ?? 'en';
-  /** Sends one part of the answer; the answer's last message, finished, ends with the feedback block. */
-  const withButtons = async <T>(
-    text: string,
-    tag: FeedbackTag | undefined,
-    send: (b: OutgoingText) => Promise<T>,
-  ) => {
-    if (!tag) {
-      const body = outgoing(text, log);
-      return { body, res: await send(body) };
-    }
-    return withFeedbackFallback(client, log, async (style) => {
-      const body = withFeedback(text, feedbackBlock(tag, locale, style), log);
-      return { body, res: await send(body) };
-    });
-  };
-  /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
+  /** Messages of this reply currently shown through blocks (a markdown block, or text with Stop). */
   const withBlock = new Set<string>();
+  /** Messages of this reply that show the Stop button. */
+  const withStop = new Set<string>();
+  const button = target.stop;
+  const postTier = SLACK_TIERS.postMessage;
+  const tryPost = () =>
+    !keepTiers ||
+    slackBudget(client, `${target.teamId}:${channel}:postMessage`, postTier.max, postTier.windowMs).tryTake();
+  const control =
+    button && threadTs ? new StopControl({ client, channel, threadTs, button, log, tryPost }) : undefined;
+  const locale = target.locale ?? 'en';
+  /** One part as sent: with the Stop button while it streams, with 👍 / 👎 when it ends a finished answer. */
+  const send = async <T>(
+    text: string,
+    parts: { stop?: StopButton | undefined; feedback?: FeedbackTag | undefined },
+    call: (body: OutgoingText) => Promise<T>,
+  ): Promise<{ body: OutgoingText; res: T }> => {
+    const { stop, feedback } = parts;
+    if (feedback)
+      return withFeedbackFallback(client, log, async (style) => {
+        const body = withBlockAfter(outgoing(text, log), feedbackBlock(feedback, locale, style));
+        return { body, res: await call(body) };
+      });
+    const body = stop ? withBlockAfter(outgoing(text, log), stopActions(stop)) : outgoing(text, log);
+    return { body, res: await call(body) };
+  };
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
     async post(text: string, options?: PostOptions): Promise<PostedMessage> {
+      const stop = button && options?.streaming ? button : undefined;
+      if (!options?.streaming) await control?.hide();
       const tier = SLACK_TIERS.postMessage;
       if (keepTiers)
         await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
-      const send = (body: OutgoingText) =>
+      const { body, res } = await send(text, { stop, feedback: options?.feedback }, (b) =>
         client.chat.postMessage({
           channel,
           ...(threadTs ? { thread_ts: threadTs } : {}),
-          ...body,
+          ...b,
           unfurl_links: false,
           unfurl_media: false,
-        });
-      const { body, res } = await withButtons(text, options?.feedback, send);
+        }),
+      );
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
       if (body.blocks) withBlock.add(res.ts);
+      if (stop) withStop.add(res.ts);
       return { id: res.ts };
     },
     async edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void> {
+      if (options?.final) await control?.hide();
+      const stop = button && withStop.has(message.id) && !options?.final ? button : undefined;
       // The core's pacer spends this budget in fixed windows, which can let twice the tier through
       // around a window's edge; Slack counts a sliding window.
       if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
       // An update without blocks keeps the old ones: clear a markdown block this message had.
-      const update = (body: OutgoingText) => {
-        const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
-        return client.chat.update({ channel, ts: message.id, ...body, ...clear });
-      };
-      const { body } = await withButtons(text, options?.feedback, update);
+      const { body } = await send(text, { stop, feedback: options?.feedback }, (b) => {
+        const clear = withBlock.has(message.id) && !b.blocks ? { blocks: [] } : {};
+        return client.chat.update({ channel, ts: message.id, ...b, ...clear });
+      });
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
+      if (!stop) withStop.delete(message.id);
     },
     /** Only the caller sees it (and only in this session): Slack keeps no copy in the channel. */
     async postPrivate(text: string): Promise<void> {
@@ -177,6 +191,9 @@ export function slackSurface(target: SlackTarget): ReplySurface {
           channel_id: channel,
           thread_ts: threadTs,
           status: STATUS[target.locale ?? 'en'],
+          ...(target.loadingMessages?.length
+            ? { loading_messages: target.loadingMessages.slice(0, 10) }
+            : {}),
         });
       } catch (err) {
         // Not an assistant thread, or the scope is missing: the answer itself is what matters.
@@ -187,33 +204,37 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
-      open: async () => openStream(target, threadTs, locale),
+      tasks: true,
+      open: async () =>
+        openStream({
+          ...target,
+          locale,
+          threadTs,
+          onStarted: () => control?.show(),
+          onEnded: async () => control?.hide(),
+        }),
     };
   }
   return surface;
+}
+
+/** A section (mrkdwn) holds 3,000 characters; longer text goes in a markdown block. */
+const SECTION_MAX = 3000;
+
+/** The part as blocks, with a block under it: Stop, or 👍 / 👎 (blocks replace `text` on screen). */
+function withBlockAfter(body: OutgoingText, after: types.KnownBlock): OutgoingText {
+  const content: types.KnownBlock | MarkdownBlock =
+    body.blocks?.[0] ??
+    (body.text.length <= SECTION_MAX
+      ? { type: 'section', text: { type: 'mrkdwn', text: body.text } }
+      : { type: 'markdown', text: neutraliseMarkdown(body.text) });
+  return { text: body.text, blocks: [content, after] };
 }
 
 /** What `chat.postMessage` / `chat.update` get for one part of an answer. */
 export interface OutgoingText {
   text: string;
   blocks?: Array<MarkdownBlock | types.KnownBlock>;
-}
-
-/** Section text holds at most 3,000 characters. */
-const SECTION_MAX = 3000;
-
-/**
- * A part of the answer with a block after it. A message with blocks shows the blocks, not `text`: the
- * answer goes in a section (the same mrkdwn), or in a markdown block when it is too long for one.
- */
-export function withFeedback(markdown: string, block: types.KnownBlock, log?: Logger): OutgoingText {
-  const body = outgoing(markdown, log);
-  const answer: Array<MarkdownBlock | types.KnownBlock> =
-    body.blocks ??
-    (body.text.length <= SECTION_MAX
-      ? [{ type: 'section', text: { type: 'mrkdwn', text: body.text } }]
-      : [{ type: 'markdown', text: neutraliseMarkdown(markdown) }]);
-  return { text: body.text, blocks: [...answer, block] };
 }
 
 /**
@@ -228,91 +249,6 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
   const firstLine = markdown.trim().split('\n')[0] ?? '';
   const preview = toMrkdwn(firstLine.length > 150 ? `${firstLine.slice(0, 150)}…` : firstLine) || '…';
   return { text: preview, blocks: [{ type: 'markdown', text: neutraliseMarkdown(markdown) }] };
-}
-
-async function openStream(target: SlackTarget, threadTs: string, locale: Locale): Promise<NativeStream> {
-  const { channel } = target;
-  const { startStream, appendStream } = SLACK_TIERS;
-  const keepTiers = target.keepTiers !== false;
-  if (
-    keepTiers &&
-    !slackBudget(
-      target.client,
-      `${target.teamId}:startStream`,
-      startStream.max,
-      startStream.windowMs,
-    ).tryTake()
-  )
-    throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
-  const appends = keepTiers
-    ? pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream)
-    : undefined;
-  let started = false;
-  const client = target.streamClient ?? target.client;
-  // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
-  const streamer = client.chatStream({
-    channel,
-    thread_ts: threadTs,
-    ...(target.isDM ? {} : { recipient_team_id: target.teamId, recipient_user_id: target.userId }),
-    buffer_size: 1,
-  });
-  let broken = false;
-  return {
-    get id() {
-      return streamer.ts;
-    },
-    async append(text: string): Promise<void> {
-      if (!text) return;
-      try {
-        // The first append starts the stream (its place was taken in open); the others append.
-        if (started) await appends?.take();
-        started = true;
-        await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
-      } catch (err) {
-        // The core continues this answer with post-and-update.
-        broken = true;
-        throw err;
-      }
-    },
-    async stop(options?: { feedback?: FeedbackTag | undefined }): Promise<void> {
-      const ts = streamer.ts;
-      if (!ts) return;
-      const tag = options?.feedback;
-      // Ending the stream must not be skipped (the message would look unfinished for minutes):
-      // a 429 waits for its Retry-After, here only, and tries again.
-      const end = (style?: FeedbackStyle) => {
-        const blocks = tag && style ? { blocks: [feedbackBlock(tag, locale, style)] } : {};
-        return retryThrottled(target.log, () =>
-          // After a failed append the SDK would resend the failed text; end with what Slack has.
-          broken ? client.chat.stopStream({ channel, ts, ...blocks }) : streamer.stop(blocks),
-        );
-      };
-      if (!tag) return void (await end());
-      // The buttons are worth a retry, not an answer left streaming: without them as a last resort.
-      await withFeedbackFallback(target.client, target.log, (style) => end(style)).catch((err: unknown) => {
-        target.log.warn({ err }, 'could not end the stream with the feedback buttons; ending it without');
-        return end();
-      });
-    },
-  };
-}
-
-async function retryThrottled<T>(log: Logger, call: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (err) {
-      const retryAfter = (err as { retryAfter?: number }).retryAfter;
-      if (retryAfter === undefined || i >= attempts) throw err;
-      log.debug({ retryAfter }, 'stream call throttled; waiting');
-      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
-    }
-  }
-}
-
-/** The Slack error code of a failed Web API call. */
-function slackError(err: unknown): string | undefined {
-  return (err as { data?: { error?: string } }).data?.error;
 }
 
 /**
@@ -366,7 +302,7 @@ export function slackEditor(client: webApi.WebClient, log: Logger): MessageEdito
           await postMessage(conversation, line);
           return;
         }
-        if (slackError(err) !== 'message_not_in_streaming_state') throw err;
+        if (slackError(err) !== STREAM_CLOSED) throw err;
         log.debug({ ts: messageId }, 'stream already closed by Slack; updating the message instead');
         await editMessage(conversation, messageId, shown ? `${shown}\n\n${line}` : line);
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mcpSchema } from './mcp-schema.ts';
+import { mcpSchema, toolsSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
   beijing: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
@@ -13,6 +13,24 @@ export type Region = keyof typeof REGIONS;
 
 const modelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lowercase model name such as qwen-plus');
 const idList = z.array(z.coerce.string()).default([]);
+
+/** Slack's assistant view: suggested prompts on a new assistant thread, and its title. */
+const slackAssistantSchema = z.strictObject({
+  /** Suggested prompts (Slack shows at most 4); empty: FAQ topics. `locale` limits one to that language. */
+  prompts: z
+    .array(
+      z.strictObject({
+        title: z.string().trim().min(1).max(75),
+        message: z.string().trim().min(1).max(2000),
+        locale: z.enum(['en', 'zh']).optional(),
+      }),
+    )
+    .default([]),
+  /** A short title for the thread after its first answer, written by this (cheap) model. */
+  titleModel: modelName.default('qwen-flash'),
+  titles: z.boolean().default(true),
+});
+const SLACK_ASSISTANT_DEFAULTS = { prompts: [], titleModel: 'qwen-flash', titles: true };
 
 export const modelInfoSchema = z.strictObject({
   context: z.number().int().positive(),
@@ -196,6 +214,7 @@ export const configSchema = z
       .default({ enabled: true, askReason: true }),
     faq: faqSchema,
     mcp: mcpSchema,
+    tools: toolsSchema,
     store: z.strictObject({
       url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
       sweepMinutes: z.number().min(0).default(60),
@@ -287,8 +306,9 @@ export const configSchema = z
         apiUrl: z.url().optional(),
         followThreads: z.boolean().default(true),
         keepTiers: z.boolean().default(true),
+        assistant: slackAssistantSchema.default(SLACK_ASSISTANT_DEFAULTS),
       })
-      .default({ followThreads: true, keepTiers: true }),
+      .default({ followThreads: true, keepTiers: true, assistant: SLACK_ASSISTANT_DEFAULTS }),
   })
   .superRefine((cfg, ctx) => {
     // Instances on one Redis keep their in-flight answers under their own name: two sharing "default"
@@ -310,6 +330,14 @@ export const configSchema = z
           message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
         });
       }
+    }
+    const { titleModel, titles } = cfg.slack.assistant;
+    if (titles && !cfg.models[titleModel]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slack', 'assistant', 'titleModel'],
+        message: `"${titleModel}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
+      });
     }
     const vision = cfg.models[cfg.qwen.visionModel];
     if (vision && !vision.vision) {

@@ -89,6 +89,11 @@ export interface IncomingMessage {
   /** The bot's own user id on this platform, so the guards can ignore its own messages. */
   botUserId?: string;
   receivedAt: number;
+  /**
+   * Lines for the model about where the person is (e.g. the Slack channel they are viewing), added to the
+   * system prompt of this answer only: never stored, never shown.
+   */
+  context?: string[];
 }
 
 export type OptionType = 'string' | 'integer' | 'number' | 'boolean';
@@ -172,12 +177,25 @@ export interface NativeStream {
   /** The streamed message's id once the platform created it (crash repair finds it by this). */
   readonly id?: string;
   append(text: string): Promise<void>;
-  /** Ends the stream; the message then shows everything appended (and the feedback buttons, if given). */
-  stop(options?: { feedback?: FeedbackTag | undefined }): Promise<void>;
+  /** Shows steps of work apart from the text (Slack `task_update` chunks): a tool running, then done. */
+  updateTasks?(updates: NativeTask[]): Promise<void>;
+  /**
+   * Ends the stream; the message then shows everything appended. `final`: the answer's last stream;
+   * `feedback`: it ends a finished answer, so it shows the feedback buttons.
+   */
+  stop(options?: { final?: boolean; feedback?: FeedbackTag | undefined }): Promise<void>;
+}
+
+export interface NativeTask {
+  id: string;
+  title: string;
+  status: 'in_progress' | 'complete';
 }
 
 export interface NativeStreaming {
   open(): Promise<NativeStream>;
+  /** Its streams take `task` updates: tool progress shows as tasks instead of a status line. */
+  tasks?: boolean;
   /** Characters one streamed message may hold before a new one must start. */
   maxChars: number;
   /** Minimum time between appends (ms). */

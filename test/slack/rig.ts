@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { type SlackHandle, type SlackPacing, startSlack } from '../../adapters/slack/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { createTitleWriter } from '../../src/core/thread-title.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LimitsClock } from '../../src/qwen/limits.ts';
 import type { ToolCatalog } from '../../src/tools/types.ts';
@@ -131,6 +132,8 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
     log,
     store: app.store,
     metrics: app.metrics,
+    faqQuestions: () => app.faq.entries.map((entry) => entry.question),
+    writeTitle: createTitleWriter(app.qwen, config.slack.assistant.titleModel),
     ...(options.pacing ? { pacing: options.pacing } : {}),
   });
   let server: Server | undefined;

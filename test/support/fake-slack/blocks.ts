@@ -7,7 +7,10 @@
  * clients and surfaces), so the bot's fallback to plain buttons can be exercised.
  */
 
+import type { MethodContext, Params, Result } from './methods.ts';
+
 type Block = Record<string, unknown>;
+type Method = (ctx: MethodContext, p: Params) => Result;
 
 const plainText = (v: unknown, max: number) => {
   const t = v as { type?: string; text?: unknown } | undefined;
@@ -69,11 +72,26 @@ export function blocksProblem(blocks: unknown, refuseContextActions = false): st
   return undefined;
 }
 
-/** The mrkdwn a message's section blocks show, when it has any (then `text` is only the notification). */
-export function sectionText(blocks: unknown): string | undefined {
-  if (!Array.isArray(blocks)) return undefined;
-  const texts = (blocks as Block[])
-    .filter((b) => b.type === 'section')
-    .map((b) => (b.text as { text?: string } | undefined)?.text ?? '');
-  return texts.length ? texts.join('\n') : undefined;
+/**
+ * The message methods with these rules in front, and the blocks each message shows kept on it (what a
+ * person can press): `chat.postMessage` and `chat.update` replace them, `chat.stopStream` adds its own
+ * under the streamed text.
+ */
+export function keepBlocks(methods: Record<string, Method>): Record<string, Method> {
+  const wrapped = { ...methods };
+  for (const name of ['chat.postMessage', 'chat.update', 'chat.stopStream']) {
+    const inner = methods[name];
+    if (!inner) continue;
+    wrapped[name] = (ctx, p) => {
+      const problem = blocksProblem(p.blocks, ctx.refuseContextActions);
+      if (problem) return { ok: false, error: problem };
+      const res = inner(ctx, p);
+      if (!res.ok || p.blocks === undefined) return res;
+      const m = ctx.ws.find(String(p.channel), String(name === 'chat.postMessage' ? res.ts : p.ts));
+      const blocks = Array.isArray(p.blocks) && p.blocks.length ? (p.blocks as Block[]) : undefined;
+      if (m) m.blocks = name === 'chat.stopStream' ? [...(m.blocks ?? []), ...(blocks ?? [])] : blocks;
+      return res;
+    };
+  }
+  return wrapped;
 }

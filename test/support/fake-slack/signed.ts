@@ -37,13 +37,14 @@ export class SignedSender {
     return this.send(JSON.stringify(body), 'application/json', options);
   }
 
-  /** An interactivity payload (block_actions, view_submission): a form with one `payload` field. */
-  interaction(payload: Record<string, unknown>, options: SendOptions = {}): Promise<SendResult> {
-    return this.command({ payload: JSON.stringify(payload) }, options);
-  }
-
   command(fields: Record<string, string>, options: SendOptions = {}): Promise<SendResult> {
     return this.send(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', options);
+  }
+
+  /** An interactivity payload (button press): form-encoded `payload=<json>`, as Slack posts it. */
+  interaction(payload: Record<string, unknown>, options: SendOptions = {}): Promise<SendResult> {
+    const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    return this.send(raw, 'application/x-www-form-urlencoded', options);
   }
 
   private async send(raw: string, contentType: string, o: SendOptions): Promise<SendResult> {
