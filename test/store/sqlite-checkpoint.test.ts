@@ -48,6 +48,24 @@ describe('SQLite WAL checkpoints', () => {
     await closeStore(store);
   });
 
+  it('are skipped while the bot does not use the store', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const store = await createStore(`sqlite://${tempFile()}`);
+    const checkpointer = walCheckpointerOf(store);
+    await store.set('row:a', 'a');
+    await vi.advanceTimersByTimeAsync(CHECKPOINT_INTERVAL_MS);
+    await checkpointer?.checkpoint();
+    const afterUse = checkpointer?.runs ?? 0;
+    expect(afterUse).toBeGreaterThanOrEqual(1);
+    // Three quiet seconds: no checkpoint.
+    await vi.advanceTimersByTimeAsync(3 * CHECKPOINT_INTERVAL_MS);
+    expect(checkpointer?.runs).toBe(afterUse);
+    await store.set('row:b', 'b');
+    await vi.advanceTimersByTimeAsync(CHECKPOINT_INTERVAL_MS);
+    expect(checkpointer?.runs).toBe(afterUse + 1);
+    await closeStore(store);
+  });
+
   it('a clean stop still truncates the log and keeps every row', async () => {
     const file = tempFile();
     const store = await createStore(`sqlite://${file}`);
