@@ -79,6 +79,7 @@ async function child(checkpoints: number[]): Promise<MemoryRun> {
       return outcome;
     },
     runCommand: (inv) => app.service.runCommand(inv),
+    answersEveryMessage: (ref) => app.service.answersEveryMessage(ref),
     commands: () => app.service.commands(),
     spellCommandsAs: (platform, speller) => app.service.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => app.service.autocomplete(c, o, p, conv),

@@ -4,8 +4,9 @@
  * one answer turn (round trips and bytes written), `--turn-wait` only what waiting turns cost on Redis,
  * `--busy` only the busy Discord channel (20 askers at once in one channel), `--memory` only the memory
  * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000), `--limits` only the
- * account rate limits (50 questions at 60 RPM), `--latency` only the latency targets of issue 15 §4
- * (closed loop at 1 and 100 conversations, SQLite turns/s against the bare SDK, the open loop on
+ * account rate limits (50 questions at 60 RPM), `--cache` only the explicit context cache over a 20-turn
+ * conversation (cached share of input tokens, saving), `--latency` only the latency targets of issue 15
+ * §4 (closed loop at 1 and 100 conversations, SQLite turns/s against the bare SDK, the open loop on
  * SQLite). The open-loop run (bench/open-loop.ts) and the Slack
  * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
  * against loopback fakes.
@@ -13,6 +14,7 @@
 import os from 'node:os';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
 import { benchBusyChannel } from './busy.ts';
+import { benchCache } from './cache.ts';
 import {
   measureOverhead,
   measureTurnRatio,
@@ -40,6 +42,7 @@ const memoryOnly = process.argv.includes('--memory');
 const turnWaitOnly = process.argv.includes('--turn-wait');
 const limitsOnly = process.argv.includes('--limits');
 const busyOnly = process.argv.includes('--busy');
+const cacheOnly = process.argv.includes('--cache');
 const latencyOnly = process.argv.includes('--latency');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
@@ -70,6 +73,11 @@ if (memoryOnly) {
 
 if (limitsOnly) {
   Object.assign(figures, await benchLimits(log));
+  finish();
+}
+
+if (cacheOnly) {
+  Object.assign(figures, await benchCache(log));
   finish();
 }
 
@@ -155,6 +163,7 @@ figures.pacing_discord_first_visible_p50_ms = pacing.first_visible_p50_ms;
 figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
 Object.assign(figures, await benchLimits(log));
+Object.assign(figures, await benchCache(log));
 log(`busy channel: ${busyLine}`);
 Object.assign(figures, await benchBusyChannel());
 

@@ -11,6 +11,8 @@ export interface AnswerObservation {
   errorCode?: string;
   usage?: Usage | null;
   cost: number;
+  /** What the context cache saved on this answer (CNY; negative while a fresh write is unread). */
+  cacheSaving?: number;
 }
 
 /** What the bot counts, exposed at /metrics in Prometheus format. One registry per app instance. */
@@ -38,13 +40,20 @@ export class Metrics {
   });
   readonly tokens = new Counter({
     name: 'qwenbot_tokens_total',
-    help: 'Tokens by model and kind (prompt, completion, reasoning)',
+    help: 'Tokens by model and kind (prompt, completion, reasoning; cached and cache_write are part of prompt)',
     labelNames: ['model', 'kind'] as const,
     registers: [this.registry],
   });
   readonly cost = new Counter({
     name: 'qwenbot_cost_estimate_total',
     help: 'Estimated cost from catalogue prices (CNY)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  /** A Gauge, not a Counter: an unread explicit-cache write makes an answer's saving negative. */
+  readonly cacheSaving = new Gauge({
+    name: 'qwenbot_cache_saving_estimate',
+    help: 'Running total of what the context cache saved against the full input price (CNY, catalogue prices)',
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
@@ -124,7 +133,10 @@ export class Metrics {
       this.tokens.inc({ model, kind: 'prompt' }, o.usage.promptTokens);
       this.tokens.inc({ model, kind: 'completion' }, o.usage.completionTokens);
       this.tokens.inc({ model, kind: 'reasoning' }, o.usage.reasoningTokens);
+      this.tokens.inc({ model, kind: 'cached' }, o.usage.cachedTokens);
+      this.tokens.inc({ model, kind: 'cache_write' }, o.usage.cacheCreationTokens ?? 0);
       this.cost.inc({ model }, o.cost);
+      if (o.cacheSaving) this.cacheSaving.inc({ model }, o.cacheSaving);
     }
   }
 }

@@ -7,6 +7,7 @@ import { createLogger } from '../src/log.ts';
 import { type RunningBot, runBot } from '../src/server.ts';
 import { startDiscordHarness } from './discord/harness.ts';
 import { ALICE, startRig } from './slack/rig.ts';
+import { LONG_SYSTEM_PROMPT } from './support/cache-usage.ts';
 import { type DashScopeSim, startDashScopeSim } from './support/dashscope-sim.ts';
 import { fakeAdapter } from './support/fake-adapter.ts';
 import { slash } from './support/fake-slack/index.ts';
@@ -44,6 +45,34 @@ describe('/metrics', () => {
     expect(value(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(value(after, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(after).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+  });
+
+  it('counts cached and cache-written prompt tokens and the saving, as /usage adds them up', async () => {
+    const sim: DashScopeSim = await startDashScopeSim({ apiKey: TEST_API_KEY });
+    closers.push(() => sim.close());
+    const config = testConfig(sim.baseUrl, 'sqlite://:memory:', {
+      http: { port: 0 },
+      systemPrompt: LONG_SYSTEM_PROMPT,
+    });
+    const fake = fakeAdapter('fakechat', () => true);
+    const bot: RunningBot = await runBot(config, [{ platform: 'fakechat', start: async () => fake }], {
+      log: createLogger({ destination: new LogSink() }),
+    });
+    closers.push(() => bot.shutdown('test end'));
+    for (const text of ['one', 'two', 'three'])
+      await bot.app.service.handleMessage(message(text), new RecordingSurface());
+    const text = await (await fetch(`http://127.0.0.1:${bot.http.port}/metrics`)).text();
+    const totals = (await bot.app.service.usage.totals({ kind: 'conversation', key: 'test:W1:C1' })).today;
+    expect(totals.cachedTokens).toBeGreaterThan(2000);
+    expect(value(text, 'qwenbot_tokens_total{model="qwen-plus",kind="cached"}')).toBe(totals.cachedTokens);
+    expect(value(text, 'qwenbot_tokens_total{model="qwen-plus",kind="cache_write"}')).toBe(
+      totals.cacheCreationTokens,
+    );
+    expect(value(text, 'qwenbot_cache_saving_estimate{model="qwen-plus"}')).toBeCloseTo(
+      totals.cacheSaving,
+      9,
+    );
+    expect(totals.cacheSaving).toBeGreaterThan(0);
   });
 
   it('counts slash commands on Slack and Discord under the same metric and labels', async () => {

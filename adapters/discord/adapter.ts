@@ -5,14 +5,16 @@
  */
 import { type Client, Events, GatewayCloseCodes, type Message } from 'discord.js';
 import type { MessageEditor } from '../../src/core/inflight.ts';
-import type { IncomingMessage } from '../../src/core/types.ts';
-import { t, toLocale } from '../../src/i18n.ts';
+import type { TurnOutcome } from '../../src/core/service.ts';
+import { conversationKey, type IncomingMessage } from '../../src/core/types.ts';
+import { type Locale, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { StartupError } from '../../src/platform.ts';
 import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
+import { KeyedQueue } from '../../src/util/keyed-queue.ts';
 import { handleInteraction, registerApplicationCommands } from './commands.ts';
 import { newDiscordClient, OUTAGE, restBase, watchGatewayCloses } from './gateway.ts';
-import { addressedBy, type InboundOptions, toIncoming } from './inbound.ts';
+import { type AddressedBy, addressedBy, type InboundOptions, quotedOf, toIncoming } from './inbound.ts';
 import type { DiscordHandle, StartDiscordOptions } from './index.ts';
 import { inviteUrl, resolvePermission } from './invite.ts';
 import { DiscordReplySurface, discordEditor } from './surface.ts';
@@ -29,6 +31,8 @@ export class DiscordAdapter implements DiscordHandle {
   private readonly log: Logger;
   private readonly glue: PlatformGlue;
   private readonly adminPermission: bigint;
+  /** Per conversation: messages are handed to the core in the order they arrived. */
+  private readonly arrival = new KeyedQueue();
   private connected = false;
   private paused = false;
   // Set just before our own client.destroy(): the gateway closing then is no lost connection.
@@ -222,45 +226,62 @@ export class DiscordAdapter implements DiscordHandle {
   }
 
   private async onMessage(message: Message): Promise<void> {
-    const incoming = this.addressed(message);
-    if (!incoming || !message.channel.isSendable()) return;
+    // Read now, in the event's own tick: the author's member is only briefly in the cache (caches.ts).
+    const first = this.inbound(message);
+    if (!first || !message.channel.isSendable()) return;
+    const { channel } = message;
     const { config } = this.options;
-    const locale = incoming.author.locale;
-    const lineLocale = toLocale(locale, config.locale);
-    const surface = new DiscordReplySurface({
-      channel: message.channel,
-      replyTo: message,
-      minEditIntervalMs: config.streaming.minEditIntervalMs,
-      pacing: this.options.pacing,
-      stopLabel: t(lineLocale, 'stop.button'),
-      ...(locale ? { locale } : {}),
+    let started: { answer: Promise<TurnOutcome>; surface: DiscordReplySurface; locale: Locale } | undefined;
+    // Look-ups (the channel's mode, the message replied to) take varying time: made in arrival order per
+    // conversation, so the core's queue receives a conversation's messages in the order Discord sent them.
+    await this.arrival.run(conversationKey(first.incoming.conversation), async () => {
+      const incoming = await this.complete(message, first);
+      if (!incoming) return;
+      const locale = incoming.author.locale;
+      const lineLocale = toLocale(locale, config.locale);
+      const surface = new DiscordReplySurface({
+        channel,
+        replyTo: message,
+        minEditIntervalMs: config.streaming.minEditIntervalMs,
+        pacing: this.options.pacing,
+        stopLabel: t(lineLocale, 'stop.button'),
+        ...(locale ? { locale } : {}),
+      });
+      if (this.paused) {
+        // Shutting down: the service no longer takes turns, but the person still hears why (README).
+        if (incoming.author.isBot || incoming.byChannelMode) return;
+        this.log.info({ message: message.id }, 'shutting down; asked to try again later');
+        await surface.post(t(lineLocale, 'status.shutting_down'));
+        return;
+      }
+      started = {
+        answer: this.options.service.handleMessage(incoming, surface),
+        surface,
+        locale: lineLocale,
+      };
     });
-    if (this.paused) {
-      // Shutting down: the service no longer takes turns, but the person still hears why (README).
-      if (incoming.author.isBot) return;
-      this.log.info({ message: message.id }, 'shutting down; asked to try again later');
-      await surface.post(t(lineLocale, 'status.shutting_down'));
-      return;
-    }
-    const answer = this.options.service.handleMessage(incoming, surface);
-    await settleAnswer(this.glue, answer, surface, lineLocale, { message: message.id });
+    if (!started) return;
+    await settleAnswer(this.glue, started.answer, started.surface, started.locale, { message: message.id });
   }
 
-  /** The message as the core's IncomingMessage when it is for the bot, else undefined. */
-  private addressed(message: Message): IncomingMessage | undefined {
-    const botId = this.client.user?.id;
-    if (!botId || message.author.id === botId) return undefined;
+  private inboundOptions(botId: string): InboundOptions {
     const { discord, attachments } = this.options.config;
-    const opts: InboundOptions = {
+    return {
       botId,
       mentionRoleIds: discord.mentionRoleIds,
       maxAttachmentBytes: discord.maxAttachmentBytes,
       downloadTimeoutMs: attachments.downloadTimeoutMs,
       adminPermission: this.adminPermission,
     };
-    const incoming = toIncoming(message, opts);
-    if (!incoming.addressed) return undefined;
-    if (addressedBy(message, opts) === 'reply' && !message.content && message.attachments.size === 0) {
+  }
+
+  /** The message as the core's IncomingMessage and why it is for the bot (undefined: maybe mode all). */
+  private inbound(message: Message): { incoming: IncomingMessage; by: AddressedBy | undefined } | undefined {
+    const botId = this.client.user?.id;
+    if (!botId || message.author.id === botId) return undefined;
+    const opts = this.inboundOptions(botId);
+    const by = addressedBy(message, opts);
+    if (by === 'reply' && !message.content && message.attachments.size === 0) {
       // Without the Message Content intent, a reply that does not ping the bot arrives without content.
       this.log.debug(
         { message: message.id },
@@ -268,6 +289,48 @@ export class DiscordAdapter implements DiscordHandle {
       );
       return undefined;
     }
-    return incoming;
+    if (!by && !this.mayAnswerUnaddressed(message)) return undefined;
+    return { incoming: toIncoming(message, opts), by };
+  }
+
+  /**
+   * A message not addressed to the bot can only be answered in a channel in mode all, and only when the
+   * bot can read it (Message Content intent) and a person wrote it (no bots, no system messages).
+   */
+  private mayAnswerUnaddressed(message: Message): boolean {
+    const readable = this.options.config.discord.messageContentIntent;
+    // Nothing to answer in a sticker or an embed alone.
+    const empty = !message.content.trim() && message.attachments.size === 0;
+    return readable && message.inGuild() && !message.author.bot && !message.system && !empty;
+  }
+
+  /** In arrival order: the channel's mode for an unaddressed message, and the message a reply quotes. */
+  private async complete(
+    message: Message,
+    { incoming, by }: { incoming: IncomingMessage; by: AddressedBy | undefined },
+  ): Promise<IncomingMessage | undefined> {
+    let ready = incoming;
+    if (!by) {
+      const everyMessage = await this.options.service
+        .answersEveryMessage(incoming.conversation)
+        .catch((err: unknown) => {
+          this.log.warn({ err, message: message.id }, 'could not read the channel mode; not answering');
+          return false;
+        });
+      if (!everyMessage) return undefined;
+      ready = { ...incoming, addressed: true, byChannelMode: true };
+    }
+    const { messageContentIntent } = this.options.config.discord;
+    const opts = { ...this.inboundOptions(incoming.botUserId ?? ''), messageContentIntent };
+    const quote = await quotedOf(message, opts).catch((err: unknown) => {
+      this.log.warn(
+        { err, message: message.id },
+        'could not fetch the message replied to; answering without it',
+      );
+      return undefined;
+    });
+    if (quote && 'quoted' in quote) return { ...ready, quoted: quote.quoted };
+    if (quote) return { ...ready, quoteUnreadable: true };
+    return ready;
   }
 }

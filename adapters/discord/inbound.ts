@@ -1,10 +1,17 @@
 /**
  * Inbound translation: a discord.js Message becomes the core's IncomingMessage. Decides whether the bot
  * was addressed (its user mentioned, a reply to it, a DM, or a configured role mentioned), cleans the
- * text, and wraps attachments so the core can load them with a size limit.
+ * text, wraps attachments so the core can load them with a size limit, and fetches the message a reply
+ * quotes.
  */
-import type { Message, PermissionResolvable } from 'discord.js';
-import type { Attachment, Author, ConversationRef, IncomingMessage } from '../../src/core/types.ts';
+import { type Message, MessageReferenceType, type PermissionResolvable } from 'discord.js';
+import type {
+  Attachment,
+  Author,
+  ConversationRef,
+  IncomingMessage,
+  QuotedMessage,
+} from '../../src/core/types.ts';
 import { downloadLimited } from '../../src/platform-download.ts';
 
 export interface InboundOptions {
@@ -87,19 +94,48 @@ export function authorOf(message: Message, opts: InboundOptions): Author {
   };
 }
 
+/** The message's attachments, loaded on demand within the size limit and download deadline. */
+function attachmentsOf(message: Message, opts: InboundOptions): Attachment[] {
+  return [...message.attachments.values()].map((a) => ({
+    name: a.name,
+    mime: a.contentType ?? '',
+    size: a.size,
+    load: () =>
+      downloadLimited(a.url, { maxBytes: opts.maxAttachmentBytes, timeoutMs: opts.downloadTimeoutMs }),
+  }));
+}
+
+/**
+ * The message this one replies to, as a quote for the turn, when it is someone else's (a reply to the
+ * bot's own message continues the conversation, whose history already holds it). Fetched over REST:
+ * the client caches no messages (caches.ts). Undefined when there is none, or it cannot be fetched;
+ * `unreadable` when Discord sent it without content (no Message Content intent).
+ */
+export async function quotedOf(
+  message: Message,
+  opts: InboundOptions & { messageContentIntent: boolean },
+): Promise<{ quoted: QuotedMessage } | { unreadable: true } | undefined> {
+  const ref = message.reference;
+  // A forward (type 1) carries its own snapshot and is no reply; an absent type is a reply.
+  const forward = (ref?.type ?? MessageReferenceType.Default) !== MessageReferenceType.Default;
+  if (!ref?.messageId || forward || ref.channelId !== message.channelId) return undefined;
+  if (message.mentions.repliedUser?.id === opts.botId) return undefined;
+  const replied = await message.channel.messages.fetch({ message: ref.messageId, cache: false });
+  if (replied.author.id === opts.botId) return undefined;
+  const attachments = attachmentsOf(replied, opts);
+  const text = cleanText(replied, opts);
+  if (!text && attachments.length === 0) return opts.messageContentIntent ? undefined : { unreadable: true };
+  const author = replied.member?.displayName ?? replied.author.displayName;
+  return { quoted: { author, text, attachments } };
+}
+
 export function toIncoming(message: Message, opts: InboundOptions): IncomingMessage {
   return {
     id: message.id,
     conversation: conversationOf(message.channel, message.channelId, message.guildId),
     author: authorOf(message, opts),
     text: cleanText(message, opts),
-    attachments: [...message.attachments.values()].map((a) => ({
-      name: a.name,
-      mime: a.contentType ?? '',
-      size: a.size,
-      load: () =>
-        downloadLimited(a.url, { maxBytes: opts.maxAttachmentBytes, timeoutMs: opts.downloadTimeoutMs }),
-    })) satisfies Attachment[],
+    attachments: attachmentsOf(message, opts),
     addressed: addressedBy(message, opts) !== undefined,
     botUserId: opts.botId,
     receivedAt: Date.now(),

@@ -6,35 +6,31 @@
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Config } from '../../src/config/schema.ts';
+import { parseCommandText } from '../../src/core/commands/registry.ts';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { TurnOutcome } from '../../src/core/service.ts';
-import {
-  type ConversationRef,
-  conversationKey,
-  type IncomingMessage,
-  type ReplySurface,
-} from '../../src/core/types.ts';
-import { type Locale, toLocale } from '../../src/i18n.ts';
+import { type ConversationRef, conversationKey, type ReplySurface } from '../../src/core/types.ts';
+import { type Locale, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { countRateLimit, type PlatformGlue, settleAnswer } from '../../src/platform-replies.ts';
 import { KeyedQueue } from '../../src/util/keyed-queue.ts';
+import { AssistantThreads, loadingMessages } from './assistant.ts';
 import { type AuthInfo, authenticate, toBoltLogger, webClientOptions } from './bolt.ts';
 import { SLASH_COMMAND } from './capabilities.ts';
 import { runSlash, type SlashPayload, slackCommand } from './commands.ts';
 import {
   conversationOf,
   isDirect,
-  mentionedUsers,
   mentionsUser,
-  messageId,
   readableText,
   type SlackMessageEvent,
   skipReason,
   ThreadTracker,
 } from './events.ts';
-import { slackAttachments } from './files.ts';
+import { type Trigger, toIncoming } from './incoming.ts';
 import type { SlackHandle, StartSlackOptions } from './index.ts';
 import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
+import { listenForStop } from './stop.ts';
 import { slackEditor, slackSurface } from './surface.ts';
 import { UserDirectory } from './users.ts';
 
@@ -46,6 +42,7 @@ interface Started {
   answer: Promise<TurnOutcome>;
   surface: ReplySurface;
   locale: Locale;
+  question: string;
 }
 
 export class SlackAdapter implements SlackHandle {
@@ -64,6 +61,7 @@ export class SlackAdapter implements SlackHandle {
   private readonly streamClient: webApi.WebClient;
   private readonly users: UserDirectory;
   private readonly threads: ThreadTracker;
+  private readonly assistant: AssistantThreads;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly arrival = new KeyedQueue();
   private readonly link: SocketState = { ready: false, stopped: false, problem: undefined };
@@ -127,6 +125,16 @@ export class SlackAdapter implements SlackHandle {
     this.users = new UserDirectory(this.app.client, this.config.guards.admins, log);
     this.threads = new ThreadTracker(options.store, this.config.history.retentionDays * 86_400_000);
     this.editor = slackEditor(this.app.client, log);
+    this.assistant = new AssistantThreads({
+      client: this.app.client,
+      store: options.store,
+      config: this.config,
+      users: this.users,
+      log,
+      teamId: auth.teamId,
+      faqQuestions: options.faqQuestions,
+      writeTitle: options.writeTitle,
+    });
     if (httpReceiver) this.handleHttp = (req, res) => this.onHttp(httpReceiver, req, res);
     this.listen();
   }
@@ -219,6 +227,15 @@ export class SlackAdapter implements SlackHandle {
         this.track(this.deliver(event as unknown as SlackMessageEvent, kind, teamId, body.event_id));
       });
     }
+    this.assistant.listen(this.app, (work) => this.track(work));
+    listenForStop(this.app, {
+      client: this.app.client,
+      service: this.options.service,
+      users: this.users,
+      log: this.log,
+      fallbackLocale: this.config.locale,
+      track: (work) => this.track(work),
+    });
     // The web client waits out 429s (Retry-After) itself; operators still want to see them.
     this.app.client.on(
       webApi.WebClientEvent.RATE_LIMITED,
@@ -249,35 +266,61 @@ export class SlackAdapter implements SlackHandle {
     // Look-ups (thread membership, users.info) take varying time: do them in arrival order per
     // conversation, so the core's per-conversation queue receives messages in the order Slack sent them.
     await this.arrival.run(conversationKey(conversation), async () => {
-      if (!(await this.follows(event, kind, conversation))) return;
-      started = await this.begin(event, conversation, teamId, eventId);
+      const trigger = await this.follows(event, kind, conversation);
+      if (!trigger) return;
+      started = await this.begin(event, conversation, teamId, eventId, trigger);
     });
     if (!started) return;
-    const { answer, surface, locale } = started;
-    await settleAnswer(this.glue, answer, surface, locale, { ts: event.ts, channel: event.channel });
+    const { answer, surface, locale, question } = started;
+    const outcome = await settleAnswer(this.glue, answer, surface, locale, {
+      ts: event.ts,
+      channel: event.channel,
+    });
+    if (outcome?.status === 'answered')
+      await this.assistant
+        .titleAfterAnswer(conversation, question, outcome.text, locale)
+        .catch((err: unknown) => this.log.warn({ err }, 'assistant thread title not set'));
   }
 
-  /** Whether the bot answers this message; a mention in a channel also makes the bot follow the thread. */
+  /**
+   * Whether the bot answers this message, and how: a mention in a channel also makes the bot follow
+   * the thread (and, the first time in a thread of other people, quotes its parent); a message that
+   * is not for the bot is answered when its channel (or thread) is in mode all.
+   */
   private async follows(
     event: SlackMessageEvent,
     kind: 'mention' | 'message',
     conversation: ConversationRef,
-  ): Promise<boolean> {
-    if (isDirect(event)) return true;
+  ): Promise<Trigger | undefined> {
+    if (isDirect(event)) return {};
     if (kind === 'mention') {
+      const inThread = event.thread_ts !== undefined && event.thread_ts !== event.ts;
+      // A command typed in a mention (`@bot /channel mode mentions`) is no conversation to follow.
+      if (parseCommandText(readableText(event.text ?? '', this.botUserId, new Map()))) return {};
+      const joins = inThread && !(await this.threads.has(conversation).catch(() => true));
       // Losing this only costs a mention-free follow-up later; the mention itself is still answered.
       await this.threads
         .mark(conversation)
         .catch((err: unknown) => this.log.warn({ err }, 'could not record the thread'));
-      return true;
+      return { quoteParent: joins };
     }
-    // Channel messages count only inside a thread the bot is part of; mentions come as app_mention.
-    if (!event.thread_ts || mentionsUser(event.text, this.botUserId) || !this.config.slack.followThreads)
-      return false;
-    return this.threads.has(conversation).catch((err: unknown) => {
-      this.log.warn({ err }, 'could not check whether the bot follows this thread; not answering');
-      return false;
-    });
+    // A mention arrives as app_mention too, and is answered as that.
+    if (mentionsUser(event.text, this.botUserId)) return undefined;
+    if (event.thread_ts && this.config.slack.followThreads) {
+      const followed = await this.threads.has(conversation).catch((err: unknown) => {
+        this.log.warn({ err }, 'could not check whether the bot follows this thread; not answering');
+        return false;
+      });
+      if (followed) return {};
+    }
+    if (!event.text?.trim() && !event.files?.length) return undefined;
+    const everyMessage = await this.options.service
+      .answersEveryMessage(conversation)
+      .catch((err: unknown) => {
+        this.log.warn({ err }, 'could not read the channel mode; not answering');
+        return false;
+      });
+    return everyMessage ? { byChannelMode: true } : undefined;
   }
 
   /** Hands the message to the core; its order is fixed once this returns (the core queues at once). */
@@ -286,9 +329,20 @@ export class SlackAdapter implements SlackHandle {
     conversation: ConversationRef,
     teamId: string,
     eventId: string | undefined,
+    trigger: Trigger,
   ): Promise<Started> {
     const dm = isDirect(event);
-    const message = await this.toIncoming(event, conversation, eventId);
+    const message = await toIncoming(
+      {
+        config: this.config,
+        users: this.users,
+        botUserId: this.botUserId,
+        client: this.streamClient,
+        assistant: this.assistant,
+        log: this.log,
+      },
+      { event, conversation, eventId, trigger },
+    );
     const locale = toLocale(message.author.locale, this.config.locale);
     const surface = slackSurface({
       client: this.app.client,
@@ -300,37 +354,17 @@ export class SlackAdapter implements SlackHandle {
       ...(event.thread_ts ? { writtenInThread: event.thread_ts } : {}),
       isDM: dm,
       locale,
+      loadingMessages: loadingMessages(locale),
+      stop: { value: message.id, label: t(locale, 'stop.button') },
       log: this.log,
       pacing: this.options.pacing,
       keepTiers: this.options.config.slack.keepTiers,
     });
-    return { answer: this.options.service.handleMessage(message, surface), surface, locale };
-  }
-
-  private async toIncoming(
-    event: SlackMessageEvent,
-    conversation: ConversationRef,
-    eventId: string | undefined,
-  ): Promise<IncomingMessage> {
-    const { botToken, apiUrl } = this.config.slack;
-    const author = await this.users.get(event.user ?? '');
-    const raw = event.text ?? '';
-    const names = await this.users.names(mentionedUsers(raw).filter((id) => id !== this.botUserId));
     return {
-      id: messageId(event),
-      ...(eventId ? { eventId } : {}),
-      conversation,
-      author,
-      text: readableText(raw, this.botUserId, names),
-      attachments: slackAttachments(
-        event.files,
-        botToken ?? '',
-        apiUrl,
-        this.config.attachments.downloadTimeoutMs,
-      ),
-      addressed: true,
-      botUserId: this.botUserId,
-      receivedAt: Date.now(),
+      answer: this.options.service.handleMessage(message, surface),
+      surface,
+      locale,
+      question: message.text,
     };
   }
 }

@@ -7,24 +7,42 @@
 export const SLASH_COMMAND = '/qwen';
 
 /** Bot events the adapter listens to. */
-export const BOT_EVENTS = ['app_mention', 'message.channels', 'message.groups', 'message.im'] as const;
+export const BOT_EVENTS = [
+  'app_mention',
+  'assistant_thread_context_changed',
+  'assistant_thread_started',
+  'message.channels',
+  'message.groups',
+  'message.im',
+] as const;
 
 /** Web API methods the adapter calls with the bot token, and the scope each needs (null: none). */
 export const METHOD_SCOPES: Record<string, string | null> = {
   'auth.test': null,
   'chat.postMessage': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
   'chat.update': 'chat:write',
+  'chat.delete': 'chat:write',
   'chat.startStream': 'chat:write',
   'chat.appendStream': 'chat:write',
   'chat.stopStream': 'chat:write',
   // chat:write since March 2026 (assistant:write is being retired for this method).
   'assistant.threads.setStatus': 'chat:write',
+  'assistant.threads.setSuggestedPrompts': 'assistant:write',
+  'assistant.threads.setTitle': 'assistant:write',
+  // The name of the channel a person views beside the assistant pane (public channels; a private one
+  // falls back to its id).
+  'conversations.info': 'channels:read',
   'users.info': 'users:read',
+  // The parent of a thread the bot is pulled into (thread-parent.ts); groups:history in private channels.
+  'conversations.replies': 'channels:history',
 };
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */
 const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {
   app_mention: 'app_mentions:read',
+  assistant_thread_started: 'assistant:write',
+  assistant_thread_context_changed: 'assistant:write',
   'message.channels': 'channels:history',
   'message.groups': 'groups:history',
   'message.im': 'im:history',

@@ -55,6 +55,7 @@ export function conversationOf(event: SlackMessageEvent, teamId: string): Conver
     channel: event.channel,
     ...(thread ? { thread } : {}),
     isDM: dm,
+    ...(!dm && !event.thread_ts ? { opensThread: true } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import type { Config } from '../../src/config/schema.ts';
 import type { ChatService } from '../../src/core/service.ts';
+import type { TitleWriter } from '../../src/core/thread-title.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Metrics } from '../../src/metrics.ts';
 import type { PlatformAdapter } from '../../src/platform.ts';
@@ -38,6 +39,10 @@ export interface StartSlackOptions {
   signal?: AbortSignal | undefined;
   /** Why Socket Mode is not connected yet (HTTP status), while start-up waits for it. */
   report?: ((problem: string) => void) | undefined;
+  /** The FAQ's questions, for the default suggested prompts of assistant threads. */
+  faqQuestions?: (() => string[]) | undefined;
+  /** Writes assistant thread titles (a cheap model); without it threads keep Slack's own title. */
+  writeTitle?: TitleWriter | undefined;
   /** Tests only (never from config): faster pacing than the platform's. Default SLACK_PACING. */
   pacing?: Partial<SlackPacing> | undefined;
 }

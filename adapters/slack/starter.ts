@@ -7,6 +7,7 @@
  * Socket Mode needs no route. /readyz reports Slack as down (with the reason) until Socket Mode is
  * connected and while it is disconnected.
  */
+import { createTitleWriter } from '../../src/core/thread-title.ts';
 import type { AdapterStarter } from '../../src/platform.ts';
 import { SLACK_EVENTS_PATH, startSlack } from './index.ts';
 
@@ -15,7 +16,17 @@ export const startSlackAdapter = {
   async start({ app, http, signal, report }) {
     if (!app.config.slack.botToken) return undefined;
     const { config, service, log, store, metrics } = app;
-    const slack = await startSlack({ config, service, log, store, metrics, signal, report });
+    const slack = await startSlack({
+      config,
+      service,
+      log,
+      store,
+      metrics,
+      signal,
+      report,
+      faqQuestions: () => app.faq.entries.map((entry) => entry.question),
+      writeTitle: createTitleWriter(app.qwen, config.slack.assistant.titleModel),
+    });
     const handle = slack.handleHttp;
     if (handle) {
       http.addRoute(SLACK_EVENTS_PATH, (req, res) => {

@@ -6,11 +6,19 @@
 import type { types, webApi } from '@slack/bolt';
 import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { BucketSpec } from '../../src/core/pacer.ts';
-import type { NativeStream, PostedMessage, ReplySurface, SurfaceLimits } from '../../src/core/types.ts';
+import type {
+  EditOptions,
+  PostedMessage,
+  PostOptions,
+  ReplySurface,
+  SurfaceLimits,
+} from '../../src/core/types.ts';
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
+import { openStream, STREAM_CLOSED, STREAM_TIERS, slackError } from './native-stream.ts';
+import { type StopButton, StopControl, stopActions } from './stop.ts';
 
 /** `chat.update` refuses text over 4,000 characters; conversion to mrkdwn can grow text a little. */
 export const SLACK_UPDATE_MAX = 4000;
@@ -24,12 +32,7 @@ export const SLACK_UPDATE_BUCKET = { points: 50, durationSec: 60 };
  * them: a sliding window. A stream is only started when the window has room (else the answer goes
  * post-and-update at once, as after a 429); appends, posts and updates wait for room.
  */
-export const SLACK_TIERS = {
-  startStream: { max: 20, windowMs: 60_000 },
-  appendStream: { max: 100, windowMs: 60_000, burst: 10 },
-  postMessage: { max: 10, windowMs: 10_000 },
-  update: { max: SLACK_UPDATE_BUCKET.points, windowMs: SLACK_UPDATE_BUCKET.durationSec * 1000, burst: 5 },
-};
+export const SLACK_TIERS = { ...STREAM_TIERS, postMessage: { max: 10, windowMs: 10_000 } };
 
 /**
  * How fast one reply may write. Production always uses `SLACK_PACING`: it protects the real platform,
@@ -80,6 +83,10 @@ export interface SlackTarget {
   writtenInThread?: string;
   isDM: boolean;
   locale?: Locale;
+  /** The Stop button of this answer (which message it stops, its label); none without it. */
+  stop?: StopButton;
+  /** Lines Slack rotates under the status while the answer is prepared (assistant threads). */
+  loadingMessages?: string[];
   log: Logger;
   /** Defaults to `SLACK_PACING`. */
   pacing?: Partial<SlackPacing> | undefined;
@@ -99,13 +106,24 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     post: { key: `slack:${target.teamId}:${channel}:post`, ...pacing.postBucket },
   };
   let statusWorks = true;
-  /** Messages of this reply currently shown through a markdown block (see `outgoing`). */
+  /** Messages of this reply currently shown through blocks (a markdown block, or text with Stop). */
   const withBlock = new Set<string>();
+  /** Messages of this reply that show the Stop button. */
+  const withStop = new Set<string>();
+  const button = target.stop;
+  const postTier = SLACK_TIERS.postMessage;
+  const tryPost = () =>
+    !keepTiers ||
+    slackBudget(client, `${target.teamId}:${channel}:postMessage`, postTier.max, postTier.windowMs).tryTake();
+  const control =
+    button && threadTs ? new StopControl({ client, channel, threadTs, button, log, tryPost }) : undefined;
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
-    async post(text: string): Promise<PostedMessage> {
-      const body = outgoing(text, log);
+    async post(text: string, options?: PostOptions): Promise<PostedMessage> {
+      const stop = button && options?.streaming ? button : undefined;
+      const body = stop ? withStopButton(outgoing(text, log), stop) : outgoing(text, log);
+      if (!options?.streaming) await control?.hide();
       const tier = SLACK_TIERS.postMessage;
       if (keepTiers)
         await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
@@ -118,10 +136,13 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       });
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
       if (body.blocks) withBlock.add(res.ts);
+      if (stop) withStop.add(res.ts);
       return { id: res.ts };
     },
-    async edit(message: PostedMessage, text: string): Promise<void> {
-      const body = outgoing(text, log);
+    async edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void> {
+      if (options?.final) await control?.hide();
+      const stop = button && withStop.has(message.id) && !options?.final ? button : undefined;
+      const body = stop ? withStopButton(outgoing(text, log), stop) : outgoing(text, log);
       // The core's pacer spends this budget in fixed windows, which can let twice the tier through
       // around a window's edge; Slack counts a sliding window.
       if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
@@ -130,6 +151,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       await client.chat.update({ channel, ts: message.id, ...body, ...clear });
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
+      if (!stop) withStop.delete(message.id);
     },
     /** Only the caller sees it (and only in this session): Slack keeps no copy in the channel. */
     async postPrivate(text: string): Promise<void> {
@@ -149,6 +171,9 @@ export function slackSurface(target: SlackTarget): ReplySurface {
           channel_id: channel,
           thread_ts: threadTs,
           status: STATUS[target.locale ?? 'en'],
+          ...(target.loadingMessages?.length
+            ? { loading_messages: target.loadingMessages.slice(0, 10) }
+            : {}),
         });
       } catch (err) {
         // Not an assistant thread, or the scope is missing: the answer itself is what matters.
@@ -159,16 +184,36 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
-      open: async () => openStream(target, threadTs),
+      tasks: true,
+      open: async () =>
+        openStream({
+          ...target,
+          threadTs,
+          onStarted: () => control?.show(),
+          onEnded: async () => control?.hide(),
+        }),
     };
   }
   return surface;
 }
 
+/** A section (mrkdwn) holds 3,000 characters; longer text goes in a markdown block. */
+const SECTION_MAX = 3000;
+
+/** The part as blocks, with the Stop button under it (blocks replace `text` on screen). */
+function withStopButton(body: OutgoingText, button: StopButton): OutgoingText {
+  const content: types.KnownBlock | MarkdownBlock =
+    body.blocks?.[0] ??
+    (body.text.length <= SECTION_MAX
+      ? { type: 'section', text: { type: 'mrkdwn', text: body.text } }
+      : { type: 'markdown', text: neutraliseMarkdown(body.text) });
+  return { text: body.text, blocks: [content, stopActions(button)] };
+}
+
 /** What `chat.postMessage` / `chat.update` get for one part of an answer. */
 export interface OutgoingText {
   text: string;
-  blocks?: MarkdownBlock[];
+  blocks?: Array<MarkdownBlock | types.KnownBlock>;
 }
 
 /**
@@ -183,81 +228,6 @@ export function outgoing(markdown: string, log?: Logger): OutgoingText {
   const firstLine = markdown.trim().split('\n')[0] ?? '';
   const preview = toMrkdwn(firstLine.length > 150 ? `${firstLine.slice(0, 150)}…` : firstLine) || '…';
   return { text: preview, blocks: [{ type: 'markdown', text: neutraliseMarkdown(markdown) }] };
-}
-
-async function openStream(target: SlackTarget, threadTs: string): Promise<NativeStream> {
-  const { channel } = target;
-  const { startStream, appendStream } = SLACK_TIERS;
-  const keepTiers = target.keepTiers !== false;
-  if (
-    keepTiers &&
-    !slackBudget(
-      target.client,
-      `${target.teamId}:startStream`,
-      startStream.max,
-      startStream.windowMs,
-    ).tryTake()
-  )
-    throw new Error('chat.startStream budget of the workspace is spent; answering with post-and-update');
-  const appends = keepTiers
-    ? pacedSlackBudget(target.client, `${target.teamId}:appendStream`, appendStream)
-    : undefined;
-  let started = false;
-  const client = target.streamClient ?? target.client;
-  // buffer_size 1: the core already paces appends; the SDK should send each one as it comes.
-  const streamer = client.chatStream({
-    channel,
-    thread_ts: threadTs,
-    ...(target.isDM ? {} : { recipient_team_id: target.teamId, recipient_user_id: target.userId }),
-    buffer_size: 1,
-  });
-  let broken = false;
-  return {
-    get id() {
-      return streamer.ts;
-    },
-    async append(text: string): Promise<void> {
-      if (!text) return;
-      try {
-        // The first append starts the stream (its place was taken in open); the others append.
-        if (started) await appends?.take();
-        started = true;
-        await streamer.append({ markdown_text: neutraliseStreamPiece(text) });
-      } catch (err) {
-        // The core continues this answer with post-and-update.
-        broken = true;
-        throw err;
-      }
-    },
-    async stop(): Promise<void> {
-      const ts = streamer.ts;
-      if (!ts) return;
-      // Ending the stream must not be skipped (the message would look unfinished for minutes):
-      // a 429 waits for its Retry-After, here only, and tries again.
-      await retryThrottled(target.log, () =>
-        // After a failed append the SDK would resend the failed text; end with what Slack has.
-        broken ? client.chat.stopStream({ channel, ts }) : streamer.stop(),
-      );
-    },
-  };
-}
-
-async function retryThrottled<T>(log: Logger, call: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (err) {
-      const retryAfter = (err as { retryAfter?: number }).retryAfter;
-      if (retryAfter === undefined || i >= attempts) throw err;
-      log.debug({ retryAfter }, 'stream call throttled; waiting');
-      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
-    }
-  }
-}
-
-/** The Slack error code of a failed Web API call. */
-function slackError(err: unknown): string | undefined {
-  return (err as { data?: { error?: string } }).data?.error;
 }
 
 /**
@@ -311,7 +281,7 @@ export function slackEditor(client: webApi.WebClient, log: Logger): MessageEdito
           await postMessage(conversation, line);
           return;
         }
-        if (slackError(err) !== 'message_not_in_streaming_state') throw err;
+        if (slackError(err) !== STREAM_CLOSED) throw err;
         log.debug({ ts: messageId }, 'stream already closed by Slack; updating the message instead');
         await editMessage(conversation, messageId, shown ? `${shown}\n\n${line}` : line);
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mcpSchema } from './mcp-schema.ts';
+import { mcpSchema, toolsSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
   beijing: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
@@ -14,6 +14,24 @@ export type Region = keyof typeof REGIONS;
 const modelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lowercase model name such as qwen-plus');
 const idList = z.array(z.coerce.string()).default([]);
 
+/** Slack's assistant view: suggested prompts on a new assistant thread, and its title. */
+const slackAssistantSchema = z.strictObject({
+  /** Suggested prompts (Slack shows at most 4); empty: FAQ topics. `locale` limits one to that language. */
+  prompts: z
+    .array(
+      z.strictObject({
+        title: z.string().trim().min(1).max(75),
+        message: z.string().trim().min(1).max(2000),
+        locale: z.enum(['en', 'zh']).optional(),
+      }),
+    )
+    .default([]),
+  /** A short title for the thread after its first answer, written by this (cheap) model. */
+  titleModel: modelName.default('qwen-flash'),
+  titles: z.boolean().default(true),
+});
+const SLACK_ASSISTANT_DEFAULTS = { prompts: [], titleModel: 'qwen-flash', titles: true };
+
 export const modelInfoSchema = z.strictObject({
   context: z.number().int().positive(),
   maxOutput: z.number().int().positive(),
@@ -24,8 +42,13 @@ export const modelInfoSchema = z.strictObject({
   tools: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
-  /** Input tokens served from the context cache; unset: 20 % of priceIn (core/usage.ts). */
+  /** Input tokens served from the implicit context cache; unset: 20 % of priceIn (core/usage.ts). */
   priceCached: z.number().nonnegative().optional(),
+  /**
+   * `explicit`: the prompt's stable prefix carries DashScope's `cache_control` markers (models that offer
+   * the explicit context cache); `implicit`: no markers, DashScope's automatic cache only.
+   */
+  cache: z.enum(['implicit', 'explicit']).default('implicit'),
   /** Account-wide requests per minute for this model (DashScope's paid tier: 300); also paced per second. */
   rpm: z.number().int().positive().default(300),
   /** Account-wide tokens (input + output) per minute for this model (paid tier: 300,000). */
@@ -169,6 +192,12 @@ export const configSchema = z
       /** After a thinking answer, a small line saying how long the model thought ("thought for 12 s"). */
       showThinkingTime: z.boolean().default(true),
     }),
+    triggers: z
+      .strictObject({
+        /** Messages one person sends in one conversation within this window (ms) become one turn; 0: off. */
+        debounceMs: z.number().int().min(0).max(60_000).default(1500),
+      })
+      .default({ debounceMs: 1500 }),
     usage: z
       .strictObject({
         dailyTokenQuotaPerUser: z.number().int().min(0).default(0),
@@ -177,6 +206,7 @@ export const configSchema = z
       .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
     faq: faqSchema,
     mcp: mcpSchema,
+    tools: toolsSchema,
     store: z.strictObject({
       url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
       sweepMinutes: z.number().min(0).default(60),
@@ -268,8 +298,9 @@ export const configSchema = z
         apiUrl: z.url().optional(),
         followThreads: z.boolean().default(true),
         keepTiers: z.boolean().default(true),
+        assistant: slackAssistantSchema.default(SLACK_ASSISTANT_DEFAULTS),
       })
-      .default({ followThreads: true, keepTiers: true }),
+      .default({ followThreads: true, keepTiers: true, assistant: SLACK_ASSISTANT_DEFAULTS }),
   })
   .superRefine((cfg, ctx) => {
     // Instances on one Redis keep their in-flight answers under their own name: two sharing "default"
@@ -291,6 +322,14 @@ export const configSchema = z
           message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
         });
       }
+    }
+    const { titleModel, titles } = cfg.slack.assistant;
+    if (titles && !cfg.models[titleModel]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slack', 'assistant', 'titleModel'],
+        message: `"${titleModel}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
+      });
     }
     const vision = cfg.models[cfg.qwen.visionModel];
     if (vision && !vision.vision) {

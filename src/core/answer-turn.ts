@@ -2,7 +2,9 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { toolScopeOf } from '../tools/access.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
+import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
@@ -17,7 +19,7 @@ import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import { readTurnStart } from './turn-store.ts';
 import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
-import { costOf, scopesFor, type UsageStore } from './usage.ts';
+import { cacheSavingOf, costOf, scopesFor, type UsageStore } from './usage.ts';
 
 /** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
 const SPOILER_CHARS = 1000;
@@ -140,6 +142,7 @@ export class AnswerTurn {
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
       queuedText: (ahead) => t(locale, 'status.queued', { ahead }),
+      toolText: (tools) => t(locale, 'tools.running', { tools }),
       quoteReasoning: config.streaming.reasoning === 'quote',
       ...(config.streaming.reasoning === 'spoiler' && surface.spoiler
         ? { keepReasoningChars: SPOILER_CHARS }
@@ -200,7 +203,7 @@ export class AnswerTurn {
           this.endings.push(t(this.locale, 'thinking.took', { seconds: thoughtSeconds }));
         const reasoning = this.streamer.keptReasoning;
         if (reasoning && this.surface.spoiler) this.endings.push(this.surface.spoiler(reasoning));
-        if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
+        this.endings.push(...usedToolsLine(this.result.usedTools, this.locale));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));
       }
@@ -236,7 +239,7 @@ export class AnswerTurn {
     const start = await readTurnStart(this.deps.settings, message.conversation);
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
-    this.endings.push(...files.notes);
+    this.endings.push(...(message.notes ?? []), ...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));
@@ -253,11 +256,13 @@ export class AnswerTurn {
     // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
     const { slot, meta } = await this.deps.history.appendQuestion(this.key, turn, start.meta);
     await this.deps.users.note(message.conversation, this.key, message.author.id);
-    const system = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
+    const rendered = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,
       platform: message.conversation.platform,
       now: new Date(this.deps.now()),
+      hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
+    const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
     return { settings, system, turn, slot, meta, images: files.images };
   }
 
@@ -286,6 +291,7 @@ export class AnswerTurn {
       signal: this.active.controller.signal,
       streamer: this.streamer,
       toolbox: this.deps.toolbox,
+      scope: toolScopeOf(this.message.conversation, this.message.author.id),
       billed: this.billed,
     });
   }
@@ -305,16 +311,21 @@ export class AnswerTurn {
     await this.streamer.finish(ending || undefined);
   }
 
-  private get cost(): number {
+  /** What this answer cost and what the context cache saved on it, at the model's catalogue prices. */
+  private get priced(): { cost: number; saving: number } {
     const usage = this.billed.usage;
-    return usage ? costOf(usage, this.deps.config.models[this.model]) : 0;
+    const price = this.deps.config.models[this.model];
+    return usage
+      ? { cost: costOf(usage, price), saving: cacheSavingOf(usage, price) }
+      : { cost: 0, saving: 0 };
   }
 
   private async recordUsage(): Promise<void> {
     const usage = this.billed.usage;
     if (!usage) return;
+    const { cost, saving } = this.priced;
     await this.deps.usage
-      .record(scopesFor(this.message.conversation, this.message.author.id), usage, this.cost)
+      .record(scopesFor(this.message.conversation, this.message.author.id), usage, cost, saving)
       .catch((err: unknown) => this.log.error({ err }, 'could not record usage'));
   }
 
@@ -393,7 +404,8 @@ export class AnswerTurn {
       now: this.deps.now(),
       errorCode: this.ending.errorCode,
       usage: this.billed.usage,
-      cost: this.cost,
+      cost: this.priced.cost,
+      cacheSaving: this.priced.saving,
     });
   }
 }

@@ -58,6 +58,9 @@ export class BilledUsage {
     t.completionTokens += u.completionTokens;
     t.reasoningTokens += u.reasoningTokens;
     t.cachedTokens += u.cachedTokens;
+    if (u.explicitCachedTokens)
+      t.explicitCachedTokens = (t.explicitCachedTokens ?? 0) + u.explicitCachedTokens;
+    if (u.cacheCreationTokens) t.cacheCreationTokens = (t.cacheCreationTokens ?? 0) + u.cacheCreationTokens;
     t.totalTokens += u.totalTokens;
   }
 }

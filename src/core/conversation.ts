@@ -7,18 +7,21 @@ import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
 import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
-import { builtinCommands } from './commands/builtin.ts';
+import { channelMode } from './commands/channel-command.ts';
+import { coreCommands } from './commands/core-commands.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
-import { settingsCommands, workspaceKey } from './commands/settings-commands.ts';
+import { workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
+import { MessageBatcher } from './debounce.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { answerMessage, type MessagePhaseDeps } from './message-phases.ts';
 import { EditPacer } from './pacer.ts';
 import { type Clock, type ModelPort, type StorePort, systemClock } from './ports.ts';
-import { forgetCommand, UserIndexStore } from './privacy.ts';
+import { UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
+import { postPrivately, refuse } from './replies.ts';
 import type { ChatService, TurnOutcome } from './service.ts';
 import { type ConversationSettings, SettingsStore } from './settings.ts';
 import { ConversationTurns, noTurnLine } from './turns.ts';
@@ -79,6 +82,7 @@ export class ConversationService implements ChatService {
   private readonly phases: MessagePhaseDeps;
   private readonly turns: ConversationTurns;
   private readonly active = new Set<ActiveAnswer>();
+  private readonly batcher: MessageBatcher;
   private readonly now: () => number;
   private closing = false;
 
@@ -107,27 +111,19 @@ export class ConversationService implements ChatService {
       ...standardGuards(config.guards, coord, this.spelling),
       dailyQuota(this.usage, config.usage),
     ];
-    const modelFor = (ref: ConversationRef) => this.modelFor(ref);
-    const specs = [
-      ...builtinCommands({
-        config,
-        registry: this.registry,
-        history: this.history,
-        settings: this.settings,
-        modelFor,
-        probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
-      }),
-      ...settingsCommands({ config, settings: this.settings, usage: this.usage, modelFor }),
-      forgetCommand({
-        config,
-        history: this.history,
-        settings: this.settings,
-        usage: this.usage,
-        users: this.users,
-      }),
-      ...(deps.extraCommands ?? []),
-    ];
+    const specs = coreCommands({
+      config,
+      registry: this.registry,
+      history: this.history,
+      settings: this.settings,
+      usage: this.usage,
+      users: this.users,
+      modelFor: (ref) => this.modelFor(ref),
+      probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
+      extra: deps.extraCommands,
+    });
     for (const spec of specs) this.registry.add(spec);
+    this.batcher = new MessageBatcher(config.triggers.debounceMs);
     this.turns = new ConversationTurns(this.queue, this.coordinator, config.store.turnTimeoutSec * 1000);
     // Read at scrape time: set around the await above, it counted the message's own finished task.
     deps.metrics?.watchQueue(() => this.queue.size + this.lanes.size);
@@ -155,10 +151,11 @@ export class ConversationService implements ChatService {
       lanes: this.lanes,
       answerDeps,
       admit: (message, surface, locale) => this.admit(message, surface, locale),
+      batcher: this.batcher,
       noTurn: (err, surface, locale, log) => {
         const no = noTurnLine(err);
         log[no.level]({ err }, no.log);
-        return this.refuse(surface, no.reason, t(locale, no.line), log);
+        return refuse(surface, no.reason, t(locale, no.line), log);
       },
     };
   }
@@ -178,6 +175,10 @@ export class ConversationService implements ChatService {
     const workspace = (workspaceSettings ?? (await this.settings.get(workspaceKey(ref)))).model;
     if (workspace && models[workspace]) return workspace;
     return this.deps.config.qwen.defaultModel;
+  }
+
+  async answersEveryMessage(ref: ConversationRef): Promise<boolean> {
+    return !ref.isDM && (await channelMode(this.settings, ref)) === 'all';
   }
 
   commands(): CommandSpec[] {
@@ -222,29 +223,17 @@ export class ConversationService implements ChatService {
     const log = this.messageLog(message);
     const ran = await this.command(inv, message, locale);
     if (!('result' in ran)) {
-      if (ran.line) return this.refuse(surface, ran.reason, ran.line, log);
+      if (ran.line) return refuse(surface, ran.reason, ran.line, log);
       return { status: 'ignored', reason: ran.reason };
     }
     const { result } = ran;
     const spell = this.spelling.of(message.conversation.platform);
     const posted =
       result.private && result.ephemeral && !message.conversation.isDM
-        ? this.postPrivately(surface, result.text, t(locale, 'cmd.private', { name: inv.name }, spell), log)
+        ? postPrivately(surface, result.text, t(locale, 'cmd.private', { name: inv.name }, spell), log)
         : surface.post(result.text);
     await Promise.resolve(posted).catch((err: unknown) => log.warn({ err }, 'command reply failed'));
     return { status: 'command', result };
-  }
-
-  /** A private result typed in a channel: to the caller alone, or a public pointer to the slash command. */
-  private async postPrivately(surface: ReplySurface, text: string, pointer: string, log: Logger) {
-    if (surface.postPrivate) {
-      try {
-        return await surface.postPrivate(text);
-      } catch (err) {
-        log.warn({ err }, 'could not reply privately; pointing to the slash command instead');
-      }
-    }
-    await surface.post(pointer);
   }
 
   /**
@@ -305,11 +294,11 @@ export class ConversationService implements ChatService {
     const log = this.messageLog(message);
     if (this.closing) {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
-      return this.refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
+      return refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
     }
     const refusal = await this.check(message, locale, log);
     if (refusal) {
-      if (refusal.line) return this.refuse(surface, refusal.reason, refusal.line, log);
+      if (refusal.line) return refuse(surface, refusal.reason, refusal.line, log);
       return { status: 'ignored', reason: refusal.reason };
     }
     return undefined;
@@ -317,16 +306,6 @@ export class ConversationService implements ChatService {
 
   private messageLog(message: IncomingMessage): Logger {
     return this.log.child({ conversation: conversationKey(message.conversation), messageId: message.id });
-  }
-
-  private async refuse(
-    surface: ReplySurface,
-    reason: string,
-    line: string,
-    log: Logger,
-  ): Promise<TurnOutcome> {
-    await surface.post(line).catch((err: unknown) => log.warn({ err }, 'could not deliver refusal line'));
-    return { status: 'refused', reason, line };
   }
 
   /** A slash command: the same guards and conversation turn as a typed one; always a reply to show. */
@@ -400,6 +379,7 @@ export class ConversationService implements ChatService {
    */
   async drain(graceMs: number): Promise<void> {
     this.closing = true;
+    this.batcher.closeAll();
     const deadline = Date.now() + graceMs;
     while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const answer of this.active) {

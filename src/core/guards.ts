@@ -97,7 +97,9 @@ export function messageSize(maxChars: number, spelling = new CommandSpelling()):
     name: 'size',
     check(m, locale) {
       // Zero-width and direction marks (Unicode format characters) alone are as empty as spaces.
-      if (!m.text.replace(INVISIBLE, '') && m.attachments.length === 0) {
+      if (!m.text.replace(INVISIBLE, '') && m.attachments.length === 0 && !m.quoted) {
+        // In a channel in mode all, a message with nothing to answer (a sticker, an embed) is not for us.
+        if (m.byChannelMode) return { pass: false, reason: 'empty' };
         const spell = spelling.of(m.conversation.platform);
         return { pass: false, reason: 'empty', line: t(locale, 'guard.empty', {}, spell) };
       }

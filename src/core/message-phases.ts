@@ -2,6 +2,8 @@ import type { Locale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { KeyedQueue } from '../util/keyed-queue.ts';
 import { type AnswerDeps, AnswerTurn } from './answer-turn.ts';
+import { type Arrival, Batch, type MessageBatcher } from './debounce.ts';
+import { composeQuestion } from './question.ts';
 import type { TurnOutcome } from './service.ts';
 import type { ConversationTurns } from './turns.ts';
 import { conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
@@ -19,9 +21,9 @@ export interface MessagePhaseDeps {
   ) => Promise<TurnOutcome | undefined>;
   /** The outcome when the conversation's turn cannot be had (store down, or not within the deadline). */
   noTurn: (err: Error, surface: ReplySurface, locale: Locale, log: Logger) => Promise<TurnOutcome>;
+  /** Gathers one person's back-to-back messages into one question (off without it, or a 0 window). */
+  batcher?: MessageBatcher;
 }
-
-type Arrival = { outcome: TurnOutcome } | { answered: Promise<TurnOutcome> };
 
 /** The asker's lane in a conversation. */
 export function laneKey(conversation: string, askerId: string): string {
@@ -39,11 +41,14 @@ export function laneKey(conversation: string, askerId: string): string {
  *    stored before the slot (earlier questions, answered or not, and the answers already done), the
  *    reply streams, and the answer is written into its slot (briefly in the conversation's turn again).
  *
+ * With a debounce window (debounce.ts), a person's back-to-back messages wait together in the
+ * conversation's turn until the window passes, and arrive as one question.
+ *
  * Commands that change the conversation (/reset, /forget, /model…) take the conversation's turn in
  * arrival order and do not wait for answers in flight: an answer that started before a /reset finishes
  * in the channel but is not stored, so the new conversation starts clean.
  */
-export async function answerMessage(
+export function answerMessage(
   deps: MessagePhaseDeps,
   message: IncomingMessage,
   surface: ReplySurface,
@@ -51,20 +56,65 @@ export async function answerMessage(
   log: Logger,
 ): Promise<TurnOutcome> {
   const key = conversationKey(message.conversation);
-  const arrival = await deps.turns.run<Arrival>(
+  return new Promise<TurnOutcome>((resolve, reject) => {
+    const arrival: Arrival = { message, surface, locale, log, settle: resolve, fail: reject };
+    // The terminal sends one line and waits for its answer: nothing to gather there.
+    if (!deps.batcher || deps.batcher.windowMs <= 0 || message.author.operator) {
+      const batch = new Batch(0);
+      batch.add(arrival);
+      batch.close();
+      return answerBatch(deps, key, batch);
+    }
+    const opened = deps.batcher.join(laneKey(key, message.author.id), arrival);
+    if (opened) answerBatch(deps, key, opened);
+  });
+}
+
+/**
+ * Takes the conversation's turn for the batch at once (its place in arrival order), waits there for
+ * the batch to close, then admits each message (guards, per message) and answers those admitted as one
+ * question, replying to the last. The others are settled as joined into it, or with their refusal.
+ */
+function answerBatch(deps: MessagePhaseDeps, key: string, batch: Batch): void {
+  const first = batch.arrivals[0];
+  if (!first) return;
+  const settled = deps.turns.run<void>(
     key,
     async (shared) => {
-      const refused = await deps.admit(message, surface, locale);
-      if (refused) return { outcome: refused };
-      const turn = new AnswerTurn(deps.answerDeps, message, surface, locale, log);
+      await batch.closed;
+      const admitted: Arrival[] = [];
+      for (const a of batch.arrivals) {
+        const refused = await deps.admit(a.message, a.surface, a.locale);
+        if (refused) a.settle(refused);
+        else admitted.push(a);
+      }
+      const last = admitted.at(-1);
+      if (!last) return;
+      for (const a of admitted.slice(0, -1))
+        a.settle({ status: 'ignored', reason: 'joined the next message' });
+      const question = composeQuestion(
+        admitted.map((a) => a.message),
+        last.locale,
+      );
+      if (admitted.length > 1) last.log.debug({ messages: admitted.length }, 'messages joined into one turn');
+      const turn = new AnswerTurn(deps.answerDeps, question, last.surface, last.locale, last.log);
       await turn.arrive();
       if (shared?.signal?.aborted) turn.loseTurn();
-      const answered = deps.lanes.run(laneKey(key, message.author.id), () => turn.answer());
-      // Awaited below, after the turn is released; this keeps a rejection meanwhile from counting as unhandled.
+      const answered = deps.lanes.run(laneKey(key, last.message.author.id), () => turn.answer());
+      // Settled after the turn is released; this keeps a rejection meanwhile from counting as unhandled.
       answered.catch(() => undefined);
-      return { answered };
+      last.settle(answered);
     },
-    async (err) => ({ outcome: await deps.noTurn(err, surface, locale, log) }),
+    async (err) => {
+      // No turn (store down, deadline): nothing more joins; one line for the batch, on its latest message.
+      batch.close();
+      const last = batch.arrivals.at(-1) ?? first;
+      const outcome = await deps.noTurn(err, last.surface, last.locale, last.log);
+      for (const a of batch.arrivals)
+        a.settle(a === last ? outcome : { status: 'ignored', reason: 'joined the next message' });
+    },
   );
-  return 'outcome' in arrival ? arrival.outcome : arrival.answered;
+  settled.catch((err: unknown) => {
+    for (const a of batch.arrivals) a.fail(err);
+  });
 }

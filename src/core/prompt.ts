@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../qwen/client.ts';
+import { cacheMarkerPositions, stableStart, withCacheMarkers } from './cache-markers.ts';
 import type { Turn } from './history.ts';
 
 /**
@@ -42,6 +43,12 @@ export interface PromptInput {
   withNames: boolean;
   /** Multiplier from TokenCalibrator. */
   ratio?: number;
+  /**
+   * Mark the stable prefix for DashScope's explicit context cache (`models.<id>.cache: explicit`);
+   * `leadTokens`: estimated tokens of the tool schemas, which precede the messages; `windowFull`: the
+   * stored history is at its cap, so its oldest turn changes every turn.
+   */
+  cache?: { leadTokens: number; windowFull?: boolean };
 }
 
 export interface BuiltPrompt {
@@ -50,6 +57,8 @@ export interface BuiltPrompt {
   estimatedTokens: number;
   /** Older turns left out to fit the budget. */
   droppedTurns: number;
+  /** `cache_control` markers set (explicit context cache). */
+  cacheMarkers: number;
 }
 
 /** System prompt + the newest turns that fit the budget; the current turn is always kept. */
@@ -58,6 +67,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   const system = input.systemPrompt.trim();
   let used = system ? estimateTokens(system) : 0;
   const picked: ChatMessage[] = [];
+  const costs: number[] = [];
   let estimated = used;
   const turns = withoutRefused(input.turns);
   let i = turns.length - 1;
@@ -76,6 +86,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     }
     used += cost;
     estimated += cost;
+    costs.push(cost);
     if (turn.role === 'user' && isCurrent && input.currentImages?.length) {
       picked.push({
         role: 'user',
@@ -89,10 +100,33 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     }
   }
   picked.reverse();
+  costs.reverse();
+  // A sliding start would change the cached prefix every turn: start where it stays put for a while.
+  if (input.cache && (i >= 0 || input.cache.windowFull)) {
+    const first = i + 1;
+    const skip = stableStart(turns, first) - first;
+    for (const cost of costs.splice(0, skip)) estimated -= cost;
+    picked.splice(0, skip);
+  }
   // A prompt must not start with an orphan assistant turn.
-  while (picked[0]?.role === 'assistant') picked.shift();
-  const messages: ChatMessage[] = system ? [{ role: 'system', content: system }, ...picked] : picked;
-  return { messages, estimatedTokens: estimated, droppedTurns: input.turns.length - picked.length };
+  while (picked[0]?.role === 'assistant') {
+    picked.shift();
+    costs.shift();
+  }
+  let messages: ChatMessage[] = system ? [{ role: 'system', content: system }, ...picked] : picked;
+  let cacheMarkers = 0;
+  if (input.cache) {
+    const messageTokens = (system ? [estimateTokens(system), ...costs] : costs).map((n) => n * ratio);
+    const positions = cacheMarkerPositions(messages, { leadTokens: input.cache.leadTokens, messageTokens });
+    messages = withCacheMarkers(messages, positions);
+    cacheMarkers = positions.length;
+  }
+  return {
+    messages,
+    estimatedTokens: estimated,
+    droppedTurns: input.turns.length - picked.length,
+    cacheMarkers,
+  };
 }
 
 /** Leaves out every moderation-refused assistant turn and the user turn right before it. */
@@ -122,17 +156,23 @@ function truncateMiddle(text: string, maxChars: number): string {
   return `${text.slice(0, half)}\n[… ${text.length - 2 * half} characters left out …]\n${text.slice(-half)}`;
 }
 
-/** Fills {botName}, {date}, {time}, {platform} in the configured system prompt. */
+/**
+ * Fills {botName}, {date}, {time}, {platform} in the configured system prompt. With `hourlyTime` (models
+ * on the explicit context cache) {time} is the current hour as a range ("14:00–15:00"): a minute-exact
+ * time would change the cached prefix every minute, and with it every cached token of the history.
+ */
 export function renderSystemPrompt(
   template: string,
-  vars: { botName: string; platform: string; now: Date },
+  vars: { botName: string; platform: string; now: Date; hourlyTime?: boolean },
 ): string {
   const iso = vars.now.toISOString();
+  const hour = Number(iso.slice(11, 13));
+  const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
   const values: Record<string, string> = {
     botName: vars.botName,
     platform: vars.platform,
     date: iso.slice(0, 10),
-    time: iso.slice(11, 16),
+    time: vars.hourlyTime ? `${hh(hour)}–${hh(hour + 1)}` : iso.slice(11, 16),
   };
   return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
 }

@@ -28,6 +28,12 @@ export interface ChatService {
    * the command says so, and a refusal line when a guard says no).
    */
   runCommand(invocation: CommandInvocation): Promise<CommandResult>;
+  /**
+   * Whether the bot answers every message in this conversation (`/channel mode all` on it or, for a
+   * thread, on its channel), not only those addressed to it. Adapters ask before handing on a message
+   * that is not addressed to the bot.
+   */
+  answersEveryMessage(conversation: ConversationRef): Promise<boolean>;
   /** Every command, for per-platform registration (Discord application commands, Slack manifest). */
   commands(): CommandSpec[];
   /**

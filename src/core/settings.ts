@@ -10,7 +10,27 @@ export interface ConversationSettings {
   /** How much the model may think when thinking is on (`qwen.thinkingBudgets`); unset: the model's maximum. */
   thinkingLevel?: ThinkingLevel;
   search?: boolean;
+  /** An admin's switch per tool server (`/tools enable|disable`): true on, false off; unset: inherited. */
+  tools?: Record<string, boolean>;
+  /** Whether the bot answers every message here or only mentions (`/channel mode`); unset: mentions. */
+  mode?: ChannelMode;
 }
+
+/**
+ * A thread's settings on top of its channel's (or a conversation's on top of any lower layer): the
+ * thread's own values win, and per-server tool switches are merged one server at a time, so switching
+ * one server in a thread does not drop the channel's switch of another.
+ */
+export function inheritSettings(
+  parent: ConversationSettings,
+  own: ConversationSettings,
+): ConversationSettings {
+  const merged = { ...parent, ...own };
+  if (parent.tools && own.tools) merged.tools = { ...parent.tools, ...own.tools };
+  return merged;
+}
+
+export type ChannelMode = 'all' | 'mentions';
 
 export type ThinkingLevel = 'low' | 'high' | 'max';
 
@@ -85,7 +105,7 @@ export class SettingsStore {
     const own = await this.get(conversationKey(ref));
     if (!ref.thread) return own;
     const parent = await this.get(conversationKey({ ...ref, thread: undefined }));
-    return { ...parent, ...own };
+    return inheritSettings(parent, own);
   }
 
   async update(conversation: string, patch: Partial<ConversationSettings>): Promise<ConversationSettings> {

@@ -1,6 +1,6 @@
 import { workspaceKey } from './commands/settings-commands.ts';
 import { type HistoryMeta, HistoryStore } from './history.ts';
-import type { ConversationSettings, SettingsStore } from './settings.ts';
+import { type ConversationSettings, inheritSettings, type SettingsStore } from './settings.ts';
 import { type ConversationRef, conversationKey } from './types.ts';
 
 /** What an answer reads from the store before its model call, in one batched read. */
@@ -29,7 +29,7 @@ export async function readTurnStart(settings: SettingsStore, ref: ConversationRe
   const workspace = rest.at(-1) ?? {};
   const inherited = parent ? (rest[0] ?? {}) : {};
   return {
-    settings: { ...inherited, ...mine },
+    settings: inheritSettings(inherited, mine),
     workspace,
     meta: HistoryStore.readMeta(loaded.also[0]),
   };

@@ -14,6 +14,11 @@ export interface ConversationRef {
   /** Thread id (Discord thread channel id or Slack thread_ts). */
   thread?: string;
   isDM: boolean;
+  /**
+   * The thread is the one this message starts (a top-level Slack message, answered in a thread under
+   * it): channel-wide choices made here (`/channel mode`) apply to the channel, not to that thread.
+   */
+  opensThread?: boolean;
 }
 
 /** `platform:workspace:channel[:thread]` — the key of history, settings and the per-conversation queue. */
@@ -46,6 +51,15 @@ export interface Attachment {
   load(): Promise<Uint8Array>;
 }
 
+/** A message the asker replied to (someone else's), brought into the turn as a quote. */
+export interface QuotedMessage {
+  /** Display name of whoever wrote it. */
+  author: string;
+  /** Its text, cleaned like the message's own (mentions as names). */
+  text: string;
+  attachments: Attachment[];
+}
+
 export interface IncomingMessage {
   /** Platform message id (Slack: client_msg_id or ts; Discord: snowflake). Used for dedupe. */
   id: string;
@@ -58,9 +72,28 @@ export interface IncomingMessage {
   attachments: Attachment[];
   /** The bot was mentioned, DMed, or replied to: only addressed messages are answered. */
   addressed: boolean;
+  /**
+   * Not addressed to the bot, yet answered because its channel is in mode all (`/channel mode all`):
+   * addressed is then true too, and an empty message is passed over in silence rather than refused.
+   */
+  byChannelMode?: boolean;
+  /** The message the asker replied to, when it is someone else's: it goes into the turn as a quote. */
+  quoted?: QuotedMessage;
+  /**
+   * Could not be read (Discord without the Message Content intent): the answer says so in a note,
+   * instead of answering as if nothing had been quoted.
+   */
+  quoteUnreadable?: boolean;
+  /** Set by the core only (src/core/question.ts): short lines shown after the answer. */
+  notes?: string[];
   /** The bot's own user id on this platform, so the guards can ignore its own messages. */
   botUserId?: string;
   receivedAt: number;
+  /**
+   * Lines for the model about where the person is (e.g. the Slack channel they are viewing), added to the
+   * system prompt of this answer only: never stored, never shown.
+   */
+  context?: string[];
 }
 
 export type OptionType = 'string' | 'integer' | 'number' | 'boolean';
@@ -132,12 +165,22 @@ export interface NativeStream {
   /** The streamed message's id once the platform created it (crash repair finds it by this). */
   readonly id?: string;
   append(text: string): Promise<void>;
-  /** Ends the stream; the message then shows everything appended. */
-  stop(): Promise<void>;
+  /** Shows steps of work apart from the text (Slack `task_update` chunks): a tool running, then done. */
+  updateTasks?(updates: NativeTask[]): Promise<void>;
+  /** Ends the stream; the message then shows everything appended. `final`: the answer's last stream. */
+  stop(options?: { final?: boolean }): Promise<void>;
+}
+
+export interface NativeTask {
+  id: string;
+  title: string;
+  status: 'in_progress' | 'complete';
 }
 
 export interface NativeStreaming {
   open(): Promise<NativeStream>;
+  /** Its streams take `task` updates: tool progress shows as tasks instead of a status line. */
+  tasks?: boolean;
   /** Characters one streamed message may hold before a new one must start. */
   maxChars: number;
   /** Minimum time between appends (ms). */

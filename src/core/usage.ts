@@ -13,8 +13,12 @@ export interface UsageTotals {
   reasoningTokens: number;
   /** Prompt tokens served from DashScope's context cache (included in promptTokens). */
   cachedTokens: number;
+  /** Prompt tokens written to the explicit cache (included in promptTokens). */
+  cacheCreationTokens: number;
   /** Estimated cost in the catalogue's currency (CNY). */
   cost: number;
+  /** What the context cache saved against paying the full input price for every prompt token (CNY). */
+  cacheSaving: number;
 }
 
 export const emptyTotals = (): UsageTotals => ({
@@ -23,7 +27,9 @@ export const emptyTotals = (): UsageTotals => ({
   completionTokens: 0,
   reasoningTokens: 0,
   cachedTokens: 0,
+  cacheCreationTokens: 0,
   cost: 0,
+  cacheSaving: 0,
 });
 
 export type UsageScope =
@@ -54,16 +60,39 @@ export function scopesFor(ref: ConversationRef, userId: string): UsageScope[] {
  * `priceCached` in the catalogue overrides it.
  */
 export const CACHED_PRICE_FRACTION = 0.2;
+/** Explicit cache (Model Studio "Context cache"): a hit costs 10 % of the input price, a write 125 %. */
+export const EXPLICIT_HIT_PRICE_FRACTION = 0.1;
+export const EXPLICIT_WRITE_PRICE_FRACTION = 1.25;
 
-export function costOf(
-  usage: Usage,
-  price: { priceIn: number; priceOut: number; priceCached?: number } | undefined,
-): number {
-  if (!price) return 0;
+type Prices = { priceIn: number; priceOut: number; priceCached?: number };
+
+/** The prompt's price in CNY × 1e6: plain tokens, implicit and explicit hits, explicit writes. */
+function inputPrice(usage: Usage, price: Prices): number {
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
-  const cachedPrice = price.priceCached ?? price.priceIn * CACHED_PRICE_FRACTION;
-  const input = (usage.promptTokens - cached) * price.priceIn + cached * cachedPrice;
-  return (input + usage.completionTokens * price.priceOut) / 1_000_000;
+  const explicit = Math.min(usage.explicitCachedTokens ?? 0, cached);
+  const written = Math.min(usage.cacheCreationTokens ?? 0, usage.promptTokens - cached);
+  const plain = usage.promptTokens - cached - written;
+  const implicitPrice = price.priceCached ?? price.priceIn * CACHED_PRICE_FRACTION;
+  return (
+    plain * price.priceIn +
+    (cached - explicit) * implicitPrice +
+    explicit * price.priceIn * EXPLICIT_HIT_PRICE_FRACTION +
+    written * price.priceIn * EXPLICIT_WRITE_PRICE_FRACTION
+  );
+}
+
+export function costOf(usage: Usage, price: Prices | undefined): number {
+  if (!price) return 0;
+  return (inputPrice(usage, price) + usage.completionTokens * price.priceOut) / 1_000_000;
+}
+
+/**
+ * What the context cache saved on this usage: the prompt at the full input price minus what it cost.
+ * Negative when an explicit write (125 %) has not been read back yet.
+ */
+export function cacheSavingOf(usage: Usage, price: Prices | undefined): number {
+  if (!price) return 0;
+  return (usage.promptTokens * price.priceIn - inputPrice(usage, price)) / 1_000_000;
 }
 
 /**
@@ -93,7 +122,7 @@ export class UsageStore {
     return new Date(this.now() - offsetDays * DAY_MS).toISOString().slice(0, 10);
   }
 
-  async record(scopes: UsageScope[], usage: Usage, cost: number): Promise<void> {
+  async record(scopes: UsageScope[], usage: Usage, cost: number, cacheSaving = 0): Promise<void> {
     const today = this.day();
     const deltas = {
       answers: 1,
@@ -101,7 +130,9 @@ export class UsageStore {
       completionTokens: usage.completionTokens,
       reasoningTokens: usage.reasoningTokens,
       cachedTokens: usage.cachedTokens ?? 0,
+      cacheCreationTokens: usage.cacheCreationTokens ?? 0,
       cost,
+      cacheSaving,
     };
     // Every bucket in one round trip (one MULTI on Redis).
     await this.counters.addMany(
@@ -151,7 +182,9 @@ function sum(a: UsageTotals, b: UsageTotals): UsageTotals {
     completionTokens: a.completionTokens + b.completionTokens,
     reasoningTokens: a.reasoningTokens + b.reasoningTokens,
     cachedTokens: a.cachedTokens + b.cachedTokens,
+    cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens,
     cost: a.cost + b.cost,
+    cacheSaving: a.cacheSaving + b.cacheSaving,
   };
 }
 

@@ -7,6 +7,7 @@ import type {
 import type { Logger } from '../log.ts';
 import { QwenError, safeUrl, toQwenError } from './errors.ts';
 import type { Grant, ModelLimits } from './limits.ts';
+import { countCacheMarkers, toUsage } from './usage.ts';
 
 export type ChatMessage = ChatCompletionMessageParam;
 export type ChatTool = ChatCompletionTool;
@@ -17,6 +18,13 @@ export interface Usage {
   reasoningTokens: number;
   /** Prompt tokens served from DashScope's context cache (part of promptTokens, billed at a lower rate). */
   cachedTokens: number;
+  /**
+   * Of cachedTokens, those read from the explicit cache (the request carried `cache_control` markers;
+   * explicit and implicit caching never mix in one request): billed at 10 % of the input price.
+   */
+  explicitCachedTokens?: number;
+  /** Prompt tokens written to the explicit cache (`cache_creation_input_tokens`): billed at 125 %. */
+  cacheCreationTokens?: number;
   totalTokens: number;
   /** Counted by us, not reported by DashScope (a stopped or failed stream sends no usage chunk). */
   estimated?: boolean;
@@ -199,6 +207,7 @@ export class QwenClient {
       requestId: undefined,
     };
     let opened = false;
+    const explicitCache = countCacheMarkers(req.messages) > 0;
     try {
       const body = {
         model: req.model,
@@ -221,7 +230,7 @@ export class QwenClient {
       result.requestId = response.headers.get('x-request-id') ?? undefined;
       const toolParts = new Map<number, ToolCall>();
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
-        if (chunk.usage) result.usage = toUsage(chunk.usage);
+        if (chunk.usage) result.usage = toUsage(chunk.usage, explicitCache);
         for (const choice of chunk.choices ?? []) {
           const delta = choice.delta as ChatCompletionChunk.Choice.Delta & {
             reasoning_content?: string | null;
@@ -367,16 +376,6 @@ export class QwenClient {
 /** Before the prompt builder's figure is known: about 3 characters a token, plus the output allowed. */
 function estimateRequestTokens(req: ChatRequest): number {
   return Math.ceil(JSON.stringify(req.messages).length / 3) + Math.min(req.maxTokens ?? 1024, 1024);
-}
-
-function toUsage(u: NonNullable<ChatCompletionChunk['usage']>): Usage {
-  return {
-    promptTokens: u.prompt_tokens ?? 0,
-    completionTokens: u.completion_tokens ?? 0,
-    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
-    cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
-    totalTokens: u.total_tokens ?? 0,
-  };
 }
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -8,18 +8,22 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
+import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
 import {
   countTokens,
   DEFAULT_MODELS,
   delay,
   embeddings,
+  lastUserText,
   pieces,
   sendError,
   splitWriter,
   streamTiming,
   withinBudget,
 } from './sim-wire.ts';
+
+export { lastUserText };
 
 export interface SimError {
   status: number;
@@ -101,7 +105,7 @@ export interface SimOptions {
   rateLimits?: Record<string, SimModelLimit>;
   /** Send `Retry-After` with those refusals (default true). */
   retryAfter?: boolean;
-  /** The clock the rate windows are measured by (tests share theirs with the bot's limiter). */
+  /** The clock the rate windows and cache lifetimes are measured by (tests share theirs with the bot). */
   now?: () => number;
 }
 
@@ -132,6 +136,8 @@ export interface DashScopeSim {
   setResponder(fn: (body: ChatBody) => string): void;
   /** 429s sent for the account limits (`rateLimits`), by kind. */
   refusals: SimRefusals;
+  /** The explicit context cache (prefixes marked with `cache_control`). */
+  cache: SimExplicitCache;
   close(): Promise<void>;
 }
 
@@ -147,6 +153,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     retryAfter: options.retryAfter,
     now: options.now,
   });
+  const cache = new SimExplicitCache(options.now);
 
   const server = createServer(async (req, res) => {
     const raw = await readText(req);
@@ -223,6 +230,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
           'This model only support stream mode, please enable the stream parameter to access the model.',
       });
     }
+    const markers = SimExplicitCache.markers(body);
+    if (markers > SIM_CACHE_MAX_MARKERS) return sendError(res, tooManyMarkers(markers), requestId);
     const inputTrigger =
       options.moderation?.input === undefined ? SIM_INPUT_TRIGGER : options.moderation.input;
     if (inputTrigger && body.messages.some((m) => JSON.stringify(m.content ?? '').includes(inputTrigger))) {
@@ -254,7 +263,9 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       thinking ? (step.reasoning ?? 'Let me think about this step by step.') : '',
       body.thinking_budget,
     );
-    const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
+    // Tool schemas are input too (DashScope counts them in prompt_tokens).
+    const promptTokens = Math.ceil(JSON.stringify([body.messages, body.tools ?? []]).length / 4);
+    const cached = cache.apply(body);
     const id = `chatcmpl-${requestId}`;
     const created = Math.floor(Date.now() / 1000);
 
@@ -267,11 +278,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         choices: [
           { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null },
         ],
-        usage: {
-          prompt_tokens: promptTokens,
-          completion_tokens: countTokens(text),
-          total_tokens: promptTokens + countTokens(text),
-        },
+        usage: simUsage(promptTokens, { text: countTokens(text), reasoning: 0 }, cached, step.cachedTokens),
       };
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(completion));
@@ -327,18 +334,12 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       else chunk({}, step.finishReason ?? 'stop');
     }
     if (body.stream_options?.include_usage && outputRefusedAt < 0) {
-      const completion = countTokens(text) + countTokens(reasoning);
+      const completion = { text: countTokens(text), reasoning: countTokens(reasoning) };
       frames.push(
         JSON.stringify({
           choices: [],
           object: 'chat.completion.chunk',
-          usage: {
-            prompt_tokens: promptTokens,
-            completion_tokens: completion,
-            total_tokens: promptTokens + completion,
-            completion_tokens_details: { reasoning_tokens: countTokens(reasoning) },
-            prompt_tokens_details: { cached_tokens: Math.min(step.cachedTokens ?? 0, promptTokens) },
-          },
+          usage: simUsage(promptTokens, completion, cached, step.cachedTokens),
           created,
           system_fingerprint: null,
           model: body.model,
@@ -393,6 +394,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   return {
     baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
     refusals: rates.refusals,
+    cache,
     requests,
     chatRequests: () =>
       requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
@@ -406,17 +408,4 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         server.close(() => resolve());
       }),
   };
-}
-
-export function lastUserText(body: ChatBody): string {
-  const last = [...body.messages].reverse().find((m) => m.role === 'user');
-  if (!last) return '';
-  if (typeof last.content === 'string') return last.content;
-  if (Array.isArray(last.content)) {
-    return last.content
-      .filter((p): p is { type: 'text'; text: string } => (p as { type?: string }).type === 'text')
-      .map((p) => p.text)
-      .join(' ');
-  }
-  return '';
 }

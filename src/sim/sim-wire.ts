@@ -149,3 +149,17 @@ export const DEFAULT_MODELS = [
   'qwen3-vl-plus',
   'qwen3-vl-flash',
 ];
+
+/** The text of the last user message (the simulator's default answer echoes it). */
+export function lastUserText(body: { messages: Array<{ role: string; content: unknown }> }): string {
+  const last = [...body.messages].reverse().find((m) => m.role === 'user');
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  if (Array.isArray(last.content)) {
+    return last.content
+      .filter((p): p is { type: 'text'; text: string } => (p as { type?: string }).type === 'text')
+      .map((p) => p.text)
+      .join(' ');
+  }
+  return '';
+}

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../src/core/prompt.ts';
 import { CACHED_PRICE_FRACTION, costOf } from '../../src/core/usage.ts';
+import { LONG_SYSTEM_PROMPT } from '../support/cache-usage.ts';
 import { until } from '../support/fake-time.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
@@ -119,5 +120,38 @@ describe('usage and quota count every billed token', () => {
       12,
     );
     expect(costOf(usage, { priceIn: 10, priceOut: 0 })).toBeCloseTo((400 * 10 + 600 * 2) / 1e6, 12);
+  });
+
+  it('explicit cache reads cost 10 % and writes 125 % of the input price; /usage says when writes cost more so far', async () => {
+    h = await startHarness({ config: { systemPrompt: LONG_SYSTEM_PROMPT } });
+    const s = h.app.service;
+    await s.handleMessage(message('first question', { author: alice }), new RecordingSurface());
+    const first = (await s.history.load('test:W1:C1')).at(-1)?.usage;
+    const written = first?.cacheCreationTokens ?? 0;
+    expect(written).toBeGreaterThan(1024);
+    expect(first?.cachedTokens).toBe(0);
+    // Nothing read back yet: the write's extra 25 % is all the cache has done.
+    const extra = (written * 4 * 0.25) / 1e6;
+    expect((await usageOf(s)).text).toContain(
+      `(cache writes cost ≈¥${extra.toFixed(4)} more than they saved so far)`,
+    );
+
+    await s.handleMessage(message('second question', { author: alice }), new RecordingSurface());
+    const second = (await s.history.load('test:W1:C1')).at(-1)?.usage;
+    expect(second?.cachedTokens).toBe(written);
+    expect(second?.explicitCachedTokens).toBe(written);
+    const usage = second ?? first;
+    if (!usage) throw new Error('no usage stored');
+    const plain = usage.promptTokens - usage.cachedTokens - (usage.cacheCreationTokens ?? 0);
+    expect(costOf(usage, { priceIn: 4, priceOut: 12 })).toBeCloseTo(
+      (plain * 4 +
+        usage.cachedTokens * 0.4 +
+        (usage.cacheCreationTokens ?? 0) * 5 +
+        usage.completionTokens * 12) /
+        1e6,
+      12,
+    );
+    const saved = (written * 4 * 0.9 - (written + (usage.cacheCreationTokens ?? 0)) * 4 * 0.25) / 1e6;
+    expect((await usageOf(s)).text).toContain(`(cache saved ≈¥${saved.toFixed(4)})`);
   });
 });

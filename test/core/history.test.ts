@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore, type Turn } from '../../src/core/history.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
-import { channelRef, message, startHarness } from '../support/harness.ts';
+import { channelRef, message, startHarness, UNPACED_MODELS } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 import { watchStoreTraffic } from '../support/store-traffic.ts';
 
@@ -268,8 +268,15 @@ describe('history expiry', () => {
 describe('an answer in a long conversation', () => {
   it('writes and reads the store as much as an answer in a new one', async () => {
     // No FAQ: its index (about 180 KB of vectors) is written in the background at start and, on a
-    // loaded machine, landed inside the measured answer.
-    const h = await startHarness({ config: { history: { maxTurns: 1000 }, faq: { enabled: false } } });
+    // loaded machine, landed inside the measured answer. No explicit context cache: only the long
+    // prompt would reach its minimum, and its cache-write figures would be the one difference.
+    const h = await startHarness({
+      config: {
+        history: { maxTurns: 1000 },
+        faq: { enabled: false },
+        models: { 'qwen-plus': { ...UNPACED_MODELS['qwen-plus'], cache: 'implicit' } },
+      },
+    });
     try {
       const long = channelRef('C2');
       for (let n = 0; n < 300; n++)

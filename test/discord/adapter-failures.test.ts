@@ -19,6 +19,7 @@ const service: ChatService = {
     throw new Error('the command blew up');
   },
   spellCommandsAs: () => undefined,
+  answersEveryMessage: async () => false,
   commands: () => [
     {
       name: 'slow',

@@ -15,6 +15,7 @@ import type { ChatService, TurnOutcome } from '../../src/core/service.ts';
 import type { CommandInvocation } from '../../src/core/types.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LimitsClock } from '../../src/qwen/limits.ts';
+import type { ToolCatalog } from '../../src/tools/types.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   type FakeChannel,
@@ -55,6 +56,11 @@ export interface DiscordHarness {
   mention(text: string): string;
   /** Awaits `promise`, advancing fake time meanwhile (see test/support/fake-time.ts). */
   settle<T>(promise: Promise<T>, what: What, deadlineMs?: number): Promise<T>;
+  /**
+   * Stops the bot (adapter and app) and starts it again on the same fake Discord, simulator, config and
+   * store; `app` and `discord` are the new ones afterwards. With the in-memory store nothing survives.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,6 +80,8 @@ export interface DiscordHarnessOptions {
   clock?: 'fake' | 'real';
   /** Channel pacing other than Discord's (passed to startDiscord; production never changes it). */
   pacing?: Partial<DiscordPacing>;
+  /** The tool servers `/tools` lists (createApp's `toolCatalog`). */
+  tools?: ToolCatalog;
 }
 
 export async function startDiscordHarness(options: DiscordHarnessOptions = {}): Promise<DiscordHarness> {
@@ -115,6 +123,8 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     overrides: {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
       models: UNPACED_MODELS,
+      // Each message answered at once: tests of debouncing set their own window.
+      triggers: { debounceMs: 0 },
       ...options.config,
       discord: {
         guildIds: options.globalCommands ? [] : [guild.id],
@@ -124,11 +134,14 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.token] });
-  const app = await createApp(config, {
-    log,
-    namespace: options.namespace,
-    limitsClock: options.limitsClock,
-  });
+  const openApp = () =>
+    createApp(config, {
+      log,
+      namespace: options.namespace,
+      limitsClock: options.limitsClock,
+      ...(options.tools ? { toolCatalog: options.tools } : {}),
+    });
+  let app = await openApp();
   const outcomes: TurnOutcome[] = [];
   const invocations: CommandInvocation[] = [];
   let waiters: Array<() => void> = [];
@@ -137,7 +150,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     waiters = [];
     for (const f of w) f();
   };
-  const real = app.service;
+  let real = app.service;
   // The adapter only sees the ChatService interface; this one records outcomes on the way through.
   const service: ChatService = {
     async handleMessage(message, surface) {
@@ -151,12 +164,23 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       return real.runCommand(inv);
     },
     commands: () => real.commands(),
+    answersEveryMessage: (ref) => real.answersEveryMessage(ref),
     spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
   };
-  const discord = await startDiscord({ config, service, log, metrics: app.metrics, pacing: options.pacing });
-  await discord.whenReady;
+  const connect = async () => {
+    const started = await startDiscord({
+      config,
+      service,
+      log,
+      metrics: app.metrics,
+      pacing: options.pacing,
+    });
+    await started.whenReady;
+    return started;
+  };
+  let discord = await connect();
 
   async function turns(n: number, timeoutMs = 15_000): Promise<TurnOutcome[]> {
     const enough = new Promise<void>((resolve) => {
@@ -167,7 +191,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     return outcomes.slice(0, n);
   }
 
-  return {
+  const harness: DiscordHarness = {
     sim,
     fake,
     app,
@@ -197,6 +221,18 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     },
     turns,
     settle,
+    async restart() {
+      const restarted = async () => {
+        await discord.stop();
+        await app.close();
+        app = await openApp();
+        real = app.service;
+        discord = await connect();
+      };
+      await settle(restarted(), 'the bot to restart');
+      harness.app = app;
+      harness.discord = discord;
+    },
     async close() {
       try {
         await settle(
@@ -213,4 +249,5 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       }
     },
   };
+  return harness;
 }

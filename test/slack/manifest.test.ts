@@ -7,13 +7,19 @@ import {
   requiredScopes,
   SLASH_COMMAND,
 } from '../../adapters/slack/capabilities.ts';
-import { slash } from '../support/fake-slack/index.ts';
+import { openAssistant, slash } from '../support/fake-slack/index.ts';
 import { type Rig, startRig } from './rig.ts';
 
 interface Manifest {
-  features: { slash_commands: Array<{ command: string; usage_hint: string; description: string }> };
+  features: {
+    slash_commands: Array<{ command: string; usage_hint: string; description: string }>;
+    assistant_view?: {
+      assistant_description?: string;
+      suggested_prompts?: Array<{ title: string; message: string }>;
+    };
+  };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { event_subscriptions: { bot_events: string[] } };
+  settings: { event_subscriptions: { bot_events: string[] }; interactivity: { is_enabled: boolean } };
 }
 
 const manifest = parse(
@@ -27,6 +33,17 @@ describe('config/slack-manifest.yaml', () => {
   it('declares exactly the scopes and events the adapter uses', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(requiredScopes());
     expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual([...BOT_EVENTS].sort());
+  });
+
+  it('turns on the assistant view (a description, at most 4 prompts) and interactivity for Stop', () => {
+    const view = manifest.features.assistant_view;
+    expect(view?.assistant_description?.length).toBeGreaterThan(0);
+    expect(view?.assistant_description?.length).toBeLessThanOrEqual(300);
+    expect(view?.suggested_prompts?.length).toBeGreaterThan(0);
+    expect(view?.suggested_prompts?.length).toBeLessThanOrEqual(4);
+    for (const p of view?.suggested_prompts ?? []) expect(p.title && p.message).toBeTruthy();
+    expect(manifest.oauth_config.scopes.bot).toContain('assistant:write');
+    expect(manifest.settings.interactivity.is_enabled).toBe(true);
   });
 
   it('declares the one slash command, listing every command of the core registry', async () => {
@@ -55,15 +72,29 @@ describe('config/slack-manifest.yaml', () => {
     await rig.deliver(rig.say({ channel: 'D0ALICE', text: 'hello', files: [file] }));
     await rig.send.command(slash(rig.fake, { user: 'U0ALICE', channel: 'D0ALICE', text: 'help' }));
     await rig.deliver({ ts: '', message: {}, deliveries: [] });
+    // The assistant pane: prompts, the viewed channel's name, the status, the title.
+    const opened = openAssistant(rig.fake, { user: 'U0ALICE', dm: 'D0ALICE', viewing: 'C0GENERAL' });
+    await rig.deliver({ ts: '', message: opened.body, deliveries: [opened.body] });
+    await rig.deliver(rig.say({ channel: 'D0ALICE', threadTs: opened.threadTs, text: 'hi there' }));
     // Web API methods (file downloads go to files.slack.com URLs and need files:read, checked below).
     const called = [...rig.fake.calledMethods()].filter((m) => m !== 'file.download');
-    for (const m of ['chat.startStream', 'chat.postMessage', 'chat.update', 'users.info', 'auth.test']) {
+    for (const m of [
+      'chat.startStream',
+      'chat.postMessage',
+      'chat.update',
+      'users.info',
+      'auth.test',
+      'assistant.threads.setSuggestedPrompts',
+      'assistant.threads.setStatus',
+      'assistant.threads.setTitle',
+      'conversations.info',
+    ]) {
       expect(called).toContain(m);
     }
     for (const method of called) expect(Object.keys(METHOD_SCOPES), method).toContain(method);
     expect(rig.fake.calls.filter((c) => c.outcome !== 'ok' && c.outcome !== 'msg_too_long')).toEqual([]);
     expect(rig.fake.count('file.download')).toBe(1);
-    expect(JSON.stringify(rig.sim.chatRequests().at(-1)?.messages)).toContain('file body text');
+    expect(JSON.stringify(rig.sim.chatRequests().map((r) => r.messages))).toContain('file body text');
   });
 
   it('is what the fake enforces: without users:read the bot still answers, using ids for names', async () => {

@@ -12,8 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { type SlackHandle, type SlackPacing, startSlack } from '../../adapters/slack/index.ts';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { createTitleWriter } from '../../src/core/thread-title.ts';
 import { createLogger } from '../../src/log.ts';
 import type { LimitsClock } from '../../src/qwen/limits.ts';
+import type { ToolCatalog } from '../../src/tools/types.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from '../support/dashscope-sim.ts';
 import {
   FakeSlack,
@@ -49,6 +51,8 @@ export interface RigOptions {
   clock?: 'fake' | 'real';
   /** Pacing other than Slack's (passed to startSlack; production never changes it). */
   pacing?: Partial<SlackPacing>;
+  /** The tool servers `/tools` lists (createApp's `toolCatalog`). */
+  tools?: ToolCatalog;
 }
 
 export interface Rig {
@@ -110,18 +114,26 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000 },
       streaming: { minEditIntervalMs: 0 },
       models: UNPACED_MODELS,
+      // Each message answered at once: tests of debouncing set their own window.
+      triggers: { debounceMs: 0 },
       ...options.config,
     },
   });
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [API_KEY, fake.botToken] });
-  const app = await createApp(config, { log, limitsClock: options.limitsClock });
+  const app = await createApp(config, {
+    log,
+    limitsClock: options.limitsClock,
+    ...(options.tools ? { toolCatalog: options.tools } : {}),
+  });
   const slack = await startSlack({
     config,
     service: app.service,
     log,
     store: app.store,
     metrics: app.metrics,
+    faqQuestions: () => app.faq.entries.map((entry) => entry.question),
+    writeTitle: createTitleWriter(app.qwen, config.slack.assistant.titleModel),
     ...(options.pacing ? { pacing: options.pacing } : {}),
   });
   let server: Server | undefined;

@@ -26,18 +26,18 @@ describe('native streams at their limits', () => {
     expect(rig.fake.count('chat.appendStream', 'msg_too_long')).toBe(0);
   });
 
-  it('finishes with post-and-update when Slack closes a long-running stream', async () => {
+  it('continues in a fresh stream when Slack closes a long-running one, leaving none broken', async () => {
     const answer = 'This answer takes longer than the stream may stay open, yet every word still arrives.';
     rig = await startRig();
     rig.fake.streamTtlMs = 400;
     rig.sim.script({ text: answer, chunkChars: 6, chunkDelayMs: 100 });
     const said = rig.say({ channel: CHANNEL, text: `${bot()} take your time` });
     await rig.deliver(said);
-    expect(rig.fake.count('chat.appendStream', 'message_not_in_streaming_state')).toBe(1);
+    expect(rig.fake.count('chat.appendStream', 'message_not_in_streaming_state')).toBeGreaterThan(0);
     const shown = replies(said.ts);
-    expect(shown.map((m) => m.format)).toEqual(['markdown', 'mrkdwn']);
-    const squash = (s: string) => s.replace(/\s+/g, '');
-    expect(squash(shown.map((m) => m.text).join(''))).toBe(squash(answer));
+    expect(shown.length).toBeGreaterThan(1);
+    for (const m of shown) expect([m.format, m.broken, m.streaming]).toEqual(['markdown', false, false]);
+    expect(shown.map((m) => m.text).join('')).toBe(answer);
   });
 });
 

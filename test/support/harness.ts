@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { ConversationRef, IncomingMessage } from '../../src/core/types.ts';
 import { createLogger } from '../../src/log.ts';
+import type { ToolCatalog } from '../../src/tools/types.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from './dashscope-sim.ts';
 
 export const TEST_API_KEY = 'sk-test-0123456789abcdef';
@@ -37,6 +38,8 @@ export interface HarnessOptions {
   reuseSim?: DashScopeSim;
   /** Store namespace / Redis key prefix (one per test run on a shared Redis). */
   namespace?: string;
+  /** The tool servers `/tools` lists (createApp's `toolCatalog`). */
+  tools?: ToolCatalog;
 }
 
 export interface Harness {
@@ -73,6 +76,8 @@ export function testConfig(
       qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 },
       streaming: { minEditIntervalMs: 0 },
       models: UNPACED_MODELS,
+      // Each message answered at once: tests of debouncing set their own window.
+      triggers: { debounceMs: 0 },
       ...overrides,
     },
   });
@@ -89,7 +94,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = testConfig(sim.baseUrl, options.storeUrl ?? 'sqlite://:memory:', options.config);
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs, secrets: [TEST_API_KEY] });
-  const app = await createApp(config, { log, namespace: options.namespace });
+  const app = await createApp(config, {
+    log,
+    namespace: options.namespace,
+    ...(options.tools ? { toolCatalog: options.tools } : {}),
+  });
   return {
     sim,
     app,

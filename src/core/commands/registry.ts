@@ -168,7 +168,8 @@ export class CommandRegistry {
 
   /**
    * Turns an invocation into typed option values. Text arguments are positional in declaration order,
-   * or `name:value` when `name` is one of the command's declared options; any other `word:…` is plain
+   * or `name:value` (or `name value` for an option with choices) when `name` is one of the command's
+   * declared options; any other `word:…` is plain
    * text (`/system note: answer in French`, `/faq https://…`). Quotes group words. Returns an error
    * line for the user instead of throwing.
    */
@@ -189,11 +190,25 @@ export class CommandRegistry {
       const tokens = tokenize(inv.rawArgs.trim());
       const positional = spec.options;
       let next = 0;
+      // `mode all` as typed for `mode:all`: an option with choices named by a bare word, then its value.
+      let namedBefore: OptionSpec | undefined;
       for (const token of tokens) {
+        if (namedBefore) {
+          raw[namedBefore.name] = token.value;
+          namedBefore = undefined;
+          continue;
+        }
         const named = token.quoted ? null : /^([a-z_][a-z0-9_-]*):(.*)$/s.exec(token.value);
         const declared = named && spec.options.find((o) => o.name === named[1]);
         if (declared) {
           raw[declared.name] = named[2] ?? '';
+          continue;
+        }
+        const byName = token.quoted
+          ? undefined
+          : spec.options.find((o) => o.name === token.value && o.choices && !o.choices.includes(o.name));
+        if (byName && raw[byName.name] === undefined && token !== tokens.at(-1)) {
+          namedBefore = byName;
           continue;
         }
         while (next < positional.length && raw[positional[next]?.name ?? ''] !== undefined) next++;

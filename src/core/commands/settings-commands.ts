@@ -165,5 +165,13 @@ function line(locale: Locale, key: 'usage.today' | 'usage.week' | 'usage.all', u
     completion: u.completionTokens.toLocaleString('en-US'),
     reasoning: u.reasoningTokens.toLocaleString('en-US'),
     cost: u.cost.toFixed(4),
+    saving: cacheNote(locale, u),
   });
+}
+
+/** Only once the cache has done something: a line without cached tokens stays as it was. */
+function cacheNote(locale: Locale, u: UsageTotals): string {
+  if (!u.cachedTokens && !u.cacheCreationTokens) return '';
+  if (u.cacheSaving < 0) return t(locale, 'usage.cacheExtra', { extra: (-u.cacheSaving).toFixed(4) });
+  return t(locale, 'usage.saved', { saved: u.cacheSaving.toFixed(4) });
 }

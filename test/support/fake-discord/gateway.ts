@@ -147,10 +147,17 @@ export class FakeGateway {
    */
   private visible(s: Session, d: Payload): Payload {
     if ((s.intents & MESSAGE_CONTENT) !== 0 || !d.guild_id) return d;
+    const ref = d.referenced_message as Payload | undefined;
+    // The message a reply quotes follows the same rule as the reply itself.
+    const shown = ref && !this.readable(ref) ? { ...d, referenced_message: blank(ref) } : d;
+    return this.readable(d) ? shown : blank(shown);
+  }
+
+  /** Without the intent: a guild message's content is visible when it mentions the bot or is the bot's. */
+  readable(d: { mentions?: unknown; author?: unknown }): boolean {
     const mentions = Array.isArray(d.mentions) ? (d.mentions as Array<{ id?: string } | null>) : [];
     const mentioned = mentions.some((u) => u?.id === this.state.bot.id);
-    if (mentioned || (d.author as { id: string } | undefined)?.id === this.state.bot.id) return d;
-    return { ...d, content: '', attachments: [], embeds: [], components: [] };
+    return mentioned || (d.author as { id: string } | undefined)?.id === this.state.bot.id;
   }
 
   close(): void {
@@ -329,4 +336,8 @@ export function guildApi(st: FakeState, g: FakeGuild): Record<string, unknown> {
     guild_scheduled_events: [],
     soundboard_sounds: [],
   };
+}
+
+function blank(d: Payload): Payload {
+  return { ...d, content: '', attachments: [], embeds: [], components: [] };
 }

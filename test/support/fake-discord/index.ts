@@ -32,6 +32,8 @@ export type {
   RecordedRequest,
 } from './state.ts';
 
+const MESSAGE_CONTENT_INTENT = 1 << 15;
+
 export interface SayOptions {
   author: FakeUser;
   channelId: string;
@@ -68,6 +70,8 @@ export class FakeDiscord {
     this.rest = new FakeRest(this.state, token);
     this.gateway = new FakeGateway(this.state, token);
     this.rest.onChange = () => this.poke();
+    this.rest.contentVisible = (m) =>
+      (this.gateway.intents & MESSAGE_CONTENT_INTENT) !== 0 || !m.guild_id || this.gateway.readable(m);
     this.server.on('upgrade', (req, socket, head) => {
       if (this.refuseGatewayWith !== undefined) {
         socket.end(

@@ -37,6 +37,8 @@ export class FakeRest {
   gatewayUrl = '';
   readonly limiter = new FakeRateLimiter();
   private readonly routes: Route[] = [];
+  /** Whether the bot may read this message's content (Message Content intent rules); else it is blank. */
+  contentVisible: (m: FakeMessage) => boolean = () => true;
   /** Called for each message the bot creates or edits (tests wait on it). */
   onChange: (m: FakeMessage) => void = () => {};
 
@@ -186,7 +188,10 @@ export class FakeRest {
     });
     this.add('GET', '/channels/:id/messages/:id', ([cid, mid]) => {
       const m = s.channelMessages(cid ?? '').find((x) => x.id === mid && !x.deleted);
-      return m ? { status: 200, body: s.toApi(m) } : unknown(10008, 'Unknown Message');
+      if (!m) return unknown(10008, 'Unknown Message');
+      const api = s.toApi(m);
+      if (this.contentVisible(m)) return { status: 200, body: api };
+      return { status: 200, body: { ...api, content: '', attachments: [], embeds: [], components: [] } };
     });
     this.add('PATCH', '/channels/:id/messages/:id', ([cid, mid], body) => {
       const m = s.channelMessages(cid ?? '').find((x) => x.id === mid && !x.deleted);

@@ -1,4 +1,14 @@
 export type { Shown } from './model.ts';
-export { edited, eventBody, type Said, type SayOptions, say, slash } from './people.ts';
+export {
+  assistantContextChanged,
+  edited,
+  eventBody,
+  openAssistant,
+  pressButton,
+  type Said,
+  type SayOptions,
+  say,
+  slash,
+} from './people.ts';
 export { type Call, DEFAULT_TIERS, FakeSlack, type FakeSlackOptions, type Tier } from './server.ts';
 export { SignedSender, slackSignature } from './signed.ts';

@@ -3,7 +3,9 @@
  * characters, a streamed message holds about 12,000 and closes after about 5 minutes, updating a
  * message that is still streaming conflicts, streams need a thread (and a recipient outside DMs).
  */
-import type { FakeMessage, Workspace } from './model.ts';
+
+import type { FakeButton, FakeMessage, Workspace } from './model.ts';
+import { applyTasks } from './tasks.ts';
 
 export type Params = Record<string, unknown>;
 export type Result = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
@@ -24,6 +26,8 @@ export interface MethodContext {
   bot: { userId: string; botId: string; name: string };
   users: Map<string, FakeUser>;
   streamTtlMs: number;
+  /** How long a stream may go without an append before Slack closes it (reported: about 5 minutes). */
+  streamIdleMs: number;
   socketUrl: () => string;
   now: () => number;
 }
@@ -48,17 +52,56 @@ function streamText(p: Params): string {
 
 /**
  * What a message with these `blocks` shows: the Markdown of its `markdown` blocks (at most 12,000
- * characters in all), or undefined when it has none (then `text`, as mrkdwn, is what people see).
+ * characters in all) or the mrkdwn of its `section` blocks (3,000 each), and the buttons of its
+ * `actions` blocks; `markdown` undefined when it has no text block (then `text`, as mrkdwn, is shown).
  */
-function markdownBlocks(blocks: unknown): { markdown?: string; error?: string } {
+function markdownBlocks(blocks: unknown): {
+  markdown?: string;
+  format?: 'mrkdwn' | 'markdown';
+  buttons?: FakeButton[];
+  error?: string;
+} {
   if (!Array.isArray(blocks)) return {};
+  if (blocks.length > 50) return { error: 'invalid_blocks' };
+  const buttons: FakeButton[] = [];
+  for (const b of blocks as Array<{ type?: string; block_id?: string; elements?: unknown[] }>) {
+    if (b.type !== 'actions') continue;
+    const elements = (b.elements ?? []) as Array<{
+      type?: string;
+      action_id?: string;
+      value?: string;
+      text?: { type?: string; text?: string };
+    }>;
+    if (elements.length === 0 || elements.length > 25) return { error: 'invalid_blocks' };
+    for (const e of elements) {
+      if (e.type !== 'button' || !e.action_id || e.text?.type !== 'plain_text' || !e.text.text)
+        return { error: 'invalid_blocks' };
+      if ((e.value ?? '').length > 2000 || e.text.text.length > 75) return { error: 'invalid_blocks' };
+      buttons.push({
+        actionId: e.action_id,
+        blockId: b.block_id ?? '',
+        label: e.text.text,
+        value: e.value ?? '',
+      });
+    }
+  }
   const md = blocks.filter(
     (b): b is { type: string; text: string } => (b as { type?: string }).type === 'markdown',
   );
-  if (md.length === 0) return {};
-  const markdown = md.map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
-  if (markdown.length > STREAM_MAX || md.some((b) => !b.text)) return { error: 'invalid_blocks' };
-  return { markdown };
+  const sections = blocks.filter(
+    (b): b is { type: string; text: { type: string; text: string } } =>
+      (b as { type?: string }).type === 'section',
+  );
+  if (md.length > 0) {
+    const markdown = md.map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
+    if (markdown.length > STREAM_MAX || md.some((b) => !b.text)) return { error: 'invalid_blocks' };
+    return { markdown, format: 'markdown', buttons };
+  }
+  if (sections.length > 0) {
+    if (sections.some((b) => !b.text?.text || b.text.text.length > 3000)) return { error: 'invalid_blocks' };
+    return { markdown: sections.map((b) => b.text.text).join('\n'), format: 'mrkdwn', buttons };
+  }
+  return { buttons };
 }
 
 function isDM(channel: string): boolean {
@@ -76,10 +119,20 @@ function ownMessage(ctx: MethodContext, p: Params): FakeMessage | Result {
   return m;
 }
 
-/** A stream Slack closed on its own after the time limit (reported: about 5 minutes). */
+/**
+ * A stream Slack closed on its own: after the time limit from its start, or when nothing was appended
+ * for a while (both reported as about 5 minutes: vercel/chat#607 and #637, python-slack-sdk#1859). Such
+ * a message is left broken until `chat.update` replaces it.
+ */
 function streamOpen(ctx: MethodContext, m: FakeMessage): boolean {
-  if (m.streaming && m.streamStartedAt !== undefined && ctx.now() - m.streamStartedAt > ctx.streamTtlMs)
+  if (!m.streaming) return false;
+  const now = ctx.now();
+  const tooOld = m.streamStartedAt !== undefined && now - m.streamStartedAt > ctx.streamTtlMs;
+  const idle = m.lastAppendAt !== undefined && now - m.lastAppendAt > ctx.streamIdleMs;
+  if (tooOld || idle) {
     m.streaming = false;
+    m.expired = true;
+  }
   return m.streaming;
 }
 
@@ -108,10 +161,12 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       channel,
       threadTs,
       user: ctx.bot.userId,
-      text: block.markdown ?? text,
-      format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
+      text: block.markdown ?? (block.buttons?.length ? '' : text),
+      format: block.format ?? 'mrkdwn',
       bot: true,
       streaming: false,
+      buttons: block.buttons ?? [],
+      blockText: block.markdown !== undefined,
     });
     return { ok: true, channel, ts: m.ts, message: { text, user: m.user, ts: m.ts, thread_ts: threadTs } };
   },
@@ -136,7 +191,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       user,
       ...(threadTs ? { threadTs } : {}),
       text: block.markdown ?? text,
-      format: block.markdown === undefined ? 'mrkdwn' : 'markdown',
+      format: block.format ?? 'mrkdwn',
       ts,
       visible: !threadTs || ctx.ws.thread(channel, threadTs).length > 0,
     });
@@ -153,11 +208,14 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     const block = markdownBlocks(p.blocks);
     if (block.error) return fail(block.error);
     m.updates++;
+    m.expired = false;
     // Without a `blocks` argument Slack keeps the blocks the message had, and they are what shows.
-    if (p.blocks === undefined && m.format === 'markdown')
+    if (p.blocks === undefined && (m.format === 'markdown' || m.blockText))
       return { ok: true, channel: m.channel, ts: m.ts, text };
+    if (p.blocks !== undefined) m.buttons = block.buttons ?? [];
+    m.blockText = block.markdown !== undefined;
     ctx.ws.setText(m, block.markdown ?? text);
-    m.format = block.markdown === undefined ? 'mrkdwn' : 'markdown';
+    m.format = block.format ?? 'mrkdwn';
     return { ok: true, channel: m.channel, ts: m.ts, text };
   },
 
@@ -174,6 +232,8 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     }
     const text = streamText(p);
     if (text.length > STREAM_MAX) return fail('msg_too_long');
+    if (applyTasks(undefined, p) === false)
+      return fail('invalid_arguments', { detail: 'bad task_update chunk' });
     const m = ctx.ws.add({
       channel,
       threadTs,
@@ -183,8 +243,10 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       bot: true,
       streaming: true,
       streamStartedAt: ctx.now(),
+      lastAppendAt: ctx.now(),
     });
     if (text) m.appends++;
+    applyTasks(m, p);
     return { ok: true, channel, ts: m.ts };
   },
 
@@ -193,10 +255,16 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if ('ok' in m) return m;
     if (!streamOpen(ctx, m)) return fail('message_not_in_streaming_state');
     const text = streamText(p);
-    if (!text) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
+    const tasks = applyTasks(undefined, p);
+    if (tasks === false) return fail('invalid_arguments', { detail: 'bad task_update chunk' });
+    if (!text && !tasks) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
     if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
-    ctx.ws.setText(m, m.text + text);
-    m.appends++;
+    applyTasks(m, p);
+    if (text) {
+      ctx.ws.setText(m, m.text + text);
+      m.appends++;
+    }
+    m.lastAppendAt = ctx.now();
     return { ok: true, channel: m.channel, ts: m.ts };
   },
 
@@ -214,14 +282,73 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     return { ok: true, channel: m.channel, ts: m.ts, message: { text: m.text, ts: m.ts } };
   },
 
+  // Slack's method reference: status is required ('' clears it), loading_messages at most 10; cleared by
+  // the app's reply (Workspace.add) or after two minutes.
   'assistant.threads.setStatus': (ctx, p) => {
     const channel = str(p.channel_id);
     const threadTs = str(p.thread_ts);
-    if (!channel || !threadTs || typeof p.status !== 'string') return fail('invalid_arguments');
+    if (!channel) return fail('channel_not_found');
+    if (!threadTs) return fail('invalid_thread_ts');
+    if (typeof p.status !== 'string') return fail('invalid_arguments');
+    const loading = p.loading_messages;
+    if (loading !== undefined && (!Array.isArray(loading) || loading.length > 10))
+      return fail('invalid_arguments', { detail: 'loading_messages: at most 10 strings' });
     const key = `${channel}:${threadTs}`;
-    if (p.status) ctx.ws.statuses.set(key, p.status);
-    else ctx.ws.statuses.delete(key);
+    if (p.status) {
+      ctx.ws.statuses.set(key, p.status);
+      if (Array.isArray(loading)) ctx.ws.loading.set(key, loading.map(String));
+    } else {
+      ctx.ws.statuses.delete(key);
+      ctx.ws.loading.delete(key);
+    }
     return { ok: true };
+  },
+
+  // At most 4 prompts, each a title and a message; an optional title above them.
+  'assistant.threads.setSuggestedPrompts': (ctx, p) => {
+    const channel = str(p.channel_id);
+    const threadTs = str(p.thread_ts);
+    if (!channel) return fail('channel_not_found');
+    if (!threadTs) return fail('invalid_thread_ts');
+    const prompts = p.prompts;
+    if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > 4)
+      return fail('invalid_arguments', { detail: 'prompts: 1 to 4 items' });
+    const list = prompts as Array<{ title?: unknown; message?: unknown }>;
+    if (list.some((x) => !str(x.title) || !str(x.message)))
+      return fail('invalid_arguments', { detail: 'each prompt needs a title and a message' });
+    ctx.ws.prompts.set(`${channel}:${threadTs}`, {
+      ...(str(p.title) ? { title: str(p.title) } : {}),
+      prompts: list.map((x) => ({ title: String(x.title), message: String(x.message) })),
+    });
+    return { ok: true };
+  },
+
+  'assistant.threads.setTitle': (ctx, p) => {
+    const channel = str(p.channel_id);
+    const threadTs = str(p.thread_ts);
+    if (!channel) return fail('channel_not_found');
+    if (!threadTs) return fail('invalid_thread_ts');
+    const title = str(p.title);
+    if (!title) return fail('invalid_arguments', { detail: 'title required' });
+    ctx.ws.titles.set(`${channel}:${threadTs}`, title);
+    return { ok: true };
+  },
+
+  'chat.delete': (ctx, p) => {
+    const m = ownMessage(ctx, p);
+    if ('ok' in m) return m.error === 'cant_update_message' ? fail('cant_delete_message') : m;
+    ctx.ws.remove(m);
+    return { ok: true, channel: m.channel, ts: m.ts };
+  },
+
+  'conversations.info': (ctx, p) => {
+    const id = str(p.channel);
+    const name = id ? ctx.ws.channelNames.get(id) : undefined;
+    if (!id || !name) return fail('channel_not_found');
+    return {
+      ok: true,
+      channel: { id, name, is_channel: id.startsWith('C'), is_private: id.startsWith('G') },
+    };
   },
 
   'users.info': (ctx, p) => {
@@ -246,6 +373,27 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
   },
 
   'apps.connections.open': (ctx) => ({ ok: true, url: ctx.socketUrl() }),
+
+  /** A thread: its parent first, then its replies, at most `limit` (apps outside the Marketplace: 15). */
+  'conversations.replies': (ctx, p) => {
+    const channel = str(p.channel);
+    const ts = str(p.ts);
+    if (!channel) return fail('channel_not_found');
+    if (!ts) return fail('invalid_arguments');
+    const parent = ctx.ws.find(channel, ts);
+    if (!parent) return fail('thread_not_found');
+    const replies = (ctx.ws.messages.get(channel) ?? []).filter((m) => m.threadTs === ts);
+    const limit = Math.min(Number(p.limit ?? 15) || 15, 15);
+    const messages = [parent, ...replies].slice(0, limit).map((m) => ({
+      type: 'message',
+      ts: m.ts,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : { thread_ts: m.ts }),
+      ...(m.bot ? { bot_id: ctx.bot.botId, user: ctx.bot.userId } : { user: m.user }),
+      text: m.text,
+      ...(m.files ? { files: m.files } : {}),
+    }));
+    return { ok: true, messages, has_more: replies.length + 1 > limit };
+  },
 };
 
 /** Bot scopes Slack's method reference lists (any one of them suffices); absent: no scope needed. */
@@ -257,7 +405,12 @@ export const SCOPES_NEEDED: Record<string, string[]> = {
   'chat.appendStream': ['chat:write'],
   'chat.stopStream': ['chat:write'],
   'assistant.threads.setStatus': ['chat:write', 'assistant:write'],
+  'assistant.threads.setSuggestedPrompts': ['assistant:write'],
+  'assistant.threads.setTitle': ['assistant:write'],
+  'chat.delete': ['chat:write'],
+  'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
   'users.info': ['users:read'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
 };
 
 /** Methods that take the app-level token (xapp-…) instead of the bot token. */

@@ -16,12 +16,36 @@ export interface FakeMessage {
   bot: boolean;
   streaming: boolean;
   streamStartedAt?: number;
+  /** When text last reached the stream (start or append); Slack closes a stream left idle. */
+  lastAppendAt?: number;
+  /**
+   * Slack closed the stream itself (time limit or idle), not the app: the message stays in an unfinished,
+   * broken state until the app replaces it with `chat.update` (python-slack-sdk#1859/#1880).
+   */
+  expired?: boolean;
+  /** The text shows through a block (markdown or section) rather than `text`. */
+  blockText?: boolean;
+  /** Buttons of the message's `actions` blocks (Stop), as people see them and press them. */
+  buttons?: FakeButton[];
   /** chat.update calls that changed this message. */
   updates: number;
   /** chat.startStream/appendStream/stopStream calls that added text. */
   appends: number;
   /** Every version the message had, first to last. */
   versions: string[];
+  /** Tasks of a streamed message (`task_update` chunks), by id, as they show now. */
+  tasks?: Map<string, { title: string; status: string }>;
+  /** Every task update, in order (`title: status`). */
+  taskUpdates?: string[];
+  /** Files a person shared with the message (Slack file objects). */
+  files?: unknown[];
+}
+
+export interface FakeButton {
+  actionId: string;
+  blockId: string;
+  label: string;
+  value: string;
 }
 
 export interface Shown {
@@ -37,6 +61,10 @@ export interface Shown {
   /** Mentions that would notify someone (`<!channel>`, `<@U1>`, `@here`…): must stay empty for bot text. */
   pings: string[];
   streaming: boolean;
+  /** Left unfinished by a stream Slack closed on its own (an error pill in Slack's client). */
+  broken: boolean;
+  /** Buttons shown under the message (labels). */
+  buttons: string[];
   updates: number;
   appends: number;
 }
@@ -82,6 +110,8 @@ export function show(m: FakeMessage): Shown {
     links,
     pings: pingsIn(m.text),
     streaming: m.streaming,
+    broken: m.expired === true,
+    buttons: (m.buttons ?? []).map((b) => b.label),
     updates: m.updates,
     appends: m.appends,
   };
@@ -105,6 +135,20 @@ export class Workspace {
   readonly ephemerals: EphemeralMessage[] = [];
   /** `channel:thread_ts` → the assistant status Slack shows under the thread right now. */
   readonly statuses = new Map<string, string>();
+  /** `channel:thread_ts` → the loading messages Slack rotates with that status. */
+  readonly loading = new Map<string, string[]>();
+  /** `channel:thread_ts` → the suggested prompts of an assistant thread (`assistant.threads.setSuggestedPrompts`). */
+  readonly prompts = new Map<
+    string,
+    { title?: string; prompts: Array<{ title: string; message: string }> }
+  >();
+  /** `channel:thread_ts` → the assistant thread's title (`assistant.threads.setTitle`). */
+  readonly titles = new Map<string, string>();
+  /** Channel names by id (`conversations.info`). */
+  readonly channelNames = new Map<string, string>([
+    ['C0GENERAL', 'general'],
+    ['C0RANDOM', 'random'],
+  ]);
   private seq = 0;
   private readonly epoch = Math.floor(Date.now() / 1000);
 
@@ -125,8 +169,20 @@ export class Workspace {
     list.push(m);
     this.messages.set(m.channel, list);
     // A reply from the app clears its "is thinking…" status.
-    if (m.bot && m.threadTs) this.statuses.delete(`${m.channel}:${m.threadTs}`);
+    if (m.bot && m.threadTs) {
+      this.statuses.delete(`${m.channel}:${m.threadTs}`);
+      this.loading.delete(`${m.channel}:${m.threadTs}`);
+    }
     return m;
+  }
+
+  /** `chat.delete`: the message is gone for everyone. */
+  remove(m: FakeMessage): void {
+    const list = this.messages.get(m.channel) ?? [];
+    this.messages.set(
+      m.channel,
+      list.filter((x) => x !== m),
+    );
   }
 
   find(channel: string, ts: string): FakeMessage | undefined {

@@ -40,6 +40,7 @@ export function say(fake: FakeSlack, o: SayOptions): Said {
     format: 'mrkdwn',
     bot: false,
     streaming: false,
+    ...(o.files?.length ? { files: o.files } : {}),
   });
   const base = {
     user: o.user,
@@ -124,5 +125,101 @@ export function slash(
     is_enterprise_install: 'false',
     response_url: `${fake.url}/respond/${id}`,
     trigger_id: `trig.${id}`,
+  };
+}
+
+let threadSeq = 0;
+
+/**
+ * A person opens the app's assistant pane (or agent view) while viewing `viewing`: Slack starts a thread
+ * in their DM with the app and sends `assistant_thread_started` with the context.
+ */
+export function openAssistant(
+  fake: FakeSlack,
+  o: { user: string; dm: string; viewing?: string },
+): { threadTs: string; body: Record<string, unknown> } {
+  const root = fake.ws.add({
+    channel: o.dm,
+    user: fake.bot.userId,
+    text: '',
+    format: 'mrkdwn',
+    bot: false,
+    streaming: false,
+  });
+  return {
+    threadTs: root.ts,
+    body: eventBody(fake, {
+      type: 'assistant_thread_started',
+      assistant_thread: assistantThread(fake, o.user, o.dm, root.ts, o.viewing),
+      event_ts: `${root.ts}${++threadSeq}`,
+    }),
+  };
+}
+
+/** The person moves to another channel with the assistant pane open. */
+export function assistantContextChanged(
+  fake: FakeSlack,
+  o: { user: string; dm: string; threadTs: string; viewing: string },
+): Record<string, unknown> {
+  return eventBody(fake, {
+    type: 'assistant_thread_context_changed',
+    assistant_thread: assistantThread(fake, o.user, o.dm, o.threadTs, o.viewing),
+    event_ts: fake.ws.nextTs(),
+  });
+}
+
+function assistantThread(fake: FakeSlack, user: string, dm: string, threadTs: string, viewing?: string) {
+  return {
+    user_id: user,
+    channel_id: dm,
+    thread_ts: threadTs,
+    context: viewing ? { channel_id: viewing, team_id: fake.team.id, enterprise_id: null } : {},
+  };
+}
+
+/**
+ * The `block_actions` payload Slack posts when `user` presses the button labelled `label` on a message;
+ * throws when the message shows no such button (a person cannot press what is not there).
+ */
+export function pressButton(
+  fake: FakeSlack,
+  o: { user: string; channel: string; ts: string; label: string },
+): Record<string, unknown> {
+  const m = fake.message(o.channel, o.ts);
+  const button = m?.buttons?.find((b) => b.label === o.label);
+  if (!m || !button) throw new Error(`message ${o.ts} in ${o.channel} shows no "${o.label}" button`);
+  return {
+    type: 'block_actions',
+    user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: fake.team.id },
+    api_app_id: 'A0FAKE',
+    token: 'legacy-verification-token',
+    container: {
+      type: 'message',
+      message_ts: m.ts,
+      channel_id: m.channel,
+      is_ephemeral: false,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+    },
+    trigger_id: `trig.${fake.ws.nextTs()}`,
+    team: { id: fake.team.id, domain: fake.team.name.toLowerCase() },
+    channel: { id: m.channel, name: fake.ws.channelNames.get(m.channel) ?? 'directmessage' },
+    message: {
+      type: 'message',
+      user: m.user,
+      ts: m.ts,
+      text: m.text,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+    },
+    response_url: `${fake.url}/respond/action-${m.ts}`,
+    actions: [
+      {
+        action_id: button.actionId,
+        block_id: button.blockId,
+        text: { type: 'plain_text', text: button.label, emoji: true },
+        value: button.value,
+        type: 'button',
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
   };
 }

@@ -16,7 +16,7 @@ import {
   type Result,
   SCOPES_NEEDED,
 } from './methods.ts';
-import { type Shown, Workspace } from './model.ts';
+import { type FakeMessage, type Shown, Workspace } from './model.ts';
 import { SocketModeServer } from './socket.ts';
 
 export interface Tier {
@@ -35,7 +35,13 @@ export const DEFAULT_TIERS: Record<string, Tier> = {
   'chat.appendStream': { max: 100, windowMs: 60_000, per: 'team' },
   'chat.stopStream': { max: 20, windowMs: 60_000, per: 'team' },
   'assistant.threads.setStatus': { max: 50, windowMs: 60_000, per: 'team' },
+  'assistant.threads.setSuggestedPrompts': { max: 50, windowMs: 60_000, per: 'team' },
+  'assistant.threads.setTitle': { max: 50, windowMs: 60_000, per: 'team' },
+  'chat.delete': { max: 50, windowMs: 60_000, per: 'team' },
+  'conversations.info': { max: 50, windowMs: 60_000, per: 'team' },
   'users.info': { max: 100, windowMs: 60_000, per: 'team' },
+  // Apps outside the Slack Marketplace, since 2025: about one call a minute.
+  'conversations.replies': { max: 1, windowMs: 60_000, per: 'team' },
   'auth.test': { max: 100, windowMs: 60_000, per: 'team' },
 };
 
@@ -47,6 +53,8 @@ export interface FakeSlackOptions {
   tiers?: Record<string, Tier>;
   /** How long a native stream stays open (reported: about 5 minutes). */
   streamTtlMs?: number;
+  /** How long a native stream may go without an append before Slack closes it (reported: about 5 minutes). */
+  streamIdleMs?: number;
   users?: FakeUser[];
   /** Bot scopes the installation granted (e.g. the manifest's); undefined grants everything. */
   scopes?: string[];
@@ -116,6 +124,7 @@ export class FakeSlack {
       bot: this.bot,
       users,
       streamTtlMs: options.streamTtlMs ?? 5 * 60_000,
+      streamIdleMs: options.streamIdleMs ?? 5 * 60_000,
       socketUrl: () => `${this.url.replace(/^http/, 'ws')}/link?ticket=${++this.seq}`,
       now: Date.now,
     };
@@ -173,6 +182,11 @@ export class FakeSlack {
     this.ctx.streamTtlMs = ms;
   }
 
+  /** Makes open streams without an append for longer than `ms` count as closed by Slack. */
+  set streamIdleMs(ms: number) {
+    this.ctx.streamIdleMs = ms;
+  }
+
   addFile(name: string, mimetype: string, bytes: Uint8Array): FakeFile {
     const id = `F${++this.seq}`;
     this.files.set(id, { bytes, mimetype });
@@ -205,6 +219,11 @@ export class FakeSlack {
 
   status(channel: string, threadTs: string): string | undefined {
     return this.ws.statuses.get(`${channel}:${threadTs}`);
+  }
+
+  /** The message with this ts (to press its buttons). */
+  message(channel: string, ts: string): FakeMessage | undefined {
+    return this.ws.find(channel, ts);
   }
 
   async close(): Promise<void> {

@@ -41,6 +41,12 @@ export class SignedSender {
     return this.send(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', options);
   }
 
+  /** An interactivity payload (button press): form-encoded `payload=<json>`, as Slack posts it. */
+  interaction(payload: Record<string, unknown>, options: SendOptions = {}): Promise<SendResult> {
+    const raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    return this.send(raw, 'application/x-www-form-urlencoded', options);
+  }
+
   private async send(raw: string, contentType: string, o: SendOptions): Promise<SendResult> {
     const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {

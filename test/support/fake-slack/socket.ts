@@ -1,6 +1,6 @@
 /**
  * Socket Mode: the URL `apps.connections.open` hands out leads here. The server greets with `hello`,
- * delivers envelopes (`events_api`, `slash_commands`) and checks each is acked within 3 seconds.
+ * delivers envelopes (`events_api`, `slash_commands`, `interactive`) and checks each is acked within 3 seconds.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -67,6 +67,11 @@ export class SocketModeServer {
 
   deliverCommand(payload: Record<string, unknown>): Promise<Ack> {
     return this.deliver({ type: 'slash_commands', payload, accepts_response_payload: true });
+  }
+
+  /** A button press (`block_actions`), as Socket Mode delivers interactivity. */
+  deliverInteraction(payload: Record<string, unknown>): Promise<Ack> {
+    return this.deliver({ type: 'interactive', payload, accepts_response_payload: false });
   }
 
   /** Drops every connection without a goodbye, as a network failure would. */

@@ -1,0 +1,36 @@
+import type { Config } from '../../config/schema.ts';
+import type { ProbeFailure } from '../../qwen/client.ts';
+import type { HistoryStore } from '../history.ts';
+import { forgetCommand, type UserIndexStore } from '../privacy.ts';
+import type { SettingsStore } from '../settings.ts';
+import type { ConversationRef } from '../types.ts';
+import type { UsageStore } from '../usage.ts';
+import { builtinCommands } from './builtin.ts';
+import { channelCommand } from './channel-command.ts';
+import type { CommandRegistry, CommandSpec } from './registry.ts';
+import { settingsCommands } from './settings-commands.ts';
+
+export interface CoreCommandDeps {
+  config: Config;
+  registry: CommandRegistry;
+  history: HistoryStore;
+  settings: SettingsStore;
+  usage: UsageStore;
+  users: UserIndexStore;
+  modelFor: (conversation: ConversationRef) => Promise<string>;
+  probeModel?: (model: string) => Promise<ProbeFailure | undefined>;
+  /** Commands from other modules (FAQ). */
+  extra?: CommandSpec[];
+}
+
+/** Every command the conversation service registers, in the order `/help` lists them. */
+export function coreCommands(deps: CoreCommandDeps): CommandSpec[] {
+  const { config, registry, history, settings, usage, users, modelFor, probeModel } = deps;
+  return [
+    ...builtinCommands({ config, registry, history, settings, modelFor, probeModel }),
+    ...settingsCommands({ config, settings, usage, modelFor }),
+    channelCommand({ config, settings }),
+    forgetCommand({ config, history, settings, usage, users }),
+    ...(deps.extra ?? []),
+  ];
+}
