@@ -45,3 +45,5 @@ process.on('message', (m: { type?: string }) => {
 });
 process.stdout.write(`${JSON.stringify({ baseUrl: sim.baseUrl })}\n`);
 process.on('SIGTERM', () => void sim.close().then(() => process.exit(0)));
+// A benchmark that died without stopping it (an exception, Ctrl-C) leaves no simulator behind.
+process.on('disconnect', () => void sim.close().then(() => process.exit(0)));
