@@ -82,6 +82,9 @@ export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** When the request's body had been read, and when its first content chunk was written (ms, this process's clock). */
+  receivedAt?: number;
+  firstContentAt?: number;
 }
 
 export interface SimOptions {
@@ -164,7 +167,14 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         message: 'body is not valid JSON',
       });
     }
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      receivedAt: performance.now(),
+    };
+    requests.push(recorded);
     const requestId = `sim-${++requestSeq}`;
     res.setHeader('x-request-id', requestId);
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
@@ -175,7 +185,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       );
     }
     if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/chat/completions')) {
-      return chat(body as ChatBody, res, requestId);
+      return chat(body as ChatBody, res, requestId, recorded);
     }
     if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/embeddings')) {
       return embeddings(body, res, requestId);
@@ -191,7 +201,12 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     s.on('close', () => sockets.delete(s));
   });
 
-  async function chat(body: ChatBody, res: ServerResponse, requestId: string): Promise<void> {
+  async function chat(
+    body: ChatBody,
+    res: ServerResponse,
+    requestId: string,
+    recorded: RecordedRequest,
+  ): Promise<void> {
     if (!body.model || !Array.isArray(body.messages) || body.messages.length === 0) {
       return sendError(res, {
         status: 400,
@@ -356,6 +371,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
       if (step.holdAfterChunks !== undefined && contentChunks === step.holdAfterChunks)
         await step.hold?.catch(() => undefined);
+      if (i === contentStart) recorded.firstContentAt = performance.now();
       writer(`data: ${frames[i]}\n\n`);
       if (timing.chunkDelayMs) await delay(timing.chunkDelayMs);
     }
