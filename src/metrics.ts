@@ -80,6 +80,12 @@ export class Metrics {
     labelNames: ['platform', 'command', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly feedback = new Counter({
+    name: 'qwenbot_feedback_total',
+    help: 'Feedback votes cast or changed on answers, by platform, model and vote (up, down)',
+    labelNames: ['platform', 'model', 'vote'] as const,
+    registers: [this.registry],
+  });
   /** Read when scraped, so it is never stale (set by `watchQueue`). */
   private queueSize: () => number = () => 0;
   readonly queueDepth: Gauge = new Gauge({

@@ -1,7 +1,8 @@
 /**
  * Slash commands: the core registry becomes Discord application commands (one bulk overwrite), and
  * interactions are answered through the ChatService: commands are deferred at once and answered by
- * editing the deferred reply; autocomplete asks the service; the Stop button asks the service to stop.
+ * editing the deferred reply; autocomplete asks the service; the Stop button asks the service to stop;
+ * 👍 / 👎 and the reason modal go to the service's feedback (feedback.ts).
  */
 import {
   type AutocompleteInteraction,
@@ -21,6 +22,7 @@ import type { Author, OptionType, OptionValue } from '../../src/core/types.ts';
 import { spellCommandRefs, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { runPlatformCommand } from '../../src/platform-replies.ts';
+import { FEEDBACK_PREFIX, pressFeedback, REASON_PREFIX, submitReason } from './feedback.ts';
 import { conversationOf } from './inbound.ts';
 import { DISCORD_MAX_CHARS, NO_PINGS, STOP_PREFIX } from './surface.ts';
 
@@ -82,6 +84,15 @@ export async function handleInteraction(interaction: Interaction, deps: Interact
   if (interaction.isAutocomplete()) return answerAutocomplete(interaction, deps);
   if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX))
     return pressStop(interaction, deps);
+  const feedback = () => ({
+    ...deps,
+    author: authorOf(interaction, deps),
+    conversation: conversation(interaction),
+  });
+  if (interaction.isButton() && interaction.customId.startsWith(`${FEEDBACK_PREFIX}:`))
+    return pressFeedback(interaction, feedback());
+  if (interaction.isModalSubmit() && interaction.customId.startsWith(`${REASON_PREFIX}:`))
+    return submitReason(interaction, feedback());
 }
 
 function authorOf(interaction: Interaction, deps: InteractionDeps): Author {

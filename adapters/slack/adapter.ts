@@ -27,6 +27,7 @@ import {
   skipReason,
   ThreadTracker,
 } from './events.ts';
+import { listenForFeedback } from './feedback.ts';
 import { type Trigger, toIncoming } from './incoming.ts';
 import type { SlackHandle, StartSlackOptions } from './index.ts';
 import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
@@ -227,6 +228,15 @@ export class SlackAdapter implements SlackHandle {
         this.track(this.deliver(event as unknown as SlackMessageEvent, kind, teamId, body.event_id));
       });
     }
+    listenForFeedback({
+      app: this.app,
+      service: this.options.service,
+      users: this.users,
+      log: this.log,
+      teamId: this.team.id,
+      fallbackLocale: this.config.locale,
+      track: (work) => this.track(work),
+    });
     this.assistant.listen(this.app, (work) => this.track(work));
     listenForStop(this.app, {
       client: this.app.client,

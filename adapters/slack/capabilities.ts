@@ -36,7 +36,12 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   'users.info': 'users:read',
   // The parent of a thread the bot is pulled into (thread-parent.ts); groups:history in private channels.
   'conversations.replies': 'channels:history',
+  // The 👎 reason form (needs interactivity, no scope).
+  'views.open': null,
 };
+
+/** Feedback buttons and the reason modal arrive as interactivity payloads (block_actions, view_submission). */
+export const INTERACTIVITY = true;
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */
 const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {

@@ -204,6 +204,14 @@ export const configSchema = z
         totalsRetentionDays: z.number().positive().default(400),
       })
       .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
+    feedback: z
+      .strictObject({
+        /** 👍 / 👎 buttons on every finished answer (Discord buttons, Slack feedback buttons). */
+        enabled: z.boolean().default(true),
+        /** A 👎 opens a one-line form asking what went wrong (optional for the person). */
+        askReason: z.boolean().default(true),
+      })
+      .default({ enabled: true, askReason: true }),
     faq: faqSchema,
     mcp: mcpSchema,
     tools: toolsSchema,

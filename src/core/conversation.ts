@@ -13,6 +13,7 @@ import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/
 import { workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { MessageBatcher } from './debounce.ts';
+import { FeedbackService } from './feedback.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
@@ -75,6 +76,7 @@ export class ConversationService implements ChatService {
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
   readonly users: UserIndexStore;
+  readonly feedback: FeedbackService;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -107,6 +109,8 @@ export class ConversationService implements ChatService {
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
+    const feedback = new FeedbackService({ ...deps, coordinator: coord, now: this.now });
+    this.feedback = feedback;
     this.guards = [
       ...standardGuards(config.guards, coord, this.spelling),
       dailyQuota(this.usage, config.usage),
@@ -118,6 +122,7 @@ export class ConversationService implements ChatService {
       settings: this.settings,
       usage: this.usage,
       users: this.users,
+      feedback,
       modelFor: (ref) => this.modelFor(ref),
       probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       extra: deps.extraCommands,

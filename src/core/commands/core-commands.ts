@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import type { ProbeFailure } from '../../qwen/client.ts';
+import type { FeedbackService } from '../feedback.ts';
 import type { HistoryStore } from '../history.ts';
 import { forgetCommand, type UserIndexStore } from '../privacy.ts';
 import type { SettingsStore } from '../settings.ts';
@@ -17,6 +18,8 @@ export interface CoreCommandDeps {
   settings: SettingsStore;
   usage: UsageStore;
   users: UserIndexStore;
+  /** 👍 / 👎 votes: admins' /usage shows their share, /forget deletes a person's. */
+  feedback?: FeedbackService;
   modelFor: (conversation: ConversationRef) => Promise<string>;
   probeModel?: (model: string) => Promise<ProbeFailure | undefined>;
   /** Commands from other modules (FAQ). */
@@ -25,12 +28,12 @@ export interface CoreCommandDeps {
 
 /** Every command the conversation service registers, in the order `/help` lists them. */
 export function coreCommands(deps: CoreCommandDeps): CommandSpec[] {
-  const { config, registry, history, settings, usage, users, modelFor, probeModel } = deps;
+  const { config, registry, history, settings, usage, users, modelFor, probeModel, feedback } = deps;
   return [
     ...builtinCommands({ config, registry, history, settings, modelFor, probeModel }),
-    ...settingsCommands({ config, settings, usage, modelFor }),
+    ...settingsCommands({ config, settings, usage, modelFor, feedback }),
     channelCommand({ config, settings }),
-    forgetCommand({ config, history, settings, usage, users }),
+    forgetCommand({ config, history, settings, usage, users, feedback }),
     ...(deps.extra ?? []),
   ];
 }

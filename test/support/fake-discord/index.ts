@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { settle } from '../fake-time.ts';
+import { modalSubmission } from './components.ts';
 import { FakeGateway, guildApi } from './gateway.ts';
 import { FakeRest } from './rest.ts';
 import { channelApi } from './rules.ts';
@@ -273,7 +274,31 @@ export class FakeDiscord {
   clickButton(opts: InteractionOptions & { messageId: string; customId: string }): FakeInteraction {
     const message = this.state.findMessage(opts.messageId);
     if (!message) throw new Error(`no message ${opts.messageId}`);
-    return this.interact(opts, 3, { custom_id: opts.customId, component_type: 2 }, this.state.toApi(message));
+    const it = this.interact(
+      opts,
+      3,
+      { custom_id: opts.customId, component_type: 2 },
+      this.state.toApi(message),
+    );
+    it.messageId = message.id;
+    return it;
+  }
+
+  /**
+   * The user fills in and sends the modal the bot opened in answer to `opened` (MODAL_SUBMIT, type 5).
+   * A modal opened from a button carries that button's message, as Discord sends it.
+   */
+  submitModal(
+    opened: FakeInteraction,
+    opts: InteractionOptions & { values: Record<string, string> },
+  ): FakeInteraction {
+    const modal = opened.modal;
+    if (!modal) throw new Error(`interaction ${opened.id} opened no modal`);
+    const message = opened.messageId ? this.state.findMessage(opened.messageId) : undefined;
+    const data = { custom_id: modal.custom_id, components: modalSubmission(modal, opts.values) };
+    const it = this.interact(opts, 5, data, message ? this.state.toApi(message) : undefined);
+    if (message) it.messageId = message.id;
+    return it;
   }
 
   // ---- what people see ----

@@ -4,6 +4,7 @@
  * interaction deadline. Every request is recorded in the state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { openModal } from './components.ts';
 import { FakeRateLimiter } from './ratelimit.ts';
 import {
   applyPings,
@@ -307,6 +308,8 @@ export class FakeRest {
       const invalid = validate(data, type === 4);
       if (invalid) return invalid;
     }
+    const modal = type === 9 ? openModal(it, data) : undefined;
+    if (modal) return modal;
     it.callbackType = type;
     it.callbackAt = Date.now();
     it.callbackData = data;

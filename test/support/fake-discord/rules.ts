@@ -4,6 +4,7 @@
  * shapes of channels and errors.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { componentsProblem } from './components.ts';
 import type { FakeChannel, FakeMessage, FakeState, FakeUser } from './state.ts';
 
 export type Body = Record<string, unknown>;
@@ -39,6 +40,8 @@ export function validate(body: Body, creating: boolean): Reply | undefined {
       body: formError('content', 'BASE_TYPE_MAX_LENGTH', `Must be ${MAX_CONTENT} or fewer in length.`),
     };
   }
+  const components = componentsProblem(body.components);
+  if (components) return components;
   const hasSomething =
     (typeof content === 'string' && content.length > 0) ||
     (Array.isArray(body.embeds) && body.embeds.length > 0) ||

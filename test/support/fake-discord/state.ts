@@ -97,7 +97,7 @@ export interface FakeInteraction {
   channelId: string;
   guildId?: string;
   createdAt: number;
-  /** Callback type the bot answered with (4 reply, 5 defer, 6 deferred update, 7 update, 8 autocomplete). */
+  /** Callback type the bot answered with (4 reply, 5 defer, 6 deferred update, 7 update, 8 autocomplete, 9 modal). */
   callbackType?: number;
   callbackAt?: number;
   /** Data of the callback (autocomplete choices, reply content). */
@@ -106,6 +106,10 @@ export interface FakeInteraction {
   /** The message holding the response (created on reply/defer). */
   originalId?: string;
   followUps: string[];
+  /** The modal the bot opened in answer (callback type 9), as the person sees it. */
+  modal?: Record<string, unknown>;
+  /** The message the pressed component was on. */
+  messageId?: string;
 }
 
 const DISCORD_EPOCH = 1_420_070_400_000n;

@@ -1,3 +1,4 @@
+export { pressFeedback, submitView } from './interactions.ts';
 export type { Shown } from './model.ts';
 export {
   assistantContextChanged,

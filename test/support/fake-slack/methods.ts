@@ -30,6 +30,8 @@ export interface MethodContext {
   streamIdleMs: number;
   socketUrl: () => string;
   now: () => number;
+  /** Refuse `context_actions` blocks (Slack's feedback buttons) with invalid_blocks (blocks.ts). */
+  refuseContextActions?: boolean;
 }
 
 export const UPDATE_MAX = 4000;
