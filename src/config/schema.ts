@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { summarizeSchema, translateSchema } from './actions-schema.ts';
 import { mcpSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
@@ -40,6 +41,8 @@ export const modelInfoSchema = z.strictObject({
   thinkingOnly: z.boolean().default(false),
   search: z.boolean().default(false),
   tools: z.boolean().default(false),
+  /** A machine-translation model (qwen-mt): used by Translate only, never offered for chat. */
+  translation: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
   /** Input tokens served from the implicit context cache; unset: 20 % of priceIn (core/usage.ts). */
@@ -205,6 +208,8 @@ export const configSchema = z
       })
       .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
     faq: faqSchema,
+    translate: translateSchema,
+    summarize: summarizeSchema,
     mcp: mcpSchema,
     store: z.strictObject({
       url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
@@ -321,6 +326,13 @@ export const configSchema = z
           message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
         });
       }
+    }
+    for (const [path, name] of [
+      [['translate', 'model'], cfg.translate.model],
+      [['summarize', 'model'], cfg.summarize.model],
+    ] as const) {
+      if (!cfg.models[name])
+        ctx.addIssue({ code: 'custom', path: [...path], message: `"${name}" is not in models` });
     }
     const { titleModel, titles } = cfg.slack.assistant;
     if (titles && !cfg.models[titleModel]) {
