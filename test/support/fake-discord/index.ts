@@ -275,7 +275,7 @@ export class FakeDiscord {
    */
   messageCommand(opts: InteractionOptions & { name: string; messageId: string }): FakeInteraction {
     const command = this.findCommand(opts.name, opts.channelId);
-    if (!command || command.type !== 3) throw new Error(`no message command "${opts.name}" registered`);
+    if (command?.type !== 3) throw new Error(`no message command "${opts.name}" registered`);
     const message = this.state.findMessage(opts.messageId);
     if (!message) throw new Error(`no message ${opts.messageId}`);
     return this.interact(opts, 2, {

@@ -3,6 +3,7 @@ export {
   assistantContextChanged,
   edited,
   eventBody,
+  messageShortcut,
   openAssistant,
   pressButton,
   type Said,
