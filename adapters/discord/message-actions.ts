@@ -71,7 +71,7 @@ export async function runMessageAction(
   };
   const text =
     interaction.commandName === TRANSLATE_COMMAND
-      ? (await deps.actions.translate(ctx, interaction.targetMessage.content)).text
+      ? (await deps.actions.translate(ctx, readable(interaction.targetMessage))).text
       : await summarize(interaction, ctx, deps);
   const parts = splitMessage(text || '-', DISCORD_MAX_CHARS).map((p) => p.text);
   await interaction.editReply({ content: parts.shift() ?? '-', allowedMentions: NO_PINGS });
@@ -106,11 +106,7 @@ async function summarize(
   const botId = interaction.client.user.id;
   const lines: ThreadLine[] = fetched.reverse().map((m) => ({
     author: m.member?.displayName ?? m.author.displayName,
-    // The model reads names, not ids: `<@123>` becomes `@Alice` (nothing is posted from this text).
-    text: m.content.replace(
-      /<@!?(\d+)>/g,
-      (_, id: string) => `@${m.mentions.users.get(id)?.displayName ?? 'someone'}`,
-    ),
+    text: readable(m),
   }));
   const othersUnread = fetched.some((m) => m.author.id !== botId && !m.content && m.attachments.size === 0);
   if (othersUnread && !deps.messageContentIntent && lines.every((l) => !l.text.trim())) {
@@ -118,4 +114,12 @@ async function summarize(
     return t(locale, 'action.summarize_unreadable', { why });
   }
   return (await deps.actions.summarize(ctx, lines)).text;
+}
+
+/** The model reads names, not ids: `<@123>` becomes `@Alice` (the reply is sent without pings anyway). */
+function readable(m: Message): string {
+  return m.content.replace(/<@!?(\d+)>/g, (_, id: string) => {
+    const name = m.mentions.members?.get(id)?.displayName ?? m.mentions.users.get(id)?.displayName;
+    return `@${name ?? 'someone'}`;
+  });
 }

@@ -65,17 +65,20 @@ async function answer(
     author,
     receivedAt: Date.now(),
   };
-  if (callbackId === 'translate_message')
-    return (await deps.actions.translate(ctx, shortcut.message.text ?? '')).text;
+  if (callbackId === 'translate_message') {
+    const text = await withNames(shortcut.message.text ?? '', deps.users);
+    return (await deps.actions.translate(ctx, text)).text;
+  }
   const read = await readMessages(shortcut.channel.id, threadTs, deps);
   const locale = deps.actions.localeOf(author);
   if ('limited' in read) return t(locale, 'action.summarize_read_limited', { seconds: read.limited });
   if ('failed' in read) return t(locale, 'action.summarize_unreadable', { why: read.failed });
   const names = await deps.users.names([...new Set(read.messages.map((m) => m.user ?? ''))].filter(Boolean));
-  const lines: ThreadLine[] = read.messages.map((m) => ({
-    author: m.bot_id ? 'bot' : (names.get(m.user ?? '') ?? m.user ?? 'someone'),
-    text: (m.text ?? '').replace(/<@(U[A-Z0-9]+)>/g, (_, id: string) => `@${names.get(id) ?? id}`),
-  }));
+  const lines: ThreadLine[] = [];
+  for (const m of read.messages) {
+    const author = m.bot_id ? 'bot' : (names.get(m.user ?? '') ?? m.user ?? 'someone');
+    lines.push({ author, text: await withNames(m.text ?? '', deps.users) });
+  }
   return (await deps.actions.summarize(ctx, lines)).text;
 }
 
@@ -119,4 +122,14 @@ async function readMessages(
           : (code ?? 'Slack refused'),
     };
   }
+}
+
+const USER_MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
+
+/** `<@U123>` as `@Alice`: the model reads names, and so does the person reading the answer. */
+async function withNames(text: string, users: UserDirectory): Promise<string> {
+  const ids = [...new Set([...text.matchAll(USER_MENTION)].map((m) => m[1] ?? ''))];
+  if (ids.length === 0) return text;
+  const names = await users.names(ids);
+  return text.replace(USER_MENTION, (_, id: string) => `@${names.get(id) ?? id}`);
 }

@@ -3,7 +3,7 @@
  * and qwen-mt-plus stream non-incrementally (every chunk repeats the text so far), so the whole answer
  * in one response is both simpler and correct for every qwen-mt model.
  */
-import type { ChatMessage, ChatResult, QwenClient } from './client.ts';
+import { type ChatMessage, type ChatResult, MAX_RETRY_AFTER_MS, type QwenClient } from './client.ts';
 import { QwenError, toQwenError } from './errors.ts';
 import { toUsage } from './usage.ts';
 
@@ -21,7 +21,22 @@ export interface CompletionRequest {
   signal?: AbortSignal;
 }
 
+/** Pause before the one retry of a 5xx, 429 or dropped connection (nothing was shown yet). */
+const RETRY_DELAY_MS = 1000;
+
+/** One completion, retried once when DashScope's failure is worth another attempt (platform-facts.md). */
 export async function completeChat(client: QwenClient, req: CompletionRequest): Promise<ChatResult> {
+  try {
+    return await completeOnce(client, req);
+  } catch (err) {
+    if (!(err instanceof QwenError) || !err.retryable || req.signal?.aborted) throw err;
+    const wait = Math.min(err.retryAfterMs ?? RETRY_DELAY_MS, MAX_RETRY_AFTER_MS);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    return completeOnce(client, req);
+  }
+}
+
+async function completeOnce(client: QwenClient, req: CompletionRequest): Promise<ChatResult> {
   const estimate = Math.ceil(JSON.stringify(req.messages).length / 4) + (req.maxTokens ?? 1024);
   const grant = await client.limits?.acquire(req.model, { tokens: estimate, signal: req.signal });
   try {

@@ -10,7 +10,11 @@ import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
 let h: DiscordHarness;
 beforeAll(async () => {
-  h = await startDiscordHarness({ config: { translate: { maxChars: 200 } } });
+  const config = { translate: { maxChars: 200 }, guards: { denyUsers: [] as string[] } };
+  h = await startDiscordHarness({
+    config,
+    prepare: (_fake, people) => config.guards.denyUsers.push(people.mod.id),
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -26,6 +30,17 @@ async function reply(it: FakeInteraction): Promise<string> {
     `interaction ${it.id}`,
   );
   return h.fake.state.findMessage(it.originalId ?? '')?.content ?? '';
+}
+
+/** What a slash command showed: its edited reply, or its follow-up when the visibility changed. */
+async function slashReply(it: FakeInteraction): Promise<string> {
+  const shown = () => {
+    const original = h.fake.state.findMessage(it.originalId ?? '');
+    const follow = it.followUps[0] ? h.fake.state.findMessage(it.followUps[0]) : undefined;
+    if (follow) return follow.content;
+    return original && !original.deleted && original.edits > 0 ? original.content : undefined;
+  };
+  return h.fake.waitFor(shown, 10_000, `slash ${it.id}`);
 }
 
 const mtRequests = () => h.sim.chatRequests().filter((b) => b.model.startsWith('qwen-mt-'));
@@ -67,6 +82,55 @@ describe('Translate', () => {
     expect(sent[0]?.translation_options).toEqual({ source_lang: 'auto', target_lang: 'French' });
     // Nothing was posted in the channel for everyone to see besides Bob's message.
     expect(h.fake.botMessages(h.general.id).filter((m) => !m.flags)).toEqual([]);
+  });
+
+  test('the model reads names, not mention ids, and the call is counted in the metrics', async () => {
+    const before = mtRequests().length;
+    const original = h.fake.say({
+      author: h.bob,
+      channelId: h.general.id,
+      content: `thanks <@${h.alice.id}>!`,
+    });
+    const it = h.fake.messageCommand({
+      user: h.alice,
+      channelId: h.general.id,
+      name: 'Translate',
+      messageId: original.id,
+    });
+    expect(await reply(it)).toMatch(/\[English\] thanks @\S+!$/);
+    expect(JSON.stringify(mtRequests()[before]?.messages)).not.toContain(h.alice.id);
+    const metrics = await h.app.metrics.registry.metrics();
+    expect(metrics).toMatch(
+      /qwenbot_message_actions_total\{platform="discord",action="translate",outcome="ok"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/qwenbot_tokens_total\{model="qwen-mt-turbo",kind="prompt"\} [1-9]/);
+  });
+
+  test('someone the access lists refuse gets the refusal line and no model call', async () => {
+    const before = mtRequests().length;
+    const original = h.fake.say({ author: h.bob, channelId: h.general.id, content: 'hola' });
+    const it = h.fake.messageCommand({
+      user: h.mod,
+      channelId: h.general.id,
+      name: 'Translate',
+      messageId: original.id,
+    });
+    expect(await reply(it)).toBe('You cannot use this bot here.');
+    expect(mtRequests().length).toBe(before);
+  });
+
+  test('/model neither lists nor accepts a translation model', async () => {
+    const it = h.fake.slash({
+      user: h.alice,
+      channelId: h.general.id,
+      name: 'model',
+      options: { name: 'qwen-mt-turbo' },
+    });
+    const text = await slashReply(it);
+    expect(text).toBe('Unknown model "qwen-mt-turbo". Did you mean: qwen-turbo?');
+    const list = await slashReply(h.fake.slash({ user: h.alice, channelId: h.general.id, name: 'model' }));
+    expect(list).toContain('qwen-plus');
+    expect(list).not.toContain('qwen-mt');
   });
 
   test('counts in /usage like an answer', async () => {
@@ -167,6 +231,39 @@ describe('Summarize thread', () => {
     expect(prompt).toContain('shall we ship on Friday?');
     expect(prompt).toContain('yes, after the review');
     expect(prompt).toContain(`Bobby: @${h.fake.bot.username} yes, after the review`);
+  });
+
+  test('a summary model failure leaves a readable line', async () => {
+    const msg = h.fake.say({ author: h.bob, channelId: h.general.id, content: h.mention('status?') });
+    h.sim.script({
+      match: (b) => b.model === 'qwen-flash',
+      error: { status: 400, code: 'Arrearage', message: 'overdue' },
+    });
+    const it = h.fake.messageCommand({
+      user: h.alice,
+      channelId: h.general.id,
+      name: 'Summarize thread',
+      messageId: msg.id,
+    });
+    const text = await reply(it);
+    expect(text).toMatch(/^Could not summarize these messages\. \S/);
+    expect(it.ephemeral).toBe(true);
+  });
+
+  test('without Read Message History the line says which permission is missing', async () => {
+    const channel = h.fake.addChannel(h.guild, 'locked');
+    channel.noHistory = true;
+    await h.fake.waitFor(() => h.discord.client.channels.cache.has(channel.id), 5000, 'channel cached');
+    const msg = h.fake.say({ author: h.bob, channelId: channel.id, content: h.mention('hi') });
+    const it = h.fake.messageCommand({
+      user: h.alice,
+      channelId: channel.id,
+      name: 'Summarize thread',
+      messageId: msg.id,
+    });
+    expect(await reply(it)).toBe(
+      'The bot could not read the messages here (it needs the Read Message History permission in this channel).',
+    );
   });
 
   test('without the Message Content intent, other people’s messages are unreadable: says so', async () => {

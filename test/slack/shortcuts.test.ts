@@ -66,6 +66,24 @@ describe('Translate (message shortcut)', () => {
     expect(rig.fake.channel(CHANNEL).filter((m) => m.bot)).toEqual([]);
   });
 
+  it('mentions reach qwen-mt as names; a model failure leaves a readable line', async () => {
+    await start();
+    const said = rig.say({ user: BOB, channel: CHANNEL, text: 'merci <@U0ALICE>' });
+    // DashScope fails twice: the first is retried, the second reaches the person as a line.
+    const failure = {
+      match: (b: { model: string }) => b.model === 'qwen-mt-turbo',
+      error: { status: 500, code: 'internal_error', message: 'An internal error has occured' },
+    };
+    rig.sim.script(failure, failure);
+    const body = await shortcut(ALICE, said.ts, 'translate_message');
+    expect(body.text).toMatch(/^Could not translate this message\. \S/);
+    const sent = rig.sim.chatRequests().filter((b) => b.model === 'qwen-mt-turbo');
+    expect(sent).toHaveLength(2);
+    expect(sent[0]?.messages).toEqual([{ role: 'user', content: 'merci @Alice' }]);
+    expect(sent[0]?.translation_options).toEqual({ source_lang: 'auto', target_lang: 'English' });
+    expect(rig.logs.lines.some((l) => l.includes('translate failed'))).toBe(true);
+  });
+
   it('a message without text gets a clear line and no model call', async () => {
     await start();
     const said = rig.say({ user: BOB, channel: CHANNEL, text: ' ' });

@@ -190,6 +190,7 @@ export class FakeRest {
     this.add('GET', '/channels/:id/messages', ([cid], _body, query) => {
       const ch = s.channels.get(cid ?? '');
       if (!ch) return unknown(10003, 'Unknown Channel');
+      if (ch.noHistory) return { status: 403, body: { message: 'Missing Access', code: 50001 } };
       const limit = Number(query.get('limit') ?? 50);
       if (!Number.isInteger(limit) || limit < 1 || limit > 100)
         return { status: 400, body: formError('limit', 'NUMBER_TYPE_MAX', 'int value should be <= 100.') };
