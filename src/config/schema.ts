@@ -328,12 +328,19 @@ export const configSchema = z
         });
       }
     }
-    for (const [path, name] of [
-      [['translate', 'model'], cfg.translate.model],
-      [['summarize', 'model'], cfg.summarize.model],
+    // Translate needs a qwen-mt model; a summary needs a chat model (qwen-mt takes no system prompt).
+    for (const [key, translation] of [
+      ['translate', true],
+      ['summarize', false],
     ] as const) {
-      if (!cfg.models[name])
-        ctx.addIssue({ code: 'custom', path: [...path], message: `"${name}" is not in models` });
+      const name = cfg[key].model;
+      const info = cfg.models[name];
+      const problem = !info
+        ? `"${name}" is not in models`
+        : info.translation !== translation
+          ? `"${name}" must be a ${translation ? 'translation model (translation: true, e.g. qwen-mt-turbo)' : 'chat model, not a translation model'}`
+          : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [key, 'model'], message: problem });
     }
     const { titleModel, titles } = cfg.slack.assistant;
     if (titles && !cfg.models[titleModel]) {

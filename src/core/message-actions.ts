@@ -161,14 +161,18 @@ export class MessageActions {
 
   /** The newest messages that fit `summarize.maxChars`, oldest first. */
   private fit(lines: ThreadLine[]): ThreadLine[] {
-    let budget = this.deps.config.summarize.maxChars;
+    const { maxChars } = this.deps.config.summarize;
     const kept: ThreadLine[] = [];
+    let used = 0;
     for (const line of [...lines].reverse()) {
-      budget -= line.author.length + line.text.length + 2;
-      if (budget < 0 && kept.length > 0) break;
-      kept.unshift(
-        budget < 0 ? { ...line, text: line.text.slice(0, this.deps.config.summarize.maxChars) } : line,
-      );
+      const size = line.author.length + line.text.length + 2;
+      if (used + size > maxChars) {
+        // The newest message alone may be over the budget: its beginning still goes in.
+        if (kept.length === 0) kept.push({ ...line, text: line.text.slice(0, maxChars) });
+        break;
+      }
+      used += size;
+      kept.unshift(line);
     }
     return kept;
   }

@@ -17,8 +17,8 @@ const CLAIRE = 'U0CLAIRE';
 let rig: Rig;
 afterEach(async () => rig?.close());
 
-async function start(): Promise<Rig> {
-  rig = await startRig();
+async function start(options: Parameters<typeof startRig>[0] = {}): Promise<Rig> {
+  rig = await startRig(options);
   rig.fake.addUser({ id: CLAIRE, name: 'claire', displayName: 'Claire', locale: 'fr-FR' });
   return rig;
 }
@@ -125,5 +125,42 @@ describe('Summarize thread (message shortcut)', () => {
       /^The platform lets the bot read messages here only about once a minute\. Please try again in \d+s\.$/,
     );
     expect(rig.sim.chatRequests().filter((b) => b.model === 'qwen-flash')).toHaveLength(1);
+  });
+
+  it('keeps the newest messages that fit summarize.maxChars, oldest first', async () => {
+    await start({ config: { summarize: { maxChars: 700 } } });
+    const parent = rig.say({ user: ALICE, channel: CHANNEL, text: `old ${'a'.repeat(300)}` });
+    rig.say({ user: BOB, channel: CHANNEL, threadTs: parent.ts, text: `middle ${'b'.repeat(300)}` });
+    const last = rig.say({
+      user: ALICE,
+      channel: CHANNEL,
+      threadTs: parent.ts,
+      text: `new ${'c'.repeat(300)}`,
+    });
+    const body = await shortcut(BOB, last.ts, 'summarize_thread');
+    expect(body.text).toMatch(/^📝 Summary of the last 2 messages:/);
+    const prompt = JSON.stringify(rig.sim.chatRequests().find((b) => b.model === 'qwen-flash')?.messages);
+    expect(prompt).not.toContain('old a');
+    expect(prompt.indexOf('Bob: middle')).toBeLessThan(prompt.indexOf('Alice: new'));
+  });
+});
+
+describe('Socket Mode', () => {
+  it('a shortcut delivered over the socket is acked and answered privately', async () => {
+    await start({ mode: 'socket' });
+    const said = rig.say({ user: BOB, channel: CHANNEL, text: 'Hallo zusammen' });
+    const payload = messageShortcut(rig.fake, {
+      user: CLAIRE,
+      channel: CHANNEL,
+      ts: said.ts,
+      callbackId: 'translate_message',
+    });
+    await rig.settle(rig.fake.socket.deliverInteraction(payload), 'the shortcut to be acked');
+    await rig.settle(rig.slack.idle(), 'the shortcut to be answered');
+    const answer = rig.fake.responses.find((r) => r.id === `shortcut-${said.ts}`);
+    expect(answer?.body).toMatchObject({
+      response_type: 'ephemeral',
+      text: '🌐 Translated into French:\n[French] Hallo zusammen',
+    });
   });
 });
