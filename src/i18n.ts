@@ -190,6 +190,16 @@ const en = {
   'assistant.loading_1': 'Reading your question…',
   'assistant.loading_2': 'Thinking it through…',
   'assistant.loading_3': 'Writing the answer…',
+  'action.translated': '🌐 Translated into {language}:',
+  'action.translate_empty': 'There is no text in this message to translate.',
+  'action.translate_too_long': 'This message is too long to translate ({chars} characters; at most {max}).',
+  'action.translate_failed': 'Could not translate this message. {why}',
+  'action.summary': '📝 Summary of the last {count} messages:',
+  'action.summarize_empty': 'There are no messages here to summarize.',
+  'action.summarize_unreadable': 'The bot could not read the messages here ({why}).',
+  'action.summarize_read_limited':
+    'The platform lets the bot read messages here only about once a minute. Please try again in {seconds}s.',
+  'action.summarize_failed': 'Could not summarize these messages. {why}',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -369,6 +379,15 @@ const zh: Record<MessageKey, string> = {
   'assistant.loading_1': '正在阅读您的问题…',
   'assistant.loading_2': '正在思考…',
   'assistant.loading_3': '正在撰写回答…',
+  'action.translated': '🌐 译为{language}：',
+  'action.translate_empty': '这条消息没有可翻译的文字。',
+  'action.translate_too_long': '这条消息太长，无法翻译（{chars} 个字符；最多 {max}）。',
+  'action.translate_failed': '无法翻译这条消息。{why}',
+  'action.summary': '📝 最近 {count} 条消息的摘要：',
+  'action.summarize_empty': '这里没有可总结的消息。',
+  'action.summarize_unreadable': '机器人无法读取这里的消息（{why}）。',
+  'action.summarize_read_limited': '平台只允许机器人大约每分钟读取一次这里的消息。请在 {seconds} 秒后重试。',
+  'action.summarize_failed': '无法总结这些消息。{why}',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };

@@ -70,6 +70,10 @@ describe('configuration', () => {
     [{ history: { maxTurns: 'lots' } }, /^history\.maxTurns: .*number.*\(got "lots"\)/],
     [{ guards: { colour: 'blue' } }, /^guards: unknown setting "colour"/],
     [{ qwen: { visionModel: 'qwen-plus' } }, /^qwen\.visionModel: must name a model with vision: true/],
+    [{ translate: { model: 'qwen-nope' } }, /^translate\.model: "qwen-nope" is not in models/],
+    [{ translate: { model: 'qwen-plus' } }, /^translate\.model: "qwen-plus" must be a translation model/],
+    [{ summarize: { model: 'qwen-mt-turbo' } }, /^summarize\.model: "qwen-mt-turbo" must be a chat model/],
+    [{ summarize: { maxMessages: 500 } }, /^summarize\.maxMessages: /],
   ])('a bad value names the key and the problem: %j', (overrides, message) => {
     expect(errorOf(() => load({}, overrides))).toMatch(message);
   });

@@ -16,6 +16,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { CommandSpec, OptionSpec } from '../../src/core/commands/registry.ts';
+import type { MessageActions } from '../../src/core/message-actions.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import { splitMessage } from '../../src/core/split.ts';
 import type { Author, OptionType, OptionValue } from '../../src/core/types.ts';
@@ -24,6 +25,7 @@ import type { Logger } from '../../src/log.ts';
 import { runPlatformCommand } from '../../src/platform-replies.ts';
 import { FEEDBACK_PREFIX, pressFeedback, REASON_PREFIX, submitReason } from './feedback.ts';
 import { conversationOf } from './inbound.ts';
+import { isMessageAction, messageCommandBodies, runMessageAction } from './message-actions.ts';
 import { DISCORD_MAX_CHARS, NO_PINGS, STOP_PREFIX } from './surface.ts';
 
 /** Discord application command option types. */
@@ -77,10 +79,21 @@ export interface InteractionDeps {
   service: ChatService;
   log: Logger;
   adminPermission: PermissionResolvable;
+  /** Translate / Summarize thread on a message (registered only when given). */
+  actions?: MessageActions | undefined;
+  messageContentIntent?: boolean;
 }
 
 export async function handleInteraction(interaction: Interaction, deps: InteractionDeps): Promise<void> {
   if (interaction.isChatInputCommand()) return runSlash(interaction, deps);
+  if (isMessageAction(interaction) && deps.actions) {
+    const actionDeps = {
+      actions: deps.actions,
+      log: deps.log,
+      messageContentIntent: deps.messageContentIntent ?? false,
+    };
+    return runMessageAction(interaction, authorOf(interaction, deps), conversation(interaction), actionDeps);
+  }
   if (interaction.isAutocomplete()) return answerAutocomplete(interaction, deps);
   if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX))
     return pressStop(interaction, deps);
@@ -209,8 +222,9 @@ export async function registerApplicationCommands(
   commands: CommandSpec[],
   guildIds: string[],
   log: Logger,
+  withMessageActions = false,
 ): Promise<void> {
-  const body = commands.map(toApplicationCommand);
+  const body = [...commands.map(toApplicationCommand), ...(withMessageActions ? messageCommandBodies() : [])];
   const appId = client.application.id;
   try {
     if (guildIds.length === 0) {

@@ -6,6 +6,12 @@
 /** The one slash command; the core's commands are its subcommands (`/qwen model qwen-max`). */
 export const SLASH_COMMAND = '/qwen';
 
+/** Message shortcuts (the ⋯ menu on any message), as the manifest declares them: callback_id → name. */
+export const MESSAGE_SHORTCUTS = {
+  translate_message: 'Translate',
+  summarize_thread: 'Summarize thread',
+} as const;
+
 /** Bot events the adapter listens to. */
 export const BOT_EVENTS = [
   'app_mention',
@@ -38,6 +44,9 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   'conversations.replies': 'channels:history',
   // The 👎 reason form (needs interactivity, no scope).
   'views.open': null,
+  // Summarize thread outside a thread: the channel's latest messages (groups:history / im:history in
+  // private channels and DMs, already granted for their message events).
+  'conversations.history': 'channels:history',
 };
 
 /** Feedback buttons and the reason modal arrive as interactivity payloads (block_actions, view_submission). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { summarizeSchema, translateSchema } from './actions-schema.ts';
 import { mcpSchema, toolsSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
@@ -40,6 +41,8 @@ export const modelInfoSchema = z.strictObject({
   thinkingOnly: z.boolean().default(false),
   search: z.boolean().default(false),
   tools: z.boolean().default(false),
+  /** A machine-translation model (qwen-mt): used by Translate only, never offered for chat. */
+  translation: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
   /** Input tokens served from the implicit context cache; unset: 20 % of priceIn (core/usage.ts). */
@@ -213,6 +216,8 @@ export const configSchema = z
       })
       .default({ enabled: true, askReason: true }),
     faq: faqSchema,
+    translate: translateSchema,
+    summarize: summarizeSchema,
     mcp: mcpSchema,
     tools: toolsSchema,
     store: z.strictObject({
@@ -330,6 +335,20 @@ export const configSchema = z
           message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
         });
       }
+    }
+    // Translate needs a qwen-mt model; a summary needs a chat model (qwen-mt takes no system prompt).
+    for (const [key, translation] of [
+      ['translate', true],
+      ['summarize', false],
+    ] as const) {
+      const name = cfg[key].model;
+      const info = cfg.models[name];
+      const problem = !info
+        ? `"${name}" is not in models`
+        : info.translation !== translation
+          ? `"${name}" must be a ${translation ? 'translation model (translation: true, e.g. qwen-mt-turbo)' : 'chat model, not a translation model'}`
+          : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [key, 'model'], message: problem });
     }
     const { titleModel, titles } = cfg.slack.assistant;
     if (titles && !cfg.models[titleModel]) {

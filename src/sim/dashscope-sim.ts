@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
 import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
+import { isTranslationModel, simTranslation, translationProblem } from './sim-translation.ts';
 import {
   countTokens,
   DEFAULT_MODELS,
@@ -221,6 +222,9 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         message: `The model \`${body.model}\` does not exist.`,
       });
     }
+    const translating = isTranslationModel(body.model);
+    const mtProblem = translating ? translationProblem(body) : undefined;
+    if (mtProblem) return sendError(res, mtProblem, requestId);
     const thinking = body.enable_thinking === true || body.model.startsWith('qwq-');
     if (!body.stream && (STREAM_ONLY.test(body.model) || thinking)) {
       return sendError(res, {
@@ -248,7 +252,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const index = steps.findIndex((s) => !s.match || s.match(body));
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
-    const text = step.text ?? responder(body);
+    const text = step.text ?? (translating ? simTranslation(body) : responder(body));
     const refused = rates.take(
       body.model,
       Math.ceil(JSON.stringify(body.messages).length / 4) + countTokens(text),

@@ -176,6 +176,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       service,
       log,
       metrics: app.metrics,
+      actions: app.actions,
       pacing: options.pacing,
     });
     await started.whenReady;

@@ -270,6 +270,24 @@ export class FakeDiscord {
     });
   }
 
+  /**
+   * The user picks Apps → `name` on a message (a message context-menu command: interaction type 2,
+   * command type 3). Discord hands the target message over in `resolved`, content included.
+   */
+  messageCommand(opts: InteractionOptions & { name: string; messageId: string }): FakeInteraction {
+    const command = this.findCommand(opts.name, opts.channelId);
+    if (command?.type !== 3) throw new Error(`no message command "${opts.name}" registered`);
+    const message = this.state.findMessage(opts.messageId);
+    if (!message) throw new Error(`no message ${opts.messageId}`);
+    return this.interact(opts, 2, {
+      id: command.id,
+      name: opts.name,
+      type: 3,
+      target_id: message.id,
+      resolved: { messages: { [message.id]: this.state.toApi(message) } },
+    });
+  }
+
   /** The user presses a button (message component, type 3) on a bot message. */
   clickButton(opts: InteractionOptions & { messageId: string; customId: string }): FakeInteraction {
     const message = this.state.findMessage(opts.messageId);

@@ -52,6 +52,15 @@ export function validate(body: Body, creating: boolean): Reply | undefined {
 }
 
 export function commandProblem(c: Record<string, unknown>): string | undefined {
+  // User and message commands (types 2, 3): 1-32 characters, spaces and capitals allowed, no description.
+  if (c.type === 2 || c.type === 3) {
+    if (typeof c.name !== 'string' || !/^[-_ \p{L}\p{N}]{1,32}$/u.test(c.name))
+      return `bad name ${String(c.name)}`;
+    if (c.description !== undefined && c.description !== '')
+      return `context menu ${c.name} has a description`;
+    if (c.options !== undefined) return `context menu ${c.name} has options`;
+    return undefined;
+  }
   if (
     typeof c.name !== 'string' ||
     !/^[-_\p{L}\p{N}]{1,32}$/u.test(c.name) ||

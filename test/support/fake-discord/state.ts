@@ -21,6 +21,8 @@ export interface FakeChannel {
   parent_id?: string;
   /** DM partner. */
   recipient?: FakeUser;
+  /** The bot lacks Read Message History here: listing messages answers 403 Missing Access. */
+  noHistory?: boolean;
 }
 
 export interface FakeMember {

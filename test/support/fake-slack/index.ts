@@ -4,6 +4,7 @@ export {
   assistantContextChanged,
   edited,
   eventBody,
+  messageShortcut,
   openAssistant,
   pressButton,
   type Said,

@@ -48,6 +48,7 @@ export const DEFAULT_TIERS: Record<string, Tier> = {
   // Apps outside the Slack Marketplace, since 2025: about one call a minute.
   'conversations.replies': { max: 1, windowMs: 60_000, per: 'team' },
   'views.open': { max: 100, windowMs: 60_000, per: 'team' },
+  'conversations.history': { max: 1, windowMs: 60_000, per: 'team' },
   'auth.test': { max: 100, windowMs: 60_000, per: 'team' },
 };
 
