@@ -8,6 +8,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
+import { handleAsr } from './sim-asr.ts';
 import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
 import {
@@ -206,6 +207,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         message: `The model \`${body.model}\` does not exist.`,
       });
     }
+    // Speech models, and audio sent to a chat model (sim-asr.ts).
+    if (handleAsr(body, res, requestId)) return;
     const thinking = body.enable_thinking === true || body.model.startsWith('qwq-');
     if (!body.stream && (STREAM_ONLY.test(body.model) || thinking)) {
       return sendError(res, {

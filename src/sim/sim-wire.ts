@@ -148,6 +148,7 @@ export const DEFAULT_MODELS = [
   'qwen-vl-plus',
   'qwen3-vl-plus',
   'qwen3-vl-flash',
+  'qwen3-asr-flash',
 ];
 
 /** The text of the last user message (the simulator's default answer echoes it). */
