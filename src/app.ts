@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
+import { QwenTranscriber } from './qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
@@ -151,6 +152,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
+    transcriber: new QwenTranscriber(qwen, {
+      model: config.voice.model,
+      language: config.voice.language,
+      retries: config.qwen.retries,
+      retryBaseDelayMs: config.qwen.retryBaseDelayMs,
+      timeoutMs: config.qwen.firstTokenTimeoutMs,
+      log: log.child({ component: 'voice' }),
+    }),
   });
   const toolCatalog = options.toolCatalog ?? noToolServers;
   const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });

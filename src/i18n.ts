@@ -173,6 +173,15 @@ const en = {
   'assistant.loading_1': 'Reading your question…',
   'assistant.loading_2': 'Thinking it through…',
   'assistant.loading_3': 'Writing the answer…',
+  'voice.heading': '> 🎤 {transcript}',
+  'voice.off': '🎤 Voice messages are not listened to here; please type your question.',
+  'voice.too_long':
+    '🎤 That voice message is {length} long; I can listen to at most {max}. Please send a shorter one or type your question.',
+  'voice.too_big':
+    '🎤 That voice message is too large ({size} MB; at most {max} MB). Please send a shorter one or type your question.',
+  'voice.unreadable': '🎤 I could not download that voice message ({why}). Please send it again.',
+  'voice.failed': '⚠️ I could not transcribe that voice message: {why}',
+  'voice.empty': '🎤 I could not make out any words in that voice message.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -335,6 +344,13 @@ const zh: Record<MessageKey, string> = {
   'assistant.loading_1': '正在阅读您的问题…',
   'assistant.loading_2': '正在思考…',
   'assistant.loading_3': '正在撰写回答…',
+  'voice.heading': '> 🎤 {transcript}',
+  'voice.off': '🎤 这里不收听语音消息，请用文字提问。',
+  'voice.too_long': '🎤 这条语音长 {length}，我最多能听 {max}。请发一条更短的语音，或用文字提问。',
+  'voice.too_big': '🎤 这条语音太大（{size} MB，最多 {max} MB）。请发一条更短的语音，或用文字提问。',
+  'voice.unreadable': '🎤 无法下载这条语音（{why}），请重新发送。',
+  'voice.failed': '⚠️ 无法转写这条语音：{why}',
+  'voice.empty': '🎤 这条语音里没有听到任何话。',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };
