@@ -7,7 +7,8 @@ import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
  * and the stored answer know nothing of it.
  */
 export function withHeading(surface: ReplySurface, heading: string): ReplySurface {
-  const prefix = `${heading}\n`;
+  // A blank line ends the quote: in Markdown a next line would continue it (lazy continuation).
+  const prefix = `${heading}\n\n`;
   let claimed = false;
   let headed: string | undefined;
   const room = (max: number) => Math.max(max - prefix.length, Math.ceil(max / 2));

@@ -56,7 +56,7 @@ describe('a voice message in a DM', () => {
 
     // One reply: the transcript quoted first, then the answer.
     const replies = h.fake.botMessages(sent.channel_id);
-    expect(replies.at(-1)?.content).toBe(`> 🎤 ${spoken}\nParis is the capital of France.`);
+    expect(replies.at(-1)?.content).toBe(`> 🎤 ${spoken}\n\nParis is the capital of France.`);
     expect(replies.at(-1)?.message_reference?.message_id).toBe(sent.id);
 
     // History holds the transcript as the user's turn, then the answer (never the transcript line).
@@ -79,12 +79,40 @@ describe('a voice message in a DM', () => {
     });
     await turn;
     const reply = h.fake.botMessages(sent.channel_id).at(-1)?.content ?? '';
-    const [quote, ...answer] = reply.split('\n');
+    const [quote, answer] = reply.split('\n\n');
     expect(quote?.startsWith('> 🎤 Please summarise the following plan')).toBe(true);
     expect(quote?.endsWith('…')).toBe(true);
     expect(quote?.length).toBeLessThanOrEqual('> 🎤 '.length + h.config.voice.quoteChars);
     // The simulator echoes what the model read: the whole transcript.
-    expect(answer.join('\n')).toBe(`Echo: ${spoken}`);
+    expect(answer).toBe(`Echo: ${spoken}`);
+  });
+});
+
+describe('a long answer to a voice message', () => {
+  test('overflows into a follow-up message; only the first carries the quote, and each fits 2,000 characters', async () => {
+    const answer = Array.from({ length: 450 }, (_, i) => `word${i}`).join(' ');
+    h.sim.script({ text: answer, chunkChars: 200 });
+    const dm = h.fake.dmChannel(h.bob);
+    const before = h.fake.botMessages(dm.id).length;
+    const turn = h.expectTurns(1);
+    sayVoice(h.fake, {
+      author: h.bob,
+      channelId: dm.id,
+      bytes: simVoiceClip('Tell me many words.'),
+      seconds: 2,
+    });
+    expect((await turn)[0]?.status).toBe('answered');
+    const shown = h.fake
+      .botMessages(dm.id)
+      .slice(before)
+      .map((m) => m.content);
+    expect(shown).toHaveLength(2);
+    for (const text of shown) expect(text.length).toBeLessThanOrEqual(2000);
+    const heading = '> 🎤 Tell me many words.\n\n';
+    expect(shown[0]?.startsWith(heading)).toBe(true);
+    expect(shown[1]).not.toContain('🎤');
+    const bodies = [shown[0]?.slice(heading.length), shown[1]].join(' ');
+    expect(bodies.split(/\s+/).join(' ')).toBe(answer);
   });
 });
 
@@ -185,6 +213,19 @@ describe('a voice message in a server channel', () => {
     expect(h.sim.chatRequests().length).toBe(before + 1);
     expect(h.fake.botMessages(channel.id).map((m) => m.content)).toEqual(['Echo: Alice: ping']);
 
+    // A voice reply to the bot's message addresses it (the reply pings the bot).
+    const botReply = h.fake.botMessages(channel.id).at(-1);
+    const replied = h.expectTurns(1);
+    sayVoice(h.fake, {
+      author: h.alice,
+      channelId: channel.id,
+      bytes: simVoiceClip('And pong?'),
+      seconds: 1,
+      replyTo: botReply?.id ?? '',
+    });
+    expect((await replied)[0]?.status).toBe('answered');
+    expect(h.fake.botMessages(channel.id).at(-1)?.content).toBe('> 🎤 And pong?\n\nEcho: Alice: And pong?');
+
     const mode = h.expectTurns(1);
     h.fake.say({ author: h.mod, channelId: channel.id, content: h.mention('/channel mode all') });
     expect((await mode)[0]?.status).toBe('command');
@@ -200,10 +241,11 @@ describe('a voice message in a server channel', () => {
     const turns = await h.app.service.history.load(`discord:${h.guild.id}:${channel.id}`);
     expect(turns.filter((t) => t.role === 'user').map((t) => [t.author, t.text])).toEqual([
       ['Alice', 'ping'],
+      ['Alice', 'And pong?'],
       ['Bobby', 'What time is it?'],
     ]);
     expect(h.fake.botMessages(channel.id).at(-1)?.content).toBe(
-      '> 🎤 What time is it?\nEcho: Bobby: What time is it?',
+      '> 🎤 What time is it?\n\nEcho: Bobby: What time is it?',
     );
   });
 });
