@@ -53,7 +53,10 @@ export interface Attachment {
    * A recording to transcribe (Discord voice message or audio file, Slack audio clip), with its length
    * when the platform reports one (src/core/voice.ts).
    */
-  voice?: { seconds?: number };
+  voice?: {
+    seconds?: number /** Set when it is a quoted message's recording: who spoke. */;
+    author?: string;
+  };
 }
 
 /** A message the asker replied to (someone else's), brought into the turn as a quote. */

@@ -46,6 +46,12 @@ interface Failure {
 
 type Listened = { transcript: string } | Failure;
 
+interface Transcribed {
+  text: string;
+  /** Whose recording it is, when it came with a quoted message. */
+  author?: string;
+}
+
 export async function hearVoice(
   deps: VoiceDeps,
   message: IncomingMessage,
@@ -57,7 +63,7 @@ export async function hearVoice(
   if (recordings.length === 0) return { message, surface };
   const others = message.attachments.filter((a) => !a.voice);
   const failures: Failure[] = [];
-  const transcripts: string[] = [];
+  const transcripts: Transcribed[] = [];
   if (!deps.config.enabled || !deps.transcriber) {
     failures.push({ line: t(locale, 'voice.off'), reason: 'voice off' });
   } else {
@@ -65,7 +71,8 @@ export async function hearVoice(
     surface.showTyping?.().catch(() => undefined);
     for (const recording of recordings) {
       const heard = await listen(deps, deps.transcriber, recording, locale, log);
-      if ('transcript' in heard) transcripts.push(heard.transcript);
+      const author = recording.voice?.author;
+      if ('transcript' in heard) transcripts.push({ text: heard.transcript, ...(author ? { author } : {}) });
       else failures.push(heard);
     }
   }
@@ -86,7 +93,12 @@ export async function hearVoice(
       };
     return { outcome: { status: 'refused', reason: first.reason, line } };
   }
-  const text = [message.text, ...transcripts].filter((part) => part.trim()).join('\n\n');
+  // A quoted person's recording comes first, as their words; then the asker's text and recordings.
+  const theirs = transcripts
+    .filter((x) => x.author)
+    .map((x) => `${x.author} said in a voice message:\n${x.text.replace(/^/gm, '> ')}`);
+  const own = transcripts.filter((x) => !x.author).map((x) => x.text);
+  const text = [...theirs, message.text, ...own].filter((part) => part.trim()).join('\n\n');
   const notes = [...(message.notes ?? []), ...lines];
   const heard: IncomingMessage = {
     ...message,
@@ -96,9 +108,10 @@ export async function hearVoice(
   };
   if (transcripts.length === 0) return { message: heard, surface };
   const heading = transcripts
-    .map((transcript) =>
-      t(locale, 'voice.heading', { transcript: quoteTranscript(transcript, deps.config.quoteChars) }),
-    )
+    .map((x) => {
+      const line = quoteTranscript(x.text, deps.config.quoteChars);
+      return t(locale, 'voice.heading', { transcript: x.author ? `${x.author}: ${line}` : line });
+    })
     .join('\n');
   return { message: heard, surface: withHeading(surface, heading) };
 }

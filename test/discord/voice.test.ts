@@ -248,4 +248,29 @@ describe('a voice message in a server channel', () => {
       '> 🎤 What time is it?\n\nEcho: Bobby: What time is it?',
     );
   });
+
+  test('a mention replying to someone’s voice message gets that recording as their words', async () => {
+    const channel = h.fake.addChannel(h.guild, 'standup');
+    const bobs = sayVoice(h.fake, {
+      author: h.bob,
+      channelId: channel.id,
+      bytes: simVoiceClip('Meet at noon.'),
+      seconds: 1,
+    });
+    const turn = h.expectTurns(1);
+    h.fake.say({
+      author: h.alice,
+      channelId: channel.id,
+      content: h.mention('what time did he say?'),
+      replyTo: bobs.id,
+      pingReply: false,
+    });
+    expect((await turn)[0]?.status).toBe('answered');
+    const question = 'Bobby said in a voice message:\n> Meet at noon.\n\nwhat time did he say?';
+    const turns = await h.app.service.history.load(`discord:${h.guild.id}:${channel.id}`);
+    expect(turns.filter((t) => t.role === 'user').map((t) => t.text)).toEqual([question]);
+    expect(h.fake.botMessages(channel.id).at(-1)?.content).toBe(
+      `> 🎤 Bobby: Meet at noon.\n\nEcho: Alice: ${question}`,
+    );
+  });
 });
