@@ -1,4 +1,19 @@
-import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
+import type { NativeStream, NativeStreaming, PostedMessage, ReplySurface } from './types.ts';
+
+/**
+ * `target` with some members replaced; every other member (capabilities added later included) is the
+ * target's own, its methods called on the target.
+ */
+function overlay<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, key) {
+      if (Object.hasOwn(overrides, key)) return (overrides as Record<PropertyKey, unknown>)[key];
+      const value = Reflect.get(t, key, t) as unknown;
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+    has: (t, key) => Object.hasOwn(overrides, key) || Reflect.has(t, key),
+  });
+}
 
 /**
  * The reply surface with a fixed heading above the answer's first message (a voice message's transcript):
@@ -12,7 +27,7 @@ export function withHeading(surface: ReplySurface, heading: string): ReplySurfac
   let claimed = false;
   let headed: string | undefined;
   const room = (max: number) => Math.max(max - prefix.length, Math.ceil(max / 2));
-  const wrapped: ReplySurface = {
+  const overrides: Partial<ReplySurface> = {
     get limits() {
       return { ...surface.limits, maxChars: room(surface.limits.maxChars) };
     },
@@ -32,40 +47,36 @@ export function withHeading(surface: ReplySurface, heading: string): ReplySurfac
       return surface.edit(message, message.id === headed ? prefix + text : text, options);
     },
   };
-  const optional = {
-    ...(surface.showTyping ? { showTyping: () => surface.showTyping?.() ?? Promise.resolve() } : {}),
-    ...(surface.postPrivate
-      ? { postPrivate: (text: string) => surface.postPrivate?.(text) ?? Promise.resolve() }
-      : {}),
-    ...(surface.spoiler ? { spoiler: (text: string) => surface.spoiler?.(text) ?? text } : {}),
-    ...(surface.locale ? { locale: surface.locale } : {}),
-    ...(surface.audience ? { audience: surface.audience } : {}),
-  };
-  Object.assign(wrapped, optional);
   const native = surface.native;
-  if (native) {
-    wrapped.native = {
-      maxChars: room(native.maxChars),
-      minAppendIntervalMs: native.minAppendIntervalMs,
-      ...(native.ending ? { ending: (lines: string) => native.ending?.(lines) ?? Promise.resolve() } : {}),
-      async open(): Promise<NativeStream> {
-        const stream = await native.open();
-        if (claimed) return stream;
-        claimed = true;
-        let first = true;
-        return {
-          get id() {
-            return stream.id;
-          },
-          append(text: string) {
-            const piece = first ? prefix + text : text;
-            first = false;
-            return stream.append(piece);
-          },
-          stop: (options) => stream.stop(options),
-        };
-      },
-    };
-  }
-  return wrapped;
+  if (native)
+    overrides.native = headedNative(native, prefix, room, () => {
+      if (claimed) return false;
+      claimed = true;
+      return true;
+    });
+  return overlay(surface, overrides);
+}
+
+/** Native streaming whose first stream's first append starts with the heading (when no post took it). */
+function headedNative(
+  native: NativeStreaming,
+  prefix: string,
+  room: (max: number) => number,
+  claim: () => boolean,
+): NativeStreaming {
+  return overlay(native, {
+    maxChars: room(native.maxChars),
+    async open(): Promise<NativeStream> {
+      const stream = await native.open();
+      if (!claim()) return stream;
+      let first = true;
+      return overlay(stream, {
+        append(text: string) {
+          const piece = first ? prefix + text : text;
+          first = false;
+          return stream.append(piece);
+        },
+      });
+    },
+  });
 }
