@@ -5,7 +5,8 @@
  * `--busy` only the busy Discord channel (20 askers at once in one channel), `--memory` only the memory
  * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000), `--limits` only the
  * account rate limits (50 questions at 60 RPM), `--cache` only the explicit context cache over a 20-turn
- * conversation (cached share of input tokens, saving). The open-loop run (bench/open-loop.ts) and the Slack
+ * conversation (cached share of input tokens, saving), `--voice` only the voice message overhead
+ * (bench/voice.ts). The open-loop run (bench/open-loop.ts) and the Slack
  * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
  * against loopback fakes.
  */
@@ -31,6 +32,7 @@ import { benchDiscordPacing } from './pacing.ts';
 import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
 import { benchTurnWait } from './turn-wait.ts';
+import { benchVoice } from './voice.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -41,6 +43,7 @@ const turnWaitOnly = process.argv.includes('--turn-wait');
 const limitsOnly = process.argv.includes('--limits');
 const busyOnly = process.argv.includes('--busy');
 const cacheOnly = process.argv.includes('--cache');
+const voiceOnly = process.argv.includes('--voice');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -74,6 +77,12 @@ if (limitsOnly) {
 
 if (cacheOnly) {
   Object.assign(figures, await benchCache(log));
+  finish();
+}
+
+if (voiceOnly) {
+  log('voice: a DM voice message against the same question typed (30 s clip, 7 MB clip)…');
+  Object.assign(figures, await benchVoice());
   finish();
 }
 

@@ -28,6 +28,8 @@ export interface SimClipOptions {
   language?: string;
   /** Container the bytes pretend to be: Discord voice messages are Ogg, Slack clips MP4. */
   container?: 'ogg' | 'mp4';
+  /** Pad the file to this many bytes (a recording's real size, for limits and benchmarks). */
+  bytes?: number;
 }
 
 /** Bytes of a fake recording the simulator transcribes as `transcript`. */
@@ -40,7 +42,9 @@ export function simVoiceClip(transcript: string, options: SimClipOptions = {}): 
     options.container === 'mp4'
       ? Buffer.from([0, 0, 0, 0x18, ...Buffer.from('ftypM4A '), 0, 0, 0, 0, ...Buffer.from('isomM4A ')])
       : Buffer.concat([Buffer.from('OggS'), Buffer.alloc(24), Buffer.from('OpusHead')]);
-  return new Uint8Array(Buffer.concat([head, Buffer.from(`\n${MARKER}${payload}\n`)]));
+  const clip = Buffer.concat([head, Buffer.from(`\n${MARKER}${payload}\n`)]);
+  const padding = Math.max(0, (options.bytes ?? 0) - clip.length);
+  return new Uint8Array(Buffer.concat([clip, Buffer.alloc(padding, 0x4f)]));
 }
 
 interface ContentPart {
