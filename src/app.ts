@@ -168,7 +168,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       language: config.voice.language,
       retries: config.qwen.retries,
       retryBaseDelayMs: config.qwen.retryBaseDelayMs,
-      timeoutMs: config.qwen.firstTokenTimeoutMs,
+      // Transcribing holds the conversation's turn: its tries stay well inside store.turnTimeoutSec.
+      timeoutMs: Math.min(config.qwen.firstTokenTimeoutMs, 30_000),
       log: log.child({ component: 'voice' }),
     }),
   });
