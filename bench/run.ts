@@ -7,7 +7,7 @@
  * account rate limits (50 questions at 60 RPM), `--cache` only the explicit context cache over a 20-turn
  * conversation (cached share of input tokens, saving), `--latency` only the latency targets of issue 15
  * §4 (closed loop at 1 and 100 conversations, SQLite turns/s against the bare SDK, the open loop on
- * SQLite). The open-loop run (bench/open-loop.ts) and the Slack
+ * SQLite), `--voice` only the voice message overhead (bench/voice.ts). The open-loop run (bench/open-loop.ts) and the Slack
  * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
  * against loopback fakes.
  */
@@ -33,6 +33,7 @@ import { benchDiscordPacing } from './pacing.ts';
 import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
 import { benchTurnWait } from './turn-wait.ts';
+import { benchVoice } from './voice.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -44,6 +45,7 @@ const limitsOnly = process.argv.includes('--limits');
 const busyOnly = process.argv.includes('--busy');
 const cacheOnly = process.argv.includes('--cache');
 const latencyOnly = process.argv.includes('--latency');
+const voiceOnly = process.argv.includes('--voice');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -78,6 +80,12 @@ if (limitsOnly) {
 
 if (cacheOnly) {
   Object.assign(figures, await benchCache(log));
+  finish();
+}
+
+if (voiceOnly) {
+  log('voice: a DM voice message against the same question typed (30 s clip, 7 MB clip)…');
+  Object.assign(figures, await benchVoice());
   finish();
 }
 

@@ -12,6 +12,7 @@ import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { completeChat } from './qwen/complete.ts';
 import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
+import { QwenTranscriber } from './qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
@@ -168,6 +169,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
+    transcriber: new QwenTranscriber(qwen, {
+      model: config.voice.model,
+      language: config.voice.language,
+      retries: config.qwen.retries,
+      retryBaseDelayMs: config.qwen.retryBaseDelayMs,
+      // Transcribing holds the conversation's turn: its tries stay well inside store.turnTimeoutSec.
+      timeoutMs: Math.min(config.qwen.firstTokenTimeoutMs, 30_000),
+      log: log.child({ component: 'voice' }),
+    }),
   });
   const toolCatalog = options.toolCatalog ?? hub;
   const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Transcriber } from '../qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
@@ -52,6 +53,8 @@ export interface ConversationDeps {
   metrics?: Metrics;
   /** Tools the model may call in chat (the FAQ). */
   toolbox?: ChatToolbox;
+  /** The speech model voice messages are transcribed by (none: recordings get the "voice off" line). */
+  transcriber?: Transcriber;
 }
 
 /** Slash commands without a platform id have nothing to dedupe by. */
@@ -157,6 +160,7 @@ export class ConversationService implements ChatService {
       answerDeps,
       admit: (message, surface, locale) => this.admit(message, surface, locale),
       batcher: this.batcher,
+      voice: { config: config.voice, ...(deps.transcriber ? { transcriber: deps.transcriber } : {}) },
       noTurn: (err, surface, locale, log) => {
         const no = noTurnLine(err);
         log[no.level]({ err }, no.log);
