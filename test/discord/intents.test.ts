@@ -42,11 +42,9 @@ describe('with the Message Content intent', () => {
   test('without guild ids, commands are registered globally in one bulk overwrite', () => {
     const puts = h.fake.requests().filter((r) => r.method === 'PUT');
     expect(puts.map((r) => r.route)).toEqual(['PUT /applications/:id/commands']);
+    // The slash commands and the two message context-menu commands (Apps → Translate, Summarize thread).
     expect(h.fake.state.globalCommands.map((c) => c.name).sort()).toEqual(
-      h.app.service
-        .commands()
-        .map((c) => c.name)
-        .sort(),
+      [...h.app.service.commands().map((c) => c.name), 'Summarize thread', 'Translate'].sort(),
     );
     expect(h.fake.state.guildCommands.size).toBe(0);
   });
