@@ -1,6 +1,7 @@
 import type { Config } from './config/schema.ts';
 import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
+import { startDocumentSweeper } from './core/documents.ts';
 import { type Clock, type ModelPort, systemClock } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
@@ -8,6 +9,7 @@ import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
+import { QwenFiles } from './qwen/files.ts';
 import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
@@ -151,7 +153,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
+    ...(config.documents.enabled ? { files: new QwenFiles(qwen.sdk) } : {}),
   });
+  // Files at DashScope whose conversation expired, and deletions that failed, are deleted by this sweep.
+  const docSweeper = service.documents
+    ? startDocumentSweeper(service.documents, {
+        intervalMs: config.store.sweepMinutes * 60_000,
+        log: log.child({ component: 'documents' }),
+      })
+    : undefined;
+  void docSweeper?.sweep();
   const toolCatalog = options.toolCatalog ?? noToolServers;
   const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });
   service.registry.add(
@@ -176,6 +187,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await service.queue.idle();
       await service.lanes.idle();
       await service.inflight.flush();
+      docSweeper?.stop();
       await faq.close();
       await coordinator.close();
       await sweeper.stop();

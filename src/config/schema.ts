@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOCUMENTS_DEFAULTS, documentsSchema } from './documents-schema.ts';
 import { mcpSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
@@ -184,6 +185,7 @@ export const configSchema = z
         maxTurnChars: 100_000,
         downloadTimeoutMs: 30_000,
       }),
+    documents: documentsSchema.default(DOCUMENTS_DEFAULTS),
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
       minEditIntervalMs: z.number().int().min(0).default(1000),
@@ -328,6 +330,13 @@ export const configSchema = z
         code: 'custom',
         path: ['slack', 'assistant', 'titleModel'],
         message: `"${titleModel}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
+      });
+    }
+    if (cfg.documents.enabled && !cfg.models[cfg.documents.model]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['documents', 'model'],
+        message: `"${cfg.documents.model}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
       });
     }
     const vision = cfg.models[cfg.qwen.visionModel];

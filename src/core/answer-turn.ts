@@ -6,6 +6,8 @@ import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from '
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
+import { attachDocuments, documentsModelLine, fileIdMessage, splitDocuments } from './document-intake.ts';
+import type { DocumentRecord, DocumentStore } from './documents.ts';
 import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
@@ -16,7 +18,13 @@ import type { TurnOutcome } from './service.ts';
 import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import { readTurnStart } from './turn-store.ts';
-import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
+import {
+  type Attachment,
+  type ConversationRef,
+  conversationKey,
+  type IncomingMessage,
+  type ReplySurface,
+} from './types.ts';
 import { cacheSavingOf, costOf, scopesFor, type UsageStore } from './usage.ts';
 
 /** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
@@ -51,6 +59,8 @@ export interface AnswerDeps {
   usage: UsageStore;
   metrics?: Metrics;
   toolbox?: ChatToolbox;
+  /** Long documents (qwen-long, Files API); absent when there is no Files API to upload to. */
+  documents?: DocumentStore;
   modelFor: (
     ref: ConversationRef,
     resolved?: ConversationSettings,
@@ -76,10 +86,14 @@ interface Question {
   /** The history's meta as the question was stored (the prompt's turns are read in one batch with it). */
   meta: HistoryMeta;
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
+  /** Documents to upload when the answer starts (their status line needs the reply). */
+  documents: Attachment[];
 }
 
 interface Prompt extends Question {
   turns: Turn[];
+  /** The conversation's documents the model reads (`fileid://`). */
+  docs: DocumentRecord[];
 }
 
 interface Ending {
@@ -117,6 +131,7 @@ export class AnswerTurn {
   private observed = false;
   /** Set once the question is stored; undefined when arriving failed (`ending` says why). */
   private question: Question | undefined;
+  private docs: DocumentRecord[] = [];
 
   constructor(
     deps: AnswerDeps,
@@ -232,16 +247,20 @@ export class AnswerTurn {
   private async prepareQuestion(): Promise<Question> {
     const { config } = this.deps;
     const { message, locale } = this;
-    const files = await prepareAttachments(message.attachments, config.attachments, locale);
+    const split = this.deps.documents
+      ? splitDocuments(message.attachments, config, locale)
+      : { documents: [], rest: message.attachments, notes: [] };
+    const files = await prepareAttachments(split.rest, config.attachments, locale);
     const start = await readTurnStart(this.deps.settings, message.conversation);
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
-    this.endings.push(...(message.notes ?? []), ...files.notes);
+    this.endings.push(...(message.notes ?? []), ...split.notes, ...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));
     }
-    const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
+    const named = split.documents.map((d) => `[document ${d.name}]`);
+    const userText = [message.text, ...named, files.fileText].filter(Boolean).join('\n\n');
     const turn: Turn = {
       role: 'user',
       text: userText,
@@ -260,7 +279,7 @@ export class AnswerTurn {
       hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
     const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
-    return { settings, system, turn, slot, meta, images: files.images };
+    return { settings, system, turn, slot, meta, images: files.images, documents: split.documents };
   }
 
   /**
@@ -269,7 +288,31 @@ export class AnswerTurn {
    */
   private async preparePrompt(question: Question): Promise<Prompt> {
     const turns = await this.deps.history.load(this.key, question.slot, question.meta);
-    return { ...question, turns: turns.length ? turns : [question.turn] };
+    const docs = await this.documentsFor(question);
+    return { ...question, turns: turns.length ? turns : [question.turn], docs };
+  }
+
+  /** The conversation's documents, after uploading the question's own; they make qwen-long answer. */
+  private async documentsFor(question: Question): Promise<DocumentRecord[]> {
+    const documents = this.deps.documents;
+    if (!documents || !this.deps.config.documents.enabled) return [];
+    const { docs, notes } = await attachDocuments({
+      docs: documents,
+      config: this.deps.config,
+      conversation: this.key,
+      pending: question.documents,
+      authorId: this.message.author.id,
+      locale: this.locale,
+      streamer: this.streamer,
+      signal: this.active.controller.signal,
+      now: this.deps.now,
+      log: this.log,
+      inTurn: (key, task) => this.deps.inTurn(key, () => task()),
+    });
+    this.endings.push(...notes);
+    if (docs.length) this.model = this.deps.config.documents.model;
+    this.docs = docs;
+    return docs;
   }
 
   private callModel(prompt: Prompt): Promise<ModelAnswer> {
@@ -289,6 +332,7 @@ export class AnswerTurn {
       streamer: this.streamer,
       toolbox: this.deps.toolbox,
       billed: this.billed,
+      documents: prompt.docs.length ? fileIdMessage(prompt.docs) : undefined,
     });
   }
 
@@ -297,6 +341,7 @@ export class AnswerTurn {
     const cause = { ...this.active, aborted };
     const spell = this.deps.spelling.of(this.message.conversation.platform);
     const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience, spell);
+    view.errorLine = documentsModelLine(failure, this.docs, this.deps.config, this.locale) ?? view.errorLine;
     this.endings.unshift(view.errorLine);
     const { status, errorCode, errorLine, refused } = view;
     return { status, errorCode, errorLine, ...(refused ? { refused } : {}) };

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { DocumentFilesPort } from '../qwen/files.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
@@ -13,6 +14,7 @@ import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/
 import { workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { MessageBatcher } from './debounce.ts';
+import { DocumentStore } from './documents.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
@@ -51,6 +53,8 @@ export interface ConversationDeps {
   metrics?: Metrics;
   /** Tools the model may call in chat (the FAQ). */
   toolbox?: ChatToolbox;
+  /** DashScope's Files API: long documents go to qwen-long (`documents`); none, no documents. */
+  files?: DocumentFilesPort;
 }
 
 /** Slash commands without a platform id have nothing to dedupe by. */
@@ -75,6 +79,7 @@ export class ConversationService implements ChatService {
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
   readonly users: UserIndexStore;
+  readonly documents: DocumentStore | undefined;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -106,6 +111,15 @@ export class ConversationService implements ChatService {
     });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
+    this.documents = deps.files
+      ? new DocumentStore({
+          store,
+          files: deps.files,
+          retentionMs: config.history.retentionDays * 86_400_000,
+          now: this.now,
+          log: this.log,
+        })
+      : undefined;
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
     this.guards = [
       ...standardGuards(config.guards, coord, this.spelling),
@@ -121,6 +135,7 @@ export class ConversationService implements ChatService {
       modelFor: (ref) => this.modelFor(ref),
       probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       extra: deps.extraCommands,
+      documents: this.documents,
     });
     for (const spec of specs) this.registry.add(spec);
     this.batcher = new MessageBatcher(config.triggers.debounceMs);
@@ -141,6 +156,7 @@ export class ConversationService implements ChatService {
       usage: this.usage,
       metrics: deps.metrics,
       toolbox: deps.toolbox,
+      documents: this.documents,
       modelFor: (ref, resolved, workspace) => this.modelFor(ref, resolved, workspace),
       active: this.active,
       spelling: this.spelling,

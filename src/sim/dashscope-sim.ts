@@ -9,6 +9,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
 import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
+import { SimFiles } from './sim-files.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
 import {
   countTokens,
@@ -104,6 +105,8 @@ export interface SimOptions {
   retryAfter?: boolean;
   /** The clock the rate windows and cache lifetimes are measured by (tests share theirs with the bot). */
   now?: () => number;
+  /** false: no Files API in this "region" (every /files path answers 404). */
+  files?: boolean;
 }
 
 export interface SimPace {
@@ -135,6 +138,8 @@ export interface DashScopeSim {
   refusals: SimRefusals;
   /** The explicit context cache (prefixes marked with `cache_control`). */
   cache: SimExplicitCache;
+  /** The Files API (qwen-long documents): what was uploaded and deleted. */
+  files: SimFiles;
   close(): Promise<void>;
 }
 
@@ -151,8 +156,13 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     now: options.now,
   });
   const cache = new SimExplicitCache(options.now);
+  const files = new SimFiles({ enabled: options.files });
 
   const server = createServer(async (req, res) => {
+    if (SimFiles.handles(req.url)) {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: {} });
+      return files.handle(req, res, `sim-${++requestSeq}`);
+    }
     const raw = await readText(req);
     let body: Record<string, unknown> = {};
     try {
@@ -233,7 +243,10 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const index = steps.findIndex((s) => !s.match || s.match(body));
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
-    const text = step.text ?? responder(body);
+    const documents = files.referenced(body.messages);
+    if (!Array.isArray(documents)) return sendError(res, documents, requestId);
+    const text =
+      step.text ?? (documents.length ? SimFiles.answer(documents, lastUserText(body)) : responder(body));
     const refused = rates.take(
       body.model,
       Math.ceil(JSON.stringify(body.messages).length / 4) + countTokens(text),
@@ -379,6 +392,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
     refusals: rates.refusals,
     cache,
+    files,
     requests,
     chatRequests: () =>
       requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),
