@@ -294,20 +294,16 @@ export class AnswerTurn {
 
   /** The conversation's documents, after uploading the question's own; they make qwen-long answer. */
   private async documentsFor(question: Question): Promise<DocumentRecord[]> {
-    const documents = this.deps.documents;
-    if (!documents || !this.deps.config.documents.enabled) return [];
-    const { docs, notes } = await attachDocuments({
-      docs: documents,
-      config: this.deps.config,
+    if (!this.deps.documents) return [];
+    const { docs, notes } = await attachDocuments(this.deps.documents, {
+      ...this.deps,
       conversation: this.key,
       pending: question.documents,
       authorId: this.message.author.id,
       locale: this.locale,
       streamer: this.streamer,
       signal: this.active.controller.signal,
-      now: this.deps.now,
       log: this.log,
-      inTurn: (key, task) => this.deps.inTurn(key, () => task()),
     });
     this.endings.push(...notes);
     if (docs.length) this.model = this.deps.config.documents.model;

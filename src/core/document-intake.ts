@@ -59,7 +59,6 @@ export function splitDocuments(attachments: Attachment[], config: Config, locale
 }
 
 export interface AttachDocuments {
-  docs: DocumentStore;
   config: Config;
   conversation: string;
   pending: Attachment[];
@@ -70,7 +69,7 @@ export interface AttachDocuments {
   now: () => number;
   log: Logger;
   /** Runs the list's update in the conversation's turn. */
-  inTurn: <T>(conversation: string, task: () => Promise<T>) => Promise<T>;
+  inTurn: <T>(conversation: string, task: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -79,9 +78,10 @@ export interface AttachDocuments {
  * stand in its turn (an earlier `/docs clear` or `/reset` is respected), with a line per failure.
  */
 export async function attachDocuments(
+  docs: DocumentStore,
   p: AttachDocuments,
 ): Promise<{ docs: DocumentRecord[]; notes: string[] }> {
-  const { docs, locale } = p;
+  const { locale } = p;
   const existing = await docs.list(p.conversation);
   const added: DocumentRecord[] = [];
   const notes: string[] = [];

@@ -152,10 +152,15 @@ export class DocumentStore {
   async sweep(): Promise<number> {
     const ledger = await this.readLedger();
     const now = this.now();
-    const due = Object.entries(ledger.files)
-      .filter(([, e]) => e.expiresAt <= now)
-      .map(([id]) => id);
-    if (!due.length) return 0;
+    const entries = Object.entries(ledger.files).filter(([, e]) => e.expiresAt <= now);
+    if (!entries.length) return 0;
+    const due = entries.map(([id]) => id);
+    // A list shares one expiry: an expired file's conversation lists nothing that is still alive.
+    const expired = new Set(
+      entries.filter(([, e]) => !e.failures && e.conversation).map(([, e]) => e.conversation),
+    );
+    for (const conversation of expired)
+      await storeCall('clear documents', () => this.store.delete(DocumentStore.key(conversation)));
     await this.forget(due);
     const after = await this.readLedger();
     return due.filter((id) => !after.files[id]).length;

@@ -161,7 +161,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
   const server = createServer(async (req, res) => {
     if (SimFiles.handles(req.url)) {
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: {} });
-      return files.handle(req, res, `sim-${++requestSeq}`);
+      const key = options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`;
+      return files.handle(req, res, `sim-${++requestSeq}`, !key);
     }
     const raw = await readText(req);
     let body: Record<string, unknown> = {};

@@ -47,8 +47,18 @@ export class SimFiles {
     return /\/compatible-mode\/v1\/files(\/|\?|$)/.test(url ?? '');
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    authorized: boolean,
+  ): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!authorized) {
+      req.resume();
+      const refused = { status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' };
+      return sendError(res, refused, requestId);
+    }
     if (!this.enabled) {
       req.resume();
       return sendError(
