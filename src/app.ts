@@ -1,11 +1,10 @@
+import { secretsOf } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import type { ChatToolbox } from './core/answer.ts';
 import { ConversationService } from './core/conversation.ts';
 import { startDocumentSweeper } from './core/documents.ts';
 import { type Clock, type ModelPort, systemClock } from './core/ports.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
-import { faqToolDefinition, faqToolMessages } from './faq/tool.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
@@ -16,7 +15,9 @@ import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
 import { SettingsToolAccess } from './tools/access.ts';
-import { noToolServers, toolsCommand } from './tools/tools-command.ts';
+import { McpHub, type McpHubOptions } from './tools/mcp-hub.ts';
+import { ToolRegistry } from './tools/registry.ts';
+import { toolsCommand } from './tools/tools-command.ts';
 import type { ToolCatalog } from './tools/types.ts';
 
 export interface App {
@@ -29,8 +30,11 @@ export interface App {
   coordinator: Coordinator;
   /** FAQ by meaning: `/faq`, and `search_faq` for the chat loop (`faq.toolEnabled`, `runFaqTool`). */
   faq: Faq;
-  /** Tool servers (the MCP client's catalog) and who may use them (`/tools`, allow-lists, switches). */
-  tools: { catalog: ToolCatalog; access: SettingsToolAccess };
+  /**
+   * Tool servers: the MCP client (`mcp.servers`, connecting in the background; `hub.settled()` once
+   * each first attempt ended), the catalog `/tools` and /readyz show, and who may use them.
+   */
+  tools: { hub: McpHub; catalog: ToolCatalog; access: SettingsToolAccess };
   close(): Promise<void>;
 }
 
@@ -46,8 +50,10 @@ export interface AppOptions {
   model?: ModelPort;
   /** The service's clock (default: the system clock). */
   clock?: Clock;
-  /** The tool servers `/tools` lists (the MCP client's); none by default. */
+  /** The tool servers `/tools` lists (default: the MCP client's). */
   toolCatalog?: ToolCatalog;
+  /** MCP reconnect backoff and timers (tests). */
+  mcp?: Partial<Omit<McpHubOptions, 'log'>>;
 }
 
 /** A model outside the catalogue: DashScope's paid tier. */
@@ -67,6 +73,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         config.slack.botToken,
         config.slack.appToken,
         config.slack.signingSecret,
+        ...secretsOf(config),
       ],
     });
   const namespace = options.namespace ?? 'qwenbot';
@@ -136,13 +143,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw err;
   }
   const extraCommands = faqCommands({ faq, config, qwen });
-  const toolbox: ChatToolbox = {
-    definitions: () => (faq.toolEnabled ? [faqToolDefinition] : []),
-    run: async (calls) => {
-      const { messages, usedFaq } = await faqToolMessages(faq, calls);
-      return { messages, used: usedFaq };
-    },
-  };
+  // MCP servers connect in the background: start-up never waits for them, answers go on without them.
+  const hub = new McpHub(config.mcp.servers, { ...options.mcp, log: log.child({ component: 'mcp' }) });
+  hub.start();
+  const toolbox = new ToolRegistry({
+    config,
+    log: log.child({ component: 'tools' }),
+    faq,
+    hub,
+    // The access policy reads the conversation settings, which the service below owns.
+    access: { allowedServers: (scope, servers) => toolAccess.allowedServers(scope, servers) },
+  });
   const service = new ConversationService({
     config,
     store,
@@ -163,7 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
     : undefined;
   void docSweeper?.sweep();
-  const toolCatalog = options.toolCatalog ?? noToolServers;
+  const toolCatalog = options.toolCatalog ?? hub;
   const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });
   service.registry.add(
     toolsCommand({
@@ -182,13 +193,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     coordinator,
     faq,
-    tools: { catalog: toolCatalog, access: toolAccess },
+    tools: { hub, catalog: toolCatalog, access: toolAccess },
     async close() {
       await service.queue.idle();
       await service.lanes.idle();
       await service.inflight.flush();
       docSweeper?.stop();
       await faq.close();
+      await hub.close();
       await coordinator.close();
       await sweeper.stop();
       await closeStore(store, log).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));

@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   metrics: Metrics;
   /** Named checks; /readyz is 200 when all return undefined, 503 with the reasons otherwise. */
   checks: Record<string, ReadinessCheck>;
+  /** Shown in /readyz without deciding readiness (MCP servers: a failed one does not make the bot unready). */
+  details?: Record<string, () => unknown>;
   /** Extra routes by exact path prefix (e.g. the Slack HTTP receiver at /slack/events). */
   routes?: Record<string, Handler>;
 }
@@ -42,7 +44,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
           if (problem) failures[name] = problem;
         }
         const ok = Object.keys(failures).length === 0;
-        return json(res, ok ? 200 : 503, ok ? { status: 'ready' } : { status: 'not ready', failures });
+        const details = Object.fromEntries(
+          Object.entries(opts.details ?? {})
+            .map(([name, detail]) => [name, detail()] as const)
+            .filter(([, value]) => value !== undefined),
+        );
+        const extra = Object.keys(details).length ? { details } : {};
+        return json(
+          res,
+          ok ? 200 : 503,
+          ok ? { status: 'ready', ...extra } : { status: 'not ready', failures, ...extra },
+        );
       }
       if (path === '/metrics') {
         res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });

@@ -174,6 +174,8 @@ const en = {
   'faq.reload_failed': 'FAQ reload failed: {problem}. The previous FAQ is still in use.',
   'faq.reload_denied': 'Only admins can reload the FAQ.',
   'faq.used': '📖 Looked this up in the FAQ.',
+  'tools.running': '🔧 {tools}…',
+  'tools.used': '🔧 used {tools}',
   'stop.button': 'Stop',
   'stop.refused':
     'This answer cannot be stopped: it has finished, or only the asker or a moderator may stop it.',
@@ -345,6 +347,8 @@ const zh: Record<MessageKey, string> = {
   'faq.reload_failed': 'FAQ 重新加载失败：{problem}。仍在使用之前的 FAQ。',
   'faq.reload_denied': '只有管理员可以重新加载 FAQ。',
   'faq.used': '📖 已查阅 FAQ。',
+  'tools.running': '🔧 {tools}…',
+  'tools.used': '🔧 使用了 {tools}',
   'stop.button': '停止',
   'stop.refused': '无法停止此回答：它已结束，或只有提问者或管理员可以停止。',
   'assistant.prompts_title': '可以这样问：',

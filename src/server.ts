@@ -73,6 +73,10 @@ export async function runBot(
     log: app.log.child({ component: 'http' }),
     metrics: app.metrics,
     checks,
+    // Each MCP server's state; a failed one is retried and never makes the bot unready.
+    details: {
+      mcp: () => (config.mcp.servers && Object.keys(config.mcp.servers).length ? mcpDetail(app) : undefined),
+    },
   }).catch(async (err: unknown) => {
     await app.close();
     throw err;
@@ -194,6 +198,20 @@ export function handleSignals(bot: RunningBot): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+function mcpDetail(app: RunningBot['app']): Record<string, unknown> {
+  return Object.fromEntries(
+    app.tools.catalog.servers().map((s) => [
+      s.name,
+      {
+        state: s.state,
+        tools: s.tools.length,
+        ...(s.error ? { error: s.error } : {}),
+        ...(s.retryAt !== undefined ? { retryAt: new Date(s.retryAt).toISOString() } : {}),
+      },
+    ]),
+  );
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -7,7 +7,7 @@
  * stream, so nothing is lost or repeated.
  */
 import type { webApi } from '@slack/bolt';
-import type { NativeStream } from '../../src/core/types.ts';
+import type { NativeStream, NativeTask } from '../../src/core/types.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
 import { neutraliseStreamPiece, toMrkdwn } from './format.ts';
@@ -39,6 +39,8 @@ export interface StreamTarget {
   /** Called when the answer's last stream ends (`stop({ final: true })`). */
   onEnded?: () => Promise<void>;
 }
+
+type TaskChunk = NativeTask & { type: 'task_update' };
 
 /** The Slack error code of a failed Web API call. */
 export function slackError(err: unknown): string | undefined {
@@ -74,7 +76,7 @@ export async function openStream(target: StreamTarget): Promise<NativeStream> {
   let placeTaken = true;
   let ended = false;
 
-  const start = async (piece: string) => {
+  const start = async (piece: string, tasks?: TaskChunk[]) => {
     if (!placeTaken && !startBudget())
       throw new Error('chat.startStream budget of the workspace is spent; continuing with post-and-update');
     placeTaken = false;
@@ -82,7 +84,8 @@ export async function openStream(target: StreamTarget): Promise<NativeStream> {
       channel,
       thread_ts: threadTs,
       ...recipient,
-      markdown_text: piece,
+      ...(piece ? { markdown_text: piece } : {}),
+      ...(tasks ? { chunks: tasks } : {}),
     });
     if (!res.ts) throw new Error('chat.startStream returned no ts');
     ts = res.ts;
@@ -125,6 +128,17 @@ export async function openStream(target: StreamTarget): Promise<NativeStream> {
         // A failure here leaves the piece to the core, which continues with post-and-update.
         await start(piece);
       }
+    },
+    /** Tool progress as `task_update` chunks (a stream opened for them starts with them). */
+    async updateTasks(updates: NativeTask[]): Promise<void> {
+      const chunks = updates.map((u) => ({
+        ...u,
+        type: 'task_update' as const,
+        title: neutraliseStreamPiece(u.title),
+      }));
+      if (!ts) return start('', chunks);
+      await appends?.take();
+      await client.chat.appendStream({ channel, ts, chunks });
     },
     async stop(options?: { final?: boolean }): Promise<void> {
       if (options?.final) await target.onEnded?.();

@@ -184,6 +184,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     surface.native = {
       maxChars: SLACK_STREAM_MAX,
       minAppendIntervalMs: pacing.minAppendIntervalMs,
+      tasks: true,
       open: async () =>
         openStream({
           ...target,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { expandEnvRefs, MissingEnvError } from './env-refs.ts';
 import { type Config, configSchema, REGIONS } from './schema.ts';
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -41,6 +42,13 @@ const SECRET_KEYS = new Map(
     ([env, p]) => [p.join('.'), env] as const,
   ),
 );
+
+/** Values `${VAR}` references brought into a loaded config (MCP env and headers): the logger scrubs them. */
+const configSecrets = new WeakMap<Config, string[]>();
+
+export function secretsOf(config: Config): string[] {
+  return configSecrets.get(config) ?? [];
+}
 
 export interface LoadOptions {
   env?: Env;
@@ -89,6 +97,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0], merged, env, userLayer));
   const config = parsed.data;
+  try {
+    configSecrets.set(config, expandEnvRefs(config.mcp.servers, env));
+  } catch (err) {
+    throw err instanceof MissingEnvError ? new ConfigError(err.message) : err;
+  }
   config.qwen.baseUrl ??= REGIONS[config.qwen.region];
   config.qwen.baseUrl = config.qwen.baseUrl.replace(/\/+$/, '');
   return config;

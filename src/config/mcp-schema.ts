@@ -37,3 +37,15 @@ const serverName = z
 export const mcpSchema = z
   .strictObject({ servers: z.record(serverName, mcpServerSchema).default({}) })
   .default({ servers: {} });
+
+/** The answer loop's limits on tool use (MCP tools and the FAQ's `search_faq`). */
+export const toolsSchema = z
+  .strictObject({
+    /** Tool rounds per answer (each round runs every call the model asked for, side by side). */
+    maxSteps: z.number().int().min(1).max(20).default(5),
+    /** One tool call may take this long before it is cancelled and the model told it timed out. */
+    callTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** A tool result longer than this is cut (with a marker saying so) before the model sees it. */
+    resultMaxChars: z.number().int().min(200).max(200_000).default(8000),
+  })
+  .default({ maxSteps: 5, callTimeoutMs: 30_000, resultMaxChars: 8000 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DOCUMENTS_DEFAULTS, documentsSchema } from './documents-schema.ts';
-import { mcpSchema } from './mcp-schema.ts';
+import { mcpSchema, toolsSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
   beijing: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
@@ -208,6 +208,7 @@ export const configSchema = z
       .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
     faq: faqSchema,
     mcp: mcpSchema,
+    tools: toolsSchema,
     store: z.strictObject({
       url: z.string().min(1).default('sqlite://data/qwenbot.sqlite'),
       sweepMinutes: z.number().min(0).default(60),

@@ -2,7 +2,9 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { toolScopeOf } from '../tools/access.ts';
 import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
+import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
@@ -155,6 +157,7 @@ export class AnswerTurn {
       placeholder: config.streaming.placeholder,
       thinkingText: t(locale, 'status.thinking'),
       queuedText: (ahead) => t(locale, 'status.queued', { ahead }),
+      toolText: (tools) => t(locale, 'tools.running', { tools }),
       quoteReasoning: config.streaming.reasoning === 'quote',
       ...(config.streaming.reasoning === 'spoiler' && surface.spoiler
         ? { keepReasoningChars: SPOILER_CHARS }
@@ -215,7 +218,7 @@ export class AnswerTurn {
           this.endings.push(t(this.locale, 'thinking.took', { seconds: thoughtSeconds }));
         const reasoning = this.streamer.keptReasoning;
         if (reasoning && this.surface.spoiler) this.endings.push(this.surface.spoiler(reasoning));
-        if (this.result.usedTools) this.endings.push(t(this.locale, 'faq.used'));
+        this.endings.push(...usedToolsLine(this.result.usedTools, this.locale));
         if (this.result.finishReason === 'length') this.endings.unshift(t(this.locale, 'reply.cut_at_limit'));
         if (!this.streamer.text) this.endings.unshift(t(this.locale, 'reply.empty'));
       }
@@ -327,6 +330,7 @@ export class AnswerTurn {
       signal: this.active.controller.signal,
       streamer: this.streamer,
       toolbox: this.deps.toolbox,
+      scope: toolScopeOf(this.message.conversation, this.message.author.id),
       billed: this.billed,
       documents: prompt.docs.length ? fileIdMessage(prompt.docs) : undefined,
     });

@@ -5,6 +5,7 @@ import type { ChatMessage, ChatResult, ChatTool, ToolCall } from '../qwen/client
 import { QwenError } from '../qwen/errors.ts';
 import { streamWithFallback } from '../qwen/fallback.ts';
 import { StoreError } from '../store/index.ts';
+import type { ToolScope } from '../tools/types.ts';
 import { BilledUsage } from './billing.ts';
 import type { Refusal, Turn, TurnStatus } from './history.ts';
 import type { ModelPort } from './ports.ts';
@@ -12,19 +13,36 @@ import { buildPrompt, estimateTokens, type TokenCalibrator } from './prompt.ts';
 import type { ConversationSettings } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
 
-/** Tools the model may call during a chat answer (the FAQ's `search_faq`). */
+/** What a round of tool calls is given: the answer's Stop signal, and where to show what runs. */
+export interface ToolRunContext {
+  signal: AbortSignal;
+  /** Text the model wrote before asking for the tools (kept in the assistant message). */
+  text?: string;
+  /** The tools running now, as people see their names (`weather.get_forecast`); empty once none is. */
+  onRunning(tools: string[]): void;
+}
+
+export interface ToolRound {
+  /** The assistant's tool calls, then one tool message per call, to append before asking the model again. */
+  messages: ChatMessage[];
+  /** Tools that gave the model something (for the answer's "used" line), as people see their names. */
+  used: string[];
+}
+
+/** The tools one answer may offer (what the scope is allowed), and how to run the model's calls. */
+export interface AnswerTools {
+  definitions: ChatTool[];
+  /** Never rejects: every failure is a tool result the model reads. */
+  run(calls: ToolCall[], ctx: ToolRunContext): Promise<ToolRound>;
+}
+
+/** Tools the model may call during a chat answer (the FAQ's `search_faq`, MCP servers' tools). */
 export interface ChatToolbox {
-  /** Tool schemas to offer, or none when switched off. */
-  definitions(): ChatTool[];
-  /** Runs the calls; returns the messages to append before asking the model again. */
-  run(calls: ToolCall[]): Promise<{ messages: ChatMessage[]; used: boolean }>;
+  forScope(scope: ToolScope): Promise<AnswerTools>;
 }
 
 /** Output tokens an answer is assumed to take from the model's TPM before its `usage` is known. */
 const EXPECTED_OUTPUT_TOKENS = 1024;
-
-/** Tool rounds per answer before the model must answer with text. */
-const MAX_TOOL_ROUNDS = 3;
 
 export interface ModelCall {
   qwen: ModelPort;
@@ -40,6 +58,8 @@ export interface ModelCall {
   signal: AbortSignal;
   streamer: ReplyStreamer;
   toolbox?: ChatToolbox;
+  /** Who asks where: decides which tools are offered. */
+  scope?: ToolScope;
   /** Adds up what every model call of this answer is billed, also when the answer fails or is stopped. */
   billed?: BilledUsage;
   /** `fileid://…` of the conversation's documents: a second system message, after the system prompt. */
@@ -47,13 +67,13 @@ export interface ModelCall {
 }
 
 export interface ModelAnswer extends ChatResult {
-  /** A tool (the FAQ) contributed to the answer. */
-  usedTools: boolean;
+  /** Tools that contributed to the answer, as people see their names (`faq`, `weather.get_forecast`). */
+  usedTools: string[];
 }
 
 /**
- * Streams the model's answer into the streamer. Tool calls are run and answered (a few rounds at
- * most); when DashScope says the input is too long before any text was shown, tries once more with a
+ * Streams the model's answer into the streamer. Tool calls are run and answered (`tools.maxSteps`
+ * rounds at most, then the model has to answer in text); when DashScope says the input is too long before any text was shown, tries once more with a
  * quarter of the history budget.
  */
 export async function callModel(call: ModelCall): Promise<ModelAnswer> {
@@ -65,9 +85,12 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
   const level = settings.thinkingLevel;
   const thinkingBudget =
     thinking && level && level !== 'max' ? config.qwen.thinkingBudgets[level] : undefined;
-  const tools = info?.tools ? (call.toolbox?.definitions() ?? []) : [];
+  const offered =
+    info?.tools && call.toolbox && call.scope ? await call.toolbox.forScope(call.scope) : undefined;
+  const tools = offered?.definitions ?? [];
+  const maxRounds = config.tools.maxSteps;
   const extra: ChatMessage[] = [];
-  let usedTools = false;
+  const usedTools: string[] = [];
   let rounds = 0;
   let shrink = false;
   const billed = call.billed ?? new BilledUsage();
@@ -100,7 +123,7 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
         enableThinking: thinking,
         thinkingBudget,
         // Offered until the rounds run out; then the model has to answer in text.
-        tools: tools.length && rounds < MAX_TOOL_ROUNDS ? tools : undefined,
+        tools: tools.length && rounds < maxRounds ? tools : undefined,
       });
     } catch (err) {
       if (err instanceof QwenError && err.code === 'context_too_long' && !shrink && !streamer.text) {
@@ -111,12 +134,15 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
     }
     if (result.usage && extra.length === 0)
       call.calibrator.observe(model, prompt.estimatedTokens, result.usage.promptTokens);
-    if (!result.toolCalls.length || !call.toolbox || rounds >= MAX_TOOL_ROUNDS)
-      return { ...result, usedTools };
+    if (!result.toolCalls.length || !offered || rounds >= maxRounds) return { ...result, usedTools };
     rounds++;
-    const ran = await call.toolbox.run(result.toolCalls);
+    const ran = await offered.run(result.toolCalls, {
+      signal: call.signal,
+      text: result.text,
+      onRunning: (names) => streamer.onTools(names),
+    });
     extra.push(...ran.messages);
-    usedTools ||= ran.used;
+    for (const name of ran.used) if (!usedTools.includes(name)) usedTools.push(name);
   }
 }
 

@@ -1,31 +1,9 @@
-import type { Logger } from '../log.ts';
-import type { ShownMessage } from './inflight.ts';
-import type { EditPacer } from './pacer.ts';
+import { ShownRecord } from './shown-record.ts';
 import { splitMessage } from './split.ts';
-import type { NativeStream, PostedMessage, ReplySurface } from './types.ts';
-
-export interface StreamerOptions {
-  pacer: EditPacer;
-  log: Logger;
-  /** First message while nothing has arrived yet (surfaces without typing). */
-  placeholder: string;
-  /** Shown while the model only reasons. */
-  thinkingText: string;
-  /** Shown while the call waits in the account's rate queue, with how many are ahead. */
-  queuedText?: (ahead: number) => string;
-  /** Also show the tail of the reasoning as a quote while thinking. */
-  quoteReasoning?: boolean;
-  /** Keep the reasoning (its last `keepReasoningChars`) for the answer's ending (`streaming.reasoning: spoiler`). */
-  keepReasoningChars?: number;
-  /** Lower bound on per-message edit spacing; the surface may ask for more. */
-  minEditIntervalMs: number;
-  now?: () => number;
-  /**
-   * Called after a post, edit or native append landed, with every message of the answer as it shows
-   * now (crash recovery: what people saw, never an older snapshot).
-   */
-  onShown?: (messages: ShownMessage[]) => void;
-}
+import type { StreamerOptions } from './streamer-options.ts';
+import { ToolProgress } from './tool-progress.ts';
+import type { NativeStream, NativeTask, PostedMessage, ReplySurface } from './types.ts';
+import { TypingIndicator } from './typing.ts';
 
 interface Shown {
   message: PostedMessage;
@@ -35,7 +13,6 @@ interface Shown {
   final: boolean;
 }
 
-const TYPING_REFRESH_MS = 8000;
 /** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
 const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_MIN_MS = 250;
@@ -54,6 +31,7 @@ export class ReplyStreamer {
   private ending = '';
   private thinking = false;
   private queuedLine = '';
+  private toolLine = '';
   /** When reasoning began and when the answer's text took over (for "thought for 12 s"). */
   private reasoningFrom: number | null = null;
   private reasoningUntil: number | null = null;
@@ -65,15 +43,17 @@ export class ReplyStreamer {
   private loop: Promise<void> | null = null;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private wake: (() => void) | null = null;
-  private typingTimer: NodeJS.Timeout | null = null;
+  private readonly typingIndicator: TypingIndicator;
   /** Native path: how much of `answer` the native stream(s) already carry. */
   private nativeChars = 0;
   private nativeState: 'unused' | 'active' | 'failed' = 'unused';
   private native: NativeStream | null = null;
   private nativeLen = 0;
   private nativeLoop: Promise<void> | null = null;
-  /** Native messages as they landed (appended text), in order. */
-  private nativeShown: ShownMessage[] = [];
+  /** Native appends and task updates go out one at a time, in order. */
+  private nativeQueue: Promise<void> = Promise.resolve();
+  private readonly progress = new ToolProgress();
+  private readonly record: ShownRecord;
   private deliveryErrors = 0;
   edits = 0;
   posts = 0;
@@ -84,6 +64,9 @@ export class ReplyStreamer {
     this.opts = opts;
     this.now = opts.now ?? Date.now;
     if (surface.native) this.nativeState = 'active';
+    this.record = new ShownRecord(opts.onShown);
+    const wanted = () => !this.finished && this.shown.length === 0 && !this.native;
+    this.typingIndicator = new TypingIndicator(surface, opts.log, wanted);
   }
 
   get interval(): number {
@@ -106,7 +89,7 @@ export class ReplyStreamer {
   /** Shows typing, or posts the placeholder at once on surfaces that cannot show typing. */
   async start(): Promise<void> {
     if (this.surface.showTyping || this.surface.native) {
-      this.typing();
+      this.typingIndicator.start();
       return;
     }
     this.dirty = true;
@@ -129,6 +112,25 @@ export class ReplyStreamer {
     if (line && this.nativeState === 'active' && !this.native) this.nativeState = 'unused';
     if (this.nativeState !== 'active') this.schedule();
     return this.loop ?? Promise.resolve();
+  }
+
+  /**
+   * Tools run (names as people see them). The line stays until the answer's next text replaces it;
+   * like the queue line, it makes a reply not yet streaming natively use post-and-edit.
+   */
+  onTools(names: string[]): void {
+    if (this.finished || !this.opts.toolText) return;
+    if (this.nativeState === 'active' && this.surface.native?.tasks) {
+      const updates = this.progress.update(names);
+      if (updates.length) void this.exclusive(() => this.sendTasks(updates));
+      return;
+    }
+    if (!names.length) return;
+    const line = this.opts.toolText(names.join(', '));
+    if (line === this.toolLine) return;
+    this.toolLine = line;
+    if (this.nativeState === 'active' && !this.native) this.nativeState = 'unused';
+    if (this.nativeState !== 'active') this.schedule();
   }
 
   /** The reasoning kept for the ending (`keepReasoningChars`), '' when none. */
@@ -156,6 +158,7 @@ export class ReplyStreamer {
     if (!delta) return;
     if (this.reasoningFrom !== null) this.reasoningUntil ??= this.now();
     this.answer += delta;
+    this.toolLine = '';
     if (this.nativeState === 'active') this.scheduleNative();
     else this.schedule();
   }
@@ -163,11 +166,12 @@ export class ReplyStreamer {
   /** Ends the reply: waits for the edit in flight, then one final flush with the whole text. */
   async finish(endingLine?: string): Promise<void> {
     this.finished = true;
-    this.stopTyping();
+    this.typingIndicator.stop();
     this.ending = endingLine ?? '';
     this.wake?.();
     await this.loop;
     await this.nativeLoop;
+    await this.nativeQueue;
     if (
       this.nativeState === 'active' &&
       (this.native || this.answer.length > this.nativeChars || this.ending)
@@ -205,8 +209,9 @@ export class ReplyStreamer {
   private visibleText(): string {
     const body = this.answer.slice(this.nativeChars);
     if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
-    if (body) return body;
-    if (this.nativeChars > 0) return '';
+    if (body) return this.toolLine ? `${body}\n\n${this.toolLine}` : body;
+    if (this.nativeChars > 0) return this.toolLine;
+    if (this.toolLine) return this.toolLine;
     if (this.queuedLine) return this.queuedLine;
     if (!this.thinking) return this.opts.placeholder;
     if (!this.reasoning) return this.opts.thinkingText;
@@ -223,7 +228,8 @@ export class ReplyStreamer {
     while (this.dirty && !this.finished) {
       // The first real content goes out at once; later edits keep the per-message spacing.
       // So do updates of the queue line (it moves with every call granted ahead of it).
-      const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || this.queuedLine !== '');
+      const status = this.queuedLine !== '' || this.toolLine !== '';
+      const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || status);
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
       if (wait > 0) await this.sleep(wait);
       if (this.finished) return;
@@ -245,8 +251,8 @@ export class ReplyStreamer {
           const message = await this.surface.post(part.text, { streaming: !part.final });
           this.posts++;
           this.shown.push({ message, text: part.text, body: part.body, final: part.final });
-          this.reportShown();
-          this.stopTyping();
+          this.record.report(this.shown);
+          this.typingIndicator.stop();
         } else if (this.changed(current, this.render(final, i))) {
           await this.pace('edit');
           // An answer that finished while this edit waited gets its final edit now instead of two.
@@ -256,7 +262,7 @@ export class ReplyStreamer {
           this.edits++;
           current.text = part.text;
           current.body = part.body;
-          this.reportShown();
+          this.record.report(this.shown);
           current.final = part.final;
         }
       } catch (err) {
@@ -286,12 +292,6 @@ export class ReplyStreamer {
 
   private changed(current: Shown, part: { text: string; final: boolean } | undefined): boolean {
     return part !== undefined && (current.text !== part.text || (part.final && !current.final));
-  }
-
-  private reportShown(): void {
-    if (!this.opts.onShown) return;
-    const posted = this.shown.map((s) => ({ id: s.message.id, text: s.text, body: s.body }));
-    this.opts.onShown([...this.nativeShown.map((m) => ({ ...m })), ...posted]);
   }
 
   /**
@@ -333,7 +333,37 @@ export class ReplyStreamer {
     }
   }
 
-  private async appendNative(final: boolean): Promise<void> {
+  private exclusive(op: () => Promise<void>): Promise<void> {
+    const run = this.nativeQueue.then(op);
+    this.nativeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Tool progress as tasks of the native stream (opened for them when no text came yet). */
+  private async sendTasks(updates: NativeTask[]): Promise<void> {
+    const native = this.surface.native;
+    if (!native || this.nativeState !== 'active') return;
+    try {
+      if (!this.native) {
+        this.typingIndicator.stop();
+        this.native = await native.open();
+        this.nativeLen = 0;
+      }
+      await this.native.updateTasks?.(updates);
+      this.edits++;
+      this.record.noteNative(this.native.id, '', '', this.shown);
+    } catch (err) {
+      const running = this.progress.names;
+      if (running.length && this.opts.toolText) this.toolLine = this.opts.toolText(running.join(', '));
+      await this.nativeFailed(err);
+    }
+  }
+
+  private appendNative(final: boolean): Promise<void> {
+    return this.exclusive(() => this.appendNativeNow(final));
+  }
+
+  private async appendNativeNow(final: boolean): Promise<void> {
     const native = this.surface.native;
     if (!native || this.nativeState !== 'active') return;
     let pending = this.answer.slice(this.nativeChars);
@@ -343,7 +373,7 @@ export class ReplyStreamer {
       while (pending) {
         if (!this.native || this.nativeLen >= native.maxChars) {
           if (this.native) await this.native.stop();
-          this.stopTyping();
+          this.typingIndicator.stop();
           this.native = await native.open();
           this.nativeLen = 0;
         }
@@ -354,11 +384,8 @@ export class ReplyStreamer {
         if (this.firstVisibleAt === null) this.firstVisibleAt = this.now();
         this.nativeLen += piece.length;
         const fromAnswer = Math.min(piece.length, this.answer.length - this.nativeChars);
-        this.noteNative(
-          this.native.id,
-          piece,
-          this.answer.slice(this.nativeChars, this.nativeChars + fromAnswer),
-        );
+        const body = this.answer.slice(this.nativeChars, this.nativeChars + fromAnswer);
+        this.record.noteNative(this.native.id, piece, body, this.shown);
         this.nativeChars += fromAnswer;
         pending = pending.slice(piece.length);
         if (final && pending.length === 0 && piece.length > fromAnswer) this.ending = '';
@@ -368,40 +395,16 @@ export class ReplyStreamer {
         this.ending = '';
       }
     } catch (err) {
-      this.opts.log.warn({ err }, 'native streaming failed; continuing with post-and-edit');
-      this.nativeState = 'failed';
-      const broken = this.native;
-      this.native = null;
-      await broken?.stop().catch(() => undefined);
-      if (!this.finished) this.schedule();
+      await this.nativeFailed(err);
     }
   }
 
-  /** Records what a native append added to its message (the stream's id is known once it started). */
-  private noteNative(id: string | undefined, piece: string, body: string): void {
-    if (!id) return;
-    let current = this.nativeShown.at(-1);
-    if (current?.id !== id) {
-      current = { id, text: '', body: '', native: true };
-      this.nativeShown.push(current);
-    }
-    current.text += piece;
-    current.body += body;
-    this.reportShown();
-  }
-
-  // ---- typing ----
-
-  private typing(): void {
-    if (!this.surface.showTyping || this.finished || this.shown.length > 0 || this.native) return;
-    this.surface
-      .showTyping()
-      .catch((err: unknown) => this.opts.log.debug({ err }, 'typing indicator failed'));
-    this.typingTimer = setTimeout(() => this.typing(), TYPING_REFRESH_MS);
-  }
-
-  private stopTyping(): void {
-    if (this.typingTimer) clearTimeout(this.typingTimer);
-    this.typingTimer = null;
+  private async nativeFailed(err: unknown): Promise<void> {
+    this.opts.log.warn({ err }, 'native streaming failed; continuing with post-and-edit');
+    this.nativeState = 'failed';
+    const broken = this.native;
+    this.native = null;
+    await broken?.stop().catch(() => undefined);
+    if (!this.finished) this.schedule();
   }
 }

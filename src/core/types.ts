@@ -165,12 +165,22 @@ export interface NativeStream {
   /** The streamed message's id once the platform created it (crash repair finds it by this). */
   readonly id?: string;
   append(text: string): Promise<void>;
+  /** Shows steps of work apart from the text (Slack `task_update` chunks): a tool running, then done. */
+  updateTasks?(updates: NativeTask[]): Promise<void>;
   /** Ends the stream; the message then shows everything appended. `final`: the answer's last stream. */
   stop(options?: { final?: boolean }): Promise<void>;
 }
 
+export interface NativeTask {
+  id: string;
+  title: string;
+  status: 'in_progress' | 'complete';
+}
+
 export interface NativeStreaming {
   open(): Promise<NativeStream>;
+  /** Its streams take `task` updates: tool progress shows as tasks instead of a status line. */
+  tasks?: boolean;
   /** Characters one streamed message may hold before a new one must start. */
   maxChars: number;
   /** Minimum time between appends (ms). */

@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatTool, ToolCall } from '../qwen/client.ts';
+import type { ChatTool } from '../qwen/client.ts';
 import type { Faq } from './service.ts';
 
 export const FAQ_TOOL_NAME = 'search_faq';
@@ -64,39 +64,4 @@ export async function runFaqTool(faq: Faq, args: string | Record<string, unknown
           : 'No FAQ entry matches; answer without the FAQ.',
   };
   return JSON.stringify(result);
-}
-
-/**
- * For the chat loop: after an answer that ended with tool calls, the messages to append before calling
- * the model again — the assistant's tool calls, then one tool result per call (`search_faq` runs against
- * the FAQ; any other name gets an error result, so the model is never left without an answer).
- * `usedFaq` tells the caller to add the "answered with the FAQ" note (i18n `faq.used`).
- */
-export async function faqToolMessages(
-  faq: Faq,
-  calls: ToolCall[],
-): Promise<{ messages: ChatMessage[]; usedFaq: boolean }> {
-  const messages: ChatMessage[] = [
-    {
-      role: 'assistant',
-      content: '',
-      tool_calls: calls.map((c) => ({
-        id: c.id,
-        type: 'function' as const,
-        function: { name: c.name, arguments: c.arguments },
-      })),
-    },
-  ];
-  let usedFaq = false;
-  for (const call of calls) {
-    let content: string;
-    if (call.name === FAQ_TOOL_NAME) {
-      content = await runFaqTool(faq, call.arguments);
-      usedFaq ||= ((JSON.parse(content) as Partial<FaqToolResult>).matches?.length ?? 0) > 0;
-    } else {
-      content = JSON.stringify({ error: `unknown tool "${call.name}"` });
-    }
-    messages.push({ role: 'tool', tool_call_id: call.id, content });
-  }
-  return { messages, usedFaq };
 }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { faqToolDefinition, faqToolMessages, runFaqTool } from '../../src/faq/tool.ts';
+import { faqToolDefinition, runFaqTool } from '../../src/faq/tool.ts';
 import type { ChatMessage, ChatResult, QwenClient } from '../../src/qwen/client.ts';
-import { type Harness, message, startHarness } from '../support/harness.ts';
+import { ToolRegistry } from '../../src/tools/registry.ts';
+import { type Harness, message, silentLogger, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 
 let h: Harness | undefined;
@@ -29,8 +30,18 @@ describe('search_faq tool', () => {
     const first = await complete(h.app.qwen, messages);
     expect(first.finishReason).toBe('tool_calls');
     expect(first.toolCalls[0]?.id).not.toBe('');
-    const { messages: more, usedFaq } = await faqToolMessages(h.app.faq, first.toolCalls);
-    expect(usedFaq).toBe(true);
+    const registry = new ToolRegistry({ config: h.app.config, log: silentLogger(), faq: h.app.faq });
+    const scope = {
+      platform: 'test',
+      conversation: 'test:W1:C1',
+      channelId: 'C1',
+      userId: 'U1',
+      isDM: false,
+    };
+    const tools = await registry.forScope(scope);
+    const ctx = { signal: new AbortController().signal, onRunning: () => undefined };
+    const { messages: more, used } = await tools.run(first.toolCalls, ctx);
+    expect(used).toEqual(['faq']);
     const second = await complete(h.app.qwen, [...messages, ...more]);
     expect(second.text).toBe('Type /reset in the channel.');
     const sent = h.sim.chatRequests().at(-1)?.messages ?? [];
@@ -39,8 +50,8 @@ describe('search_faq tool', () => {
     expect((sent[1] as { tool_calls?: Array<{ id: string }> }).tool_calls?.[0]?.id).toBe(
       (sent[2] as { tool_call_id?: string }).tool_call_id,
     );
-    const unknown = await faqToolMessages(h.app.faq, [{ id: 'c1', name: 'get_weather', arguments: '{}' }]);
-    expect(unknown.usedFaq).toBe(false);
+    const unknown = await tools.run([{ id: 'c1', name: 'get_weather', arguments: '{}' }], ctx);
+    expect(unknown.used).toEqual([]);
     expect(unknown.messages[1]).toEqual({
       role: 'tool',
       tool_call_id: 'c1',

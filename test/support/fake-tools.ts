@@ -30,14 +30,22 @@ export function fakeToolCatalog(): ToolCatalog {
   };
 }
 
-/** `mcp.servers` for the fake catalog: `ops` only in `opsChannel`, `legacy` turned off. */
+/**
+ * `mcp.servers` for the fake catalog: `ops` only in `opsChannel`, `legacy` turned off. The app's MCP
+ * client connects these too: the commands do not exist and nothing listens at the URL, so they fail at
+ * once (nothing is spawned or downloaded) while `/tools` shows the fake catalog.
+ */
 export function fakeToolServers(opsChannel: string, users?: { ops?: string[] }) {
   return {
     servers: {
       weather: { url: 'http://127.0.0.1:9/mcp' },
-      files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'] },
-      ops: { command: 'ops-server', channels: [opsChannel], ...(users?.ops ? { users: users.ops } : {}) },
-      legacy: { command: 'legacy-server', enabled: false },
+      files: { command: '/nonexistent/files-mcp', args: ['/srv'] },
+      ops: {
+        command: '/nonexistent/ops-mcp',
+        channels: [opsChannel],
+        ...(users?.ops ? { users: users.ops } : {}),
+      },
+      legacy: { command: '/nonexistent/legacy-mcp', enabled: false },
     },
   };
 }

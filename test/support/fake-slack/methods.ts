@@ -3,7 +3,9 @@
  * characters, a streamed message holds about 12,000 and closes after about 5 minutes, updating a
  * message that is still streaming conflicts, streams need a thread (and a recipient outside DMs).
  */
+
 import type { FakeButton, FakeMessage, Workspace } from './model.ts';
+import { applyTasks } from './tasks.ts';
 
 export type Params = Record<string, unknown>;
 export type Result = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
@@ -230,6 +232,8 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     }
     const text = streamText(p);
     if (text.length > STREAM_MAX) return fail('msg_too_long');
+    if (applyTasks(undefined, p) === false)
+      return fail('invalid_arguments', { detail: 'bad task_update chunk' });
     const m = ctx.ws.add({
       channel,
       threadTs,
@@ -242,6 +246,7 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
       lastAppendAt: ctx.now(),
     });
     if (text) m.appends++;
+    applyTasks(m, p);
     return { ok: true, channel, ts: m.ts };
   },
 
@@ -250,10 +255,15 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     if ('ok' in m) return m;
     if (!streamOpen(ctx, m)) return fail('message_not_in_streaming_state');
     const text = streamText(p);
-    if (!text) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
+    const tasks = applyTasks(undefined, p);
+    if (tasks === false) return fail('invalid_arguments', { detail: 'bad task_update chunk' });
+    if (!text && !tasks) return fail('invalid_arguments', { detail: 'markdown_text or chunks required' });
     if (m.text.length + text.length > STREAM_MAX) return fail('msg_too_long');
-    ctx.ws.setText(m, m.text + text);
-    m.appends++;
+    applyTasks(m, p);
+    if (text) {
+      ctx.ws.setText(m, m.text + text);
+      m.appends++;
+    }
     m.lastAppendAt = ctx.now();
     return { ok: true, channel: m.channel, ts: m.ts };
   },

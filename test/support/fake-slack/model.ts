@@ -33,6 +33,10 @@ export interface FakeMessage {
   appends: number;
   /** Every version the message had, first to last. */
   versions: string[];
+  /** Tasks of a streamed message (`task_update` chunks), by id, as they show now. */
+  tasks?: Map<string, { title: string; status: string }>;
+  /** Every task update, in order (`title: status`). */
+  taskUpdates?: string[];
   /** Files a person shared with the message (Slack file objects). */
   files?: unknown[];
 }
