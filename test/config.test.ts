@@ -70,6 +70,9 @@ describe('configuration', () => {
     [{ history: { maxTurns: 'lots' } }, /^history\.maxTurns: .*number.*\(got "lots"\)/],
     [{ guards: { colour: 'blue' } }, /^guards: unknown setting "colour"/],
     [{ qwen: { visionModel: 'qwen-plus' } }, /^qwen\.visionModel: must name a model with vision: true/],
+    [{ documents: { model: 'qwen-nope' } }, /^documents\.model: "qwen-nope" is not in models/],
+    [{ documents: { maxBytes: 200 * 1024 * 1024 } }, /^documents\.maxBytes: .*157286400/],
+    [{ documents: { types: ['.PDF'] } }, /^documents\.types\.0: a file extension without the dot/],
   ])('a bad value names the key and the problem: %j', (overrides, message) => {
     expect(errorOf(() => load({}, overrides))).toMatch(message);
   });
