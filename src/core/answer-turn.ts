@@ -302,6 +302,7 @@ export class AnswerTurn {
       ...this.deps,
       conversation: this.key,
       pending: question.documents,
+      stillAsked: () => this.deps.history.holds(this.key, question.slot),
       authorId: this.message.author.id,
       locale: this.locale,
       streamer: this.streamer,

@@ -68,6 +68,8 @@ export interface AttachDocuments {
   signal: AbortSignal;
   now: () => number;
   log: Logger;
+  /** Whether the question is still in the history (false after a `/reset` while it uploaded). */
+  stillAsked: () => Promise<boolean>;
   /** Runs the list's update in the conversation's turn. */
   inTurn: <T>(conversation: string, task: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 }
@@ -119,7 +121,12 @@ export async function attachDocuments(
   }
   if (!added.length && !existing.length) return { docs: [], notes };
   // Re-read in the turn: also keeps the list (and its files at DashScope) for another retention period.
-  const current = await p.inTurn(p.conversation, () => docs.add(p.conversation, added));
+  const current = await p.inTurn(p.conversation, async () => {
+    if (!added.length || (await p.stillAsked())) return docs.add(p.conversation, added);
+    // Reset while it uploaded: the new files belong to no conversation any more.
+    await docs.forget(added.map((d) => d.fileId));
+    return docs.list(p.conversation);
+  });
   return { docs: current, notes };
 }
 

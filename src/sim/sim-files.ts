@@ -36,6 +36,8 @@ export class SimFiles {
   readonly deletes: string[] = [];
   /** Scripted failures for the next DELETE requests (e.g. a 500 to test retries). */
   readonly deleteFailures: SimError[] = [];
+  /** Uploads wait for this before answering (a test decides when they finish). */
+  uploadHold: Promise<unknown> | undefined;
   private seq = 0;
   private readonly enabled: boolean;
 
@@ -159,6 +161,7 @@ export class SimFiles {
       );
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
+    await this.uploadHold;
     const stored: SimFile = {
       id: `file-fe-sim${++this.seq}`,
       filename: file.name,

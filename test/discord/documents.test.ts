@@ -193,3 +193,35 @@ test('/forget confirm deletes the documents the person posted; a failed deletion
   expect(h.sim.files.deletes).toContain(id);
   expect(await docs?.pendingDeletions()).not.toContain(id);
 });
+
+test('a /reset while the document uploads: the file is deleted again and never joins the conversation', async () => {
+  const channel = h.fake.addChannel(h.guild, 'reset-race');
+  let release = () => {};
+  h.sim.files.uploadHold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const turn = h.expectTurns(1);
+  const file = h.fake.addFile('late.pdf', fakePdf('Arrives after the reset'), 'application/pdf');
+  h.fake.say({
+    author: h.alice,
+    channelId: channel.id,
+    content: h.mention('read this'),
+    attachments: [file],
+  });
+  await h.fake.waitFor(
+    () => h.fake.botMessages(channel.id)[0]?.content.startsWith('📄 Reading late.pdf'),
+    10_000,
+    'the status line',
+  );
+  const reset = h.fake.slash({ user: h.bob, channelId: channel.id, name: 'reset' });
+  expect(await replyOf(reset)).toBe(t('en', 'reset.done'));
+  release();
+  h.sim.files.uploadHold = undefined;
+  await turn;
+  const id = h.sim.files.uploads.at(-1)?.id;
+  expect(h.sim.files.uploads.at(-1)?.filename).toBe('late.pdf');
+  expect(h.sim.files.deletes).toContain(id);
+  expect(await h.app.service.documents?.list(`discord:${h.guild.id}:${channel.id}`)).toEqual([]);
+  const next = await ask(channel, 'anything there?');
+  expect(fileIdsOf(next.request)).toEqual([]);
+});
