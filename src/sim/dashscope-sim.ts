@@ -263,7 +263,9 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       body.thinking_budget,
     );
     // Tool schemas are input too (DashScope counts them in prompt_tokens).
-    const promptTokens = Math.ceil(JSON.stringify([body.messages, body.tools ?? []]).length / 4);
+    // Referenced documents count as input on every call, as DashScope bills them.
+    const input = JSON.stringify([body.messages, body.tools ?? []]) + documents.map((d) => d.text).join('');
+    const promptTokens = Math.ceil(input.length / 4);
     const cached = cache.apply(body);
     const id = `chatcmpl-${requestId}`;
     const created = Math.floor(Date.now() / 1000);

@@ -87,3 +87,18 @@ describe('documents in Slack', () => {
     );
   });
 });
+
+describe('several documents', () => {
+  it('two documents in one message: two uploads, one system message with both ids, both quoted', async () => {
+    rig = await startRig();
+    const a = rig.fake.addFile('a.pdf', 'application/pdf', Buffer.from(fakePdf('Alpha figures')));
+    const b = rig.fake.addFile('b.xlsx', 'application/vnd.ms-excel', Buffer.from('PK-sheet Beta totals'));
+    await rig.deliver(rig.say({ channel: DM, text: 'compare them', files: [a, b] }));
+    const ids = rig.sim.files.uploads.map((u) => u.id);
+    expect(rig.sim.files.uploads.map((u) => u.filename)).toEqual(['a.pdf', 'b.xlsx']);
+    expect(fileIds(0)).toEqual([ids.map((id) => `fileid://${id}`).join(',')]);
+    const shown = botMessages().at(-1)?.text ?? '';
+    expect(shown).toContain('a.pdf: "Alpha figures"');
+    expect(shown).toContain('b.xlsx: "PK-sheet Beta totals"');
+  });
+});
