@@ -79,3 +79,23 @@ test('the same file added twice to one conversation keeps one entry and deletes 
   expect(list.map((d) => d.fileId)).toEqual([first.fileId]);
   expect(sim.files.deletes).toEqual([second.fileId]);
 });
+
+test('the simulator describes an upload as DashScope does, and forgets it once deleted', async () => {
+  const sdk = new OpenAI({ apiKey: 'sk-docs', baseURL: sim.baseUrl, maxRetries: 0 });
+  const doc = await upload('notes.md', '# notes');
+  const described = await sdk.files.retrieve(doc.fileId);
+  expect(described).toMatchObject({ id: doc.fileId, object: 'file', bytes: 7, filename: 'notes.md' });
+  expect(described).toMatchObject({ purpose: 'file-extract', status: 'processed' });
+  await files.remove(doc.fileId);
+  await expect(sdk.files.retrieve(doc.fileId)).rejects.toMatchObject({ status: 404 });
+  // A chat naming a file that is gone is refused, as DashScope does (400).
+  const chat = sdk.chat.completions.create({
+    model: 'qwen-long',
+    messages: [
+      { role: 'system', content: 'You are helpful.' },
+      { role: 'system', content: `fileid://${doc.fileId}` },
+      { role: 'user', content: 'what is in it?' },
+    ],
+  });
+  await expect(chat).rejects.toMatchObject({ status: 400 });
+});
