@@ -13,6 +13,7 @@ import { type App, createApp } from '../src/app.ts';
 import type { ReplySurface } from '../src/core/types.ts';
 import type { QwenClient } from '../src/qwen/client.ts';
 import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
+import type { SimTiming } from './sim-process.ts';
 
 export interface Timings {
   /** Event → first visible text, minus the model's own time to first token. */
@@ -161,6 +162,72 @@ export async function measureBaseline(
   return total / ((performance.now() - start) / 1000);
 }
 
+export interface TurnRatio {
+  /** Median over the rounds (turns per second). */
+  botTurnsPerS: number;
+  baselineTurnsPerS: number;
+  /** Median over the rounds of bot ÷ baseline, each pair measured back to back. */
+  ratio: number;
+  ratioMin: number;
+  ratioMax: number;
+  /** CPU of this process per turn (main thread and SQLite's threads; the simulator is elsewhere), median. */
+  botCpuMsPerTurn: number;
+  baselineCpuMsPerTurn: number;
+  rounds: number;
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+
+/**
+ * SQLite turns per second against the bare-SDK baseline, made comparable on a shared machine: one
+ * warm-up round of each (JIT, SQLite's page cache), then `rounds` pairs run back to back, alternating
+ * which goes first, so a burst of other work hits both about equally; the ratio is the median of the
+ * pairs' ratios. CPU per turn is given too: unlike turns per second it hardly depends on how much of
+ * the machine the process got.
+ */
+export async function measureTurnRatio(
+  app: App,
+  sim: { baseUrl: string },
+  opts: { turns: number; concurrency: number; rounds: number },
+): Promise<TurnRatio> {
+  const { turns, concurrency, rounds } = opts;
+  const warm = Math.max(50, Math.round(turns / 4));
+  await measureTurns(app, warm, concurrency);
+  await measureBaseline(sim, warm, concurrency);
+  const bot: number[] = [];
+  const base: number[] = [];
+  const botCpu: number[] = [];
+  const baseCpu: number[] = [];
+  const timed = async (f: () => Promise<number>, rates: number[], cpus: number[]) => {
+    const cpu = process.cpuUsage();
+    rates.push(await f());
+    const used = process.cpuUsage(cpu);
+    cpus.push((used.user + used.system) / 1000 / turns);
+  };
+  for (let r = 0; r < rounds; r++) {
+    const runBot = () => timed(() => measureTurns(app, turns, concurrency), bot, botCpu);
+    const runBase = () => timed(() => measureBaseline(sim, turns, concurrency), base, baseCpu);
+    if (r % 2 === 0) {
+      await runBot();
+      await runBase();
+    } else {
+      await runBase();
+      await runBot();
+    }
+  }
+  const ratios = bot.map((b, i) => b / (base[i] ?? Number.NaN));
+  return {
+    botTurnsPerS: median(bot),
+    baselineTurnsPerS: median(base),
+    ratio: median(ratios),
+    ratioMin: Math.min(...ratios),
+    ratioMax: Math.max(...ratios),
+    botCpuMsPerTurn: median(botCpu),
+    baselineCpuMsPerTurn: median(baseCpu),
+    rounds,
+  };
+}
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -171,12 +238,19 @@ export function sqliteUrl(): string {
   return `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-bench-')), 'bench.sqlite')}`;
 }
 
+/** The simulator as the benchmarks see it: its URL, and what it measured of each chat request. */
+export interface BenchSim {
+  baseUrl: string;
+  /** Per chat request since the last call: the last message's text and the model's own time to first token. */
+  timings(): Promise<SimTiming[]>;
+}
+
 /**
- * A simulator in a child process (its CPU is not the bot's); only its base URL is needed here. With
- * `pace` it streams like a real model (first-token delay, then about one 4-character token per chunk).
+ * A simulator in a child process (its CPU is not the bot's). With `pace` it streams like a real model
+ * (first-token delay, then about one 4-character token per chunk).
  */
 export async function withSim<T>(
-  fn: (sim: { baseUrl: string }) => Promise<T>,
+  fn: (sim: BenchSim) => Promise<T>,
   opts: { pace?: { firstTokenDelayMs: number; tokensPerSecond: number }; answer?: string } = {},
 ): Promise<T> {
   const env = {
@@ -185,17 +259,22 @@ export async function withSim<T>(
     ...(opts.answer ? { SIM_ANSWER: opts.answer } : {}),
   };
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'sim-process.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env,
   });
   const baseUrl = await new Promise<string>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) =>
+    child.stdout?.once('data', (d: Buffer) =>
       resolve((JSON.parse(d.toString()) as { baseUrl: string }).baseUrl),
     );
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });
+  const timings = () =>
+    new Promise<SimTiming[]>((resolve) => {
+      child.once('message', (m: { timings: SimTiming[] }) => resolve(m.timings));
+      child.send({ type: 'timings' });
+    });
   try {
-    return await fn({ baseUrl });
+    return await fn({ baseUrl, timings });
   } finally {
     child.kill('SIGTERM');
   }

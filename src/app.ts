@@ -2,12 +2,16 @@ import { secretsOf } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConversationService } from './core/conversation.ts';
 import { startDocumentSweeper } from './core/documents.ts';
+import { standardGuards } from './core/guards.ts';
+import { MessageActions } from './core/message-actions.ts';
 import { type Clock, type ModelPort, systemClock } from './core/ports.ts';
+import { dailyQuota } from './core/usage.ts';
 import { faqCommands } from './faq/commands.ts';
 import { createFaq, type Faq } from './faq/service.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
+import { completeChat } from './qwen/complete.ts';
 import { QwenFiles } from './qwen/files.ts';
 import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
@@ -35,6 +39,8 @@ export interface App {
    * each first attempt ended), the catalog `/tools` and /readyz show, and who may use them.
    */
   tools: { hub: McpHub; catalog: ToolCatalog; access: SettingsToolAccess };
+  /** Translate and Summarize on a message (context menus, message shortcuts). */
+  actions: MessageActions;
   close(): Promise<void>;
 }
 
@@ -184,12 +190,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       now: () => (options.clock ?? systemClock).now(),
     }),
   );
+  const actions = new MessageActions({
+    config,
+    model: { complete: (req) => completeChat(qwen, req), streamChat: (req) => qwen.streamChat(req) },
+    usage: service.usage,
+    guards: [
+      ...standardGuards(config.guards, coordinator, service.spelling),
+      dailyQuota(service.usage, config.usage),
+    ],
+    metrics,
+    log,
+  });
   return {
     config,
     log,
     store,
     qwen,
     service,
+    actions,
     metrics,
     coordinator,
     faq,

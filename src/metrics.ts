@@ -80,6 +80,18 @@ export class Metrics {
     labelNames: ['platform', 'command', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly feedback = new Counter({
+    name: 'qwenbot_feedback_total',
+    help: 'Feedback votes cast or changed on answers, by platform, model and vote (up, down)',
+    labelNames: ['platform', 'model', 'vote'] as const,
+    registers: [this.registry],
+  });
+  readonly messageActions = new Counter({
+    name: 'qwenbot_message_actions_total',
+    help: 'Translate / Summarize on a message, by platform, action and outcome (ok, empty, too_long, refused, error)',
+    labelNames: ['platform', 'action', 'outcome'] as const,
+    registers: [this.registry],
+  });
   /** Read when scraped, so it is never stale (set by `watchQueue`). */
   private queueSize: () => number = () => 0;
   readonly queueDepth: Gauge = new Gauge({
@@ -119,6 +131,13 @@ export class Metrics {
       queueLength: (model, waiting) => this.rateQueueLength.set({ model }, waiting),
       waited: (model, seconds) => this.rateQueueWait.observe({ model }, seconds),
     };
+  }
+
+  /** Tokens and cost of a Translate or Summarize call (the answers' counters: they are model calls too). */
+  observeAction(o: { platform: string; model: string; usage: Usage; cost: number }): void {
+    this.tokens.inc({ model: o.model, kind: 'prompt' }, o.usage.promptTokens);
+    this.tokens.inc({ model: o.model, kind: 'completion' }, o.usage.completionTokens);
+    this.cost.inc({ model: o.model }, o.cost);
   }
 
   /** Everything one finished answer contributes. */

@@ -73,6 +73,10 @@ describe('configuration', () => {
     [{ documents: { model: 'qwen-nope' } }, /^documents\.model: "qwen-nope" is not in models/],
     [{ documents: { maxBytes: 200 * 1024 * 1024 } }, /^documents\.maxBytes: .*157286400/],
     [{ documents: { types: ['.PDF'] } }, /^documents\.types\.0: a file extension without the dot/],
+    [{ translate: { model: 'qwen-nope' } }, /^translate\.model: "qwen-nope" is not in models/],
+    [{ translate: { model: 'qwen-plus' } }, /^translate\.model: "qwen-plus" must be a translation model/],
+    [{ summarize: { model: 'qwen-mt-turbo' } }, /^summarize\.model: "qwen-mt-turbo" must be a chat model/],
+    [{ summarize: { maxMessages: 500 } }, /^summarize\.maxMessages: /],
   ])('a bad value names the key and the problem: %j', (overrides, message) => {
     expect(errorOf(() => load({}, overrides))).toMatch(message);
   });

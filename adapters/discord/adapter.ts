@@ -86,7 +86,9 @@ export class DiscordAdapter implements DiscordHandle {
   async registerCommands(): Promise<void> {
     if (!this.client.isReady()) return;
     const { service, config } = this.options;
-    await registerApplicationCommands(this.client, service.commands(), config.discord.guildIds, this.log);
+    const { guildIds } = config.discord;
+    const withActions = this.options.actions !== undefined;
+    await registerApplicationCommands(this.client, service.commands(), guildIds, this.log, withActions);
   }
 
   /** Logs in; resolves once the gateway connection is open, retrying outages until the signal aborts. */
@@ -168,7 +170,13 @@ export class DiscordAdapter implements DiscordHandle {
       );
     });
     client.on(Events.InteractionCreate, (interaction) => {
-      const deps = { service: this.options.service, log: this.log, adminPermission: this.adminPermission };
+      const deps = {
+        service: this.options.service,
+        log: this.log,
+        adminPermission: this.adminPermission,
+        actions: this.options.actions,
+        messageContentIntent: this.options.config.discord.messageContentIntent,
+      };
       void handleInteraction(interaction, deps).catch((err: unknown) =>
         this.log.error({ err, interaction: interaction.id }, 'interaction handling failed'),
       );

@@ -1,7 +1,8 @@
 /**
  * Slash commands: the core registry becomes Discord application commands (one bulk overwrite), and
  * interactions are answered through the ChatService: commands are deferred at once and answered by
- * editing the deferred reply; autocomplete asks the service; the Stop button asks the service to stop.
+ * editing the deferred reply; autocomplete asks the service; the Stop button asks the service to stop;
+ * 👍 / 👎 and the reason modal go to the service's feedback (feedback.ts).
  */
 import {
   type AutocompleteInteraction,
@@ -15,13 +16,16 @@ import {
   Routes,
 } from 'discord.js';
 import type { CommandSpec, OptionSpec } from '../../src/core/commands/registry.ts';
+import type { MessageActions } from '../../src/core/message-actions.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import { splitMessage } from '../../src/core/split.ts';
 import type { Author, OptionType, OptionValue } from '../../src/core/types.ts';
 import { spellCommandRefs, t, toLocale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { runPlatformCommand } from '../../src/platform-replies.ts';
+import { FEEDBACK_PREFIX, pressFeedback, REASON_PREFIX, submitReason } from './feedback.ts';
 import { conversationOf } from './inbound.ts';
+import { isMessageAction, messageCommandBodies, runMessageAction } from './message-actions.ts';
 import { DISCORD_MAX_CHARS, NO_PINGS, STOP_PREFIX } from './surface.ts';
 
 /** Discord application command option types. */
@@ -75,13 +79,33 @@ export interface InteractionDeps {
   service: ChatService;
   log: Logger;
   adminPermission: PermissionResolvable;
+  /** Translate / Summarize thread on a message (registered only when given). */
+  actions?: MessageActions | undefined;
+  messageContentIntent?: boolean;
 }
 
 export async function handleInteraction(interaction: Interaction, deps: InteractionDeps): Promise<void> {
   if (interaction.isChatInputCommand()) return runSlash(interaction, deps);
+  if (isMessageAction(interaction) && deps.actions) {
+    const actionDeps = {
+      actions: deps.actions,
+      log: deps.log,
+      messageContentIntent: deps.messageContentIntent ?? false,
+    };
+    return runMessageAction(interaction, authorOf(interaction, deps), conversation(interaction), actionDeps);
+  }
   if (interaction.isAutocomplete()) return answerAutocomplete(interaction, deps);
   if (interaction.isButton() && interaction.customId.startsWith(STOP_PREFIX))
     return pressStop(interaction, deps);
+  const feedback = () => ({
+    ...deps,
+    author: authorOf(interaction, deps),
+    conversation: conversation(interaction),
+  });
+  if (interaction.isButton() && interaction.customId.startsWith(`${FEEDBACK_PREFIX}:`))
+    return pressFeedback(interaction, feedback());
+  if (interaction.isModalSubmit() && interaction.customId.startsWith(`${REASON_PREFIX}:`))
+    return submitReason(interaction, feedback());
 }
 
 function authorOf(interaction: Interaction, deps: InteractionDeps): Author {
@@ -198,8 +222,9 @@ export async function registerApplicationCommands(
   commands: CommandSpec[],
   guildIds: string[],
   log: Logger,
+  withMessageActions = false,
 ): Promise<void> {
-  const body = commands.map(toApplicationCommand);
+  const body = [...commands.map(toApplicationCommand), ...(withMessageActions ? messageCommandBodies() : [])];
   const appId = client.application.id;
   try {
     if (guildIds.length === 0) {

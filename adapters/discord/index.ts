@@ -5,6 +5,7 @@
  */
 import type { Client } from 'discord.js';
 import type { Config } from '../../src/config/schema.ts';
+import type { MessageActions } from '../../src/core/message-actions.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Metrics } from '../../src/metrics.ts';
@@ -31,6 +32,8 @@ export interface StartDiscordOptions {
   config: Pick<Config, 'discord' | 'streaming' | 'locale' | 'attachments'>;
   service: ChatService;
   log: Logger;
+  /** Translate / Summarize thread on a message (message context menus); none registered without. */
+  actions?: MessageActions | undefined;
   /** Counts the 429s Discord answered (qwenbot_platform_rate_limits_total). */
   metrics?: Metrics | undefined;
   /** Aborted when start-up is given up: stop connecting (login rejects with a StartupError). */
@@ -51,7 +54,7 @@ export const startDiscordAdapter = {
   platform: 'discord',
   async start({ app, signal, report }) {
     if (!app.config.discord.token) return undefined;
-    const { config, service, log, metrics } = app;
-    return startDiscord({ config, service, log, metrics, signal, report });
+    const { config, service, log, metrics, actions } = app;
+    return startDiscord({ config, service, log, metrics, actions, signal, report });
   },
 } satisfies AdapterStarter;

@@ -2,7 +2,7 @@
  * Outbound: one ReplySurface per answer. The first post replies to the user's message, later posts
  * continue in the same channel; edits are plain message edits. Every request carries empty allowed
  * mentions so nothing the model writes can ping anyone. A streaming message carries a Stop button,
- * which the final edit removes.
+ * which the final edit removes (or, on a finished answer's last message, replaces with 👍 / 👎).
  */
 import {
   type APIActionRowComponent,
@@ -25,6 +25,7 @@ import type {
   SurfaceLimits,
 } from '../../src/core/types.ts';
 import { type Locale, toLocale } from '../../src/i18n.ts';
+import { feedbackRow } from './feedback.ts';
 
 /** Nobody is pinged: no parsed mentions and no reply ping. */
 export const NO_PINGS: MessageMentionOptions = { parse: [], repliedUser: false };
@@ -97,9 +98,11 @@ export class DiscordReplySurface implements ReplySurface {
   }
 
   async post(text: string, options?: PostOptions): Promise<PostedMessage> {
-    const components = options?.streaming
-      ? [stopRow(this.opts.replyTo?.id ?? 'none', this.opts.stopLabel)]
-      : [];
+    const components = options?.feedback
+      ? [feedbackRow(options.feedback)]
+      : options?.streaming
+        ? [stopRow(this.opts.replyTo?.id ?? 'none', this.opts.stopLabel)]
+        : [];
     const payload = { content: text, allowedMentions: NO_PINGS, components };
     const first = this.posted === 0 && this.opts.replyTo;
     // Sent through the channel this surface holds, not Message#reply: that looks the channel up in
@@ -115,7 +118,8 @@ export class DiscordReplySurface implements ReplySurface {
     await this.opts.channel.messages.edit(message.id, {
       content: text,
       allowedMentions: NO_PINGS,
-      ...(options?.final ? { components: [] } : {}),
+      // The final edit replaces the Stop row: with the 👍 / 👎 row on a finished answer's last message.
+      ...(options?.final ? { components: options.feedback ? [feedbackRow(options.feedback)] : [] } : {}),
     });
   }
 

@@ -27,8 +27,10 @@ import {
   skipReason,
   ThreadTracker,
 } from './events.ts';
+import { listenForFeedback } from './feedback.ts';
 import { type Trigger, toIncoming } from './incoming.ts';
 import type { SlackHandle, StartSlackOptions } from './index.ts';
+import { listenForShortcuts } from './shortcuts.ts';
 import { connectSocketMode, SlackStartError, type SocketState } from './socket-link.ts';
 import { listenForStop } from './stop.ts';
 import { slackEditor, slackSurface } from './surface.ts';
@@ -227,6 +229,15 @@ export class SlackAdapter implements SlackHandle {
         this.track(this.deliver(event as unknown as SlackMessageEvent, kind, teamId, body.event_id));
       });
     }
+    listenForFeedback({
+      app: this.app,
+      service: this.options.service,
+      users: this.users,
+      log: this.log,
+      teamId: this.team.id,
+      fallbackLocale: this.config.locale,
+      track: (work) => this.track(work),
+    });
     this.assistant.listen(this.app, (work) => this.track(work));
     listenForStop(this.app, {
       client: this.app.client,
@@ -236,6 +247,19 @@ export class SlackAdapter implements SlackHandle {
       fallbackLocale: this.config.locale,
       track: (work) => this.track(work),
     });
+    const { actions } = this.options;
+    if (actions) {
+      const track = (work: Promise<unknown>) => this.track(work);
+      const readClient = this.streamClient;
+      listenForShortcuts(this.app, {
+        actions,
+        readClient,
+        users: this.users,
+        teamId: this.team.id,
+        log: this.log,
+        track,
+      });
+    }
     // The web client waits out 429s (Retry-After) itself; operators still want to see them.
     this.app.client.on(
       webApi.WebClientEvent.RATE_LIMITED,

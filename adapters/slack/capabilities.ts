@@ -6,6 +6,12 @@
 /** The one slash command; the core's commands are its subcommands (`/qwen model qwen-max`). */
 export const SLASH_COMMAND = '/qwen';
 
+/** Message shortcuts (the ⋯ menu on any message), as the manifest declares them: callback_id → name. */
+export const MESSAGE_SHORTCUTS = {
+  translate_message: 'Translate',
+  summarize_thread: 'Summarize thread',
+} as const;
+
 /** Bot events the adapter listens to. */
 export const BOT_EVENTS = [
   'app_mention',
@@ -36,7 +42,15 @@ export const METHOD_SCOPES: Record<string, string | null> = {
   'users.info': 'users:read',
   // The parent of a thread the bot is pulled into (thread-parent.ts); groups:history in private channels.
   'conversations.replies': 'channels:history',
+  // The 👎 reason form (needs interactivity, no scope).
+  'views.open': null,
+  // Summarize thread outside a thread: the channel's latest messages (groups:history / im:history in
+  // private channels and DMs, already granted for their message events).
+  'conversations.history': 'channels:history',
 };
+
+/** Feedback buttons and the reason modal arrive as interactivity payloads (block_actions, view_submission). */
+export const INTERACTIVITY = true;
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */
 const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {

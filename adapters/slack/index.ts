@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import type { Config } from '../../src/config/schema.ts';
+import type { MessageActions } from '../../src/core/message-actions.ts';
 import type { ChatService } from '../../src/core/service.ts';
 import type { TitleWriter } from '../../src/core/thread-title.ts';
 import type { Logger } from '../../src/log.ts';
@@ -33,6 +34,8 @@ export interface StartSlackOptions {
   service: ChatService;
   log: Logger;
   store: Store;
+  /** Translate / Summarize thread message shortcuts (declared in the manifest); ignored without. */
+  actions?: MessageActions | undefined;
   /** Counts the 429s Slack answered (qwenbot_platform_rate_limits_total). */
   metrics?: Metrics | undefined;
   /** Aborted when start-up is given up: stop connecting Socket Mode. */

@@ -6,10 +6,12 @@
  * state: it is then replaced by `chat.update` with what it carried, and the answer goes on in a fresh
  * stream, so nothing is lost or repeated.
  */
-import type { webApi } from '@slack/bolt';
-import type { NativeStream, NativeTask } from '../../src/core/types.ts';
+import type { types, webApi } from '@slack/bolt';
+import type { FeedbackTag, NativeStream, NativeTask } from '../../src/core/types.ts';
+import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
+import { feedbackBlock, withFeedbackFallback } from './feedback.ts';
 import { neutraliseStreamPiece, toMrkdwn } from './format.ts';
 
 /** Tiers of the streaming methods and of chat.update (per workspace), as Slack counts them. */
@@ -33,6 +35,8 @@ export interface StreamTarget {
   userId: string;
   isDM: boolean;
   log: Logger;
+  /** The language of the feedback buttons' labels. */
+  locale?: Locale;
   keepTiers?: boolean;
   /** Called once per streamed message, when Slack created it. */
   onStarted?: (ts: string) => void;
@@ -94,13 +98,13 @@ export async function openStream(target: StreamTarget): Promise<NativeStream> {
   };
 
   /** A message whose stream Slack closed: replaced with what it carried, which ends its broken state. */
-  const repair = async (closedTs: string, text: string) => {
+  const repair = async (closedTs: string, text: string, after?: types.KnownBlock) => {
     await updates?.take();
     await target.client.chat.update({
       channel,
       ts: closedTs,
       text: previewOf(text),
-      blocks: [{ type: 'markdown', text }],
+      blocks: [{ type: 'markdown', text }, ...(after ? [after] : [])],
     });
   };
 
@@ -140,20 +144,34 @@ export async function openStream(target: StreamTarget): Promise<NativeStream> {
       await appends?.take();
       await client.chat.appendStream({ channel, ts, chunks });
     },
-    async stop(options?: { final?: boolean }): Promise<void> {
+    async stop(options?: { final?: boolean; feedback?: FeedbackTag | undefined }): Promise<void> {
       if (options?.final) await target.onEnded?.();
       if (!ts || ended) return;
       ended = true;
       const current = ts;
-      try {
-        // Ending the stream must not be skipped (the message would look unfinished for minutes):
-        // a 429 waits for its Retry-After, here only, and tries again.
-        await retryThrottled(log, () => client.chat.stopStream({ channel, ts: current }));
-      } catch (err) {
-        if (slackError(err) !== STREAM_CLOSED) throw err;
-        log.debug({ ts: current }, 'stream already closed by Slack; replacing the message with its text');
-        await repair(current, carried);
-      }
+      /** Ends the stream, with a block under the text (the feedback buttons of a finished answer). */
+      const end = async (after?: types.KnownBlock) => {
+        try {
+          // Ending the stream must not be skipped (the message would look unfinished for minutes):
+          // a 429 waits for its Retry-After, here only, and tries again.
+          const blocks = after ? { blocks: [after] } : {};
+          await retryThrottled(log, () => client.chat.stopStream({ channel, ts: current, ...blocks }));
+        } catch (err) {
+          if (slackError(err) !== STREAM_CLOSED) throw err;
+          log.debug({ ts: current }, 'stream already closed by Slack; replacing the message with its text');
+          await repair(current, carried, after);
+        }
+      };
+      const tag = options?.feedback;
+      if (!tag) return end();
+      // The buttons are worth a retry, not an answer left streaming: without them as a last resort.
+      const locale = target.locale ?? 'en';
+      await withFeedbackFallback(target.client, log, (style) => end(feedbackBlock(tag, locale, style))).catch(
+        (err: unknown) => {
+          log.warn({ err }, 'could not end the stream with the feedback buttons; ending it without');
+          return end();
+        },
+      );
     },
   };
 }

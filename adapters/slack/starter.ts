@@ -22,6 +22,7 @@ export const startSlackAdapter = {
       log,
       store,
       metrics,
+      actions: app.actions,
       signal,
       report,
       faqQuestions: () => app.faq.entries.map((entry) => entry.question),

@@ -8,6 +8,7 @@ import type { MessageEditor } from '../../src/core/inflight.ts';
 import type { BucketSpec } from '../../src/core/pacer.ts';
 import type {
   EditOptions,
+  FeedbackTag,
   PostedMessage,
   PostOptions,
   ReplySurface,
@@ -16,6 +17,7 @@ import type {
 import type { Locale } from '../../src/i18n.ts';
 import type { Logger } from '../../src/log.ts';
 import { pacedSlackBudget, slackBudget } from './budget.ts';
+import { feedbackBlock, withFeedbackFallback } from './feedback.ts';
 import { neutraliseMarkdown, neutraliseStreamPiece, toMrkdwn } from './format.ts';
 import { openStream, STREAM_CLOSED, STREAM_TIERS, slackError } from './native-stream.ts';
 import { type StopButton, StopControl, stopActions } from './stop.ts';
@@ -117,23 +119,40 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     slackBudget(client, `${target.teamId}:${channel}:postMessage`, postTier.max, postTier.windowMs).tryTake();
   const control =
     button && threadTs ? new StopControl({ client, channel, threadTs, button, log, tryPost }) : undefined;
+  const locale = target.locale ?? 'en';
+  /** One part as sent: with the Stop button while it streams, with 👍 / 👎 when it ends a finished answer. */
+  const send = async <T>(
+    text: string,
+    parts: { stop?: StopButton | undefined; feedback?: FeedbackTag | undefined },
+    call: (body: OutgoingText) => Promise<T>,
+  ): Promise<{ body: OutgoingText; res: T }> => {
+    const { stop, feedback } = parts;
+    if (feedback)
+      return withFeedbackFallback(client, log, async (style) => {
+        const body = withBlockAfter(outgoing(text, log), feedbackBlock(feedback, locale, style));
+        return { body, res: await call(body) };
+      });
+    const body = stop ? withBlockAfter(outgoing(text, log), stopActions(stop)) : outgoing(text, log);
+    return { body, res: await call(body) };
+  };
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
     async post(text: string, options?: PostOptions): Promise<PostedMessage> {
       const stop = button && options?.streaming ? button : undefined;
-      const body = stop ? withStopButton(outgoing(text, log), stop) : outgoing(text, log);
       if (!options?.streaming) await control?.hide();
       const tier = SLACK_TIERS.postMessage;
       if (keepTiers)
         await slackBudget(client, `${target.teamId}:${channel}:postMessage`, tier.max, tier.windowMs).take();
-      const res = await client.chat.postMessage({
-        channel,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-        ...body,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      const { body, res } = await send(text, { stop, feedback: options?.feedback }, (b) =>
+        client.chat.postMessage({
+          channel,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          ...b,
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
       if (body.blocks) withBlock.add(res.ts);
       if (stop) withStop.add(res.ts);
@@ -142,13 +161,14 @@ export function slackSurface(target: SlackTarget): ReplySurface {
     async edit(message: PostedMessage, text: string, options?: EditOptions): Promise<void> {
       if (options?.final) await control?.hide();
       const stop = button && withStop.has(message.id) && !options?.final ? button : undefined;
-      const body = stop ? withStopButton(outgoing(text, log), stop) : outgoing(text, log);
       // The core's pacer spends this budget in fixed windows, which can let twice the tier through
       // around a window's edge; Slack counts a sliding window.
       if (keepTiers) await pacedSlackBudget(client, `${target.teamId}:update`, SLACK_TIERS.update).take();
       // An update without blocks keeps the old ones: clear a markdown block this message had.
-      const clear = withBlock.has(message.id) && !body.blocks ? { blocks: [] } : {};
-      await client.chat.update({ channel, ts: message.id, ...body, ...clear });
+      const { body } = await send(text, { stop, feedback: options?.feedback }, (b) => {
+        const clear = withBlock.has(message.id) && !b.blocks ? { blocks: [] } : {};
+        return client.chat.update({ channel, ts: message.id, ...b, ...clear });
+      });
       if (body.blocks) withBlock.add(message.id);
       else withBlock.delete(message.id);
       if (!stop) withStop.delete(message.id);
@@ -188,6 +208,7 @@ export function slackSurface(target: SlackTarget): ReplySurface {
       open: async () =>
         openStream({
           ...target,
+          locale,
           threadTs,
           onStarted: () => control?.show(),
           onEnded: async () => control?.hide(),
@@ -200,14 +221,14 @@ export function slackSurface(target: SlackTarget): ReplySurface {
 /** A section (mrkdwn) holds 3,000 characters; longer text goes in a markdown block. */
 const SECTION_MAX = 3000;
 
-/** The part as blocks, with the Stop button under it (blocks replace `text` on screen). */
-function withStopButton(body: OutgoingText, button: StopButton): OutgoingText {
+/** The part as blocks, with a block under it: Stop, or 👍 / 👎 (blocks replace `text` on screen). */
+function withBlockAfter(body: OutgoingText, after: types.KnownBlock): OutgoingText {
   const content: types.KnownBlock | MarkdownBlock =
     body.blocks?.[0] ??
     (body.text.length <= SECTION_MAX
       ? { type: 'section', text: { type: 'mrkdwn', text: body.text } }
       : { type: 'markdown', text: neutraliseMarkdown(body.text) });
-  return { text: body.text, blocks: [content, stopActions(button)] };
+  return { text: body.text, blocks: [content, after] };
 }
 
 /** What `chat.postMessage` / `chat.update` get for one part of an answer. */

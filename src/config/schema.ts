@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { summarizeSchema, translateSchema } from './actions-schema.ts';
 import { DOCUMENTS_DEFAULTS, documentsSchema } from './documents-schema.ts';
 import { mcpSchema, toolsSchema } from './mcp-schema.ts';
 
@@ -41,6 +42,8 @@ export const modelInfoSchema = z.strictObject({
   thinkingOnly: z.boolean().default(false),
   search: z.boolean().default(false),
   tools: z.boolean().default(false),
+  /** A machine-translation model (qwen-mt): used by Translate only, never offered for chat. */
+  translation: z.boolean().default(false),
   priceIn: z.number().nonnegative().default(0),
   priceOut: z.number().nonnegative().default(0),
   /** Input tokens served from the implicit context cache; unset: 20 % of priceIn (core/usage.ts). */
@@ -206,7 +209,17 @@ export const configSchema = z
         totalsRetentionDays: z.number().positive().default(400),
       })
       .default({ dailyTokenQuotaPerUser: 0, totalsRetentionDays: 400 }),
+    feedback: z
+      .strictObject({
+        /** 👍 / 👎 buttons on every finished answer (Discord buttons, Slack feedback buttons). */
+        enabled: z.boolean().default(true),
+        /** A 👎 opens a one-line form asking what went wrong (optional for the person). */
+        askReason: z.boolean().default(true),
+      })
+      .default({ enabled: true, askReason: true }),
     faq: faqSchema,
+    translate: translateSchema,
+    summarize: summarizeSchema,
     mcp: mcpSchema,
     tools: toolsSchema,
     store: z.strictObject({
@@ -324,6 +337,20 @@ export const configSchema = z
           message: `"${name}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
         });
       }
+    }
+    // Translate needs a qwen-mt model; a summary needs a chat model (qwen-mt takes no system prompt).
+    for (const [key, translation] of [
+      ['translate', true],
+      ['summarize', false],
+    ] as const) {
+      const name = cfg[key].model;
+      const info = cfg.models[name];
+      const problem = !info
+        ? `"${name}" is not in models`
+        : info.translation !== translation
+          ? `"${name}" must be a ${translation ? 'translation model (translation: true, e.g. qwen-mt-turbo)' : 'chat model, not a translation model'}`
+          : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [key, 'model'], message: problem });
     }
     const { titleModel, titles } = cfg.slack.assistant;
     if (titles && !cfg.models[titleModel]) {

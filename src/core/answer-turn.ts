@@ -350,7 +350,10 @@ export class AnswerTurn {
 
   private async finishReply(): Promise<void> {
     const ending = this.endings.join('\n');
-    await this.streamer.finish(ending || undefined);
+    // Only a finished answer is rated: not an error, a stopped or an empty one.
+    const rated =
+      this.deps.config.feedback.enabled && this.ending.status === 'complete' && this.streamer.text;
+    await this.streamer.finish(ending || undefined, { feedback: rated ? { model: this.model } : undefined });
   }
 
   /** What this answer cost and what the context cache saved on it, at the model's catalogue prices. */

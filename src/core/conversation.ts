@@ -15,6 +15,7 @@ import { workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { MessageBatcher } from './debounce.ts';
 import { DocumentStore } from './documents.ts';
+import { FeedbackService } from './feedback.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
@@ -80,6 +81,7 @@ export class ConversationService implements ChatService {
   readonly inflight: InflightTracker;
   readonly users: UserIndexStore;
   readonly documents: DocumentStore | undefined;
+  readonly feedback: FeedbackService;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
   private readonly pacer: EditPacer;
@@ -121,6 +123,8 @@ export class ConversationService implements ChatService {
         })
       : undefined;
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
+    const feedback = new FeedbackService({ ...deps, coordinator: coord, now: this.now });
+    this.feedback = feedback;
     this.guards = [
       ...standardGuards(config.guards, coord, this.spelling),
       dailyQuota(this.usage, config.usage),
@@ -132,6 +136,7 @@ export class ConversationService implements ChatService {
       settings: this.settings,
       usage: this.usage,
       users: this.users,
+      feedback,
       modelFor: (ref) => this.modelFor(ref),
       probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       extra: deps.extraCommands,

@@ -4,6 +4,7 @@ import type { Coordinator } from '../store/coordination.ts';
 import type { Store } from '../store/index.ts';
 import type { CommandSpec } from './commands/registry.ts';
 import type { DocumentStore } from './documents.ts';
+import type { FeedbackService } from './feedback.ts';
 import { guard, type HistoryStore } from './history.ts';
 import type { SettingsStore } from './settings.ts';
 import type { ConversationRef } from './types.ts';
@@ -79,11 +80,12 @@ export interface ForgetDeps {
   users: UserIndexStore;
   /** The documents the caller posted are deleted too (here and at DashScope). */
   documents?: DocumentStore;
+  feedback?: FeedbackService;
 }
 
 /**
  * `/forget` explains what would be deleted; `/forget confirm` deletes the caller's turns (and the bot's
- * answers to them) in every conversation, their usage, and the settings of their DMs.
+ * answers to them) in every conversation, their usage, their feedback votes, and the settings of their DMs.
  */
 export function forgetCommand(deps: ForgetDeps): CommandSpec {
   return {
@@ -118,7 +120,9 @@ export function forgetCommand(deps: ForgetDeps): CommandSpec {
       }
       await deps.usage.forget({ kind: 'user', platform, id: userId });
       await deps.users.drop(platform, userId);
-      return { text: t(locale, 'forget.done', { turns: removed, count: conversations.length }) };
+      const votes = (await deps.feedback?.forget(platform, userId)) ?? 0;
+      const done = t(locale, 'forget.done', { turns: removed, count: conversations.length });
+      return { text: votes ? `${done}\n${t(locale, 'forget.feedback', { votes })}` : done };
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { CommandSpeller } from '../i18n.ts';
 import type { CommandSpec } from './commands/registry.ts';
+import type { FeedbackPort } from './feedback.ts';
 import type {
   Author,
   CommandInvocation,
@@ -54,4 +55,6 @@ export interface ChatService {
    * or an admin; returns false when there is no such answer or the user may not stop it.
    */
   stop(messageId: string, by: Author): boolean;
+  /** 👍 / 👎 presses on finished answers, and the reason form of a 👎. */
+  readonly feedback?: FeedbackPort;
 }

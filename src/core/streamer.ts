@@ -2,7 +2,7 @@ import { ShownRecord } from './shown-record.ts';
 import { splitMessage } from './split.ts';
 import type { StreamerOptions } from './streamer-options.ts';
 import { ToolProgress } from './tool-progress.ts';
-import type { NativeStream, NativeTask, PostedMessage, ReplySurface } from './types.ts';
+import type { FeedbackTag, NativeStream, NativeTask, PostedMessage, ReplySurface } from './types.ts';
 import { TypingIndicator } from './typing.ts';
 
 interface Shown {
@@ -11,8 +11,11 @@ interface Shown {
   /** The part of the answer `text` carries ('' for a placeholder or "thinking…"). */
   body: string;
   final: boolean;
+  /** The feedback buttons it shows (the answer's last message, finished). */
+  feedback?: FeedbackTag | undefined;
 }
 
+type Part = Omit<Shown, 'message'>;
 /** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
 const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_MIN_MS = 250;
@@ -29,6 +32,8 @@ export class ReplyStreamer {
   private readonly now: () => number;
   private answer = '';
   private ending = '';
+  /** The buttons of the answer's last message, with its final edit (complete answers only). */
+  private feedback: FeedbackTag | undefined;
   private thinking = false;
   private queuedLine = '';
   private toolLine = '';
@@ -163,8 +168,9 @@ export class ReplyStreamer {
     else this.schedule();
   }
 
-  /** Ends the reply: waits for the edit in flight, then one final flush with the whole text. */
-  async finish(endingLine?: string): Promise<void> {
+  /** Ends the reply: waits for the edit in flight, then one final flush with the whole text (and buttons). */
+  async finish(endingLine?: string, options?: { feedback?: FeedbackTag | undefined }): Promise<void> {
+    this.feedback = options?.feedback;
     this.finished = true;
     this.typingIndicator.stop();
     this.ending = endingLine ?? '';
@@ -179,8 +185,9 @@ export class ReplyStreamer {
       await this.appendNative(true);
     }
     if (this.nativeState === 'active' && this.native) {
+      // The stream is the answer's last message unless the answer went on by post-and-edit.
       await this.native
-        .stop({ final: true })
+        .stop({ final: true, feedback: this.shown.length === 0 ? this.feedback : undefined })
         .catch((err: unknown) => this.opts.log.warn({ err }, 'native stream stop failed'));
       this.native = null;
     }
@@ -248,9 +255,12 @@ export class ReplyStreamer {
           // Rendered again after the wait (long in a busy channel): what goes out is what there is now.
           const part = this.render(final, i);
           if (!part) break;
-          const message = await this.surface.post(part.text, { streaming: !part.final });
+          const message = await this.surface.post(part.text, {
+            streaming: !part.final,
+            feedback: part.feedback,
+          });
           this.posts++;
-          this.shown.push({ message, text: part.text, body: part.body, final: part.final });
+          this.shown.push({ message, ...part });
           this.record.report(this.shown);
           this.typingIndicator.stop();
         } else if (this.changed(current, this.render(final, i))) {
@@ -258,12 +268,13 @@ export class ReplyStreamer {
           // An answer that finished while this edit waited gets its final edit now instead of two.
           const part = this.render(final, i);
           if (!part || !this.changed(current, part)) continue;
-          await this.surface.edit(current.message, part.text, { final: part.final });
+          await this.surface.edit(current.message, part.text, { final: part.final, feedback: part.feedback });
           this.edits++;
           current.text = part.text;
           current.body = part.body;
           this.record.report(this.shown);
           current.final = part.final;
+          current.feedback = part.feedback;
         }
       } catch (err) {
         this.deliveryErrors++;
@@ -276,7 +287,7 @@ export class ReplyStreamer {
   }
 
   /** Message `i` of the reply as it would show now; undefined when there is none. */
-  private render(final: boolean, i: number): { text: string; body: string; final: boolean } | undefined {
+  private render(final: boolean, i: number): Part | undefined {
     const full = this.visibleText();
     if (!full && this.shown.length === 0) return undefined;
     // Placeholder and "thinking…" are no part of the answer.
@@ -287,11 +298,15 @@ export class ReplyStreamer {
     // A part with text after it is complete: its message gets its final edit now. Once the answer has
     // finished (`finish` sets the ending first), every flush is a final one.
     const partFinal = final || this.finished || i < parts.length - 1;
-    return { text: part.text, body: carriesAnswer ? part.body : '', final: partFinal };
+    const body = carriesAnswer ? part.body : '';
+    const feedback = (final || this.finished) && i === parts.length - 1 ? this.feedback : undefined;
+    return { text: part.text, body, final: partFinal, feedback };
   }
 
-  private changed(current: Shown, part: { text: string; final: boolean } | undefined): boolean {
-    return part !== undefined && (current.text !== part.text || (part.final && !current.final));
+  private changed(current: Shown, part: Part | undefined): boolean {
+    if (part === undefined) return false;
+    const buttons = part.feedback !== undefined && current.feedback === undefined;
+    return current.text !== part.text || (part.final && !current.final) || buttons;
   }
 
   /**

@@ -150,14 +150,26 @@ export interface PostedMessage {
   id: string;
 }
 
+/**
+ * 👍 / 👎 under a finished answer (its last message): what a press reports back besides the message
+ * it was on. Only given to complete answers, never to errors or stopped ones.
+ */
+export interface FeedbackTag {
+  model: string;
+}
+
 export interface PostOptions {
   /** The message will be edited as the answer streams (Discord shows a Stop button). */
   streaming?: boolean;
+  /** The answer's last message, finished: show the feedback buttons. */
+  feedback?: FeedbackTag | undefined;
 }
 
 export interface EditOptions {
   /** The last edit of this message: remove Stop buttons and the like. */
   final?: boolean;
+  /** The answer's last message, finished: show the feedback buttons. */
+  feedback?: FeedbackTag | undefined;
 }
 
 /** A platform's native streaming (Slack chat.startStream/appendStream/stopStream; a terminal). */
@@ -167,8 +179,11 @@ export interface NativeStream {
   append(text: string): Promise<void>;
   /** Shows steps of work apart from the text (Slack `task_update` chunks): a tool running, then done. */
   updateTasks?(updates: NativeTask[]): Promise<void>;
-  /** Ends the stream; the message then shows everything appended. `final`: the answer's last stream. */
-  stop(options?: { final?: boolean }): Promise<void>;
+  /**
+   * Ends the stream; the message then shows everything appended. `final`: the answer's last stream;
+   * `feedback`: it ends a finished answer, so it shows the feedback buttons.
+   */
+  stop(options?: { final?: boolean; feedback?: FeedbackTag | undefined }): Promise<void>;
 }
 
 export interface NativeTask {

@@ -11,6 +11,7 @@ import { text as readText } from 'node:stream/consumers';
 import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
 import { SimFiles } from './sim-files.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
+import { isTranslationModel, simTranslation, translationProblem } from './sim-translation.ts';
 import {
   countTokens,
   DEFAULT_MODELS,
@@ -83,6 +84,9 @@ export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** When the request's body had been read, and when its first content chunk was written (ms, this process's clock). */
+  receivedAt?: number;
+  firstContentAt?: number;
 }
 
 export interface SimOptions {
@@ -175,7 +179,14 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         message: 'body is not valid JSON',
       });
     }
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+      receivedAt: performance.now(),
+    };
+    requests.push(recorded);
     const requestId = `sim-${++requestSeq}`;
     res.setHeader('x-request-id', requestId);
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
@@ -186,7 +197,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       );
     }
     if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/chat/completions')) {
-      return chat(body as ChatBody, res, requestId);
+      return chat(body as ChatBody, res, requestId, recorded);
     }
     if (req.method === 'POST' && req.url?.endsWith('/compatible-mode/v1/embeddings')) {
       return embeddings(body, res, requestId);
@@ -202,7 +213,12 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     s.on('close', () => sockets.delete(s));
   });
 
-  async function chat(body: ChatBody, res: ServerResponse, requestId: string): Promise<void> {
+  async function chat(
+    body: ChatBody,
+    res: ServerResponse,
+    requestId: string,
+    recorded: RecordedRequest,
+  ): Promise<void> {
     if (!body.model || !Array.isArray(body.messages) || body.messages.length === 0) {
       return sendError(res, {
         status: 400,
@@ -217,6 +233,9 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         message: `The model \`${body.model}\` does not exist.`,
       });
     }
+    const translating = isTranslationModel(body.model);
+    const mtProblem = translating ? translationProblem(body) : undefined;
+    if (mtProblem) return sendError(res, mtProblem, requestId);
     const thinking = body.enable_thinking === true || body.model.startsWith('qwq-');
     if (!body.stream && (STREAM_ONLY.test(body.model) || thinking)) {
       return sendError(res, {
@@ -246,8 +265,9 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     if (step.error) return sendError(res, step.error, requestId);
     const documents = files.referenced(body.messages);
     if (!Array.isArray(documents)) return sendError(res, documents, requestId);
-    const text =
-      step.text ?? (documents.length ? SimFiles.answer(documents, lastUserText(body)) : responder(body));
+    const answer = () =>
+      documents.length ? SimFiles.answer(documents, lastUserText(body)) : responder(body);
+    const text = step.text ?? (translating ? simTranslation(body) : answer());
     const refused = rates.take(
       body.model,
       Math.ceil(JSON.stringify(body.messages).length / 4) + countTokens(text),
@@ -372,6 +392,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       if (step.stallAfterChunks !== undefined && contentChunks === step.stallAfterChunks) return;
       if (step.holdAfterChunks !== undefined && contentChunks === step.holdAfterChunks)
         await step.hold?.catch(() => undefined);
+      if (i === contentStart) recorded.firstContentAt = performance.now();
       writer(`data: ${frames[i]}\n\n`);
       if (timing.chunkDelayMs) await delay(timing.chunkDelayMs);
     }

@@ -148,6 +148,9 @@ export const DEFAULT_MODELS = [
   'qwen-vl-plus',
   'qwen3-vl-plus',
   'qwen3-vl-flash',
+  'qwen-mt-turbo',
+  'qwen-mt-plus',
+  'qwen-mt-flash',
 ];
 
 /** The text of the last user message (the simulator's default answer echoes it). */

@@ -7,6 +7,7 @@ import Keyv from 'keyv';
 import type { Logger } from '../log.ts';
 import type { RedisClient } from './redis-connection.ts';
 import { batchSqliteWrites } from './sqlite-batch.ts';
+import type { WalCheckpointer } from './sqlite-checkpoint.ts';
 import { lockStoreFile, StoreLockedError } from './sqlite-lock.ts';
 
 /** A store operation failed: the caller reports it; nothing is dropped silently. */
@@ -46,6 +47,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   let adapter: ConstructorParameters<typeof Keyv>[0];
   let unlock = () => {};
   let sqliteAdapter: KeyvSqlite | undefined;
+  let checkpointer: WalCheckpointer | undefined;
   if (url.startsWith('sqlite://')) {
     const file = url.slice('sqlite://'.length);
     if (!file)
@@ -75,6 +77,14 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     if (file !== ':memory:') {
       await sqlite.query('PRAGMA journal_mode=WAL').catch(() => undefined);
       await sqlite.query('PRAGMA synchronous=NORMAL').catch(() => undefined);
+      const { startWalCheckpointer } = await import('./sqlite-checkpoint.ts');
+      checkpointer = await startWalCheckpointer(sqlite, file).catch((err: unknown) => {
+        options.log?.warn(
+          { err },
+          'store: no second SQLite connection for checkpoints; SQLite checkpoints inline',
+        );
+        return undefined;
+      });
     }
     batchSqliteWrites(sqlite);
     adapter = sqlite;
@@ -107,6 +117,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   const disconnect = keyv.disconnect.bind(keyv);
   keyv.disconnect = async () => {
     try {
+      await checkpointer?.close();
       await disconnect();
     } finally {
       unlock();
@@ -116,6 +127,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
   try {
     await keyv.get('__ping__');
   } catch (err) {
+    await checkpointer?.close().catch(() => undefined);
     unlock();
     // The Redis client's own message only says that it "failed to connect" and names its option.
     const why = url.startsWith('sqlite://')
@@ -124,6 +136,7 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     throw new StoreError(`QWENBOT_STORE: store ${redactUrl(url)} is not reachable: ${why}`, { cause: err });
   }
   if (sqliteAdapter) sqliteStores.set(keyv, sqliteAdapter);
+  if (checkpointer) checkpointers.set(keyv, checkpointer);
   return keyv;
 }
 
@@ -139,10 +152,16 @@ function lockFile(file: string): () => void {
 
 export const SQLITE_TABLE = 'qwenbot';
 const sqliteStores = new WeakMap<Store, KeyvSqlite>();
+const checkpointers = new WeakMap<Store, WalCheckpointer>();
 
 /** The SQLite adapter behind a store made by `createStore`, for the few things Keyv cannot say. */
 export function sqliteOf(store: Store): KeyvSqlite | undefined {
   return sqliteStores.get(store);
+}
+
+/** The WAL checkpointer of a SQLite file store made by `createStore` (none for `:memory:` or Redis). */
+export function walCheckpointerOf(store: Store): WalCheckpointer | undefined {
+  return checkpointers.get(store);
 }
 
 /**
@@ -154,6 +173,8 @@ export async function closeStore(store: Store, log?: Logger): Promise<void> {
   const sqlite = sqliteOf(store);
   if (sqlite) {
     sqliteStores.delete(store);
+    // Its connection goes first: the truncating checkpoint below needs no other checkpoint running.
+    await checkpointers.get(store)?.close();
     const [result] = (await sqlite.query('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy?: number }>;
     // Another process reading the file can hold the log open; SQLite checkpoints it when that one closes.
     if (result?.busy) log?.warn('store: the write-ahead log is in use by another process; not truncated');

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type ChatBody, lastUserText } from '../support/dashscope-sim.ts';
+import { feedbackButtons } from '../support/fake-discord/components.ts';
 import type { FakeUser } from '../support/fake-discord/index.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
@@ -64,8 +65,8 @@ test('five askers at once in one channel: answered side by side, in budget, hist
   questions.forEach((question, i) => {
     const reply = replies.find((m) => m.message_reference?.message_id === question.id);
     expect(reply?.content).toBe(`re: Asker${i}: question ${i}`);
-    // The Stop button went with the final edit.
-    expect(reply?.components).toEqual([]);
+    // The Stop button went with the final edit; 👍 / 👎 came with it.
+    expect(reply?.components).toEqual(feedbackButtons());
   });
   // Questions reached the model in arrival order, each prompt holding exactly the questions before it.
   const prompts = [...h.sim.chatRequests()].sort((a, b) => userTurns(a).length - userTurns(b).length);

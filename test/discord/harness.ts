@@ -168,6 +168,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
     spellCommandsAs: (platform, speller) => real.spellCommandsAs(platform, speller),
     autocomplete: (c, o, p, conv) => real.autocomplete(c, o, p, conv),
     stop: (id, by) => real.stop(id, by),
+    feedback: real.feedback,
   };
   const connect = async () => {
     const started = await startDiscord({
@@ -175,6 +176,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       service,
       log,
       metrics: app.metrics,
+      actions: app.actions,
       pacing: options.pacing,
     });
     await started.whenReady;

@@ -47,10 +47,7 @@ describe('start-up', () => {
   test('registers every core command in the configured guild, with autocomplete where the core has it', () => {
     const registered = h.fake.state.guildCommands.get(h.guild.id) ?? [];
     expect(registered.map((c) => c.name).sort()).toEqual(
-      h.app.service
-        .commands()
-        .map((c) => c.name)
-        .sort(),
+      [...h.app.service.commands().map((c) => c.name), 'Summarize thread', 'Translate'].sort(),
     );
     expect(h.fake.state.globalCommands).toEqual([]);
     const model = registered.find((c) => c.name === 'model');

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fencesBalanced } from '../../src/core/split.ts';
+import { feedbackButtons } from '../support/fake-discord/components.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
 let h: DiscordHarness;
@@ -44,7 +45,8 @@ describe('a mention in a server channel', () => {
     if (!reply) throw new Error('no reply');
     expect(reply.message_reference?.message_id).toBe(asked.id);
     expect(reply.content).toBe(answer);
-    expect(reply.components).toEqual([]); // the Stop button is gone once the answer is complete
+    // The Stop button is gone once the answer is complete: 👍 / 👎 took its place.
+    expect(reply.components).toEqual(feedbackButtons());
 
     // Typing was shown before the first message appeared.
     const routes = h.fake.requests().map((r) => r.route);
@@ -60,7 +62,8 @@ describe('a mention in a server channel', () => {
     for (let i = 1; i < edits.length - 1; i++) {
       expect((edits[i]?.at ?? 0) - (edits[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     }
-    expect(JSON.stringify(edits.at(-1)?.body?.components)).toBe('[]');
+    // The final edit swaps the Stop row for 👍 / 👎.
+    expect(edits.at(-1)?.body?.components).toEqual(feedbackButtons());
     const post = h.fake.requests('POST /channels/:id/messages').at(-1);
     expect(JSON.stringify(post?.body?.components)).toContain('qwenbot:stop');
     // The message grew over time: intermediate states are prefixes of the final answer.
@@ -177,7 +180,8 @@ describe('what the bot sends', () => {
     for (const p of parts) {
       expect([...p.content].length).toBeLessThanOrEqual(2000);
       expect(fencesBalanced(p.content)).toBe(true);
-      expect(p.components).toEqual([]);
+      // No Stop button left; 👍 / 👎 on the last message only.
+      expect(p.components).toEqual(p === parts.at(-1) ? feedbackButtons() : []);
     }
     // Read together, ignoring the fences added at the cuts, the messages say exactly the answer.
     const strip = (s: string) => s.replace(/^```\w*$/gm, '').replace(/\s+/g, '');
@@ -219,7 +223,7 @@ describe('what the bot sends', () => {
     expect(h.fake.rateLimited - limitedBefore).toBe(2);
     const reply = h.fake.botMessages(channel.id)[0];
     expect(reply?.content).toBe(answer);
-    expect(reply?.components).toEqual([]);
+    expect(reply?.components).toEqual(feedbackButtons());
   });
 
   test('a model error mid-stream leaves the partial text and the error line', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
+import { showsStop } from '../support/fake-discord/components.ts';
 import { type FakeDiscord, startFakeDiscord } from '../support/fake-discord/index.ts';
 import { CHILD_NODE_ENV } from '../support/run-main.ts';
 
@@ -86,7 +87,8 @@ test('with DISCORD_TOKEN set, the bot connects, logs its name and invite URL, an
 
   fake.say({ author: alice, channelId: channel.id, content: `<@${fake.bot.id}> ping` });
   const reply = await fake.waitFor(
-    () => fake.botMessages(channel.id).find((m) => m.components.length === 0 && m.content.includes('ping')),
+    // Finished: the Stop button gave way to 👍 / 👎.
+    () => fake.botMessages(channel.id).find((m) => m.content.includes('ping') && !showsStop(m)),
     10_000,
     'the answer',
   );

@@ -132,6 +132,7 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
     log,
     store: app.store,
     metrics: app.metrics,
+    actions: app.actions,
     faqQuestions: () => app.faq.entries.map((entry) => entry.question),
     writeTitle: createTitleWriter(app.qwen, config.slack.assistant.titleModel),
     ...(options.pacing ? { pacing: options.pacing } : {}),

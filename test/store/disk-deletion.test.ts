@@ -42,6 +42,10 @@ describe('deleted text on SQLite', () => {
       new RecordingSurface(),
     );
     await s.handleMessage(message('bob says BOB-WOMBAT-42', { author: bob }), new RecordingSurface());
+    // A 👎 with a reason is Alice's words too.
+    const vote = { conversation: channelRef(), answerId: 'A1', model: 'qwen-plus', voter: alice };
+    await s.feedback.vote({ ...vote, vote: 'down' }, 'en');
+    await s.feedback.reason({ ...vote, reason: 'REASON-OCELOT-9071 was wrong' }, 'en');
     const done = await s.runCommand({
       name: 'forget',
       rawArgs: 'confirm',
@@ -53,5 +57,6 @@ describe('deleted text on SQLite', () => {
     const bytes = diskBytes(file);
     expect(bytes.includes('BOB-WOMBAT-42'), 'kept text not found on disk').toBe(true);
     expect(bytes.includes('X-PASSPORT-55123'), 'deleted text still on disk').toBe(false);
+    expect(bytes.includes('REASON-OCELOT-9071'), 'deleted feedback reason still on disk').toBe(false);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
+import { showsStop } from '../support/fake-discord/components.ts';
 import type { FakeChannel } from '../support/fake-discord/index.ts';
 import { finishedReply, logged, until, watchUnhandled } from './support.ts';
 
@@ -41,7 +42,7 @@ async function say(
   const turn = h.expectTurns(1);
   h.fake.say({ author: h.alice, channelId: channel.id, content, ...extra });
   const [outcome] = await turn;
-  await until(() => h.fake.botMessages(channel.id).at(-1)?.components.length === 0, 'the reply to be final');
+  await until(() => !showsStop(h.fake.botMessages(channel.id).at(-1)), 'the reply to be final');
   return { outcome, reply: h.fake.botMessages(channel.id).at(-1)?.content };
 }
 

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
+import { feedbackButtons } from '../support/fake-discord/components.ts';
 import { LEVEL, logged, until } from './support.ts';
 
 let h: DiscordHarness;
@@ -43,7 +44,7 @@ describe('Discord answers edits with errors', () => {
     expect(outcome?.status).toBe('answered');
     const [reply] = h.fake.botMessages(channel.id);
     expect(reply?.content).toBe(answer);
-    expect(reply?.components).toEqual([]);
+    expect(reply?.components).toEqual(feedbackButtons());
     expect(h.fake.rateLimited - limitedBefore).toBe(3);
     const limited = logged(h.logs, 'discord rate limited', mark);
     expect(limited.length).toBe(3);
@@ -63,9 +64,9 @@ describe('Discord answers edits with errors', () => {
     const outcome = await ask(channel.id, 'edits-5xx-q1');
     expect(outcome?.status).toBe('answered');
     const [reply] = h.fake.botMessages(channel.id);
-    // What the person ends up seeing: the whole answer, without the Stop button.
+    // What the person ends up seeing: the whole answer, without the Stop button (👍 / 👎 instead).
     expect(reply?.content).toBe(answer);
-    expect(reply?.components).toEqual([]);
+    expect(reply?.components).toEqual(feedbackButtons());
     const failed = logged(h.logs, /reply delivery failed/, mark);
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(failed[0]?.level).toBe(LEVEL.warn);

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
 import { type Rig, startRig } from '../slack/rig.ts';
 import { type ChatBody, lastUserText } from '../support/dashscope-sim.ts';
+import { showsStop } from '../support/fake-discord/components.ts';
 import type { FakeChannel, FakeUser } from '../support/fake-discord/index.ts';
 import { until, watchUnhandled } from './support.ts';
 
@@ -146,7 +147,7 @@ async function wave(n: number): Promise<number> {
     () =>
       discord.every((c) => {
         const replies = h.fake.botMessages(c.channel.id);
-        return replies.length >= n && replies.every((m) => m.components.length === 0);
+        return replies.length >= n && replies.every((m) => !showsStop(m));
       }) && slack.every((c) => slackReplies(c).filter((m) => !m.streaming).length >= n),
     'every reply to be final',
     WAVE_MS,

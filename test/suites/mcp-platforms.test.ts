@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
 import { type Rig, startRig } from '../slack/rig.ts';
+import { showsStop } from '../support/fake-discord/components.ts';
 import { everythingStdio } from '../support/mcp-servers.ts';
 import { until } from './support.ts';
 
@@ -58,7 +59,7 @@ describe('MCP tools on both platforms', () => {
     expect(call?.tool_calls?.[0]?.function.arguments).toBe(ECHO_ARGS);
     expect(call?.tool_calls?.[0]?.id).toBe(toolMessage(second)?.tool_call_id);
 
-    await until(() => h.fake.botMessages(h.general.id).at(-1)?.components.length === 0, 'the final reply');
+    await until(() => !showsStop(h.fake.botMessages(h.general.id).at(-1)), 'the final reply');
     const [reply] = h.fake.botMessages(h.general.id);
     expect(reply?.history[0]).toBe('🔧 everything.echo…');
     expect(reply?.content).toBe('The forecast says sunny, 24 degrees.\n\n🔧 used everything.echo');

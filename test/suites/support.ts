@@ -2,6 +2,8 @@
  * Small helpers the suites share: waiting on an observable condition with a deadline (never a fixed
  * sleep; the wait lives in test/support/fake-time.ts), collecting unhandled rejections, and reading structured log records.
  */
+
+import { showsStop } from '../support/fake-discord/components.ts';
 import type { FakeDiscord } from '../support/fake-discord/index.ts';
 
 export { until } from '../support/fake-time.ts';
@@ -30,9 +32,7 @@ export function logged(logs: { lines: string[] }, msg: string | RegExp, from = 0
 export function finishedReply(fake: FakeDiscord, channelId: string, messageId: string, what: string) {
   return fake.waitFor(
     () =>
-      fake
-        .botMessages(channelId)
-        .find((m) => m.message_reference?.message_id === messageId && m.components.length === 0),
+      fake.botMessages(channelId).find((m) => m.message_reference?.message_id === messageId && !showsStop(m)),
     10_000,
     what,
   );

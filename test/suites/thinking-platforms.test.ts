@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
 import { type Rig, startRig } from '../slack/rig.ts';
+import { showsStop } from '../support/fake-discord/components.ts';
 import { slash } from '../support/fake-slack/index.ts';
 import { until } from './support.ts';
 
@@ -45,7 +46,7 @@ describe('thinking budgets on both platforms', () => {
     await turn;
     const sent = h.sim.chatRequests().at(-1);
     expect([sent?.enable_thinking, sent?.thinking_budget]).toEqual([true, 1024]);
-    await until(() => h.fake.botMessages(channel.id).at(-1)?.components.length === 0, 'the final reply');
+    await until(() => !showsStop(h.fake.botMessages(channel.id).at(-1)), 'the final reply');
     expect(h.fake.botMessages(channel.id).at(-1)?.content).toBe('A considered answer.');
 
     expect(await command('off')).toBe('Thinking is now off here (model qwen-plus).');
@@ -95,7 +96,7 @@ describe('thinking budgets on both platforms', () => {
     const turn = h.expectTurns(1);
     h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('A or B?') });
     await turn;
-    await until(() => h.fake.botMessages(channel.id).at(-1)?.components.length === 0, 'the final reply');
+    await until(() => !showsStop(h.fake.botMessages(channel.id).at(-1)), 'the final reply');
     // The model's own `|` is escaped: it cannot end the spoiler early.
     expect(h.fake.botMessages(channel.id).at(-1)?.content).toBe(
       'Take B.\n\n||Option A costs less \\| option B lasts longer. B wins.||',

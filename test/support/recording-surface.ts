@@ -1,5 +1,6 @@
 import type {
   EditOptions,
+  FeedbackTag,
   NativeStream,
   PostedMessage,
   PostOptions,
@@ -14,6 +15,8 @@ export interface SurfaceEvent {
   at: number;
   final?: boolean;
   streaming?: boolean;
+  /** The feedback buttons the call put on the message (a finished answer's last message). */
+  feedback?: FeedbackTag;
 }
 
 /**
@@ -61,7 +64,8 @@ export class RecordingSurface implements ReplySurface {
             this.messages.set(id, (this.messages.get(id) ?? '') + text);
             this.events.push({ kind: 'append', id, text, at: this.now() });
           },
-          stop: async () => void this.events.push({ kind: 'stop', id, at: this.now() }),
+          stop: async (options?: { feedback?: FeedbackTag | undefined }) =>
+            void this.events.push({ kind: 'stop', id, at: this.now(), ...feedbackOf(options) }),
         };
       },
     };
@@ -72,7 +76,14 @@ export class RecordingSurface implements ReplySurface {
     const id = `p${++this.seq}`;
     this.messages.set(id, text);
     this.editCounts.set(id, 0);
-    this.events.push({ kind: 'post', id, text, at: this.now(), streaming: options?.streaming });
+    this.events.push({
+      kind: 'post',
+      id,
+      text,
+      at: this.now(),
+      streaming: options?.streaming,
+      ...feedbackOf(options),
+    });
     return { id };
   }
 
@@ -82,7 +93,14 @@ export class RecordingSurface implements ReplySurface {
     if (text.length > this.limits.maxChars) throw new Error(`edit over ${this.limits.maxChars} characters`);
     this.messages.set(message.id, text);
     this.editCounts.set(message.id, (this.editCounts.get(message.id) ?? 0) + 1);
-    this.events.push({ kind: 'edit', id: message.id, text, at: this.now(), final: options?.final });
+    this.events.push({
+      kind: 'edit',
+      id: message.id,
+      text,
+      at: this.now(),
+      final: options?.final,
+      ...feedbackOf(options),
+    });
   }
 
   /** The messages as the channel shows them now, in posting order. */
@@ -99,3 +117,6 @@ export class RecordingSurface implements ReplySurface {
     return [...this.editCounts.values()].reduce((a, b) => a + b, 0);
   }
 }
+
+const feedbackOf = (options?: { feedback?: FeedbackTag | undefined }) =>
+  options?.feedback ? { feedback: options.feedback } : {};

@@ -23,7 +23,9 @@ export interface BuiltinDeps {
 
 export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
   const { config, registry, history, settings, modelFor } = deps;
-  const modelNames = () => Object.keys(config.models);
+  // Translation models (qwen-mt) answer Translate only: they take no system prompt and no chat.
+  const chatModels = () => Object.entries(config.models).filter(([, info]) => !info.translation);
+  const modelNames = () => chatModels().map(([name]) => name);
   return [
     {
       name: 'help',
@@ -81,7 +83,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
         const name = typeof options.name === 'string' ? options.name.trim() : '';
         const current = await modelFor(invocation.conversation);
         if (!name) {
-          const rows = Object.entries(config.models).map(
+          const rows = chatModels().map(
             ([n, info]) => `• ${n === current ? `**${n}**` : n} — ${describe(info)}`,
           );
           return {
@@ -93,7 +95,7 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
             ephemeral: true,
           };
         }
-        if (!config.models[name]) {
+        if (!config.models[name] || config.models[name].translation) {
           const close = suggest(name, modelNames());
           const hint = close.length
             ? t(locale, 'model.suggest', { names: close.join(', ') })

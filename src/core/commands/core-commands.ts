@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.ts';
 import type { ProbeFailure } from '../../qwen/client.ts';
 import type { DocumentStore } from '../documents.ts';
+import type { FeedbackService } from '../feedback.ts';
 import type { HistoryStore } from '../history.ts';
 import { forgetCommand, type UserIndexStore } from '../privacy.ts';
 import type { SettingsStore } from '../settings.ts';
@@ -19,6 +20,8 @@ export interface CoreCommandDeps {
   settings: SettingsStore;
   usage: UsageStore;
   users: UserIndexStore;
+  /** 👍 / 👎 votes: admins' /usage shows their share, /forget deletes a person's. */
+  feedback?: FeedbackService;
   modelFor: (conversation: ConversationRef) => Promise<string>;
   probeModel?: (model: string) => Promise<ProbeFailure | undefined>;
   /** Commands from other modules (FAQ). */
@@ -29,12 +32,13 @@ export interface CoreCommandDeps {
 
 /** Every command the conversation service registers, in the order `/help` lists them. */
 export function coreCommands(deps: CoreCommandDeps): CommandSpec[] {
-  const { config, registry, history, settings, usage, users, modelFor, probeModel, documents } = deps;
+  const { config, registry, history, settings, usage, users, modelFor, probeModel, feedback, documents } =
+    deps;
   return [
     ...builtinCommands({ config, registry, history, settings, modelFor, probeModel, documents }),
-    ...settingsCommands({ config, settings, usage, modelFor }),
+    ...settingsCommands({ config, settings, usage, modelFor, feedback }),
     channelCommand({ config, settings }),
-    forgetCommand({ config, history, settings, usage, users, documents }),
+    forgetCommand({ config, history, settings, usage, users, feedback, documents }),
     ...(documents && config.documents.enabled ? [docsCommand({ config, documents })] : []),
     ...(deps.extra ?? []),
   ];

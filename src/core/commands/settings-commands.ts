@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import { type Locale, t } from '../../i18n.ts';
+import { type FeedbackService, shareLines } from '../feedback.ts';
 import type { SettingsStore, ThinkingLevel } from '../settings.ts';
 import { type ConversationRef, conversationKey } from '../types.ts';
 import { scopesFor, type UsageStore, type UsageTotals } from '../usage.ts';
@@ -11,6 +12,8 @@ export interface SettingsCommandDeps {
   usage: UsageStore;
   /** The model this conversation uses now (conversation choice, workspace default, config default). */
   modelFor: (conversation: ConversationRef) => Promise<string>;
+  /** Admins' `/usage` shows the share of 👍 per model. */
+  feedback?: FeedbackService;
 }
 
 const onOff = { name: 'state', description: 'on or off', type: 'string' as const, choices: ['on', 'off'] };
@@ -102,6 +105,11 @@ export function settingsCommands(deps: SettingsCommandDeps): CommandSpec[] {
         await show(t(locale, 'usage.conversation'), conv);
         await show(t(locale, 'usage.you'), user);
         if (isAdmin) await show(t(locale, 'usage.workspace'), workspace);
+        const { feedback } = deps;
+        if (isAdmin && feedback?.enabled) {
+          const { platform, workspace: id } = invocation.conversation;
+          rows.push(...shareLines(locale, await feedback.shares(platform, id), config.history.retentionDays));
+        }
         return { text: rows.join('\n') };
       },
     },

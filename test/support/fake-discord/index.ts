@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { settle } from '../fake-time.ts';
+import { modalSubmission } from './components.ts';
 import { FakeGateway, guildApi } from './gateway.ts';
 import { FakeRest } from './rest.ts';
 import { channelApi } from './rules.ts';
@@ -269,11 +270,53 @@ export class FakeDiscord {
     });
   }
 
+  /**
+   * The user picks Apps → `name` on a message (a message context-menu command: interaction type 2,
+   * command type 3). Discord hands the target message over in `resolved`, content included.
+   */
+  messageCommand(opts: InteractionOptions & { name: string; messageId: string }): FakeInteraction {
+    const command = this.findCommand(opts.name, opts.channelId);
+    if (command?.type !== 3) throw new Error(`no message command "${opts.name}" registered`);
+    const message = this.state.findMessage(opts.messageId);
+    if (!message) throw new Error(`no message ${opts.messageId}`);
+    return this.interact(opts, 2, {
+      id: command.id,
+      name: opts.name,
+      type: 3,
+      target_id: message.id,
+      resolved: { messages: { [message.id]: this.state.toApi(message) } },
+    });
+  }
+
   /** The user presses a button (message component, type 3) on a bot message. */
   clickButton(opts: InteractionOptions & { messageId: string; customId: string }): FakeInteraction {
     const message = this.state.findMessage(opts.messageId);
     if (!message) throw new Error(`no message ${opts.messageId}`);
-    return this.interact(opts, 3, { custom_id: opts.customId, component_type: 2 }, this.state.toApi(message));
+    const it = this.interact(
+      opts,
+      3,
+      { custom_id: opts.customId, component_type: 2 },
+      this.state.toApi(message),
+    );
+    it.messageId = message.id;
+    return it;
+  }
+
+  /**
+   * The user fills in and sends the modal the bot opened in answer to `opened` (MODAL_SUBMIT, type 5).
+   * A modal opened from a button carries that button's message, as Discord sends it.
+   */
+  submitModal(
+    opened: FakeInteraction,
+    opts: InteractionOptions & { values: Record<string, string> },
+  ): FakeInteraction {
+    const modal = opened.modal;
+    if (!modal) throw new Error(`interaction ${opened.id} opened no modal`);
+    const message = opened.messageId ? this.state.findMessage(opened.messageId) : undefined;
+    const data = { custom_id: modal.custom_id, components: modalSubmission(modal, opts.values) };
+    const it = this.interact(opts, 5, data, message ? this.state.toApi(message) : undefined);
+    if (message) it.messageId = message.id;
+    return it;
   }
 
   // ---- what people see ----

@@ -4,6 +4,7 @@
  * interaction deadline. Every request is recorded in the state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { openModal } from './components.ts';
 import { FakeRateLimiter } from './ratelimit.ts';
 import {
   applyPings,
@@ -186,6 +187,25 @@ export class FakeRest {
       const m = this.create(ch, body ?? {});
       return { status: 200, body: s.toApi(m) };
     });
+    // Newest first, at most `limit` (1-100, default 50), content hidden as the intent rules say.
+    this.add('GET', '/channels/:id/messages', ([cid], _body, query) => {
+      const ch = s.channels.get(cid ?? '');
+      if (!ch) return unknown(10003, 'Unknown Channel');
+      if (ch.noHistory) return { status: 403, body: { message: 'Missing Access', code: 50001 } };
+      const limit = Number(query.get('limit') ?? 50);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        return { status: 400, body: formError('limit', 'NUMBER_TYPE_MAX', 'int value should be <= 100.') };
+      const visible = s.channelMessages(ch.id).filter((m) => !m.deleted);
+      const body = visible
+        .slice(-limit)
+        .reverse()
+        .map((m) => {
+          const api = s.toApi(m);
+          if (this.contentVisible(m)) return api;
+          return { ...api, content: '', attachments: [], embeds: [], components: [] };
+        });
+      return { status: 200, body };
+    });
     this.add('GET', '/channels/:id/messages/:id', ([cid, mid]) => {
       const m = s.channelMessages(cid ?? '').find((x) => x.id === mid && !x.deleted);
       if (!m) return unknown(10008, 'Unknown Message');
@@ -307,6 +327,8 @@ export class FakeRest {
       const invalid = validate(data, type === 4);
       if (invalid) return invalid;
     }
+    const modal = type === 9 ? openModal(it, data) : undefined;
+    if (modal) return modal;
     it.callbackType = type;
     it.callbackAt = Date.now();
     it.callbackData = data;

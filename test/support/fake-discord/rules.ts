@@ -4,6 +4,7 @@
  * shapes of channels and errors.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { componentsProblem } from './components.ts';
 import type { FakeChannel, FakeMessage, FakeState, FakeUser } from './state.ts';
 
 export type Body = Record<string, unknown>;
@@ -39,6 +40,8 @@ export function validate(body: Body, creating: boolean): Reply | undefined {
       body: formError('content', 'BASE_TYPE_MAX_LENGTH', `Must be ${MAX_CONTENT} or fewer in length.`),
     };
   }
+  const components = componentsProblem(body.components);
+  if (components) return components;
   const hasSomething =
     (typeof content === 'string' && content.length > 0) ||
     (Array.isArray(body.embeds) && body.embeds.length > 0) ||
@@ -49,6 +52,15 @@ export function validate(body: Body, creating: boolean): Reply | undefined {
 }
 
 export function commandProblem(c: Record<string, unknown>): string | undefined {
+  // User and message commands (types 2, 3): 1-32 characters, spaces and capitals allowed, no description.
+  if (c.type === 2 || c.type === 3) {
+    if (typeof c.name !== 'string' || !/^[-_ \p{L}\p{N}]{1,32}$/u.test(c.name))
+      return `bad name ${String(c.name)}`;
+    if (c.description !== undefined && c.description !== '')
+      return `context menu ${c.name} has a description`;
+    if (c.options !== undefined) return `context menu ${c.name} has options`;
+    return undefined;
+  }
   if (
     typeof c.name !== 'string' ||
     !/^[-_\p{L}\p{N}]{1,32}$/u.test(c.name) ||

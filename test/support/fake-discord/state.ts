@@ -21,6 +21,8 @@ export interface FakeChannel {
   parent_id?: string;
   /** DM partner. */
   recipient?: FakeUser;
+  /** The bot lacks Read Message History here: listing messages answers 403 Missing Access. */
+  noHistory?: boolean;
 }
 
 export interface FakeMember {
@@ -97,7 +99,7 @@ export interface FakeInteraction {
   channelId: string;
   guildId?: string;
   createdAt: number;
-  /** Callback type the bot answered with (4 reply, 5 defer, 6 deferred update, 7 update, 8 autocomplete). */
+  /** Callback type the bot answered with (4 reply, 5 defer, 6 deferred update, 7 update, 8 autocomplete, 9 modal). */
   callbackType?: number;
   callbackAt?: number;
   /** Data of the callback (autocomplete choices, reply content). */
@@ -106,6 +108,10 @@ export interface FakeInteraction {
   /** The message holding the response (created on reply/defer). */
   originalId?: string;
   followUps: string[];
+  /** The modal the bot opened in answer (callback type 9), as the person sees it. */
+  modal?: Record<string, unknown>;
+  /** The message the pressed component was on. */
+  messageId?: string;
 }
 
 const DISCORD_EPOCH = 1_420_070_400_000n;

@@ -1,8 +1,10 @@
+export { pressFeedback, submitView } from './interactions.ts';
 export type { Shown } from './model.ts';
 export {
   assistantContextChanged,
   edited,
   eventBody,
+  messageShortcut,
   openAssistant,
   pressButton,
   type Said,

@@ -30,6 +30,8 @@ export interface MethodContext {
   streamIdleMs: number;
   socketUrl: () => string;
   now: () => number;
+  /** Refuse `context_actions` blocks (Slack's feedback buttons) with invalid_blocks (blocks.ts). */
+  refuseContextActions?: boolean;
 }
 
 export const UPDATE_MAX = 4000;
@@ -394,6 +396,24 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     }));
     return { ok: true, messages, has_more: replies.length + 1 > limit };
   },
+
+  /** A channel's top-level messages, newest first, at most `limit` (apps outside the Marketplace: 15). */
+  'conversations.history': (ctx, p) => {
+    const channel = str(p.channel);
+    if (!channel) return fail('channel_not_found');
+    const top = (ctx.ws.messages.get(channel) ?? []).filter((m) => !m.threadTs || m.threadTs === m.ts);
+    const limit = Math.min(Number(p.limit ?? 15) || 15, 15);
+    const messages = top
+      .slice(-limit)
+      .reverse()
+      .map((m) => ({
+        type: 'message',
+        ts: m.ts,
+        ...(m.bot ? { bot_id: ctx.bot.botId, user: ctx.bot.userId } : { user: m.user }),
+        text: m.text,
+      }));
+    return { ok: true, messages, has_more: top.length > limit };
+  },
 };
 
 /** Bot scopes Slack's method reference lists (any one of them suffices); absent: no scope needed. */
@@ -411,6 +431,7 @@ export const SCOPES_NEEDED: Record<string, string[]> = {
   'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
   'users.info': ['users:read'],
   'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+  'conversations.history': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
 };
 
 /** Methods that take the app-level token (xapp-…) instead of the bot token. */

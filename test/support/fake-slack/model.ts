@@ -39,6 +39,8 @@ export interface FakeMessage {
   taskUpdates?: string[];
   /** Files a person shared with the message (Slack file objects). */
   files?: unknown[];
+  /** Block Kit blocks the message shows (chat.postMessage/update `blocks`, chat.stopStream's appended ones). */
+  blocks?: Array<Record<string, unknown>>;
 }
 
 export interface FakeButton {
@@ -67,6 +69,8 @@ export interface Shown {
   buttons: string[];
   updates: number;
   appends: number;
+  /** The message's blocks (buttons and the like), as sent. */
+  blocks: Array<Record<string, unknown>>;
 }
 
 const INVISIBLE = /\u200b|\u200c|\u200d|\u2060|\ufeff/g;
@@ -114,6 +118,7 @@ export function show(m: FakeMessage): Shown {
     buttons: (m.buttons ?? []).map((b) => b.label),
     updates: m.updates,
     appends: m.appends,
+    blocks: m.blocks ?? [],
   };
 }
 
@@ -149,6 +154,10 @@ export class Workspace {
     ['C0GENERAL', 'general'],
     ['C0RANDOM', 'random'],
   ]);
+  /** trigger_id → when Slack issued it (with an interaction); views.open takes it for 3 seconds. */
+  readonly triggers = new Map<string, { at: number; user: string }>();
+  /** Modals the app opened, in order (interactions.ts). */
+  readonly views: Array<{ id: string; user: string; view: Record<string, unknown>; at: number }> = [];
   private seq = 0;
   private readonly epoch = Math.floor(Date.now() / 1000);
 

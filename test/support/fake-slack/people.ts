@@ -223,3 +223,37 @@ export function pressButton(
     ],
   };
 }
+
+/**
+ * The `message_action` payload Slack posts when `user` picks the message shortcut `callbackId` from the
+ * ⋯ menu of the message at `ts` (with the message as Slack shows it, and a response_url).
+ */
+export function messageShortcut(
+  fake: FakeSlack,
+  o: { user: string; channel: string; ts: string; callbackId: string },
+): Record<string, unknown> {
+  const m = fake.message(o.channel, o.ts);
+  if (!m) throw new Error(`no message ${o.ts} in ${o.channel}`);
+  const replies = fake.thread(o.channel, m.ts).length;
+  return {
+    type: 'message_action',
+    token: 'legacy-verification-token',
+    action_ts: String(Date.now() / 1000),
+    team: { id: fake.team.id, domain: fake.team.name.toLowerCase() },
+    user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: fake.team.id },
+    channel: { id: o.channel, name: fake.ws.channelNames.get(o.channel) ?? 'directmessage' },
+    is_enterprise_install: false,
+    callback_id: o.callbackId,
+    trigger_id: `trig.${fake.ws.nextTs()}`,
+    response_url: `${fake.url}/respond/shortcut-${m.ts}`,
+    message_ts: m.ts,
+    message: {
+      type: 'message',
+      user: m.user,
+      ts: m.ts,
+      text: m.text,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+      ...(!m.threadTs && replies > 0 ? { thread_ts: m.ts, reply_count: replies } : {}),
+    },
+  };
+}

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
+import { keepBlocks } from './blocks.ts';
 import {
   APP_TOKEN_METHODS,
   type FakeUser,
@@ -18,6 +19,10 @@ import {
 } from './methods.ts';
 import { type FakeMessage, type Shown, Workspace } from './model.ts';
 import { SocketModeServer } from './socket.ts';
+import { VIEW_METHODS } from './views.ts';
+
+/** Every method, with the block rules (and the blocks kept on messages) in front of the message methods. */
+const HANDLERS = keepBlocks({ ...METHODS, ...VIEW_METHODS });
 
 export interface Tier {
   max: number;
@@ -42,6 +47,8 @@ export const DEFAULT_TIERS: Record<string, Tier> = {
   'users.info': { max: 100, windowMs: 60_000, per: 'team' },
   // Apps outside the Slack Marketplace, since 2025: about one call a minute.
   'conversations.replies': { max: 1, windowMs: 60_000, per: 'team' },
+  'views.open': { max: 100, windowMs: 60_000, per: 'team' },
+  'conversations.history': { max: 1, windowMs: 60_000, per: 'team' },
   'auth.test': { max: 100, windowMs: 60_000, per: 'team' },
 };
 
@@ -58,6 +65,8 @@ export interface FakeSlackOptions {
   users?: FakeUser[];
   /** Bot scopes the installation granted (e.g. the manifest's); undefined grants everything. */
   scopes?: string[];
+  /** Answer `invalid_blocks` to messages with a `context_actions` block (Slack's feedback buttons). */
+  refuseContextActions?: boolean;
 }
 
 export interface Call {
@@ -127,6 +136,7 @@ export class FakeSlack {
       streamIdleMs: options.streamIdleMs ?? 5 * 60_000,
       socketUrl: () => `${this.url.replace(/^http/, 'ws')}/link?ticket=${++this.seq}`,
       now: Date.now,
+      refuseContextActions: options.refuseContextActions === true,
     };
     this.server = createServer((req, res) => void this.route(req, res));
     this.server.on('connection', (s) => {
@@ -270,7 +280,7 @@ export class FakeSlack {
         .end(JSON.stringify(body));
       return true;
     };
-    const handler = METHODS[method];
+    const handler = HANDLERS[method];
     if (!handler) return reply(200, { ok: false, error: 'unknown_method' });
     const expected = APP_TOKEN_METHODS.has(method) ? this.appToken : this.botToken;
     if (!token) return reply(200, { ok: false, error: 'not_authed' });

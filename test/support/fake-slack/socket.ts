@@ -69,7 +69,7 @@ export class SocketModeServer {
     return this.deliver({ type: 'slash_commands', payload, accepts_response_payload: true });
   }
 
-  /** A button press (`block_actions`), as Socket Mode delivers interactivity. */
+  /** A button press or a modal submission (`block_actions`, `view_submission`), as Socket Mode delivers interactivity. */
   deliverInteraction(payload: Record<string, unknown>): Promise<Ack> {
     return this.deliver({ type: 'interactive', payload, accepts_response_payload: false });
   }
