@@ -8,7 +8,7 @@
  * conversation (cached share of input tokens, saving), `--docs` only long documents (upload and first-answer
  * overhead of a 5 MB PDF, bench/docs.ts), `--latency` only the latency targets of issue 15
  * §4 (closed loop at 1 and 100 conversations, SQLite turns/s against the bare SDK, the open loop on
- * SQLite). The open-loop run (bench/open-loop.ts) and the Slack
+ * SQLite), `--voice` only the voice message overhead (bench/voice.ts). The open-loop run (bench/open-loop.ts) and the Slack
  * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
  * against loopback fakes.
  */
@@ -35,6 +35,7 @@ import { benchDiscordPacing } from './pacing.ts';
 import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
 import { benchTurnWait } from './turn-wait.ts';
+import { benchVoice } from './voice.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -47,6 +48,7 @@ const busyOnly = process.argv.includes('--busy');
 const cacheOnly = process.argv.includes('--cache');
 const docsOnly = process.argv.includes('--docs');
 const latencyOnly = process.argv.includes('--latency');
+const voiceOnly = process.argv.includes('--voice');
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -86,6 +88,12 @@ if (cacheOnly) {
 
 if (docsOnly) {
   Object.assign(figures, await benchDocs(log));
+  finish();
+}
+
+if (voiceOnly) {
+  log('voice: a DM voice message against the same question typed (30 s clip, 7 MB clip)…');
+  Object.assign(figures, await benchVoice());
   finish();
 }
 

@@ -14,6 +14,7 @@ import { QwenClient } from './qwen/client.ts';
 import { completeChat } from './qwen/complete.ts';
 import { QwenFiles } from './qwen/files.ts';
 import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
+import { QwenTranscriber } from './qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
 import { openRedis } from './store/redis-connection.ts';
@@ -171,6 +172,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     extraCommands,
     toolbox,
     ...(config.documents.enabled ? { files: new QwenFiles(qwen.sdk) } : {}),
+    transcriber: new QwenTranscriber(qwen, {
+      model: config.voice.model,
+      language: config.voice.language,
+      retries: config.qwen.retries,
+      retryBaseDelayMs: config.qwen.retryBaseDelayMs,
+      // Transcribing holds the conversation's turn: its tries stay well inside store.turnTimeoutSec.
+      timeoutMs: Math.min(config.qwen.firstTokenTimeoutMs, 30_000),
+      log: log.child({ component: 'voice' }),
+    }),
   });
   // Files at DashScope whose conversation expired, and deletions that failed, are deleted by this sweep.
   const docSweeper = service.documents

@@ -210,6 +210,15 @@ const en = {
   'action.summarize_read_limited':
     'The platform lets the bot read messages here only about once a minute. Please try again in {seconds}s.',
   'action.summarize_failed': 'Could not summarize these messages. {why}',
+  'voice.heading': '> 🎤 {transcript}',
+  'voice.off': '🎤 Voice messages are not listened to here; please type your question.',
+  'voice.too_long':
+    '🎤 That voice message is {length} long; I can listen to at most {max}. Please send a shorter one or type your question.',
+  'voice.too_big':
+    '🎤 That voice message is too large ({size} MB; at most {max} MB). Please send a shorter one or type your question.',
+  'voice.unreadable': '🎤 I could not download that voice message ({why}). Please send it again.',
+  'voice.failed': '⚠️ I could not transcribe that voice message: {why}',
+  'voice.empty': '🎤 I could not make out any words in that voice message.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -406,6 +415,13 @@ const zh: Record<MessageKey, string> = {
   'action.summarize_unreadable': '机器人无法读取这里的消息（{why}）。',
   'action.summarize_read_limited': '平台只允许机器人大约每分钟读取一次这里的消息。请在 {seconds} 秒后重试。',
   'action.summarize_failed': '无法总结这些消息。{why}',
+  'voice.heading': '> 🎤 {transcript}',
+  'voice.off': '🎤 这里不收听语音消息，请用文字提问。',
+  'voice.too_long': '🎤 这条语音长 {length}，我最多能听 {max}。请发一条更短的语音，或用文字提问。',
+  'voice.too_big': '🎤 这条语音太大（{size} MB，最多 {max} MB）。请发一条更短的语音，或用文字提问。',
+  'voice.unreadable': '🎤 无法下载这条语音（{why}），请重新发送。',
+  'voice.failed': '⚠️ 无法转写这条语音：{why}',
+  'voice.empty': '🎤 这条语音里没有听到任何话。',
 };
 
 const tables: Record<Locale, Record<MessageKey, string>> = { en, zh };

@@ -4,7 +4,7 @@
  * text, wraps attachments so the core can load them with a size limit, and fetches the message a reply
  * quotes.
  */
-import { type Message, MessageReferenceType, type PermissionResolvable } from 'discord.js';
+import { type Message, MessageFlags, MessageReferenceType, type PermissionResolvable } from 'discord.js';
 import type {
   Attachment,
   Author,
@@ -96,12 +96,17 @@ export function authorOf(message: Message, opts: InboundOptions): Author {
 
 /** The message's attachments, loaded on demand within the size limit and download deadline. */
 function attachmentsOf(message: Message, opts: InboundOptions): Attachment[] {
+  // A voice message (flag IS_VOICE_MESSAGE) is one .ogg attachment with its duration; audio files count too.
+  const voiceMessage = message.flags.has(MessageFlags.IsVoiceMessage);
   return [...message.attachments.values()].map((a) => ({
     name: a.name,
     mime: a.contentType ?? '',
     size: a.size,
     load: () =>
       downloadLimited(a.url, { maxBytes: opts.maxAttachmentBytes, timeoutMs: opts.downloadTimeoutMs }),
+    ...(voiceMessage || a.contentType?.startsWith('audio/')
+      ? { voice: a.duration != null ? { seconds: a.duration } : {} }
+      : {}),
   }));
 }
 

@@ -10,6 +10,18 @@ export interface SlackFile {
   size?: number;
   url_private?: string;
   url_private_download?: string;
+  /** `slack_audio` for a clip recorded in Slack (mimetype audio/mp4, sometimes labelled video/mp4). */
+  subtype?: string;
+  /** Length of an audio or video clip. */
+  duration_ms?: number;
+}
+
+/** A clip recorded in Slack, or any audio file: transcribed by the core (src/core/voice.ts). */
+function voiceOf(f: SlackFile): { voice: { seconds?: number } } | undefined {
+  const audio = typeof f.mimetype === 'string' && f.mimetype.startsWith('audio/');
+  if (f.subtype !== 'slack_audio' && !audio) return undefined;
+  const ms = f.duration_ms;
+  return { voice: typeof ms === 'number' && ms > 0 ? { seconds: ms / 1000 } : {} };
 }
 
 /** Hard cap on one download, whatever the core asks for later (DashScope takes 10 MB per image). */
@@ -36,6 +48,7 @@ export function slackAttachments(
         mime: f.mimetype ?? '',
         size: f.size ?? 0,
         load: () => download(url, token, trusted, timeoutMs),
+        ...voiceOf(f),
       },
     ];
   });

@@ -3,6 +3,7 @@ import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DocumentFilesPort } from '../qwen/files.ts';
+import type { Transcriber } from '../qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
@@ -56,6 +57,8 @@ export interface ConversationDeps {
   toolbox?: ChatToolbox;
   /** DashScope's Files API: long documents go to qwen-long (`documents`); none, no documents. */
   files?: DocumentFilesPort;
+  /** The speech model voice messages are transcribed by (none: recordings get the "voice off" line). */
+  transcriber?: Transcriber;
 }
 
 /** Slash commands without a platform id have nothing to dedupe by. */
@@ -173,6 +176,7 @@ export class ConversationService implements ChatService {
       answerDeps,
       admit: (message, surface, locale) => this.admit(message, surface, locale),
       batcher: this.batcher,
+      voice: { config: config.voice, ...(deps.transcriber ? { transcriber: deps.transcriber } : {}) },
       noTurn: (err, surface, locale, log) => {
         const no = noTurnLine(err);
         log[no.level]({ err }, no.log);

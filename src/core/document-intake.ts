@@ -42,7 +42,9 @@ export function splitDocuments(attachments: Attachment[], config: Config, locale
   const notes: string[] = [];
   for (const a of attachments) {
     const listed = cfg.types.includes(extensionOf(a.name));
-    if (isImage(a) || (isText(a) && (!listed || a.size <= config.attachments.maxTurnChars))) rest.push(a);
+    // Recordings are the voice path's (src/core/voice.ts), whatever their name says.
+    if (a.voice || isImage(a) || (isText(a) && (!listed || a.size <= config.attachments.maxTurnChars)))
+      rest.push(a);
     else if (!listed)
       notes.push(t(locale, 'documents.unsupported', { name: a.name, types: cfg.types.join(', ') }));
     else if (a.size > cfg.maxBytes)

@@ -7,6 +7,7 @@ import { composeQuestion } from './question.ts';
 import type { TurnOutcome } from './service.ts';
 import type { ConversationTurns } from './turns.ts';
 import { conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
+import { hearVoice, type VoiceDeps } from './voice.ts';
 
 export interface MessagePhaseDeps {
   turns: ConversationTurns;
@@ -23,6 +24,8 @@ export interface MessagePhaseDeps {
   noTurn: (err: Error, surface: ReplySurface, locale: Locale, log: Logger) => Promise<TurnOutcome>;
   /** Gathers one person's back-to-back messages into one question (off without it, or a 0 window). */
   batcher?: MessageBatcher;
+  /** Transcribes voice messages into the question's text before it is stored. */
+  voice: VoiceDeps;
 }
 
 /** The asker's lane in a conversation. */
@@ -97,7 +100,9 @@ function answerBatch(deps: MessagePhaseDeps, key: string, batch: Batch): void {
         last.locale,
       );
       if (admitted.length > 1) last.log.debug({ messages: admitted.length }, 'messages joined into one turn');
-      const turn = new AnswerTurn(deps.answerDeps, question, last.surface, last.locale, last.log);
+      const heard = await hearVoice(deps.voice, question, last.surface, last.locale, last.log);
+      if ('outcome' in heard) return last.settle(heard.outcome);
+      const turn = new AnswerTurn(deps.answerDeps, heard.message, heard.surface, last.locale, last.log);
       await turn.arrive();
       if (shared?.signal?.aborted) turn.loseTurn();
       const answered = deps.lanes.run(laneKey(key, last.message.author.id), () => turn.answer());

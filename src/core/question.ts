@@ -19,8 +19,14 @@ function withQuote(message: IncomingMessage, locale: Locale): IncomingMessage {
   if (quoteUnreadable) notes.push(t(locale, 'quote.unreadable'));
   const withNotes = notes.length ? { notes } : {};
   if (!quoted) return { ...rest, ...withNotes };
-  const text = [quoteBlock(quoted), message.text].filter(Boolean).join('\n\n');
-  return { ...rest, ...withNotes, text, attachments: [...quoted.attachments, ...message.attachments] };
+  // A quoted voice message alone is quoted by its transcript (voice.ts), not by an empty "wrote:".
+  const voiceOnly = !quoted.text && quoted.attachments.length > 0 && quoted.attachments.every((a) => a.voice);
+  const text = [voiceOnly ? '' : quoteBlock(quoted), message.text].filter(Boolean).join('\n\n');
+  // A quoted recording is the quoted person's words: its transcript is attributed to them (voice.ts).
+  const theirs = quoted.attachments.map((a) =>
+    a.voice ? { ...a, voice: { ...a.voice, author: quoted.author } } : a,
+  );
+  return { ...rest, ...withNotes, text, attachments: [...theirs, ...message.attachments] };
 }
 
 /**

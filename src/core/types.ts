@@ -49,6 +49,14 @@ export interface Attachment {
   size: number;
   /** Loads the bytes; adapters enforce their own size limit and reject beyond it. */
   load(): Promise<Uint8Array>;
+  /**
+   * A recording to transcribe (Discord voice message or audio file, Slack audio clip), with its length
+   * when the platform reports one (src/core/voice.ts).
+   */
+  voice?: {
+    seconds?: number /** Set when it is a quoted message's recording: who spoke. */;
+    author?: string;
+  };
 }
 
 /** A message the asker replied to (someone else's), brought into the turn as a quote. */

@@ -8,6 +8,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
+import { handleAsr } from './sim-asr.ts';
 import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
 import { SimFiles } from './sim-files.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
@@ -233,6 +234,8 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
         message: `The model \`${body.model}\` does not exist.`,
       });
     }
+    // Speech models, and audio sent to a chat model (sim-asr.ts).
+    if (handleAsr(body, res, requestId)) return;
     const translating = isTranslationModel(body.model);
     const mtProblem = translating ? translationProblem(body) : undefined;
     if (mtProblem) return sendError(res, mtProblem, requestId);

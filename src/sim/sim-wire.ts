@@ -151,6 +151,7 @@ export const DEFAULT_MODELS = [
   'qwen-mt-turbo',
   'qwen-mt-plus',
   'qwen-mt-flash',
+  'qwen3-asr-flash',
 ];
 
 /** The text of the last user message (the simulator's default answer echoes it). */

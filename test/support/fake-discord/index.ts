@@ -44,6 +44,8 @@ export interface SayOptions {
   /** Whether the reply pings the replied-to author (Discord's default: yes). */
   pingReply?: boolean;
   attachments?: FakeAttachment[];
+  /** Message flags (e.g. IS_VOICE_MESSAGE, 1 << 13). */
+  flags?: number;
 }
 
 export interface InteractionOptions {
@@ -214,7 +216,7 @@ export class FakeDiscord {
       components: [],
       embeds: [],
       attachments: opts.attachments ?? [],
-      flags: 0,
+      flags: opts.flags ?? 0,
       ...(replied
         ? { message_reference: { message_id: replied.id, channel_id: ch.id, guild_id: ch.guild_id } }
         : {}),

@@ -50,6 +50,9 @@ export interface FakeAttachment {
   content_type?: string;
   url: string;
   proxy_url: string;
+  /** Voice messages: the recording's length, and a base64 preview of its waveform. */
+  duration_secs?: number;
+  waveform?: string;
 }
 
 export interface FakeMessage {

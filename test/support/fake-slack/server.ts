@@ -94,6 +94,9 @@ export interface FakeFile {
   size: number;
   url_private: string;
   url_private_download: string;
+  /** `slack_audio` for a clip recorded in Slack. */
+  subtype?: string;
+  duration_ms?: number;
 }
 
 export class FakeSlack {
