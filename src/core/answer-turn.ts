@@ -20,13 +20,7 @@ import type { TurnOutcome } from './service.ts';
 import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import { readTurnStart } from './turn-store.ts';
-import {
-  type Attachment,
-  type ConversationRef,
-  conversationKey,
-  type IncomingMessage,
-  type ReplySurface,
-} from './types.ts';
+import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
 import { cacheSavingOf, costOf, scopesFor, type UsageStore } from './usage.ts';
 
 /** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
@@ -89,7 +83,7 @@ interface Question {
   meta: HistoryMeta;
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
   /** Documents to upload when the answer starts (their status line needs the reply). */
-  documents: Attachment[];
+  documents: IncomingMessage['attachments'];
 }
 
 interface Prompt extends Question {
