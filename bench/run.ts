@@ -5,7 +5,8 @@
  * `--busy` only the busy Discord channel (20 askers at once in one channel), `--memory` only the memory
  * figures (SQLite and Redis, 1,000 and 10,000 conversations; with --quick 1,000), `--limits` only the
  * account rate limits (50 questions at 60 RPM), `--cache` only the explicit context cache over a 20-turn
- * conversation (cached share of input tokens, saving), `--latency` only the latency targets of issue 15
+ * conversation (cached share of input tokens, saving), `--docs` only long documents (upload and first-answer
+ * overhead of a 5 MB PDF, bench/docs.ts), `--latency` only the latency targets of issue 15
  * §4 (closed loop at 1 and 100 conversations, SQLite turns/s against the bare SDK, the open loop on
  * SQLite), `--voice` only the voice message overhead (bench/voice.ts). The open-loop run (bench/open-loop.ts) and the Slack
  * pacing run (bench/slack-pacing.ts) also run alone with `node <file>`. Everything runs on this machine
@@ -24,6 +25,7 @@ import {
   sqliteUrl,
   withSim,
 } from './core.ts';
+import { benchDocs } from './docs.ts';
 import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
 import { benchLimits } from './limits.ts';
@@ -44,6 +46,7 @@ const turnWaitOnly = process.argv.includes('--turn-wait');
 const limitsOnly = process.argv.includes('--limits');
 const busyOnly = process.argv.includes('--busy');
 const cacheOnly = process.argv.includes('--cache');
+const docsOnly = process.argv.includes('--docs');
 const latencyOnly = process.argv.includes('--latency');
 const voiceOnly = process.argv.includes('--voice');
 const log = (line: string) => {
@@ -80,6 +83,11 @@ if (limitsOnly) {
 
 if (cacheOnly) {
   Object.assign(figures, await benchCache(log));
+  finish();
+}
+
+if (docsOnly) {
+  Object.assign(figures, await benchDocs(log));
   finish();
 }
 
@@ -172,6 +180,7 @@ figures.pacing_discord_first_visible_p99_ms = pacing.first_visible_p99_ms;
 
 Object.assign(figures, await benchLimits(log));
 Object.assign(figures, await benchCache(log));
+Object.assign(figures, await benchDocs(log));
 log(`busy channel: ${busyLine}`);
 Object.assign(figures, await benchBusyChannel());
 

@@ -1,6 +1,7 @@
 import { secretsOf } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConversationService } from './core/conversation.ts';
+import { startDocumentSweeper } from './core/documents.ts';
 import { standardGuards } from './core/guards.ts';
 import { MessageActions } from './core/message-actions.ts';
 import { type Clock, type ModelPort, systemClock } from './core/ports.ts';
@@ -11,6 +12,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { QwenClient } from './qwen/client.ts';
 import { completeChat } from './qwen/complete.ts';
+import { QwenFiles } from './qwen/files.ts';
 import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
 import { QwenTranscriber } from './qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
@@ -169,6 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.clock ? { clock: options.clock } : {}),
     extraCommands,
     toolbox,
+    ...(config.documents.enabled ? { files: new QwenFiles(qwen.sdk) } : {}),
     transcriber: new QwenTranscriber(qwen, {
       model: config.voice.model,
       language: config.voice.language,
@@ -179,6 +182,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       log: log.child({ component: 'voice' }),
     }),
   });
+  // Files at DashScope whose conversation expired, and deletions that failed, are deleted by this sweep.
+  const docSweeper = service.documents
+    ? startDocumentSweeper(service.documents, {
+        intervalMs: config.store.sweepMinutes * 60_000,
+        log: log.child({ component: 'documents' }),
+      })
+    : undefined;
+  void docSweeper?.sweep();
   const toolCatalog = options.toolCatalog ?? hub;
   const toolAccess = new SettingsToolAccess({ servers: config.mcp.servers, settings: service.settings });
   service.registry.add(
@@ -215,6 +226,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await service.queue.idle();
       await service.lanes.idle();
       await service.inflight.flush();
+      docSweeper?.stop();
       await faq.close();
       await hub.close();
       await coordinator.close();

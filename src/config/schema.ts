@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { summarizeSchema, translateSchema } from './actions-schema.ts';
+import { DOCUMENTS_DEFAULTS, documentsSchema } from './documents-schema.ts';
 import { mcpSchema, toolsSchema } from './mcp-schema.ts';
 
 export const REGIONS = {
@@ -217,6 +218,7 @@ export const configSchema = z
         maxTurnChars: 100_000,
         downloadTimeoutMs: 30_000,
       }),
+    documents: documentsSchema.default(DOCUMENTS_DEFAULTS),
     voice: voiceSchema,
     streaming: z.strictObject({
       placeholder: z.string().min(1).max(200).default('…'),
@@ -387,6 +389,13 @@ export const configSchema = z
         code: 'custom',
         path: ['slack', 'assistant', 'titleModel'],
         message: `"${titleModel}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
+      });
+    }
+    if (cfg.documents.enabled && !cfg.models[cfg.documents.model]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['documents', 'model'],
+        message: `"${cfg.documents.model}" is not in models (known: ${Object.keys(cfg.models).join(', ')})`,
       });
     }
     const vision = cfg.models[cfg.qwen.visionModel];

@@ -8,6 +8,8 @@ import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
+import { attachDocuments, documentsModelLine, fileIdMessage, splitDocuments } from './document-intake.ts';
+import type { DocumentRecord, DocumentStore } from './documents.ts';
 import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker, ShownMessage } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
@@ -53,6 +55,8 @@ export interface AnswerDeps {
   usage: UsageStore;
   metrics?: Metrics;
   toolbox?: ChatToolbox;
+  /** Long documents (qwen-long, Files API); absent when there is no Files API to upload to. */
+  documents?: DocumentStore;
   modelFor: (
     ref: ConversationRef,
     resolved?: ConversationSettings,
@@ -78,10 +82,14 @@ interface Question {
   /** The history's meta as the question was stored (the prompt's turns are read in one batch with it). */
   meta: HistoryMeta;
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
+  /** Documents to upload when the answer starts (their status line needs the reply). */
+  documents: IncomingMessage['attachments'];
 }
 
 interface Prompt extends Question {
   turns: Turn[];
+  /** The conversation's documents the model reads (`fileid://`). */
+  docs: DocumentRecord[];
 }
 
 interface Ending {
@@ -119,6 +127,7 @@ export class AnswerTurn {
   private observed = false;
   /** Set once the question is stored; undefined when arriving failed (`ending` says why). */
   private question: Question | undefined;
+  private docs: DocumentRecord[] = [];
 
   constructor(
     deps: AnswerDeps,
@@ -235,16 +244,20 @@ export class AnswerTurn {
   private async prepareQuestion(): Promise<Question> {
     const { config } = this.deps;
     const { message, locale } = this;
-    const files = await prepareAttachments(message.attachments, config.attachments, locale);
+    const split = this.deps.documents
+      ? splitDocuments(message.attachments, config, locale)
+      : { documents: [], rest: message.attachments, notes: [] };
+    const files = await prepareAttachments(split.rest, config.attachments, locale);
     const start = await readTurnStart(this.deps.settings, message.conversation);
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
-    this.endings.push(...(message.notes ?? []), ...files.notes);
+    this.endings.push(...(message.notes ?? []), ...split.notes, ...files.notes);
     if (files.images.length && !config.models[this.model]?.vision) {
       this.model = config.qwen.visionModel;
       this.endings.push(t(locale, 'vision.routed', { model: this.model }));
     }
-    const userText = files.fileText ? `${message.text}\n\n${files.fileText}` : message.text;
+    const named = split.documents.map((d) => `[document ${d.name}]`);
+    const userText = [message.text, ...named, files.fileText].filter(Boolean).join('\n\n');
     const turn: Turn = {
       role: 'user',
       text: userText,
@@ -263,7 +276,7 @@ export class AnswerTurn {
       hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
     const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
-    return { settings, system, turn, slot, meta, images: files.images };
+    return { settings, system, turn, slot, meta, images: files.images, documents: split.documents };
   }
 
   /**
@@ -272,7 +285,28 @@ export class AnswerTurn {
    */
   private async preparePrompt(question: Question): Promise<Prompt> {
     const turns = await this.deps.history.load(this.key, question.slot, question.meta);
-    return { ...question, turns: turns.length ? turns : [question.turn] };
+    const docs = await this.documentsFor(question);
+    return { ...question, turns: turns.length ? turns : [question.turn], docs };
+  }
+
+  /** The conversation's documents, after uploading the question's own; they make qwen-long answer. */
+  private async documentsFor(question: Question): Promise<DocumentRecord[]> {
+    if (!this.deps.documents) return [];
+    const { docs, notes } = await attachDocuments(this.deps.documents, {
+      ...this.deps,
+      conversation: this.key,
+      pending: question.documents,
+      stillAsked: () => this.deps.history.holds(this.key, question.slot),
+      authorId: this.message.author.id,
+      locale: this.locale,
+      streamer: this.streamer,
+      signal: this.active.controller.signal,
+      log: this.log,
+    });
+    this.endings.push(...notes);
+    if (docs.length) this.model = this.deps.config.documents.model;
+    this.docs = docs;
+    return docs;
   }
 
   private callModel(prompt: Prompt): Promise<ModelAnswer> {
@@ -293,6 +327,7 @@ export class AnswerTurn {
       toolbox: this.deps.toolbox,
       scope: toolScopeOf(this.message.conversation, this.message.author.id),
       billed: this.billed,
+      documents: prompt.docs.length ? fileIdMessage(prompt.docs) : undefined,
     });
   }
 
@@ -301,6 +336,7 @@ export class AnswerTurn {
     const cause = { ...this.active, aborted };
     const spell = this.deps.spelling.of(this.message.conversation.platform);
     const view = describeFailure(failure, cause, this.locale, this.log, this.surface.audience, spell);
+    view.errorLine = documentsModelLine(failure, this.docs, this.deps.config, this.locale) ?? view.errorLine;
     this.endings.unshift(view.errorLine);
     const { status, errorCode, errorLine, refused } = view;
     return { status, errorCode, errorLine, ...(refused ? { refused } : {}) };

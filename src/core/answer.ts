@@ -62,6 +62,8 @@ export interface ModelCall {
   scope?: ToolScope;
   /** Adds up what every model call of this answer is billed, also when the answer fails or is stopped. */
   billed?: BilledUsage;
+  /** `fileid://…` of the conversation's documents: a second system message, after the system prompt. */
+  documents?: string;
 }
 
 export interface ModelAnswer extends ChatResult {
@@ -116,7 +118,7 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
     let result: ChatResult;
     try {
       result = await streamOnce(call, billed, promptEstimate, {
-        messages: [...prompt.messages, ...extra],
+        messages: [...withDocuments(prompt.messages, call.documents), ...extra],
         maxTokens: maxOutput,
         enableThinking: thinking,
         thinkingBudget,
@@ -142,6 +144,13 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
     extra.push(...ran.messages);
     for (const name of ran.used) if (!usedTools.includes(name)) usedTools.push(name);
   }
+}
+
+/** qwen-long reads documents from a system message of their own, right after the system prompt. */
+function withDocuments(messages: ChatMessage[], documents: string | undefined): ChatMessage[] {
+  if (!documents) return messages;
+  const lead = messages[0]?.role === 'system' ? 1 : 0;
+  return [...messages.slice(0, lead), { role: 'system', content: documents }, ...messages.slice(lead)];
 }
 
 /** Tool schemas precede the messages in the model's input, so they are part of the cached prefix. */

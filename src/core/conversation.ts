@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import type { DocumentFilesPort } from '../qwen/files.ts';
 import type { Transcriber } from '../qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
@@ -14,6 +15,7 @@ import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/
 import { workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
 import { MessageBatcher } from './debounce.ts';
+import { DocumentStore } from './documents.ts';
 import { FeedbackService } from './feedback.ts';
 import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
@@ -53,6 +55,8 @@ export interface ConversationDeps {
   metrics?: Metrics;
   /** Tools the model may call in chat (the FAQ). */
   toolbox?: ChatToolbox;
+  /** DashScope's Files API: long documents go to qwen-long (`documents`); none, no documents. */
+  files?: DocumentFilesPort;
   /** The speech model voice messages are transcribed by (none: recordings get the "voice off" line). */
   transcriber?: Transcriber;
 }
@@ -79,6 +83,7 @@ export class ConversationService implements ChatService {
   readonly coordinator: Coordinator;
   readonly inflight: InflightTracker;
   readonly users: UserIndexStore;
+  readonly documents: DocumentStore | undefined;
   readonly feedback: FeedbackService;
   private readonly deps: ConversationDeps;
   private readonly log: Logger;
@@ -111,6 +116,15 @@ export class ConversationService implements ChatService {
     });
     this.inflight = new InflightTracker(store, config.instanceId, this.log);
     this.users = new UserIndexStore(store, coord, config.history.retentionDays * 86_400_000);
+    this.documents = deps.files
+      ? new DocumentStore({
+          store,
+          files: deps.files,
+          retentionMs: config.history.retentionDays * 86_400_000,
+          now: this.now,
+          log: this.log,
+        })
+      : undefined;
     this.usage = new UsageStore(this.coordinator, this.now, config.usage.totalsRetentionDays * 86_400_000);
     const feedback = new FeedbackService({ ...deps, coordinator: coord, now: this.now });
     this.feedback = feedback;
@@ -129,6 +143,7 @@ export class ConversationService implements ChatService {
       modelFor: (ref) => this.modelFor(ref),
       probeModel: config.qwen.verifyModelSwitch ? (m) => deps.qwen.probe(m) : undefined,
       extra: deps.extraCommands,
+      documents: this.documents,
     });
     for (const spec of specs) this.registry.add(spec);
     this.batcher = new MessageBatcher(config.triggers.debounceMs);
@@ -149,6 +164,7 @@ export class ConversationService implements ChatService {
       usage: this.usage,
       metrics: deps.metrics,
       toolbox: deps.toolbox,
+      documents: this.documents,
       modelFor: (ref, resolved, workspace) => this.modelFor(ref, resolved, workspace),
       active: this.active,
       spelling: this.spelling,

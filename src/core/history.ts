@@ -204,6 +204,12 @@ export class HistoryStore {
     return gone.length + legacy;
   }
 
+  /** Whether `slot` (a question's answer) is still in the history: no `/reset` since it was reserved. */
+  async holds(conversation: string, slot: AnswerSlot): Promise<boolean> {
+    const meta = await this.meta(conversation);
+    return !!meta && meta.generation === slot.generation && slot.seq >= meta.head && slot.seq < meta.next;
+  }
+
   /** Deletes every key of the conversation (meta, turns, a v1 blob), without reading the turns. */
   async clear(conversation: string): Promise<void> {
     const keys = [...(await this.v2Keys(conversation)), HistoryStore.v1Key(conversation)];

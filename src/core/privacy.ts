@@ -3,6 +3,7 @@ import { t } from '../i18n.ts';
 import type { Coordinator } from '../store/coordination.ts';
 import type { Store } from '../store/index.ts';
 import type { CommandSpec } from './commands/registry.ts';
+import type { DocumentStore } from './documents.ts';
 import type { FeedbackService } from './feedback.ts';
 import { guard, type HistoryStore } from './history.ts';
 import type { SettingsStore } from './settings.ts';
@@ -77,6 +78,8 @@ export interface ForgetDeps {
   settings: SettingsStore;
   usage: UsageStore;
   users: UserIndexStore;
+  /** The documents the caller posted are deleted too (here and at DashScope). */
+  documents?: DocumentStore;
   feedback?: FeedbackService;
 }
 
@@ -110,6 +113,7 @@ export function forgetCommand(deps: ForgetDeps): CommandSpec {
       for (const [conversation, meta] of conversations) {
         removed += await inTurn(conversation, async () => {
           const turns = await deps.history.removeUser(conversation, userId);
+          await deps.documents?.removeAuthor(conversation, userId);
           if (meta.dm) await deps.settings.clear(conversation);
           return turns;
         });

@@ -107,12 +107,16 @@ export class ReplyStreamer {
    * a native stream cannot take back the line.
    */
   onQueued(ahead: number | null): void {
-    if (this.answer || this.finished || !this.opts.queuedText) return;
-    const line = ahead === null ? '' : this.opts.queuedText(ahead);
-    if (line === this.queuedLine) return;
+    if (this.opts.queuedText) this.showStatus(ahead === null ? '' : this.opts.queuedText(ahead));
+  }
+
+  /** A status line in place of the placeholder ('' clears it); resolves once it is on screen. */
+  showStatus(line: string): Promise<void> {
+    if (this.answer || this.finished || line === this.queuedLine) return Promise.resolve();
     this.queuedLine = line;
     if (line && this.nativeState === 'active' && !this.native) this.nativeState = 'unused';
     if (this.nativeState !== 'active') this.schedule();
+    return this.loop ?? Promise.resolve();
   }
 
   /**

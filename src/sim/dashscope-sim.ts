@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { text as readText } from 'node:stream/consumers';
 import { handleAsr } from './sim-asr.ts';
 import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } from './sim-cache.ts';
+import { SimFiles } from './sim-files.ts';
 import { type SimModelLimit, SimRateLimits, type SimRefusals } from './sim-limits.ts';
 import { isTranslationModel, simTranslation, translationProblem } from './sim-translation.ts';
 import {
@@ -109,6 +110,8 @@ export interface SimOptions {
   retryAfter?: boolean;
   /** The clock the rate windows and cache lifetimes are measured by (tests share theirs with the bot). */
   now?: () => number;
+  /** false: no Files API in this "region" (every /files path answers 404). */
+  files?: boolean;
 }
 
 export interface SimPace {
@@ -140,6 +143,8 @@ export interface DashScopeSim {
   refusals: SimRefusals;
   /** The explicit context cache (prefixes marked with `cache_control`). */
   cache: SimExplicitCache;
+  /** The Files API (qwen-long documents): what was uploaded and deleted. */
+  files: SimFiles;
   close(): Promise<void>;
 }
 
@@ -156,8 +161,14 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     now: options.now,
   });
   const cache = new SimExplicitCache(options.now);
+  const files = new SimFiles({ enabled: options.files });
 
   const server = createServer(async (req, res) => {
+    if (SimFiles.handles(req.url)) {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: {} });
+      const key = options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`;
+      return files.handle(req, res, `sim-${++requestSeq}`, !key);
+    }
     const raw = await readText(req);
     let body: Record<string, unknown> = {};
     try {
@@ -255,7 +266,11 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const index = steps.findIndex((s) => !s.match || s.match(body));
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};
     if (step.error) return sendError(res, step.error, requestId);
-    const text = step.text ?? (translating ? simTranslation(body) : responder(body));
+    const documents = files.referenced(body.messages);
+    if (!Array.isArray(documents)) return sendError(res, documents, requestId);
+    const answer = () =>
+      documents.length ? SimFiles.answer(documents, lastUserText(body)) : responder(body);
+    const text = step.text ?? (translating ? simTranslation(body) : answer());
     const refused = rates.take(
       body.model,
       Math.ceil(JSON.stringify(body.messages).length / 4) + countTokens(text),
@@ -271,7 +286,9 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
       body.thinking_budget,
     );
     // Tool schemas are input too (DashScope counts them in prompt_tokens).
-    const promptTokens = Math.ceil(JSON.stringify([body.messages, body.tools ?? []]).length / 4);
+    // Referenced documents count as input on every call, as DashScope bills them.
+    const input = JSON.stringify([body.messages, body.tools ?? []]) + documents.map((d) => d.text).join('');
+    const promptTokens = Math.ceil(input.length / 4);
     const cached = cache.apply(body);
     const id = `chatcmpl-${requestId}`;
     const created = Math.floor(Date.now() / 1000);
@@ -402,6 +419,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     baseUrl: `http://127.0.0.1:${port}/compatible-mode/v1`,
     refusals: rates.refusals,
     cache,
+    files,
     requests,
     chatRequests: () =>
       requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody),

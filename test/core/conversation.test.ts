@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DOCUMENT_TYPES } from '../../src/config/documents-schema.ts';
 import { HistoryStore } from '../../src/core/history.ts';
 import type { Attachment } from '../../src/core/types.ts';
 import { lastUserText } from '../support/dashscope-sim.ts';
@@ -228,7 +229,8 @@ describe('ConversationService end to end (real openai SDK → simulator)', () =>
     expect(content[1]?.image_url?.url).toMatch(/^data:image\/png;base64,/);
     expect(content[0]?.text).toContain('remember the milk');
     expect(surface.shown()[0]).toBe(
-      'A tiny PNG.\n\n(Skipped archive.zip: unsupported file type.)\n(answered by qwen-vl-max, which can see images)',
+      // A file that cannot be a document either says which files can (documents.types).
+      `A tiny PNG.\n\n📄 archive.zip cannot be read: documents can be ${DOCUMENT_TYPES.join(', ')}.\n(answered by qwen-vl-max, which can see images)`,
     );
   });
 

@@ -1,6 +1,7 @@
 import type { Config, ModelInfo } from '../../config/schema.ts';
 import { spellCommandRefs, t } from '../../i18n.ts';
 import type { ProbeFailure } from '../../qwen/client.ts';
+import type { DocumentStore } from '../documents.ts';
 import type { HistoryStore } from '../history.ts';
 import type { SettingsStore } from '../settings.ts';
 import { type ConversationRef, conversationKey } from '../types.ts';
@@ -16,6 +17,8 @@ export interface BuiltinDeps {
   modelFor: (conversation: ConversationRef) => Promise<string>;
   /** Asks DashScope whether the model answers; resolves to a reason when it refuses. */
   probeModel?: (model: string) => Promise<ProbeFailure | undefined>;
+  /** `/reset` forgets the conversation's documents too (and deletes them at DashScope). */
+  documents?: DocumentStore;
 }
 
 export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
@@ -45,7 +48,9 @@ export function builtinCommands(deps: BuiltinDeps): CommandSpec[] {
       access: 'everyone',
       ephemeral: false,
       handler: async ({ invocation, locale }) => {
-        await history.clear(conversationKey(invocation.conversation));
+        const key = conversationKey(invocation.conversation);
+        await history.clear(key);
+        await deps.documents?.clear(key);
         return { text: t(locale, 'reset.done') };
       },
     },

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import type { ProbeFailure } from '../../qwen/client.ts';
+import type { DocumentStore } from '../documents.ts';
 import type { FeedbackService } from '../feedback.ts';
 import type { HistoryStore } from '../history.ts';
 import { forgetCommand, type UserIndexStore } from '../privacy.ts';
@@ -8,6 +9,7 @@ import type { ConversationRef } from '../types.ts';
 import type { UsageStore } from '../usage.ts';
 import { builtinCommands } from './builtin.ts';
 import { channelCommand } from './channel-command.ts';
+import { docsCommand } from './docs-command.ts';
 import type { CommandRegistry, CommandSpec } from './registry.ts';
 import { settingsCommands } from './settings-commands.ts';
 
@@ -24,16 +26,20 @@ export interface CoreCommandDeps {
   probeModel?: (model: string) => Promise<ProbeFailure | undefined>;
   /** Commands from other modules (FAQ). */
   extra?: CommandSpec[];
+  /** Long documents (qwen-long): `/docs`, and `/reset` and `/forget` delete them. */
+  documents?: DocumentStore;
 }
 
 /** Every command the conversation service registers, in the order `/help` lists them. */
 export function coreCommands(deps: CoreCommandDeps): CommandSpec[] {
-  const { config, registry, history, settings, usage, users, modelFor, probeModel, feedback } = deps;
+  const { config, registry, history, settings, usage, users, modelFor, probeModel, feedback, documents } =
+    deps;
   return [
-    ...builtinCommands({ config, registry, history, settings, modelFor, probeModel }),
+    ...builtinCommands({ config, registry, history, settings, modelFor, probeModel, documents }),
     ...settingsCommands({ config, settings, usage, modelFor, feedback }),
     channelCommand({ config, settings }),
-    forgetCommand({ config, history, settings, usage, users, feedback }),
+    forgetCommand({ config, history, settings, usage, users, feedback, documents }),
+    ...(documents && config.documents.enabled ? [docsCommand({ config, documents })] : []),
     ...(deps.extra ?? []),
   ];
 }
