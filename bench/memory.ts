@@ -8,7 +8,8 @@
  * adapter: a mention in a channel of its own, answered by a post and edits.
  *
  * `node bench/memory.ts [--quick]` (or `npm run bench -- --memory`) runs it alone; --quick stops at
- * 1,000 conversations, --idle-only measures the idle bot only (to compare Node flags quickly).
+ * 1,000 conversations, --idle-only measures the idle bot only (to compare Node flags quickly),
+ * --sqlite-only / --redis-only measure one store.
  * QWENBOT_BENCH_NODE_FLAGS="…" replaces the start script's flags; MALLOC_ARENA_MAX is passed on;
  * BENCH_MAPPINGS=1 logs the bot's large anonymous mappings at each checkpoint (where native memory went).
  */
@@ -209,6 +210,9 @@ async function runBotOn(
         `memory: ${asked} conversations answered after ${Math.round((performance.now() - started) / 1000)} s`,
       );
       const point = await ask(proc);
+      log(
+        `memory: after ${asked}: RSS ${point.rss} MB (${point.rssBusy} right after), heap ${point.heap} MB, bot CPU ${point.cpuSeconds} s`,
+      );
       if (point.mappings)
         log(`memory: anonymous mappings ≥ 1 MB resident (MB → how many): ${JSON.stringify(point.mappings)}`);
       run.after.push(point);
@@ -224,6 +228,19 @@ async function runBotOn(
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+const NO_POINT: MemoryPoint = {
+  rssBusy: 0,
+  rss: 0,
+  heap: 0,
+  heapTotal: 0,
+  external: 0,
+  anon: null,
+  file: null,
+  cpuSeconds: 0,
+};
+/** A store not measured: every figure null. */
+const NO_RUN: MemoryRun = { idle: NO_POINT, after: [], seconds: 0, errorAnswers: 0 };
 
 /**
  * The figures of one store: `suffix` is '' for SQLite (the keys earlier issues introduced keep their
@@ -271,7 +288,13 @@ async function privateRedis(log: (line: string) => void): Promise<{ url: string;
  * redis-server. `quick` stops at 1,000 conversations.
  */
 export async function benchMemory(
-  options: { quick?: boolean; idleOnly?: boolean; log?: (line: string) => void } = {},
+  options: {
+    quick?: boolean;
+    idleOnly?: boolean;
+    /** One store only (the other's figures are null). */
+    only?: 'sqlite' | 'redis';
+    log?: (line: string) => void;
+  } = {},
 ): Promise<Record<string, number | null>> {
   const log = options.log ?? (() => undefined);
   const build = spawnSync(process.execPath, [path.join(ROOT, 'bin/build.mjs'), '--if-stale'], {
@@ -280,16 +303,23 @@ export async function benchMemory(
   if (build.status !== 0) throw new Error('memory: dist/ could not be built (npm run build)');
   const checkpoints = options.idleOnly ? [] : options.quick ? [1000] : [1000, 10_000];
   const db = path.join(tmpdir(), `qwenbot-bench-memory-${process.pid}-${Date.now()}.sqlite`);
-  log(`memory: SQLite, ${checkpoints.join(' and ') || 'no'} conversations, the bot in a process of its own…`);
-  let sqlite: Record<string, number | null>;
-  try {
-    sqlite = figuresOf(await runBot(`sqlite://${db}`, checkpoints, log), '');
-  } finally {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+  const figures: Record<string, number | null> = {};
+  // Every key is present; a store not measured (or Redis without redis-server) leaves its figures null.
+  for (const key of Object.keys(figuresOf(NO_RUN, ''))) {
+    figures[key] = null;
+    figures[`${key}_redis`] = null;
   }
-  const figures: Record<string, number | null> = { ...sqlite };
-  for (const key of Object.keys(sqlite)) figures[`${key}_redis`] = null;
-  const redis = await privateRedis(log);
+  if (options.only !== 'redis') {
+    log(
+      `memory: SQLite, ${checkpoints.join(' and ') || 'no'} conversations, the bot in a process of its own…`,
+    );
+    try {
+      Object.assign(figures, figuresOf(await runBot(`sqlite://${db}`, checkpoints, log), ''));
+    } finally {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+    }
+  }
+  const redis = options.only === 'sqlite' ? undefined : await privateRedis(log);
   if (redis) {
     log('memory: Redis, the bot in a process of its own…');
     try {
@@ -305,6 +335,11 @@ if (import.meta.main) {
   const figures = await benchMemory({
     quick: process.argv.includes('--quick'),
     idleOnly: process.argv.includes('--idle-only'),
+    only: process.argv.includes('--sqlite-only')
+      ? 'sqlite'
+      : process.argv.includes('--redis-only')
+        ? 'redis'
+        : undefined,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(figures)}\n`);
