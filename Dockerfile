@@ -38,6 +38,7 @@ HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # --max-semi-space-size=2: V8's young generation stays at 4 MB; with the default it grew to 128 MB in
 # the memory bench and stayed. ~25 MB less RSS idle, and RSS returns near idle after a burst (README "Memory").
-# --optimize-for-size: 6 MB (SQLite) to 20 MB (Redis) less idle RSS, for ~17 % more CPU per turn.
+# --optimize-for-size: 6 MB (SQLite) to 20 MB (Redis) less idle RSS and 167 instead of 391 MB after 10,000
+# conversations, for ~18 % more CPU per turn (docs/benchmarks.md "Memory").
 # Keep it the same as package.json "start" (test/node-flags.test.ts). src/ stays in the image for `npm run demo`.
 CMD ["node", "--max-semi-space-size=2", "--optimize-for-size", "dist/src/main.js"]
