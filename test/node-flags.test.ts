@@ -1,7 +1,7 @@
 /**
- * The bot's V8 memory flags (README "Running in production", "Memory") are set where it is started:
- * `npm start` and the Docker image's CMD start it the same way, and the memory benchmark measures
- * the bot with exactly those flags.
+ * How the bot is started in production (README "Running in production", "Memory"): `npm start` and the
+ * Docker image's CMD run the compiled entry point with the same V8 memory flags, and the memory
+ * benchmark measures the bot with exactly those flags.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,27 +9,35 @@ import { startFlags } from '../bench/memory.ts';
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
 
-/** The flags of the Dockerfile's final CMD ["node", …flags, "src/main.ts"]. */
-function dockerCmdFlags(): string[] {
+/** The arguments of the Dockerfile's final CMD ["node", …flags, entry]. */
+function dockerCmd(): string[] {
   const cmd = readFileSync('Dockerfile', 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('CMD '))
     .at(-1);
   const args = JSON.parse(cmd?.slice('CMD '.length) ?? '[]') as string[];
   expect(args[0]).toBe('node');
-  expect(args.at(-1)).toBe('src/main.ts');
-  return args.slice(1, -1);
+  return args.slice(1);
 }
 
 describe('Node flags the bot runs with', () => {
   it('are the same for npm start, the Docker image and the memory benchmark', () => {
     const npmStart = manifest.scripts.start
-      ?.match(/node ((?:--\S+ )*)src\/main\.ts/)?.[1]
+      ?.match(/node ((?:--\S+ )*)dist\/src\/main\.js$/)?.[1]
       ?.trim()
       .split(' ');
-    expect(npmStart).toEqual(dockerCmdFlags());
-    expect(startFlags()).toEqual(dockerCmdFlags());
+    const docker = dockerCmd();
+    expect(npmStart).toEqual(docker.slice(0, -1));
+    expect(startFlags()).toEqual(docker.slice(0, -1));
     // A smaller young generation: see README "Memory" for the measurements behind the value.
-    expect(dockerCmdFlags()).toContainEqual(expect.stringMatching(/^--max-semi-space-size=\d+$/));
+    expect(docker).toContainEqual(expect.stringMatching(/^--max-semi-space-size=\d+$/));
+    // V8's heuristics for a small footprint (README "Memory": less idle RSS for a little more CPU per turn).
+    expect(docker).toContain('--optimize-for-size');
+  });
+
+  it('run the compiled JavaScript, built first by npm start when the sources changed', () => {
+    expect(dockerCmd().at(-1)).toBe('dist/src/main.js');
+    expect(manifest.scripts.start).toMatch(/node bin\/build\.mjs --if-stale && node .*dist\/src\/main\.js$/);
+    expect(readFileSync('Dockerfile', 'utf8')).toMatch(/^RUN npm run build && npm prune --omit=dev/m);
   });
 });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../../src/util/package-root.ts';
 
 const CHAT_USAGE = `Usage: qwenbot chat [message]        (from a clone: npm start -- chat [message])
 
@@ -17,7 +19,7 @@ Environment: DASHSCOPE_API_KEY (needed), DASHSCOPE_BASE_URL, QWENBOT_CONFIG, QWE
 No key yet? npm run demo chats with the built-in simulator.`;
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
     version?: string;
   };
   return pkg.version ?? 'unknown';

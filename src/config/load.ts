@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { packageRoot } from '../util/package-root.ts';
 import { expandEnvRefs, MissingEnvError } from './env-refs.ts';
 import { type Config, configSchema, REGIONS } from './schema.ts';
 
-export const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_CONFIG_PATH = path.join(PACKAGE_ROOT, 'config', 'default.yaml');
 export const LOCAL_CONFIG_PATH = path.join(PACKAGE_ROOT, 'config', 'local.yaml');
 

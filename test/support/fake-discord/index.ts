@@ -228,7 +228,7 @@ export class FakeDiscord {
       edited_timestamp: null,
       type: replied ? 19 : 0,
     };
-    s.channelMessages(ch.id).push(m);
+    s.addMessage(m);
     const guild = ch.guild_id ? s.guilds.get(ch.guild_id) : undefined;
     // The real gateway sends channel_type; discord.js needs it to build an uncached DM channel.
     const payload: Record<string, unknown> = { ...s.toApi(m), channel_type: ch.type };

@@ -397,7 +397,7 @@ export class FakeRest {
       ...(extra.interactionId ? { interactionId: extra.interactionId } : {}),
     };
     applyPings(s, m);
-    s.channelMessages(ch.id).push(m);
+    s.addMessage(m);
     this.onChange(m);
     return m;
   }

@@ -1,0 +1,83 @@
+// Preloaded into the bot by the memory benchmark (`node --import bench/memory-probe.mjs … dist/src/main.js`):
+// the bot runs exactly as `npm start` runs it, and this answers the parent's requests for a measurement
+// over the IPC channel. Plain JavaScript, so measuring does not load Node's TypeScript stripper.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import v8 from 'node:v8';
+
+// discord.js spends at most 50 requests/s (Discord's global limit per bot): 10,000 conversations at
+// that pace would take ten minutes. Memory does not depend on the pace, and every channel is new, so
+// the per-channel buckets (the limit a conversation meets) are untouched. discord.js copies these
+// defaults into each REST client it makes.
+const fromDiscord = createRequire(createRequire(import.meta.url).resolve('discord.js'));
+fromDiscord('@discordjs/rest').DefaultRestOptions.globalRequestsPerSecond = 2000;
+
+/** V8 releases the pages a busy period left pooled only after this much quiet (memory reducer). */
+const QUIET_MS = 10_000;
+
+const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
+
+function fullGc() {
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+}
+
+/** Resident memory by kind from /proc (Linux): anonymous (heap, malloc) vs file-backed (code, libraries). */
+function residentKinds() {
+  try {
+    const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    return { anon: mb(kb('Anonymous') * 1024), file: mb((kb('Rss') - kb('Anonymous')) * 1024) };
+  } catch {
+    return { anon: null, file: null };
+  }
+}
+
+/**
+ * The anonymous mappings by resident size (KB → count), from /proc/self/smaps: V8's heap pages are
+ * 256 KB, malloc arenas 64 MB (or 128 MB reservations), thread stacks 8 MB. For looking, not a figure.
+ */
+function anonMappings() {
+  try {
+    const sizes = new Map();
+    let anonymous = false;
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) anonymous = line.trim().split(/\s+/).length < 6;
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss && anonymous && Number(rss[1]) >= 1024) {
+        const mbRss = Math.round(Number(rss[1]) / 1024);
+        sizes.set(mbRss, (sizes.get(mbRss) ?? 0) + 1);
+      }
+    }
+    return Object.fromEntries([...sizes].sort((a, b) => b[0] - a[0]).slice(0, 12));
+  } catch {
+    return {};
+  }
+}
+
+async function measure() {
+  fullGc();
+  const rssBusy = mb(process.memoryUsage().rss);
+  const cpu = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+  fullGc();
+  const m = process.memoryUsage();
+  const heap = v8.getHeapStatistics();
+  return {
+    rssBusy,
+    rss: mb(m.rss),
+    heap: mb(m.heapUsed),
+    heapTotal: mb(heap.total_heap_size),
+    external: mb(m.external),
+    arrayBuffers: mb(m.arrayBuffers),
+    ...residentKinds(),
+    /** CPU seconds the bot has used so far (user + system), read before the quiet wait. */
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+    ...(process.env.BENCH_MAPPINGS ? { mappings: anonMappings() } : {}),
+  };
+}
+
+process.on('message', (m) => {
+  if (m?.measure) void measure().then((point) => process.send?.({ point }));
+});
+// The benchmark went away (stopped or crashed): stop the bot the way a supervisor would.
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
