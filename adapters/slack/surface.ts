@@ -138,6 +138,12 @@ export function slackSurface(target: SlackTarget): ReplySurface {
   const surface: ReplySurface = {
     limits,
     locale: target.locale,
+    /** Slack has no spoiler: the end of the reasoning follows the answer as a quote under 💭. */
+    spoiler: (text) =>
+      text
+        .split('\n')
+        .map((line, i) => `> ${i === 0 ? '💭 ' : ''}${line}`)
+        .join('\n'),
     async post(text: string, options?: PostOptions): Promise<PostedMessage> {
       const stop = button && options?.streaming ? button : undefined;
       if (!options?.streaming) await control?.hide();

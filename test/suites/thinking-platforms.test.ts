@@ -102,4 +102,20 @@ describe('thinking budgets on both platforms', () => {
       'Take B.\n\n||Option A costs less \\| option B lasts longer. B wins.||',
     );
   });
+
+  test('Slack with streaming.reasoning spoiler: Slack has no spoiler, so the end of the reasoning follows as a quote', async () => {
+    const rig: Rig = await startRig({
+      config: { faq: { enabled: false }, streaming: { reasoning: 'spoiler', showThinkingTime: false } },
+    });
+    closers.push(() => rig.close());
+    const CHANNEL = 'C0GENERAL';
+    await rig.app.service.settings.update(`slack:${rig.fake.team.id}:${CHANNEL}`, { thinking: true });
+    rig.sim.script({ reasoning: 'Option A costs less.\nOption B lasts longer.', text: 'Take B.' });
+    const said = rig.say({ channel: CHANNEL, text: `<@${rig.fake.bot.userId}> A or B?` });
+    await rig.deliver(said);
+    const shown = rig.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
+    expect(shown.map((m) => m.text)).toEqual([
+      'Take B.\n\n> 💭 Option A costs less.\n> Option B lasts longer.',
+    ]);
+  });
 });
