@@ -70,6 +70,8 @@ export interface AttachDocuments {
   signal: AbortSignal;
   now: () => number;
   log: Logger;
+  /** The conversation's list as the question's batched read found it; undefined: read it here. */
+  existing?: DocumentRecord[];
   /** Whether the question is still in the history (false after a `/reset` while it uploaded). */
   stillAsked: () => Promise<boolean>;
   /** Runs the list's update in the conversation's turn. */
@@ -86,7 +88,7 @@ export async function attachDocuments(
   p: AttachDocuments,
 ): Promise<{ docs: DocumentRecord[]; notes: string[] }> {
   const { locale } = p;
-  const existing = await docs.list(p.conversation);
+  const existing = p.existing ?? (await docs.list(p.conversation));
   const added: DocumentRecord[] = [];
   const notes: string[] = [];
   for (const a of p.pending) {

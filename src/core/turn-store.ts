@@ -11,6 +11,8 @@ export interface TurnStart {
   workspace: ConversationSettings;
   /** The history's meta (undefined: none yet, or an older layout the history store migrates). */
   meta: HistoryMeta | undefined;
+  /** The values of the `alsoRead` keys the caller asked for, in order (e.g. the documents list). */
+  also: unknown[];
 }
 
 /**
@@ -20,11 +22,15 @@ export interface TurnStart {
  * meta read of their own. Call in the conversation's turn: the meta is only current while nobody else
  * can append.
  */
-export async function readTurnStart(settings: SettingsStore, ref: ConversationRef): Promise<TurnStart> {
+export async function readTurnStart(
+  settings: SettingsStore,
+  ref: ConversationRef,
+  alsoRead: string[] = [],
+): Promise<TurnStart> {
   const own = conversationKey(ref);
   const parent = ref.thread ? conversationKey({ ...ref, thread: undefined }) : undefined;
   const conversations = [own, ...(parent ? [parent] : []), workspaceKey(ref)];
-  const loaded = await settings.loadWith(conversations, [HistoryStore.metaKey(own)]);
+  const loaded = await settings.loadWith(conversations, [HistoryStore.metaKey(own), ...alsoRead]);
   const [mine = {}, ...rest] = loaded.settings;
   const workspace = rest.at(-1) ?? {};
   const inherited = parent ? (rest[0] ?? {}) : {};
@@ -32,5 +38,6 @@ export async function readTurnStart(settings: SettingsStore, ref: ConversationRe
     settings: inheritSettings(inherited, mine),
     workspace,
     meta: HistoryStore.readMeta(loaded.also[0]),
+    also: loaded.also.slice(1),
   };
 }
