@@ -8,7 +8,7 @@ import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
 import type { ChatToolbox } from './answer.ts';
-import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
+import type { ActiveAnswer, AnswerDeps } from './answer-parts.ts';
 import { channelMode } from './commands/channel-command.ts';
 import { coreCommands } from './commands/core-commands.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
