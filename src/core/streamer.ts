@@ -1,21 +1,10 @@
+import { changed, type Part, renderPart, type Shown, visibleText } from './reply-parts.ts';
 import { ShownRecord } from './shown-record.ts';
-import { splitMessage } from './split.ts';
 import type { StreamerOptions } from './streamer-options.ts';
 import { ToolProgress } from './tool-progress.ts';
 import type { FeedbackTag, NativeStream, NativeTask, PostedMessage, ReplySurface } from './types.ts';
 import { TypingIndicator } from './typing.ts';
 
-interface Shown {
-  message: PostedMessage;
-  text: string;
-  /** The part of the answer `text` carries ('' for a placeholder or "thinking…"). */
-  body: string;
-  final: boolean;
-  /** The feedback buttons it shows (the answer's last message, finished). */
-  feedback?: FeedbackTag | undefined;
-}
-
-type Part = Omit<Shown, 'message'>;
 /** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
 const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_MIN_MS = 250;
@@ -214,16 +203,19 @@ export class ReplyStreamer {
   // ---- post-and-edit path ----
 
   private visibleText(): string {
-    const body = this.answer.slice(this.nativeChars);
-    if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
-    if (body) return this.toolLine ? `${body}\n\n${this.toolLine}` : body;
-    if (this.nativeChars > 0) return this.toolLine;
-    if (this.toolLine) return this.toolLine;
-    if (this.queuedLine) return this.queuedLine;
-    if (!this.thinking) return this.opts.placeholder;
-    if (!this.reasoning) return this.opts.thinkingText;
-    const tail = this.reasoning.slice(-300).replace(/\s+/g, ' ').trim();
-    return `${this.opts.thinkingText}\n> …${tail}`;
+    const { answer, nativeChars, ending, toolLine, queuedLine, thinking, reasoning } = this;
+    const { placeholder, thinkingText } = this.opts;
+    return visibleText({
+      answer,
+      nativeChars,
+      ending,
+      toolLine,
+      queuedLine,
+      thinking,
+      reasoning,
+      placeholder,
+      thinkingText,
+    });
   }
 
   private schedule(): void {
@@ -263,11 +255,11 @@ export class ReplyStreamer {
           this.shown.push({ message, ...part });
           this.record.report(this.shown);
           this.typingIndicator.stop();
-        } else if (this.changed(current, this.render(final, i))) {
+        } else if (changed(current, this.render(final, i))) {
           await this.pace('edit');
           // An answer that finished while this edit waited gets its final edit now instead of two.
           const part = this.render(final, i);
-          if (!part || !this.changed(current, part)) continue;
+          if (!part || !changed(current, part)) continue;
           await this.surface.edit(current.message, part.text, { final: part.final, feedback: part.feedback });
           this.edits++;
           current.text = part.text;
@@ -290,23 +282,13 @@ export class ReplyStreamer {
   private render(final: boolean, i: number): Part | undefined {
     const full = this.visibleText();
     if (!full && this.shown.length === 0) return undefined;
-    // Placeholder and "thinking…" are no part of the answer.
-    const carriesAnswer = this.answer.length > this.nativeChars || this.ending !== '';
-    const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
-    const part = parts[i];
-    if (!part) return undefined;
-    // A part with text after it is complete: its message gets its final edit now. Once the answer has
-    // finished (`finish` sets the ending first), every flush is a final one.
-    const partFinal = final || this.finished || i < parts.length - 1;
-    const body = carriesAnswer ? part.body : '';
-    const feedback = (final || this.finished) && i === parts.length - 1 ? this.feedback : undefined;
-    return { text: part.text, body, final: partFinal, feedback };
-  }
-
-  private changed(current: Shown, part: Part | undefined): boolean {
-    if (part === undefined) return false;
-    const buttons = part.feedback !== undefined && current.feedback === undefined;
-    return current.text !== part.text || (part.final && !current.final) || buttons;
+    // Once the answer has finished (`finish` sets the ending first), every flush is a final one.
+    return renderPart(full, i, {
+      maxChars: this.surface.limits.maxChars,
+      carriesAnswer: this.answer.length > this.nativeChars || this.ending !== '',
+      final: final || this.finished,
+      feedback: this.feedback,
+    });
   }
 
   /**
