@@ -13,7 +13,7 @@ import { SIM_CACHE_MAX_MARKERS, SimExplicitCache, simUsage, tooManyMarkers } fro
 import { SimFiles } from './sim-files.ts';
 import { SimRateLimits } from './sim-limits.ts';
 import { isTranslationModel, simTranslation, translationProblem } from './sim-translation.ts';
-import type { ChatBody, ChatStep, DashScopeSim, RecordedRequest, SimOptions } from './sim-types.ts';
+import type { ChatBody, ChatStep, DashScopeSim, RecordedRequest, SimError, SimOptions } from './sim-types.ts';
 import {
   countTokens,
   DEFAULT_MODELS,
@@ -37,6 +37,12 @@ export { lastUserText };
  */
 export const SIM_INPUT_TRIGGER = '<<flag:input>>';
 export const SIM_OUTPUT_TRIGGER = '<<flag:output>>';
+/** DashScope's refusal of a request by content moderation (also for tests to script). */
+export const SIM_MODERATION_REFUSAL: SimError = {
+  status: 400,
+  code: 'data_inspection_failed',
+  message: 'Input data may contain inappropriate content.',
+};
 
 const STREAM_ONLY = /^(qwq-|qwen3-\d)/;
 
@@ -145,15 +151,7 @@ export async function startDashScopeSim(options: SimOptions = {}): Promise<DashS
     const inputTrigger =
       options.moderation?.input === undefined ? SIM_INPUT_TRIGGER : options.moderation.input;
     if (inputTrigger && body.messages.some((m) => JSON.stringify(m.content ?? '').includes(inputTrigger))) {
-      return sendError(
-        res,
-        {
-          status: 400,
-          code: 'data_inspection_failed',
-          message: 'Input data may contain inappropriate content.',
-        },
-        requestId,
-      );
+      return sendError(res, SIM_MODERATION_REFUSAL, requestId);
     }
     const index = steps.findIndex((s) => !s.match || s.match(body));
     const step = index >= 0 ? (steps.splice(index, 1)[0] ?? {}) : {};

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UsageStore } from '../../src/core/usage.ts';
+import { SIM_MODERATION_REFUSAL } from '../support/dashscope-sim.ts';
 import type { FakeInteraction, FakeMessage, FakeUser } from '../support/fake-discord/index.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
@@ -160,11 +161,7 @@ describe('Translate', () => {
   test('a model failure leaves a readable line, in Chinese for a zh-CN user', async () => {
     h.sim.script({
       match: (b) => b.model === 'qwen-mt-turbo',
-      error: {
-        status: 400,
-        code: 'data_inspection_failed',
-        message: 'Input data may contain inappropriate content.',
-      },
+      error: SIM_MODERATION_REFUSAL,
     });
     const original = h.fake.say({ author: h.bob, channelId: h.general.id, content: 'something' });
     const it = pickApp('Translate', h.alice, original, 'zh-CN');
