@@ -1,3 +1,4 @@
+import { WakeableSleep } from '../util/wakeable-sleep.ts';
 import { changed, type Part, renderPart, type Shown, visibleText } from './reply-parts.ts';
 import { ShownRecord } from './shown-record.ts';
 import type { StreamerOptions } from './streamer-options.ts';
@@ -36,7 +37,7 @@ export class ReplyStreamer {
   private dirty = false;
   private loop: Promise<void> | null = null;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
-  private wake: (() => void) | null = null;
+  private readonly pause = new WakeableSleep();
   private readonly typingIndicator: TypingIndicator;
   /** Native path: how much of `answer` the native stream(s) already carry. */
   private nativeChars = 0;
@@ -163,7 +164,7 @@ export class ReplyStreamer {
     this.finished = true;
     this.typingIndicator.stop();
     this.ending = endingLine ?? '';
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     await this.nativeLoop;
     await this.nativeQueue;
@@ -230,7 +231,7 @@ export class ReplyStreamer {
       const status = this.queuedLine !== '' || this.toolLine !== '';
       const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || status);
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
-      if (wait > 0) await this.sleep(wait);
+      if (wait > 0) await this.pause.sleep(wait);
       if (this.finished) return;
       await this.flush(false);
     }
@@ -301,20 +302,6 @@ export class ReplyStreamer {
     return this.opts.pacer.acquire(paceBucket, bucket, { start });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
-  }
-
   // ---- native streaming path ----
 
   private scheduleNative(): void {
@@ -326,7 +313,7 @@ export class ReplyStreamer {
     const spacing = this.surface.native?.minAppendIntervalMs ?? 0;
     while (!this.finished && this.nativeState === 'active' && this.answer.length > this.nativeChars) {
       await this.appendNative(false);
-      if (spacing > 0 && !this.finished) await this.sleep(spacing);
+      if (spacing > 0 && !this.finished) await this.pause.sleep(spacing);
     }
   }
 
