@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Author, CommandInvocation, ConversationRef } from '../../src/core/types.ts';
 import { fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
-import { channelRef, type Harness, startHarness } from '../support/harness.ts';
+import {
+  adminAuthor as admin,
+  aliceAuthor as alice,
+  channelRef,
+  type Harness,
+  startHarness,
+} from '../support/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -13,8 +19,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const alice: Author = { id: 'U1', name: 'Alice', isBot: false };
-const admin: Author = { id: 'A1', name: 'Ada', isBot: false, isAdmin: true };
 const run = (rawArgs: string, author: Author = alice, conversation: ConversationRef = channelRef()) =>
   (h as Harness).app.service.runCommand({
     name: 'tools',
