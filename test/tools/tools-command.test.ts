@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Author, CommandInvocation, ConversationRef } from '../../src/core/types.ts';
-import { fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
+import { FAKE_TOOLS_LISTING, fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
 import {
   adminAuthor as admin,
   aliceAuthor as alice,
@@ -34,24 +34,12 @@ const start = async (withTools = true) => {
   });
 };
 
-const HINT =
-  'Admins: /tools enable <server> or /tools disable <server>; add `workspace` for the whole workspace.';
-
 describe('/tools', () => {
   it('lists every server with its state, its tools and what applies here, privately', async () => {
     await start();
     const result = await run('');
     expect(result.ephemeral).toBe(true);
-    expect(result.text).toBe(
-      [
-        '**Tool servers** (what applies here, for you):',
-        '• **weather** (http) — ready, 2 tools: `get_forecast`, `get_alerts` — ✅ offered here',
-        '• **files** (stdio) — failed: exited with code 1 (retrying in 30 s) — ✅ offered here',
-        '• **ops** (stdio) — ready, 1 tool: `deploy` — 🚫 not allowed here (config allows it only in some channels)',
-        '• **legacy** (stdio) — turned off in config — 🚫 turned off in config',
-        HINT,
-      ].join('\n'),
-    );
+    expect(result.text).toBe(FAKE_TOOLS_LISTING);
     expect((await run('list', alice, channelRef('C-OPS'))).text).toContain(
       '• **ops** (stdio) — ready, 1 tool: `deploy` — ✅ offered here',
     );
