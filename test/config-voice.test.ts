@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/load.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { configErrorOf as errorOf } from './support/config-error.ts';
 
 const load = (overrides?: Record<string, unknown>) => loadConfig({ file: null, env: {}, overrides });
-const errorOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('voice configuration', () => {
   it('ships qwen3-asr-flash with DashScope’s limits: 5 minutes, under 10 MB of base64, language detected', () => {

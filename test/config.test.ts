@@ -3,19 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/load.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { configErrorOf as errorOf } from './support/config-error.ts';
 
 const load = (env: Record<string, string> = {}, overrides?: Record<string, unknown>) =>
   loadConfig({ file: null, env, overrides });
-const errorOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 function yamlFile(text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'qwenbot-cfg-')), 'override.yaml');

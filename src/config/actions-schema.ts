@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const modelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lowercase model name such as qwen-plus');
+import { modelName } from './model-name.ts';
 
 /** "Translate" on a message (Discord Apps menu, Slack message shortcut): DashScope's qwen-mt. */
 export const TRANSLATE_DEFAULTS = { model: 'qwen-mt-turbo', maxChars: 4000 };

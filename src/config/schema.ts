@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { summarizeSchema, translateSchema } from './actions-schema.ts';
 import { DOCUMENTS_DEFAULTS, documentsSchema } from './documents-schema.ts';
+import { faqSchema } from './faq-schema.ts';
 import { mcpSchema, toolsSchema } from './mcp-schema.ts';
+import { modelName } from './model-name.ts';
+import { voiceSchema } from './voice-schema.ts';
 
 export const REGIONS = {
   beijing: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
@@ -13,7 +16,6 @@ export const REGIONS = {
 
 export type Region = keyof typeof REGIONS;
 
-const modelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lowercase model name such as qwen-plus');
 const idList = z.array(z.coerce.string()).default([]);
 
 /** Slack's assistant view: suggested prompts on a new assistant thread, and its title. */
@@ -62,66 +64,6 @@ export const modelInfoSchema = z.strictObject({
 });
 
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
-
-/** FAQ by meaning. Threshold defaults come from the measured set in test/faq/thresholds.test.ts. */
-const faqDefaults = {
-  enabled: true,
-  path: 'config/faq.yaml',
-  watch: true,
-  confidentThreshold: 0.6,
-  suggestThreshold: 0.45,
-  suggestCount: 3,
-  ephemeralInChannels: true,
-  generateFallback: false,
-  tool: true,
-};
-const faqSchema = z
-  .strictObject({
-    enabled: z.boolean().default(faqDefaults.enabled),
-    path: z.string().min(1).default(faqDefaults.path),
-    watch: z.boolean().default(faqDefaults.watch),
-    confidentThreshold: z.number().min(-1).max(1).default(faqDefaults.confidentThreshold),
-    suggestThreshold: z.number().min(-1).max(1).default(faqDefaults.suggestThreshold),
-    suggestCount: z.number().int().min(1).max(10).default(faqDefaults.suggestCount),
-    ephemeralInChannels: z.boolean().default(faqDefaults.ephemeralInChannels),
-    generateFallback: z.boolean().default(faqDefaults.generateFallback),
-    tool: z.boolean().default(faqDefaults.tool),
-  })
-  .refine((f) => f.suggestThreshold <= f.confidentThreshold, {
-    path: ['suggestThreshold'],
-    message: 'must not be above faq.confidentThreshold',
-  })
-  .default(faqDefaults);
-
-/** DashScope takes at most 10 MB of base64 audio per request: about 7.5 MB of bytes. */
-const MAX_VOICE_BYTES = 7_864_320;
-const voiceDefaults = {
-  enabled: true,
-  model: 'qwen3-asr-flash',
-  maxSeconds: 300,
-  maxBytes: 7 * 1024 * 1024,
-  quoteChars: 300,
-  language: null,
-};
-/** Voice messages (Discord) and audio clips (Slack): transcribed by a speech model, then answered. */
-const voiceSchema = z
-  .strictObject({
-    enabled: z.boolean().default(voiceDefaults.enabled),
-    /** A speech model taking `input_audio` through chat completions (not a chat model of `models`). */
-    model: modelName.default(voiceDefaults.model),
-    /** qwen3-asr-flash takes up to 5 minutes of audio. */
-    maxSeconds: z.number().positive().max(300).default(voiceDefaults.maxSeconds),
-    maxBytes: z.number().int().min(1).max(MAX_VOICE_BYTES).default(voiceDefaults.maxBytes),
-    /** Characters of the transcript quoted above the answer (the whole transcript goes to the model). */
-    quoteChars: z.number().int().min(20).max(1500).default(voiceDefaults.quoteChars),
-    /** asr_options.language when every voice message is in one language (e.g. "zh", "en"); null: detect. */
-    language: z
-      .string()
-      .regex(/^[a-z]{2,3}$/, 'a language code such as zh or en')
-      .nullable()
-      .default(voiceDefaults.language),
-  })
-  .default(voiceDefaults);
 
 export const configSchema = z
   .strictObject({

@@ -1,103 +1,31 @@
-import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
 import { toolScopeOf } from '../tools/access.ts';
-import { type ChatToolbox, callModel, describeFailure, type ModelAnswer } from './answer.ts';
+import { callModel, describeFailure, type ModelAnswer } from './answer.ts';
+import {
+  type ActiveAnswer,
+  type AnswerDeps,
+  type Ending,
+  outcomeOf,
+  type Prompt,
+  type Question,
+} from './answer-parts.ts';
 import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
-import type { CommandSpelling } from './commands/spelling.ts';
 import { attachDocuments, documentsModelLine, fileIdMessage, splitDocuments } from './document-intake.ts';
-import type { DocumentRecord, DocumentStore } from './documents.ts';
-import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
-import type { InflightTracker, ShownMessage } from './inflight.ts';
-import type { EditPacer } from './pacer.ts';
-import type { ModelPort } from './ports.ts';
-import type { UserIndexStore } from './privacy.ts';
-import { renderSystemPrompt, type TokenCalibrator } from './prompt.ts';
+import type { DocumentRecord } from './documents.ts';
+import type { Turn } from './history.ts';
+import type { ShownMessage } from './inflight.ts';
+import { renderSystemPrompt } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
-import type { ConversationSettings, SettingsStore } from './settings.ts';
 import { ReplyStreamer } from './streamer.ts';
 import { readTurnStart } from './turn-store.ts';
-import { type ConversationRef, conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
-import { cacheSavingOf, costOf, scopesFor, type UsageStore } from './usage.ts';
+import { conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
+import { cacheSavingOf, costOf, scopesFor } from './usage.ts';
 
 /** Reasoning shown behind a spoiler at most (its end, where the model concludes); keeps the reply readable. */
 const SPOILER_CHARS = 1000;
-
-/** An answer streaming right now: what Stop and shutdown need to reach it. */
-export interface ActiveAnswer {
-  streamer: ReplyStreamer;
-  controller: AbortController;
-  askerId: string;
-  /** The id of the message being answered (a terminal's Ctrl-C stops the answer by it). */
-  questionId: string;
-  stoppedBy?: string;
-  /** Set when the bot itself cut the answer short (shutdown). */
-  restarting?: boolean;
-  /** Set when the conversation's shared turn was lost (Redis unreachable for a heartbeat). */
-  turnLost?: boolean;
-}
-
-/** What one answer needs from the conversation service. */
-export interface AnswerDeps {
-  config: Config;
-  qwen: ModelPort;
-  log: Logger;
-  pacer: EditPacer;
-  now: () => number;
-  calibrator: TokenCalibrator;
-  history: HistoryStore;
-  settings: SettingsStore;
-  users: UserIndexStore;
-  inflight: InflightTracker;
-  usage: UsageStore;
-  metrics?: Metrics;
-  toolbox?: ChatToolbox;
-  /** Long documents (qwen-long, Files API); absent when there is no Files API to upload to. */
-  documents?: DocumentStore;
-  modelFor: (
-    ref: ConversationRef,
-    resolved?: ConversationSettings,
-    workspace?: ConversationSettings,
-  ) => Promise<string>;
-  /** How each platform writes command references (the error lines name `/reset`). */
-  spelling: CommandSpelling;
-  /** The service's set of answers streaming or waiting for their lane; this answer is in it until it ends. */
-  active: Set<ActiveAnswer>;
-  /**
-   * Runs `task` in the conversation's turn (storing the answer checks and fills its slot there); `lost`
-   * is the shared turn's signal, aborted when another instance may hold the turn now.
-   */
-  inTurn: <T>(conversation: string, task: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
-}
-
-/** What the arrival phase settled: the prompt's parts but its turns, which are read when the answer starts. */
-interface Question {
-  settings: ConversationSettings;
-  system: string;
-  turn: Turn;
-  slot: AnswerSlot;
-  /** The history's meta as the question was stored (the prompt's turns are read in one batch with it). */
-  meta: HistoryMeta;
-  images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
-  /** Documents to upload when the answer starts (their status line needs the reply). */
-  documents: IncomingMessage['attachments'];
-}
-
-interface Prompt extends Question {
-  turns: Turn[];
-  /** The conversation's documents the model reads (`fileid://`). */
-  docs: DocumentRecord[];
-}
-
-interface Ending {
-  status: TurnStatus;
-  errorCode?: string;
-  errorLine?: string;
-  refused?: Refusal;
-}
 
 /**
  * One answer, in two phases. `arrive` runs in the conversation's turn, in arrival order, and is short:
@@ -221,7 +149,7 @@ export class AnswerTurn {
       await this.recordUsage();
       await this.storeAnswer();
       this.logFinished();
-      return this.outcome();
+      return outcomeOf(this.ending, this.streamer.text, this.model);
     } finally {
       this.release();
     }
@@ -412,16 +340,6 @@ export class AnswerTurn {
       },
       'answer finished',
     );
-  }
-
-  private outcome(): TurnOutcome {
-    const { status, errorCode, errorLine } = this.ending;
-    const text = this.streamer.text;
-    const model = this.model;
-    if (status === 'error' || status === 'interrupted')
-      return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
-    if (status === 'stopped') return { status: 'stopped', text, model };
-    return { status: 'answered', text, model };
   }
 
   /** Always runs: nothing of this answer stays registered, and the gauge comes back down. */

@@ -1,28 +1,24 @@
-import type { Config } from '../config/schema.ts';
 import { type Locale, t, toLocale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
-import type { DocumentFilesPort } from '../qwen/files.ts';
-import type { Transcriber } from '../qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator } from '../store/coordination.ts';
 import { StoreError } from '../store/index.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
-import type { ChatToolbox } from './answer.ts';
-import type { ActiveAnswer, AnswerDeps } from './answer-turn.ts';
+import type { ActiveAnswer, AnswerDeps } from './answer-parts.ts';
 import { channelMode } from './commands/channel-command.ts';
 import { coreCommands } from './commands/core-commands.ts';
 import { CommandRegistry, type CommandSpec, parseCommandText } from './commands/registry.ts';
 import { workspaceKey } from './commands/settings-commands.ts';
 import { type CommandSpeller, CommandSpelling } from './commands/spelling.ts';
+import type { ConversationDeps } from './conversation-deps.ts';
 import { MessageBatcher } from './debounce.ts';
 import { DocumentStore } from './documents.ts';
 import { FeedbackService } from './feedback.ts';
-import { commandAsMessage, type Guard, METERING_GUARDS, runGuards, standardGuards } from './guards.ts';
+import { commandAsMessage, type Guard, guardRefusal, METERING_GUARDS, standardGuards } from './guards.ts';
 import { HistoryStore } from './history.ts';
 import { InflightTracker, type MessageEditor, repairInterrupted } from './inflight.ts';
 import { answerMessage, type MessagePhaseDeps } from './message-phases.ts';
 import { EditPacer } from './pacer.ts';
-import { type Clock, type ModelPort, type StorePort, systemClock } from './ports.ts';
+import { systemClock } from './ports.ts';
 import { UserIndexStore } from './privacy.ts';
 import { TokenCalibrator } from './prompt.ts';
 import { postPrivately, refuse } from './replies.ts';
@@ -39,27 +35,6 @@ import {
   type ReplySurface,
 } from './types.ts';
 import { dailyQuota, UsageStore } from './usage.ts';
-
-export interface ConversationDeps {
-  config: Config;
-  store: StorePort;
-  /** The model (QwenClient in the app). */
-  qwen: ModelPort;
-  log: Logger;
-  pacer?: EditPacer;
-  /** Shared state across instances (Redis); in-process by default. */
-  coordinator?: Coordinator;
-  clock?: Clock;
-  /** Commands from other modules (FAQ), registered with the built-in ones. */
-  extraCommands?: CommandSpec[];
-  metrics?: Metrics;
-  /** Tools the model may call in chat (the FAQ). */
-  toolbox?: ChatToolbox;
-  /** DashScope's Files API: long documents go to qwen-long (`documents`); none, no documents. */
-  files?: DocumentFilesPort;
-  /** The speech model voice messages are transcribed by (none: recordings get the "voice off" line). */
-  transcriber?: Transcriber;
-}
 
 /** Slash commands without a platform id have nothing to dedupe by. */
 const NO_DEDUPE: ReadonlySet<string> = new Set(['dedupe']);
@@ -279,7 +254,7 @@ export class ConversationService implements ChatService {
         if (!probe.addressed || probe.author.isBot) return { reason: 'shutting down' };
         return { reason: 'shutting down', line: t(locale, 'status.shutting_down') };
       }
-      const refusal = await this.check(probe, locale, log, skipped);
+      const refusal = await guardRefusal(this.guards, probe, locale, log, skipped);
       if (refusal) return refusal;
       return { result: await prepared.run((key, task) => this.turns.run(key, task, storeDown)) };
     };
@@ -289,25 +264,6 @@ export class ConversationService implements ChatService {
       log[no.level]({ err }, no.log);
       return { reason: no.reason, line: t(locale, no.line) };
     });
-  }
-
-  /** The guards; undefined when the message may go on, else why not (and the line to show, if any). */
-  private async check(
-    message: IncomingMessage,
-    locale: Locale,
-    log: Logger,
-    skip?: ReadonlySet<string>,
-  ): Promise<{ reason: string; line?: string } | undefined> {
-    try {
-      const verdict = await runGuards(this.guards, message, locale, skip);
-      if (verdict.pass) return undefined;
-      log.debug({ guard: verdict.guard, reason: verdict.reason }, 'message not answered');
-      return { reason: verdict.reason, ...(verdict.line ? { line: verdict.line } : {}) };
-    } catch (err) {
-      log.error({ err }, 'guard failed');
-      const line = t(locale, err instanceof StoreError ? 'error.store' : 'error.internal');
-      return { reason: 'guard error', line };
-    }
   }
 
   /** In the conversation's turn: undefined when the message is to be answered, else its outcome. */
@@ -321,7 +277,7 @@ export class ConversationService implements ChatService {
       if (!message.addressed || message.author.isBot) return { status: 'ignored', reason: 'shutting down' };
       return refuse(surface, 'shutting down', t(locale, 'status.shutting_down'), log);
     }
-    const refusal = await this.check(message, locale, log);
+    const refusal = await guardRefusal(this.guards, message, locale, log);
     if (refusal) {
       if (refusal.line) return refuse(surface, refusal.reason, refusal.line, log);
       return { status: 'ignored', reason: refusal.reason };

@@ -1,6 +1,8 @@
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
+import type { Logger } from '../log.ts';
+import { StoreError } from '../store/index.ts';
 import { CommandSpelling } from './commands/spelling.ts';
 import type { CommandInvocation, IncomingMessage } from './types.ts';
 
@@ -175,4 +177,24 @@ export async function runGuards(
     if (!verdict.pass) return { ...verdict, guard: g.name };
   }
   return pass;
+}
+
+/** The guards' verdict on a message: undefined when it may go on, else why not (and the line to show, if any). */
+export async function guardRefusal(
+  guards: Guard[],
+  message: IncomingMessage,
+  locale: Locale,
+  log: Logger,
+  skip?: ReadonlySet<string>,
+): Promise<{ reason: string; line?: string } | undefined> {
+  try {
+    const verdict = await runGuards(guards, message, locale, skip);
+    if (verdict.pass) return undefined;
+    log.debug({ guard: verdict.guard, reason: verdict.reason }, 'message not answered');
+    return { reason: verdict.reason, ...(verdict.line ? { line: verdict.line } : {}) };
+  } catch (err) {
+    log.error({ err }, 'guard failed');
+    const line = t(locale, err instanceof StoreError ? 'error.store' : 'error.internal');
+    return { reason: 'guard error', line };
+  }
 }

@@ -1,7 +1,8 @@
 import type { Locale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { KeyedQueue } from '../util/keyed-queue.ts';
-import { type AnswerDeps, AnswerTurn } from './answer-turn.ts';
+import type { AnswerDeps } from './answer-parts.ts';
+import { AnswerTurn } from './answer-turn.ts';
 import { type Arrival, Batch, type MessageBatcher } from './debounce.ts';
 import { composeQuestion } from './question.ts';
 import type { TurnOutcome } from './service.ts';

@@ -1,21 +1,11 @@
+import { WakeableSleep } from '../util/wakeable-sleep.ts';
+import { changed, type Part, renderPart, type Shown, visibleText } from './reply-parts.ts';
 import { ShownRecord } from './shown-record.ts';
-import { splitMessage } from './split.ts';
 import type { StreamerOptions } from './streamer-options.ts';
 import { ToolProgress } from './tool-progress.ts';
 import type { FeedbackTag, NativeStream, NativeTask, PostedMessage, ReplySurface } from './types.ts';
 import { TypingIndicator } from './typing.ts';
 
-interface Shown {
-  message: PostedMessage;
-  text: string;
-  /** The part of the answer `text` carries ('' for a placeholder or "thinking…"). */
-  body: string;
-  final: boolean;
-  /** The feedback buttons it shows (the answer's last message, finished). */
-  feedback?: FeedbackTag | undefined;
-}
-
-type Part = Omit<Shown, 'message'>;
 /** Tries of the final flush (the first plus retries) before giving up on a platform that keeps failing. */
 const FINAL_ATTEMPTS = 4;
 const FINAL_RETRY_MIN_MS = 250;
@@ -47,7 +37,7 @@ export class ReplyStreamer {
   private dirty = false;
   private loop: Promise<void> | null = null;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
-  private wake: (() => void) | null = null;
+  private readonly pause = new WakeableSleep();
   private readonly typingIndicator: TypingIndicator;
   /** Native path: how much of `answer` the native stream(s) already carry. */
   private nativeChars = 0;
@@ -174,7 +164,7 @@ export class ReplyStreamer {
     this.finished = true;
     this.typingIndicator.stop();
     this.ending = endingLine ?? '';
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     await this.nativeLoop;
     await this.nativeQueue;
@@ -214,16 +204,19 @@ export class ReplyStreamer {
   // ---- post-and-edit path ----
 
   private visibleText(): string {
-    const body = this.answer.slice(this.nativeChars);
-    if (this.ending) return body ? `${body}\n\n${this.ending}` : this.ending;
-    if (body) return this.toolLine ? `${body}\n\n${this.toolLine}` : body;
-    if (this.nativeChars > 0) return this.toolLine;
-    if (this.toolLine) return this.toolLine;
-    if (this.queuedLine) return this.queuedLine;
-    if (!this.thinking) return this.opts.placeholder;
-    if (!this.reasoning) return this.opts.thinkingText;
-    const tail = this.reasoning.slice(-300).replace(/\s+/g, ' ').trim();
-    return `${this.opts.thinkingText}\n> …${tail}`;
+    const { answer, nativeChars, ending, toolLine, queuedLine, thinking, reasoning } = this;
+    const { placeholder, thinkingText } = this.opts;
+    return visibleText({
+      answer,
+      nativeChars,
+      ending,
+      toolLine,
+      queuedLine,
+      thinking,
+      reasoning,
+      placeholder,
+      thinkingText,
+    });
   }
 
   private schedule(): void {
@@ -238,7 +231,7 @@ export class ReplyStreamer {
       const status = this.queuedLine !== '' || this.toolLine !== '';
       const hasContent = this.shown.length > 0 && (this.firstVisibleAt !== null || status);
       const wait = hasContent ? this.lastFlushAt + this.interval - this.now() : 0;
-      if (wait > 0) await this.sleep(wait);
+      if (wait > 0) await this.pause.sleep(wait);
       if (this.finished) return;
       await this.flush(false);
     }
@@ -263,11 +256,11 @@ export class ReplyStreamer {
           this.shown.push({ message, ...part });
           this.record.report(this.shown);
           this.typingIndicator.stop();
-        } else if (this.changed(current, this.render(final, i))) {
+        } else if (changed(current, this.render(final, i))) {
           await this.pace('edit');
           // An answer that finished while this edit waited gets its final edit now instead of two.
           const part = this.render(final, i);
-          if (!part || !this.changed(current, part)) continue;
+          if (!part || !changed(current, part)) continue;
           await this.surface.edit(current.message, part.text, { final: part.final, feedback: part.feedback });
           this.edits++;
           current.text = part.text;
@@ -290,23 +283,13 @@ export class ReplyStreamer {
   private render(final: boolean, i: number): Part | undefined {
     const full = this.visibleText();
     if (!full && this.shown.length === 0) return undefined;
-    // Placeholder and "thinking…" are no part of the answer.
-    const carriesAnswer = this.answer.length > this.nativeChars || this.ending !== '';
-    const parts = splitMessage(full || ' ', this.surface.limits.maxChars);
-    const part = parts[i];
-    if (!part) return undefined;
-    // A part with text after it is complete: its message gets its final edit now. Once the answer has
-    // finished (`finish` sets the ending first), every flush is a final one.
-    const partFinal = final || this.finished || i < parts.length - 1;
-    const body = carriesAnswer ? part.body : '';
-    const feedback = (final || this.finished) && i === parts.length - 1 ? this.feedback : undefined;
-    return { text: part.text, body, final: partFinal, feedback };
-  }
-
-  private changed(current: Shown, part: Part | undefined): boolean {
-    if (part === undefined) return false;
-    const buttons = part.feedback !== undefined && current.feedback === undefined;
-    return current.text !== part.text || (part.final && !current.final) || buttons;
+    // Once the answer has finished (`finish` sets the ending first), every flush is a final one.
+    return renderPart(full, i, {
+      maxChars: this.surface.limits.maxChars,
+      carriesAnswer: this.answer.length > this.nativeChars || this.ending !== '',
+      final: final || this.finished,
+      feedback: this.feedback,
+    });
   }
 
   /**
@@ -317,20 +300,6 @@ export class ReplyStreamer {
     const { paceBucket, bucket, post } = this.surface.limits;
     if (kind === 'post' && post) return this.opts.pacer.acquire(post.key, post, { start });
     return this.opts.pacer.acquire(paceBucket, bucket, { start });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
   }
 
   // ---- native streaming path ----
@@ -344,7 +313,7 @@ export class ReplyStreamer {
     const spacing = this.surface.native?.minAppendIntervalMs ?? 0;
     while (!this.finished && this.nativeState === 'active' && this.answer.length > this.nativeChars) {
       await this.appendNative(false);
-      if (spacing > 0 && !this.finished) await this.sleep(spacing);
+      if (spacing > 0 && !this.finished) await this.pause.sleep(spacing);
     }
   }
 

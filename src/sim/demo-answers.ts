@@ -1,4 +1,5 @@
-import { type ChatBody, lastUserText, type SimPace } from './dashscope-sim.ts';
+import type { ChatBody, SimPace } from './sim-types.ts';
+import { lastUserText } from './sim-wire.ts';
 
 /** Roughly what qwen-plus feels like: a short wait, then a steady ~40 tokens a second. */
 export const DEMO_PACE: SimPace = { tokensPerSecond: 40, firstTokenDelayMs: 600 };

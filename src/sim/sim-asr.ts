@@ -9,7 +9,7 @@
  * messages are the simulator's own wording (DashScope's exact texts for these are not documented).
  */
 import type { ServerResponse } from 'node:http';
-import type { SimError } from './dashscope-sim.ts';
+import type { SimError } from './sim-types.ts';
 import { countTokens, sendError } from './sim-wire.ts';
 
 /** Speech models the simulator answers (their snapshots too). */

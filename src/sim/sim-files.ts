@@ -7,7 +7,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { SimError } from './dashscope-sim.ts';
+import type { SimError } from './sim-types.ts';
 import { sendError } from './sim-wire.ts';
 
 /** The formats DashScope's file-extract lists for qwen-long (documents and images). */

@@ -1,4 +1,4 @@
-import type { SimError } from './dashscope-sim.ts';
+import type { SimError } from './sim-types.ts';
 
 /** A model's account limits as the simulator enforces them. */
 export interface SimModelLimit {

@@ -3,7 +3,7 @@
  * for what qwen-mt does not take: a system message ("Role must be in [user, assistant].", as reported
  * from Model Studio), more than one message, or no `translation_options`.
  */
-import type { SimError } from './dashscope-sim.ts';
+import type { SimError } from './sim-types.ts';
 
 export function isTranslationModel(model: string): boolean {
   return model.startsWith('qwen-mt-');

@@ -1,7 +1,7 @@
 /** The simulator's wire details: error bodies, SSE chunking and byte splitting, the embeddings endpoint. */
 import type { ServerResponse } from 'node:http';
-import type { ChatStep, SimError, SimPace } from './dashscope-sim.ts';
 import { embedText } from './sim-embeddings.ts';
+import type { ChatStep, SimError, SimPace } from './sim-types.ts';
 
 const EMBEDDING_DIMS: Record<string, number[]> = {
   'text-embedding-v4': [2048, 1536, 1024, 768, 512, 256, 128, 64],

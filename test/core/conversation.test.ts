@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DOCUMENT_TYPES } from '../../src/config/documents-schema.ts';
 import { HistoryStore } from '../../src/core/history.ts';
 import type { Attachment } from '../../src/core/types.ts';
-import { lastUserText } from '../support/dashscope-sim.ts';
+import { lastUserText, SIM_MODERATION_REFUSAL } from '../support/dashscope-sim.ts';
 import { until } from '../support/fake-time.ts';
 import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
@@ -112,11 +112,7 @@ describe('ConversationService end to end (real openai SDK → simulator)', () =>
   it('answers in Chinese when the user locale is Chinese', async () => {
     h = await startHarness();
     h.sim.script({
-      error: {
-        status: 400,
-        code: 'data_inspection_failed',
-        message: 'Input data may contain inappropriate content.',
-      },
+      error: SIM_MODERATION_REFUSAL,
     });
     const surface = new RecordingSurface();
     await h.app.service.handleMessage(

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Author, CommandInvocation, ConversationRef } from '../../src/core/types.ts';
 import { until } from '../suites/support.ts';
 import { lastUserText } from '../support/dashscope-sim.ts';
-import { channelRef, type Harness, message, startHarness } from '../support/harness.ts';
+import {
+  adminAuthor as admin,
+  aliceAuthor as alice,
+  channelRef,
+  type Harness,
+  message,
+  startHarness,
+} from '../support/harness.ts';
 import { RecordingSurface } from '../support/recording-surface.ts';
 
 let h: Harness | undefined;
@@ -11,8 +18,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const alice: Author = { id: 'U1', name: 'Alice', isBot: false };
-const admin: Author = { id: 'A1', name: 'Ada', isBot: false, isAdmin: true };
 const run = (
   name: string,
   rawArgs = '',

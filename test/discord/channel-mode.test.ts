@@ -5,18 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FakeChannel, FakeInteraction } from '../support/fake-discord/index.ts';
-import { type DiscordHarness, startDiscordHarness } from './harness.ts';
+import type { DiscordHarness } from './harness.ts';
+import { intentPair } from './intent-pair.ts';
 
+const harnesses = intentPair();
 let h: DiscordHarness;
-let blind: DiscordHarness | undefined;
-let closed = false;
 beforeAll(async () => {
-  h = await startDiscordHarness({ config: { discord: { messageContentIntent: true } } });
+  h = await harnesses.withIntent();
 });
-afterAll(async () => {
-  if (!closed) await h?.close();
-  await blind?.close();
-});
+afterAll(() => harnesses.close());
 
 /** What the person who ran the command was shown (the reply, or its private follow-up). */
 async function shown(on: DiscordHarness, it: FakeInteraction): Promise<string> {
@@ -133,11 +130,7 @@ describe('mode all', () => {
 
 describe('without the Message Content intent', () => {
   test('setting mode all says the bot cannot read those messages yet, and only mentions are answered', async () => {
-    // One harness at a time (each fakes the clock): the one with the intent is done.
-    await h.close();
-    closed = true;
-    blind = await startDiscordHarness();
-    const b = blind;
+    const b = await harnesses.withoutIntent();
     const channel = b.fake.addChannel(b.guild, 'blind');
     const reply = await channelCommand(b, channel, b.mod, 'all');
     expect(reply).toContain('From now on, here the bot answers every message, not only mentions.');

@@ -3,7 +3,7 @@
  * conversations, channels answer in parallel without cross-talk, and image turns go to the vision model.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { lastUserText } from '../support/dashscope-sim.ts';
+import { lastUserText, SIM_MODERATION_REFUSAL } from '../support/dashscope-sim.ts';
 import { tinyPng } from '../support/tiny-png.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
@@ -176,11 +176,7 @@ test('a server whose preferred locale is Chinese gets the bot’s lines in Chine
   h.fake.addMember(guild, h.alice);
   const channel = h.fake.addChannel(guild, 'general');
   h.sim.script({
-    error: {
-      status: 400,
-      code: 'data_inspection_failed',
-      message: 'Input data may contain inappropriate content.',
-    },
+    error: SIM_MODERATION_REFUSAL,
   });
   const turn = h.expectTurns(1);
   h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('你好') });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FeedbackService } from '../../src/core/feedback.ts';
 import type { ConversationRef } from '../../src/core/types.ts';
 import { listKeys } from '../../src/store/keys.ts';
+import { SIM_MODERATION_REFUSAL } from '../support/dashscope-sim.ts';
 import type { FakeChannel, FakeInteraction, FakeMessage, FakeUser } from '../support/fake-discord/index.ts';
 import { until } from '../support/fake-time.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
@@ -101,11 +102,7 @@ describe('feedback buttons on Discord', () => {
     ]);
 
     h.sim.script({
-      error: {
-        status: 400,
-        code: 'data_inspection_failed',
-        message: 'Input data may contain inappropriate content.',
-      },
+      error: SIM_MODERATION_REFUSAL,
     });
     const turn = h.expectTurns(1);
     h.fake.say({ author: h.alice, channelId: channel.id, content: h.mention('something refused') });

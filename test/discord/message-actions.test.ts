@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UsageStore } from '../../src/core/usage.ts';
-import type { FakeInteraction } from '../support/fake-discord/index.ts';
+import { SIM_MODERATION_REFUSAL } from '../support/dashscope-sim.ts';
+import type { FakeInteraction, FakeMessage, FakeUser } from '../support/fake-discord/index.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
 let h: DiscordHarness;
@@ -43,6 +44,17 @@ async function slashReply(it: FakeInteraction): Promise<string> {
   return h.fake.waitFor(shown, 10_000, `slash ${it.id}`);
 }
 
+/** `user` picks Apps → `name` on `message`, in the message's channel. */
+function pickApp(name: string, user: FakeUser, message: FakeMessage, locale?: string): FakeInteraction {
+  return h.fake.messageCommand({
+    user,
+    channelId: message.channel_id,
+    name,
+    messageId: message.id,
+    ...(locale ? { locale } : {}),
+  });
+}
+
 const mtRequests = () => h.sim.chatRequests().filter((b) => b.model.startsWith('qwen-mt-'));
 
 describe('registration', () => {
@@ -62,13 +74,7 @@ describe('Translate', () => {
       channelId: h.general.id,
       content: 'Hello @everyone, lunch?',
     });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.general.id,
-      name: 'Translate',
-      messageId: original.id,
-      locale: 'fr',
-    });
+    const it = pickApp('Translate', h.alice, original, 'fr');
     const text = await reply(it);
     expect(it.ephemeral).toBe(true);
     expect(text).toBe('🌐 Translated into French:\n[French] Hello @everyone, lunch?');
@@ -91,12 +97,7 @@ describe('Translate', () => {
       channelId: h.general.id,
       content: `thanks <@${h.alice.id}>!`,
     });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.general.id,
-      name: 'Translate',
-      messageId: original.id,
-    });
+    const it = pickApp('Translate', h.alice, original);
     expect(await reply(it)).toMatch(/\[English\] thanks @\S+!$/);
     expect(JSON.stringify(mtRequests()[before]?.messages)).not.toContain(h.alice.id);
     const metrics = await h.app.metrics.registry.metrics();
@@ -109,12 +110,7 @@ describe('Translate', () => {
   test('someone the access lists refuse gets the refusal line and no model call', async () => {
     const before = mtRequests().length;
     const original = h.fake.say({ author: h.bob, channelId: h.general.id, content: 'hola' });
-    const it = h.fake.messageCommand({
-      user: h.mod,
-      channelId: h.general.id,
-      name: 'Translate',
-      messageId: original.id,
-    });
+    const it = pickApp('Translate', h.mod, original);
     expect(await reply(it)).toBe('You cannot use this bot here.');
     expect(mtRequests().length).toBe(before);
   });
@@ -138,12 +134,7 @@ describe('Translate', () => {
     const usage = new UsageStore(h.app.coordinator);
     const scope = { kind: 'user' as const, platform: 'discord', id: h.alice.id };
     const before = (await usage.totals(scope)).today.answers;
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.random.id,
-      name: 'Translate',
-      messageId: original.id,
-    });
+    const it = pickApp('Translate', h.alice, original);
     expect(await reply(it)).toContain('[English] Guten Morgen');
     const after = await usage.totals(scope);
     expect(after.today.answers).toBe(before + 1);
@@ -154,12 +145,7 @@ describe('Translate', () => {
     const before = mtRequests().length;
     const file = h.fake.addFile('cat.png', new Uint8Array([1, 2, 3]), 'image/png');
     const original = h.fake.say({ author: h.bob, channelId: h.general.id, content: '', attachments: [file] });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.general.id,
-      name: 'Translate',
-      messageId: original.id,
-    });
+    const it = pickApp('Translate', h.alice, original);
     expect(await reply(it)).toBe('There is no text in this message to translate.');
     expect(mtRequests().length).toBe(before);
   });
@@ -167,12 +153,7 @@ describe('Translate', () => {
   test('a message over translate.maxChars gets a clear line and no model call', async () => {
     const before = mtRequests().length;
     const original = h.fake.say({ author: h.bob, channelId: h.general.id, content: 'x'.repeat(250) });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.general.id,
-      name: 'Translate',
-      messageId: original.id,
-    });
+    const it = pickApp('Translate', h.alice, original);
     expect(await reply(it)).toBe('This message is too long to translate (250 characters; at most 200).');
     expect(mtRequests().length).toBe(before);
   });
@@ -180,20 +161,10 @@ describe('Translate', () => {
   test('a model failure leaves a readable line, in Chinese for a zh-CN user', async () => {
     h.sim.script({
       match: (b) => b.model === 'qwen-mt-turbo',
-      error: {
-        status: 400,
-        code: 'data_inspection_failed',
-        message: 'Input data may contain inappropriate content.',
-      },
+      error: SIM_MODERATION_REFUSAL,
     });
     const original = h.fake.say({ author: h.bob, channelId: h.general.id, content: 'something' });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.general.id,
-      name: 'Translate',
-      messageId: original.id,
-      locale: 'zh-CN',
-    });
+    const it = pickApp('Translate', h.alice, original, 'zh-CN');
     const text = await reply(it);
     expect(text.startsWith('无法翻译这条消息。')).toBe(true);
     expect(text.length).toBeGreaterThan('无法翻译这条消息。'.length);
@@ -214,12 +185,7 @@ describe('Summarize thread', () => {
     await answered;
     h.sim.script({ match: (b) => b.model === 'qwen-flash', text: '- Ship on Friday after the review.' });
     const before = h.sim.chatRequests().length;
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: thread.id,
-      name: 'Summarize thread',
-      messageId: last.id,
-    });
+    const it = pickApp('Summarize thread', h.alice, last);
     const text = await reply(it);
     expect(it.ephemeral).toBe(true);
     expect(text).toMatch(/^📝 Summary of the last \d+ messages:\n- Ship on Friday after the review\.$/);
@@ -239,12 +205,7 @@ describe('Summarize thread', () => {
       match: (b) => b.model === 'qwen-flash',
       error: { status: 400, code: 'Arrearage', message: 'overdue' },
     });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: h.general.id,
-      name: 'Summarize thread',
-      messageId: msg.id,
-    });
+    const it = pickApp('Summarize thread', h.alice, msg);
     const text = await reply(it);
     expect(text).toMatch(/^Could not summarize these messages\. \S/);
     expect(it.ephemeral).toBe(true);
@@ -255,12 +216,7 @@ describe('Summarize thread', () => {
     channel.noHistory = true;
     await h.fake.waitFor(() => h.discord.client.channels.cache.has(channel.id), 5000, 'channel cached');
     const msg = h.fake.say({ author: h.bob, channelId: channel.id, content: h.mention('hi') });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: channel.id,
-      name: 'Summarize thread',
-      messageId: msg.id,
-    });
+    const it = pickApp('Summarize thread', h.alice, msg);
     expect(await reply(it)).toBe(
       'The bot could not read the messages here (it needs the Read Message History permission in this channel).',
     );
@@ -270,12 +226,7 @@ describe('Summarize thread', () => {
     const channel = h.fake.addChannel(h.guild, 'quiet');
     await h.fake.waitFor(() => h.discord.client.channels.cache.has(channel.id), 5000, 'channel cached');
     const msg = h.fake.say({ author: h.bob, channelId: channel.id, content: 'plain talk, no mention' });
-    const it = h.fake.messageCommand({
-      user: h.alice,
-      channelId: channel.id,
-      name: 'Summarize thread',
-      messageId: msg.id,
-    });
+    const it = pickApp('Summarize thread', h.alice, msg);
     expect(await reply(it)).toBe(
       'The bot could not read the messages here (Discord shows it other people’s messages only with the Message Content intent).',
     );

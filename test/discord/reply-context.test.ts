@@ -4,18 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tinyPng } from '../support/tiny-png.ts';
-import { type DiscordHarness, startDiscordHarness } from './harness.ts';
+import type { DiscordHarness } from './harness.ts';
+import { intentPair } from './intent-pair.ts';
 
+const harnesses = intentPair();
 let h: DiscordHarness;
-let blind: DiscordHarness | undefined;
-let closed = false;
 beforeAll(async () => {
-  h = await startDiscordHarness({ config: { discord: { messageContentIntent: true } } });
+  h = await harnesses.withIntent();
 });
-afterAll(async () => {
-  if (!closed) await h?.close();
-  await blind?.close();
-});
+afterAll(() => harnesses.close());
 
 type Part = { type: string; text?: string; image_url?: { url: string } };
 const lastUser = (on: DiscordHarness) =>
@@ -100,11 +97,7 @@ describe('a reply to someone else’s message, mentioning the bot', () => {
 
 describe('without the Message Content intent', () => {
   test('the answer says the message replied to could not be read', async () => {
-    // One harness at a time (each fakes the clock): the one with the intent is done.
-    await h.close();
-    closed = true;
-    blind = await startDiscordHarness();
-    const b = blind;
+    const b = await harnesses.withoutIntent();
     const report = b.fake.say({ author: b.bob, channelId: b.general.id, content: 'secret plans' });
     b.sim.script({ text: 'I can only see your question.' });
     const turn = b.expectTurns(1);

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { simVoiceClip } from '../../src/sim/sim-asr.ts';
-import { sayVoice } from '../support/fake-discord/voice.ts';
+import type { FakeUser } from '../support/fake-discord/index.ts';
+import { sayVoice, type VoiceMessageOptions } from '../support/fake-discord/voice.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
 let h: DiscordHarness;
@@ -22,6 +23,15 @@ const chatRequests = () => h.sim.chatRequests().filter((b) => b.model !== 'qwen3
 
 function dmKey(channelId: string): string {
   return `discord:dm:${channelId}`;
+}
+
+/** `author` sends a voice message in their DM with the bot: the turn's outcome and the bot's last line there. */
+async function voiceInDm(author: FakeUser, clip: Omit<VoiceMessageOptions, 'author' | 'channelId'>) {
+  const dm = h.fake.dmChannel(author);
+  const turn = h.expectTurns(1);
+  sayVoice(h.fake, { author, channelId: dm.id, ...clip });
+  const [outcome] = await turn;
+  return { dm, outcome, shown: h.fake.botMessages(dm.id).at(-1)?.content };
 }
 
 describe('a voice message in a DM', () => {
@@ -119,17 +129,12 @@ describe('a long answer to a voice message', () => {
 describe('limits and failures each leave one clear line', () => {
   test('a recording over voice.maxSeconds is refused before anything is downloaded or sent to a model', async () => {
     const before = h.sim.chatRequests().length;
-    const dm = h.fake.dmChannel(h.alice);
-    const turn = h.expectTurns(1);
-    sayVoice(h.fake, {
-      author: h.alice,
-      channelId: dm.id,
+    const { outcome, shown } = await voiceInDm(h.alice, {
       bytes: simVoiceClip('long talk', { seconds: 400 }),
       seconds: 400,
     });
-    const [outcome] = await turn;
     expect(outcome?.status).toBe('refused');
-    expect(h.fake.botMessages(dm.id).at(-1)?.content).toBe(
+    expect(shown).toBe(
       '🎤 That voice message is 6:40 long; I can listen to at most 5:00. Please send a shorter one or type your question.',
     );
     expect(h.sim.chatRequests().length).toBe(before);
@@ -137,36 +142,26 @@ describe('limits and failures each leave one clear line', () => {
 
   test('a recording over voice.maxBytes is refused with its size', async () => {
     const before = h.sim.chatRequests().length;
-    const dm = h.fake.dmChannel(h.bob);
-    const turn = h.expectTurns(1);
-    sayVoice(h.fake, {
-      author: h.bob,
-      channelId: dm.id,
+    const { outcome, shown } = await voiceInDm(h.bob, {
       bytes: simVoiceClip('big'),
       seconds: 20,
       reportedSize: 8 * 1024 * 1024,
     });
-    const [outcome] = await turn;
     expect(outcome?.status).toBe('refused');
-    expect(h.fake.botMessages(dm.id).at(-1)?.content).toBe(
+    expect(shown).toBe(
       '🎤 That voice message is too large (8.0 MB; at most 7.0 MB). Please send a shorter one or type your question.',
     );
     expect(h.sim.chatRequests().length).toBe(before);
   });
 
   test('audio the speech model rejects gets the failure line and a log; nothing is stored', async () => {
-    const dm = h.fake.dmChannel(h.mod);
-    const turn = h.expectTurns(1);
     // Not audio at all: DashScope answers 400 for an unsupported format.
-    sayVoice(h.fake, {
-      author: h.mod,
-      channelId: dm.id,
+    const { dm, outcome, shown } = await voiceInDm(h.mod, {
       bytes: new TextEncoder().encode('not audio'),
       seconds: 2,
     });
-    const [outcome] = await turn;
     expect(outcome?.status).toBe('error');
-    expect(h.fake.botMessages(dm.id).at(-1)?.content).toBe(
+    expect(shown).toBe(
       '⚠️ I could not transcribe that voice message: The model refused the request as invalid.',
     );
     expect(h.logs.text).toContain('voice message could not be transcribed');
@@ -174,19 +169,14 @@ describe('limits and failures each leave one clear line', () => {
   });
 
   test('a server fault is retried, then shown as the failure line', async () => {
-    const dm = h.fake.dmChannel(h.alice);
     const asrBefore = asrRequests().length;
     const fault = { status: 500, code: 'internal_error', message: 'An internal error has occured.' };
-    const turn = h.expectTurns(1);
-    sayVoice(h.fake, {
-      author: h.alice,
-      channelId: dm.id,
+    const { outcome, shown } = await voiceInDm(h.alice, {
       bytes: simVoiceClip('hello', { fault }),
       seconds: 2,
     });
-    const [outcome] = await turn;
     expect(outcome).toMatchObject({ status: 'error', errorCode: 'voice_server' });
-    expect(h.fake.botMessages(dm.id).at(-1)?.content).toBe(
+    expect(shown).toBe(
       '⚠️ I could not transcribe that voice message: The model service had a problem. Please try again.',
     );
     // The first try and qwen.retries more.

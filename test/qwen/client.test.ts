@@ -1,27 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatResult, QwenClient, type StreamEvent } from '../../src/qwen/client.ts';
+import type { ChatResult, StreamEvent } from '../../src/qwen/client.ts';
 import { QwenError } from '../../src/qwen/errors.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
+import { type QwenClientOptions, simQwenClient } from '../support/qwen-client.ts';
 
 let sim: DashScopeSim;
 const sleeps: number[] = [];
 
-function client(over: Partial<ConstructorParameters<typeof QwenClient>[0]> = {}) {
-  return new QwenClient({
-    apiKey: TEST_API_KEY,
-    baseUrl: sim.baseUrl,
-    firstTokenTimeoutMs: 2000,
-    totalTimeoutMs: 5000,
-    retries: 2,
-    retryBaseDelayMs: 1000,
-    embeddingModel: 'text-embedding-v4',
-    embeddingDimensions: 1024,
-    embeddingConcurrency: 3,
-    // Retry waits are recorded, not slept.
-    sleep: async (ms) => void sleeps.push(ms),
-    ...over,
-  });
+function client(over: Partial<QwenClientOptions> = {}) {
+  // Retry waits are recorded, not slept.
+  return simQwenClient(sim.baseUrl, { sleep: async (ms) => void sleeps.push(ms), ...over });
 }
 
 async function collect(gen: AsyncGenerator<StreamEvent, ChatResult>) {

@@ -4,12 +4,12 @@
  * replaces a chat call's token estimate.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { QwenClient } from '../../src/qwen/client.ts';
 import { ModelLimits } from '../../src/qwen/limits.ts';
 import { until } from '../suites/support.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { simQwenClient } from '../support/qwen-client.ts';
 
 let sim: DashScopeSim | undefined;
 afterEach(async () => {
@@ -18,18 +18,7 @@ afterEach(async () => {
 });
 
 function client(s: DashScopeSim, limits: ModelLimits) {
-  return new QwenClient({
-    apiKey: TEST_API_KEY,
-    baseUrl: s.baseUrl,
-    firstTokenTimeoutMs: 2000,
-    totalTimeoutMs: 5000,
-    retries: 0,
-    retryBaseDelayMs: 1,
-    embeddingModel: 'text-embedding-v4',
-    embeddingDimensions: 64,
-    embeddingConcurrency: 3,
-    limits,
-  });
+  return simQwenClient(s.baseUrl, { retries: 0, retryBaseDelayMs: 1, embeddingDimensions: 64, limits });
 }
 
 const embeddingCalls = (s: DashScopeSim) => s.requests.filter((r) => r.path.endsWith('/embeddings')).length;

@@ -4,12 +4,12 @@
  * DashScope-style refusals of bad audio mapped to QwenErrors that are not retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QwenClient } from '../../src/qwen/client.ts';
 import { QwenError } from '../../src/qwen/errors.ts';
 import { QwenTranscriber } from '../../src/qwen/transcribe.ts';
 import { SIM_ASR_MAX_DATA_CHARS, simVoiceClip } from '../../src/sim/sim-asr.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { TEST_API_KEY } from '../support/harness.ts';
+import { simQwenClient } from '../support/qwen-client.ts';
 
 let sim: DashScopeSim;
 const sleeps: number[] = [];
@@ -20,17 +20,8 @@ beforeAll(async () => {
 afterAll(async () => sim?.close());
 
 function transcriber(language: string | null = null) {
-  const client = new QwenClient({
-    apiKey: TEST_API_KEY,
-    baseUrl: sim.baseUrl,
-    firstTokenTimeoutMs: 2000,
-    totalTimeoutMs: 5000,
-    retries: 2,
-    retryBaseDelayMs: 1000,
-    embeddingModel: 'text-embedding-v4',
-    embeddingDimensions: 1024,
-    embeddingConcurrency: 1,
-  });
+  const client = simQwenClient(sim.baseUrl, { embeddingConcurrency: 1 });
+
   return new QwenTranscriber(client, {
     model: 'qwen3-asr-flash',
     language,

@@ -1,18 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { edited, eventBody } from '../support/fake-slack/index.ts';
-import { BOB, type Rig, startRig } from './rig.ts';
+import { BOB, botMention, botThreadReplies, type Rig, startRig } from './rig.ts';
 
 let rig: Rig;
 afterEach(async () => rig?.close());
 
 const CHANNEL = 'C0GENERAL';
 const DM = 'D0ALICE';
-const bot = () => `<@${rig.fake.bot.userId}>`;
-const botReplies = (threadTs: string) =>
-  rig.fake
-    .thread(CHANNEL, threadTs)
-    .filter((m) => m.bot)
-    .map((m) => m.text);
+const bot = () => botMention(rig);
+const botReplies = (threadTs: string) => botThreadReplies(rig, CHANNEL, threadTs);
 /** What the model was asked in its n-th request: every user/assistant text, in order. */
 const promptTexts = (n: number) =>
   (rig.sim.chatRequests()[n]?.messages ?? [])

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { INTERACTIVITY } from '../../adapters/slack/capabilities.ts';
 import type { ConversationRef } from '../../src/core/types.ts';
+import { SIM_MODERATION_REFUSAL } from '../support/dashscope-sim.ts';
 import { pressFeedback, slash, submitView } from '../support/fake-slack/index.ts';
 import { ADMIN, ALICE, BOB, type Rig, type RigOptions, startRig } from './rig.ts';
 
@@ -113,11 +114,7 @@ describe('feedback buttons on Slack', () => {
     ]);
 
     rig.sim.script({
-      error: {
-        status: 400,
-        code: 'data_inspection_failed',
-        message: 'Input data may contain inappropriate content.',
-      },
+      error: SIM_MODERATION_REFUSAL,
     });
     await rig.deliver(rig.say({ channel: DM, text: 'something refused' }));
     const failed = rig.fake

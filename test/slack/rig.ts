@@ -200,3 +200,13 @@ export function threadText(rig: Rig, channel: string, threadTs: string): string 
     .map((m) => m.text)
     .join('\n');
 }
+
+/** How a person mentions the bot in a message. */
+export const botMention = (rig: Rig): string => `<@${rig.fake.bot.userId}>`;
+
+/** The texts of the bot's messages in a thread, oldest first. */
+export const botThreadReplies = (rig: Rig, channel: string, threadTs: string): string[] =>
+  rig.fake
+    .thread(channel, threadTs)
+    .filter((m) => m.bot)
+    .map((m) => m.text);

@@ -5,19 +5,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventBody, type Said, slash } from '../support/fake-slack/index.ts';
-import { ADMIN, ALICE, BOB, type Rig, startRig } from './rig.ts';
+import { ADMIN, ALICE, BOB, botMention, botThreadReplies, type Rig, startRig } from './rig.ts';
 
 let rig: Rig;
 afterEach(async () => rig?.close());
 
 const CHANNEL = 'C0GENERAL';
 const DM = 'D0ALICE';
-const bot = () => `<@${rig.fake.bot.userId}>`;
-const botReplies = (threadTs: string) =>
-  rig.fake
-    .thread(CHANNEL, threadTs)
-    .filter((m) => m.bot)
-    .map((m) => m.text);
+const bot = () => botMention(rig);
+const botReplies = (threadTs: string) => botThreadReplies(rig, CHANNEL, threadTs);
 
 /** Runs `/qwen <text>` in the channel and returns what Slack shows the person. */
 async function command(text: string, user = ADMIN): Promise<string> {

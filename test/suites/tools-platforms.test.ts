@@ -13,7 +13,7 @@ import { ADMIN, ALICE, API_KEY, startRig } from '../slack/rig.ts';
 import { startDashScopeSim } from '../support/dashscope-sim.ts';
 import type { FakeUser } from '../support/fake-discord/index.ts';
 import { FakeSlack, slash } from '../support/fake-slack/index.ts';
-import { fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
+import { FAKE_TOOLS_LISTING, fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
 import { until } from './support.ts';
 
 const closers: Array<() => Promise<void>> = [];
@@ -52,16 +52,7 @@ describe('/tools on Discord', () => {
 
     const listed = await tools(h.alice, h.general.id);
     expect(listed.ephemeral).toBe(true);
-    expect(listed.content).toBe(
-      [
-        '**Tool servers** (what applies here, for you):',
-        '• **weather** (http) — ready, 2 tools: `get_forecast`, `get_alerts` — ✅ offered here',
-        '• **files** (stdio) — failed: exited with code 1 (retrying in 30 s) — ✅ offered here',
-        '• **ops** (stdio) — ready, 1 tool: `deploy` — 🚫 not allowed here (config allows it only in some channels)',
-        '• **legacy** (stdio) — turned off in config — 🚫 turned off in config',
-        'Admins: /tools enable <server> or /tools disable <server>; add `workspace` for the whole workspace.',
-      ].join('\n'),
-    );
+    expect(listed.content).toBe(FAKE_TOOLS_LISTING);
     // A thread counts as its parent channel for the allow-list.
     const thread = h.fake.createThread(opsChannel, 'deploy talk', h.alice);
     expect((await tools(h.alice, thread.id)).content).toContain('`deploy` — ✅ offered here');

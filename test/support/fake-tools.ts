@@ -49,3 +49,13 @@ export function fakeToolServers(opsChannel: string, users?: { ops?: string[] }) 
     },
   };
 }
+
+/** What `/tools` lists for the fake catalog (fakeToolServers) outside the ops channel, to anyone. */
+export const FAKE_TOOLS_LISTING = [
+  '**Tool servers** (what applies here, for you):',
+  '• **weather** (http) — ready, 2 tools: `get_forecast`, `get_alerts` — ✅ offered here',
+  '• **files** (stdio) — failed: exited with code 1 (retrying in 30 s) — ✅ offered here',
+  '• **ops** (stdio) — ready, 1 tool: `deploy` — 🚫 not allowed here (config allows it only in some channels)',
+  '• **legacy** (stdio) — turned off in config — 🚫 turned off in config',
+  'Admins: /tools enable <server> or /tools disable <server>; add `workspace` for the whole workspace.',
+].join('\n');

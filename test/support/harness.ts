@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import type { ConversationRef, IncomingMessage } from '../../src/core/types.ts';
+import type { Author, ConversationRef, IncomingMessage } from '../../src/core/types.ts';
 import { createLogger } from '../../src/log.ts';
 import type { ToolCatalog } from '../../src/tools/types.ts';
 import { type DashScopeSim, type SimOptions, startDashScopeSim } from './dashscope-sim.ts';
@@ -131,3 +131,7 @@ export function message(text: string, extra: Partial<IncomingMessage> = {}): Inc
 }
 
 export const silentLogger = () => pino({ level: 'silent' });
+
+/** A person in a channel, and an admin: the authors of the core command tests. */
+export const aliceAuthor: Author = { id: 'U1', name: 'Alice', isBot: false };
+export const adminAuthor: Author = { id: 'A1', name: 'Ada', isBot: false, isAdmin: true };

@@ -4,8 +4,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Author, CommandInvocation, ConversationRef } from '../../src/core/types.ts';
-import { fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
-import { channelRef, type Harness, startHarness } from '../support/harness.ts';
+import { FAKE_TOOLS_LISTING, fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
+import {
+  adminAuthor as admin,
+  aliceAuthor as alice,
+  channelRef,
+  type Harness,
+  startHarness,
+} from '../support/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -13,8 +19,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const alice: Author = { id: 'U1', name: 'Alice', isBot: false };
-const admin: Author = { id: 'A1', name: 'Ada', isBot: false, isAdmin: true };
 const run = (rawArgs: string, author: Author = alice, conversation: ConversationRef = channelRef()) =>
   (h as Harness).app.service.runCommand({
     name: 'tools',
@@ -30,24 +34,12 @@ const start = async (withTools = true) => {
   });
 };
 
-const HINT =
-  'Admins: /tools enable <server> or /tools disable <server>; add `workspace` for the whole workspace.';
-
 describe('/tools', () => {
   it('lists every server with its state, its tools and what applies here, privately', async () => {
     await start();
     const result = await run('');
     expect(result.ephemeral).toBe(true);
-    expect(result.text).toBe(
-      [
-        '**Tool servers** (what applies here, for you):',
-        '• **weather** (http) — ready, 2 tools: `get_forecast`, `get_alerts` — ✅ offered here',
-        '• **files** (stdio) — failed: exited with code 1 (retrying in 30 s) — ✅ offered here',
-        '• **ops** (stdio) — ready, 1 tool: `deploy` — 🚫 not allowed here (config allows it only in some channels)',
-        '• **legacy** (stdio) — turned off in config — 🚫 turned off in config',
-        HINT,
-      ].join('\n'),
-    );
+    expect(result.text).toBe(FAKE_TOOLS_LISTING);
     expect((await run('list', alice, channelRef('C-OPS'))).text).toContain(
       '• **ops** (stdio) — ready, 1 tool: `deploy` — ✅ offered here',
     );

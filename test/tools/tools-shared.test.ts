@@ -3,10 +3,16 @@
  * the other sees it at once (no per-process cache of shared settings), and deciding reads the store once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Author, ConversationRef } from '../../src/core/types.ts';
+import type { ConversationRef } from '../../src/core/types.ts';
 import { toolScopeOf } from '../../src/tools/access.ts';
 import { fakeToolCatalog, fakeToolServers } from '../support/fake-tools.ts';
-import { channelRef, type Harness, startHarness } from '../support/harness.ts';
+import {
+  adminAuthor as admin,
+  aliceAuthor as alice,
+  channelRef,
+  type Harness,
+  startHarness,
+} from '../support/harness.ts';
 import { deleteRedisKeys } from '../support/redis-cleanup.ts';
 import { watchStoreTraffic } from '../support/store-traffic.ts';
 
@@ -18,9 +24,6 @@ afterAll(async () => {
   for (const h of harnesses) await h.close().catch(() => undefined);
   if (REDIS_URL) await deleteRedisKeys(namespace, REDIS_URL);
 });
-
-const admin: Author = { id: 'A1', name: 'Ada', isBot: false, isAdmin: true };
-const alice: Author = { id: 'U1', name: 'Alice', isBot: false };
 
 describe.skipIf(!REDIS_URL)('tool switches on Redis', () => {
   it("one instance's switch is what the other instance offers and shows, and deciding takes one store read", async () => {

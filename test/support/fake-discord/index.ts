@@ -9,6 +9,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { settle } from '../fake-time.ts';
 import { modalSubmission } from './components.ts';
 import { FakeGateway, guildApi } from './gateway.ts';
+import {
+  type InteractionOptions,
+  interaction,
+  memberApi,
+  optionType,
+  type SayOptions,
+  userMessage,
+} from './payloads.ts';
 import { FakeRest } from './rest.ts';
 import { channelApi } from './rules.ts';
 import {
@@ -23,6 +31,7 @@ import {
   MANAGE_GUILD,
 } from './state.ts';
 
+export type { InteractionOptions, SayOptions } from './payloads.ts';
 export type {
   FakeAttachment,
   FakeChannel,
@@ -34,25 +43,6 @@ export type {
 } from './state.ts';
 
 const MESSAGE_CONTENT_INTENT = 1 << 15;
-
-export interface SayOptions {
-  author: FakeUser;
-  channelId: string;
-  content: string;
-  /** Message id this one replies to. */
-  replyTo?: string;
-  /** Whether the reply pings the replied-to author (Discord's default: yes). */
-  pingReply?: boolean;
-  attachments?: FakeAttachment[];
-  /** Message flags (e.g. IS_VOICE_MESSAGE, 1 << 13). */
-  flags?: number;
-}
-
-export interface InteractionOptions {
-  user: FakeUser;
-  channelId: string;
-  locale?: string;
-}
 
 export class FakeDiscord {
   readonly state = new FakeState();
@@ -194,50 +184,9 @@ export class FakeDiscord {
 
   /** A user posts a message (MESSAGE_CREATE). Mentions are read from `<@id>`, `@everyone`, `@here`. */
   say(opts: SayOptions): FakeMessage {
-    const s = this.state;
-    const ch = this.channel(opts.channelId);
-    const ids = [...opts.content.matchAll(/<@!?(\d+)>/g)].map((m) => m[1] ?? '');
-    const replied = opts.replyTo ? s.findMessage(opts.replyTo) : undefined;
-    const mentions = [...new Set(ids)]
-      .map((id) => s.users.get(id))
-      .filter((u): u is FakeUser => u !== undefined);
-    // A reply pings the replied-to author by default; Discord lists them in mentions.
-    if (replied && opts.pingReply !== false && !mentions.some((u) => u.id === replied.author.id)) {
-      mentions.push(replied.author);
-    }
-    const m: FakeMessage = {
-      id: s.nextId(),
-      channel_id: ch.id,
-      ...(ch.guild_id ? { guild_id: ch.guild_id } : {}),
-      author: opts.author,
-      content: opts.content,
-      edits: 0,
-      history: [opts.content],
-      components: [],
-      embeds: [],
-      attachments: opts.attachments ?? [],
-      flags: opts.flags ?? 0,
-      ...(replied
-        ? { message_reference: { message_id: replied.id, channel_id: ch.id, guild_id: ch.guild_id } }
-        : {}),
-      mentions,
-      mention_roles: [...new Set([...opts.content.matchAll(/<@&(\d+)>/g)].map((x) => x[1] ?? ''))],
-      mention_everyone: /@(everyone|here)/.test(opts.content),
-      deleted: false,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      type: replied ? 19 : 0,
-    };
-    s.addMessage(m);
-    const guild = ch.guild_id ? s.guilds.get(ch.guild_id) : undefined;
-    // The real gateway sends channel_type; discord.js needs it to build an uncached DM channel.
-    const payload: Record<string, unknown> = { ...s.toApi(m), channel_type: ch.type };
-    if (guild) {
-      payload.member = memberApi(guild, opts.author.id);
-      payload.mentions = mentions.map((u) => ({ ...u, member: memberApi(guild, u.id) }));
-    }
+    const { message, payload } = userMessage(this.state, this.channel(opts.channelId), opts);
     this.gateway.dispatch('MESSAGE_CREATE', payload);
-    return m;
+    return message;
   }
 
   /** A user DMs the bot. */
@@ -415,64 +364,15 @@ export class FakeDiscord {
     data: Record<string, unknown>,
     message?: unknown,
   ): FakeInteraction {
-    const s = this.state;
-    const ch = this.channel(opts.channelId);
-    const guild = ch.guild_id ? s.guilds.get(ch.guild_id) : undefined;
-    const it: FakeInteraction = {
-      id: s.nextId(),
-      token: `itok-${s.nextId()}`,
-      type,
-      channelId: ch.id,
-      ...(guild ? { guildId: guild.id } : {}),
-      createdAt: Date.now(),
-      ephemeral: false,
-      followUps: [],
-    };
-    s.interactions.set(it.id, it);
-    const memberPerms = guild?.members.get(opts.user.id)?.permissions ?? String(BASE_PERMISSIONS);
-    this.gateway.dispatch('INTERACTION_CREATE', {
-      id: it.id,
-      application_id: s.applicationId,
+    const { it, payload } = interaction(this.state, this.channel(opts.channelId), opts, {
       type,
       data,
-      token: it.token,
-      version: 1,
-      channel_id: ch.id,
-      channel: channelApi(ch),
-      ...(guild
-        ? {
-            guild_id: guild.id,
-            guild_locale: guild.preferredLocale,
-            member: { ...memberApi(guild, opts.user.id), permissions: memberPerms },
-          }
-        : { user: opts.user }),
-      locale: opts.locale ?? 'en-US',
-      app_permissions: String(BASE_PERMISSIONS),
-      entitlements: [],
-      authorizing_integration_owners: {},
-      context: guild ? 0 : 1,
-      ...(message ? { message } : {}),
+      message,
     });
+    this.state.interactions.set(it.id, it);
+    this.gateway.dispatch('INTERACTION_CREATE', payload);
     return it;
   }
-}
-
-function memberApi(guild: FakeGuild, userId: string): Record<string, unknown> {
-  const m = guild.members.get(userId);
-  return {
-    user: m?.user ?? { id: userId, username: 'unknown', discriminator: '0', global_name: null, avatar: null },
-    nick: m?.nick ?? null,
-    roles: m?.roles ?? [],
-    joined_at: new Date(0).toISOString(),
-    deaf: false,
-    mute: false,
-    flags: 0,
-  };
-}
-
-function optionType(command: Record<string, unknown> | undefined, name: string): number {
-  const options = (command?.options as Array<{ name: string; type: number }> | undefined) ?? [];
-  return options.find((o) => o.name === name)?.type ?? 3;
 }
 
 export async function startFakeDiscord(token = 'fake-bot-token'): Promise<FakeDiscord> {

@@ -5,12 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { openModal } from './components.ts';
+import { botMessage, replaceCommands } from './payloads.ts';
 import { FakeRateLimiter } from './ratelimit.ts';
 import {
   applyPings,
   type Body,
   channelApi,
-  commandProblem,
   formError,
   parseBody,
   type Reply,
@@ -230,27 +230,7 @@ export class FakeRest {
       this.onChange(m);
       return { status: 204 };
     });
-    const putCommands = (
-      list: Array<Record<string, unknown>>,
-      body: Body | undefined,
-      guildId?: string,
-    ): Reply => {
-      if (!Array.isArray(body)) return { status: 400, body: { message: 'Invalid Form Body', code: 50035 } };
-      const problem = body.map((c) => commandProblem(c as Record<string, unknown>)).find(Boolean);
-      if (problem) return { status: 400, body: { message: `Invalid Form Body: ${problem}`, code: 50035 } };
-      list.length = 0;
-      for (const c of body as Array<Record<string, unknown>>) {
-        list.push({
-          ...c,
-          id: s.nextId(),
-          application_id: s.applicationId,
-          version: s.nextId(),
-          ...(guildId ? { guild_id: guildId } : {}),
-        });
-      }
-      return { status: 200, body: list };
-    };
-    this.add('PUT', '/applications/:id/commands', (_p, body) => putCommands(s.globalCommands, body));
+    this.add('PUT', '/applications/:id/commands', (_p, body) => replaceCommands(s, s.globalCommands, body));
     this.add('PUT', '/applications/:id/guilds/:id/commands', ([, gid], body) => {
       if (!s.guilds.has(gid ?? '')) return unknown(10004, 'Unknown Guild');
       let list = s.guildCommands.get(gid ?? '');
@@ -258,7 +238,7 @@ export class FakeRest {
         list = [];
         s.guildCommands.set(gid ?? '', list);
       }
-      return putCommands(list, body, gid);
+      return replaceCommands(s, list, body, gid);
     });
     this.add('GET', '/applications/:id/commands', () => ({ status: 200, body: s.globalCommands }));
     this.add('POST', '/interactions/:id/:token/callback', ([iid, token], body, query) =>
@@ -369,33 +349,7 @@ export class FakeRest {
     extra: { interactionId?: string; flags?: number } = {},
   ): FakeMessage {
     const s = this.state;
-    const content = typeof body.content === 'string' ? body.content : '';
-    const ref = body.message_reference as { message_id: string } | undefined;
-    const m: FakeMessage = {
-      id: s.nextId(),
-      channel_id: ch.id,
-      ...(ch.guild_id ? { guild_id: ch.guild_id } : {}),
-      author: s.bot,
-      content,
-      edits: 0,
-      history: [content],
-      components: (body.components as unknown[]) ?? [],
-      embeds: (body.embeds as unknown[]) ?? [],
-      attachments: [],
-      flags: extra.flags ?? Number(body.flags ?? 0),
-      allowed_mentions: body.allowed_mentions,
-      ...(ref
-        ? { message_reference: { message_id: ref.message_id, channel_id: ch.id, guild_id: ch.guild_id } }
-        : {}),
-      mentions: [],
-      mention_roles: [],
-      mention_everyone: false,
-      deleted: false,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      type: extra.interactionId ? 20 : ref ? 19 : 0,
-      ...(extra.interactionId ? { interactionId: extra.interactionId } : {}),
-    };
+    const m = botMessage(s, ch, body, extra);
     applyPings(s, m);
     s.addMessage(m);
     this.onChange(m);

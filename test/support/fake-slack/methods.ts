@@ -4,42 +4,16 @@
  * message that is still streaming conflicts, streams need a thread (and a recipient outside DMs).
  */
 
-import type { FakeButton, FakeMessage, Workspace } from './model.ts';
+import { ASSISTANT_METHODS } from './assistant-methods.ts';
+import { fail, type MethodContext, type Params, type Result, str } from './method-kit.ts';
+import type { FakeButton, FakeMessage } from './model.ts';
 import { applyTasks } from './tasks.ts';
 
-export type Params = Record<string, unknown>;
-export type Result = { ok: true; [k: string]: unknown } | { ok: false; error: string; [k: string]: unknown };
-
-export interface FakeUser {
-  id: string;
-  name: string;
-  displayName?: string;
-  isAdmin?: boolean;
-  isOwner?: boolean;
-  isBot?: boolean;
-  locale?: string;
-}
-
-export interface MethodContext {
-  ws: Workspace;
-  team: { id: string; name: string };
-  bot: { userId: string; botId: string; name: string };
-  users: Map<string, FakeUser>;
-  streamTtlMs: number;
-  /** How long a stream may go without an append before Slack closes it (reported: about 5 minutes). */
-  streamIdleMs: number;
-  socketUrl: () => string;
-  now: () => number;
-  /** Refuse `context_actions` blocks (Slack's feedback buttons) with invalid_blocks (blocks.ts). */
-  refuseContextActions?: boolean;
-}
+export type { FakeUser, MethodContext, Params, Result } from './method-kit.ts';
 
 export const UPDATE_MAX = 4000;
 export const POST_TRUNCATE = 40_000;
 export const STREAM_MAX = 12_000;
-
-const fail = (error: string, extra: Record<string, unknown> = {}): Result => ({ ok: false, error, ...extra });
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Markdown carried by `markdown_text` and by `markdown_text` chunks. */
 function streamText(p: Params): string {
@@ -139,6 +113,7 @@ function streamOpen(ctx: MethodContext, m: FakeMessage): boolean {
 }
 
 export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> = {
+  ...ASSISTANT_METHODS,
   'auth.test': (ctx) => ({
     ok: true,
     url: `https://${ctx.team.name.toLowerCase()}.slack.com/`,
@@ -282,58 +257,6 @@ export const METHODS: Record<string, (ctx: MethodContext, p: Params) => Result> 
     }
     m.streaming = false;
     return { ok: true, channel: m.channel, ts: m.ts, message: { text: m.text, ts: m.ts } };
-  },
-
-  // Slack's method reference: status is required ('' clears it), loading_messages at most 10; cleared by
-  // the app's reply (Workspace.add) or after two minutes.
-  'assistant.threads.setStatus': (ctx, p) => {
-    const channel = str(p.channel_id);
-    const threadTs = str(p.thread_ts);
-    if (!channel) return fail('channel_not_found');
-    if (!threadTs) return fail('invalid_thread_ts');
-    if (typeof p.status !== 'string') return fail('invalid_arguments');
-    const loading = p.loading_messages;
-    if (loading !== undefined && (!Array.isArray(loading) || loading.length > 10))
-      return fail('invalid_arguments', { detail: 'loading_messages: at most 10 strings' });
-    const key = `${channel}:${threadTs}`;
-    if (p.status) {
-      ctx.ws.statuses.set(key, p.status);
-      if (Array.isArray(loading)) ctx.ws.loading.set(key, loading.map(String));
-    } else {
-      ctx.ws.statuses.delete(key);
-      ctx.ws.loading.delete(key);
-    }
-    return { ok: true };
-  },
-
-  // At most 4 prompts, each a title and a message; an optional title above them.
-  'assistant.threads.setSuggestedPrompts': (ctx, p) => {
-    const channel = str(p.channel_id);
-    const threadTs = str(p.thread_ts);
-    if (!channel) return fail('channel_not_found');
-    if (!threadTs) return fail('invalid_thread_ts');
-    const prompts = p.prompts;
-    if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > 4)
-      return fail('invalid_arguments', { detail: 'prompts: 1 to 4 items' });
-    const list = prompts as Array<{ title?: unknown; message?: unknown }>;
-    if (list.some((x) => !str(x.title) || !str(x.message)))
-      return fail('invalid_arguments', { detail: 'each prompt needs a title and a message' });
-    ctx.ws.prompts.set(`${channel}:${threadTs}`, {
-      ...(str(p.title) ? { title: str(p.title) } : {}),
-      prompts: list.map((x) => ({ title: String(x.title), message: String(x.message) })),
-    });
-    return { ok: true };
-  },
-
-  'assistant.threads.setTitle': (ctx, p) => {
-    const channel = str(p.channel_id);
-    const threadTs = str(p.thread_ts);
-    if (!channel) return fail('channel_not_found');
-    if (!threadTs) return fail('invalid_thread_ts');
-    const title = str(p.title);
-    if (!title) return fail('invalid_arguments', { detail: 'title required' });
-    ctx.ws.titles.set(`${channel}:${threadTs}`, title);
-    return { ok: true };
   },
 
   'chat.delete': (ctx, p) => {

@@ -4,6 +4,7 @@
  * the bot outside a DM), and slash commands as Slack's form fields.
  */
 import { randomUUID } from 'node:crypto';
+import type { FakeMessage } from './model.ts';
 import type { FakeFile, FakeSlack } from './server.ts';
 
 export interface Said {
@@ -203,13 +204,7 @@ export function pressButton(
     trigger_id: `trig.${fake.ws.nextTs()}`,
     team: { id: fake.team.id, domain: fake.team.name.toLowerCase() },
     channel: { id: m.channel, name: fake.ws.channelNames.get(m.channel) ?? 'directmessage' },
-    message: {
-      type: 'message',
-      user: m.user,
-      ts: m.ts,
-      text: m.text,
-      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
-    },
+    message: payloadMessage(m),
     response_url: `${fake.url}/respond/action-${m.ts}`,
     actions: [
       {
@@ -248,12 +243,19 @@ export function messageShortcut(
     response_url: `${fake.url}/respond/shortcut-${m.ts}`,
     message_ts: m.ts,
     message: {
-      type: 'message',
-      user: m.user,
-      ts: m.ts,
-      text: m.text,
-      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+      ...payloadMessage(m),
       ...(!m.threadTs && replies > 0 ? { thread_ts: m.ts, reply_count: replies } : {}),
     },
+  };
+}
+
+/** A message as Slack's interaction payloads carry it. */
+function payloadMessage(m: FakeMessage): Record<string, unknown> {
+  return {
+    type: 'message',
+    user: m.user,
+    ts: m.ts,
+    text: m.text,
+    ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
   };
 }
