@@ -76,6 +76,8 @@ export interface Question {
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
   /** Documents to upload when the answer starts (their status line needs the reply). */
   documents: IncomingMessage['attachments'];
+  /** The conversation's documents as the question's batched read found them (undefined: no Files API). */
+  listedDocuments?: DocumentRecord[];
 }
 
 export interface Prompt extends Question {

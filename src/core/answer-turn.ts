@@ -14,7 +14,7 @@ import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import { attachDocuments, documentsModelLine, fileIdMessage, splitDocuments } from './document-intake.ts';
-import type { DocumentRecord } from './documents.ts';
+import { type DocumentRecord, DocumentStore } from './documents.ts';
 import type { Turn } from './history.ts';
 import type { ShownMessage } from './inflight.ts';
 import { renderSystemPrompt } from './prompt.ts';
@@ -176,7 +176,12 @@ export class AnswerTurn {
       ? splitDocuments(message.attachments, config, locale)
       : { documents: [], rest: message.attachments, notes: [] };
     const files = await prepareAttachments(split.rest, config.attachments, locale);
-    const start = await readTurnStart(this.deps.settings, message.conversation);
+    // The conversation's documents come in the same batched read as the settings and the history meta.
+    const docsKey = this.deps.documents ? [DocumentStore.key(this.key)] : [];
+    const start = await readTurnStart(this.deps.settings, message.conversation, docsKey);
+    const listedDocuments = this.deps.documents
+      ? ((start.also[0] as DocumentRecord[] | undefined) ?? [])
+      : undefined;
     const { settings } = start;
     this.model = await this.deps.modelFor(message.conversation, settings, start.workspace);
     this.endings.push(...(message.notes ?? []), ...split.notes, ...files.notes);
@@ -204,7 +209,16 @@ export class AnswerTurn {
       hourlyTime: config.models[this.model]?.cache === 'explicit',
     });
     const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
-    return { settings, system, turn, slot, meta, images: files.images, documents: split.documents };
+    return {
+      settings,
+      system,
+      turn,
+      slot,
+      meta,
+      images: files.images,
+      documents: split.documents,
+      ...(listedDocuments ? { listedDocuments } : {}),
+    };
   }
 
   /**
@@ -224,6 +238,7 @@ export class AnswerTurn {
       ...this.deps,
       conversation: this.key,
       pending: question.documents,
+      ...(question.listedDocuments ? { existing: question.listedDocuments } : {}),
       stillAsked: () => this.deps.history.holds(this.key, question.slot),
       authorId: this.message.author.id,
       locale: this.locale,
