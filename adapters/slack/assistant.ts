@@ -100,6 +100,12 @@ export class AssistantThreads {
     app.event('assistant_thread_started', async ({ event }) => {
       track(this.started((event as unknown as { assistant_thread: AssistantThread }).assistant_thread));
     });
+    // Slack's agent messaging (manifest `agent_view`) has no assistant_thread_started: the prompts go
+    // to the DM when the person opens the app's Messages tab.
+    app.event('app_home_opened', async ({ event }) => {
+      if (this.deps.config.slack.assistant.view === 'agent' && event.tab === 'messages')
+        track(this.messagesOpened(event.user, event.channel));
+    });
     app.event('assistant_thread_context_changed', async ({ event }) => {
       track(
         this.contextChanged((event as unknown as { assistant_thread: AssistantThread }).assistant_thread),
@@ -110,7 +116,17 @@ export class AssistantThreads {
   /** A new assistant thread: remember what the person views, offer prompts in their language. */
   async started(thread: AssistantThread): Promise<void> {
     await this.save(thread, { viewing: thread.context?.channel_id });
-    const person = await this.deps.users.get(thread.user_id);
+    await this.offerPrompts(thread.user_id, thread.channel_id, thread.thread_ts);
+  }
+
+  /** Agent view: the person opened the app's Messages tab (its DM); the prompts go to the DM itself. */
+  async messagesOpened(user: string, channel: string): Promise<void> {
+    await this.offerPrompts(user, channel);
+  }
+
+  /** Suggested prompts in the person's language; `thread_ts` only in the assistant view (agent apps fail silently with it). */
+  private async offerPrompts(user: string, channel: string, threadTs?: string): Promise<void> {
+    const person = await this.deps.users.get(user);
     const locale = toLocale(person.locale, this.deps.config.locale);
     const prompts = suggestedPrompts(
       this.deps.config.slack.assistant,
@@ -118,8 +134,8 @@ export class AssistantThreads {
       locale,
     );
     await this.deps.client.assistant.threads.setSuggestedPrompts({
-      channel_id: thread.channel_id,
-      thread_ts: thread.thread_ts,
+      channel_id: channel,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
       title: t(locale, 'assistant.prompts_title'),
       prompts,
     });

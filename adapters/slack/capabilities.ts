@@ -14,6 +14,7 @@ export const MESSAGE_SHORTCUTS = {
 
 /** Bot events the adapter listens to. */
 export const BOT_EVENTS = [
+  'app_home_opened',
   'app_mention',
   'assistant_thread_context_changed',
   'assistant_thread_started',
@@ -53,7 +54,9 @@ export const METHOD_SCOPES: Record<string, string | null> = {
 export const INTERACTIVITY = true;
 
 /** Scopes needed for receiving what BOT_EVENTS deliver, for file downloads and for the command. */
-const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {
+const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string | null> = {
+  // The agent view's entry point (slack.assistant.view: agent); Slack asks no scope for it.
+  app_home_opened: null,
   app_mention: 'app_mentions:read',
   assistant_thread_started: 'assistant:write',
   assistant_thread_context_changed: 'assistant:write',
@@ -66,6 +69,6 @@ const EVENT_SCOPES: Record<(typeof BOT_EVENTS)[number], string> = {
 export function requiredScopes(): string[] {
   const scopes = new Set<string>(['commands', 'files:read']);
   for (const s of Object.values(METHOD_SCOPES)) if (s) scopes.add(s);
-  for (const s of Object.values(EVENT_SCOPES)) scopes.add(s);
+  for (const s of Object.values(EVENT_SCOPES)) if (s) scopes.add(s);
   return [...scopes].sort();
 }

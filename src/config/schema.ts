@@ -33,8 +33,19 @@ const slackAssistantSchema = z.strictObject({
   /** A short title for the thread after its first answer, written by this (cheap) model. */
   titleModel: modelName.default('qwen-flash'),
   titles: z.boolean().default(true),
+  /**
+   * Which of Slack's surfaces the app's manifest declares: `assistant` (`assistant_view`, threads started
+   * by `assistant_thread_started`) or `agent` (`agent_view`, Slack's newer agent messaging: prompts are
+   * set when the person opens the app's Messages tab).
+   */
+  view: z.enum(['assistant', 'agent']).default('assistant'),
 });
-const SLACK_ASSISTANT_DEFAULTS = { prompts: [], titleModel: 'qwen-flash', titles: true };
+const SLACK_ASSISTANT_DEFAULTS = {
+  prompts: [],
+  titleModel: 'qwen-flash',
+  titles: true,
+  view: 'assistant' as const,
+};
 
 export const modelInfoSchema = z.strictObject({
   context: z.number().int().positive(),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { assistantContextChanged, openAssistant } from '../support/fake-slack/index.ts';
+import { assistantContextChanged, openAssistant, openMessagesTab } from '../support/fake-slack/index.ts';
 import { until } from '../support/fake-time.ts';
 import { ALICE, type Rig, startRig } from './rig.ts';
 
@@ -37,6 +37,23 @@ describe('Slack assistant threads', () => {
       title: 'Try asking:',
       prompts: faq.slice(0, 4).map((q) => ({ title: q, message: q })),
     });
+  });
+
+  it('agent view (slack.assistant.view: agent): opening the Messages tab sets the prompts on the DM itself; the assistant view ignores it', async () => {
+    rig = await startRig({ config: { slack: { assistant: { view: 'agent' } } } });
+    await rig.settle(rig.app.faq.ready(), 'the FAQ to be indexed');
+    await rig.deliver(asEvent(openMessagesTab(rig.fake, { user: ALICE, dm: DM })));
+    const faq = rig.app.faq.entries.map((e) => e.question);
+    // No thread_ts: agent apps that send one fail silently at Slack.
+    expect(rig.fake.ws.prompts.get(DM)).toEqual({
+      title: 'Try asking:',
+      prompts: faq.slice(0, 4).map((q) => ({ title: q, message: q })),
+    });
+    await rig.close();
+
+    rig = await startRig();
+    await rig.deliver(asEvent(openMessagesTab(rig.fake, { user: ALICE, dm: DM })));
+    expect(rig.fake.ws.prompts.size).toBe(0);
   });
 
   it("configured prompts win, in the person's language", async () => {

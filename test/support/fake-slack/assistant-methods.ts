@@ -29,14 +29,14 @@ export const ASSISTANT_METHODS: Record<string, (ctx: MethodContext, p: Params) =
     const channel = str(p.channel_id);
     const threadTs = str(p.thread_ts);
     if (!channel) return fail('channel_not_found');
-    if (!threadTs) return fail('invalid_thread_ts');
     const prompts = p.prompts;
     if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > 4)
       return fail('invalid_arguments', { detail: 'prompts: 1 to 4 items' });
     const list = prompts as Array<{ title?: unknown; message?: unknown }>;
     if (list.some((x) => !str(x.title) || !str(x.message)))
       return fail('invalid_arguments', { detail: 'each prompt needs a title and a message' });
-    ctx.ws.prompts.set(`${channel}:${threadTs}`, {
+    // Without thread_ts (agent view) the prompts belong to the DM itself, keyed by the channel alone.
+    ctx.ws.prompts.set(threadTs ? `${channel}:${threadTs}` : channel, {
       ...(str(p.title) ? { title: str(p.title) } : {}),
       prompts: list.map((x) => ({ title: String(x.title), message: String(x.message) })),
     });

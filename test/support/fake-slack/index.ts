@@ -6,6 +6,7 @@ export {
   eventBody,
   messageShortcut,
   openAssistant,
+  openMessagesTab,
   pressButton,
   type Said,
   type SayOptions,

@@ -157,6 +157,17 @@ export function openAssistant(
   };
 }
 
+/** A person opens the app's Messages tab (its DM): `app_home_opened` with `tab: "messages"`. */
+export function openMessagesTab(fake: FakeSlack, o: { user: string; dm: string }): Record<string, unknown> {
+  return eventBody(fake, {
+    type: 'app_home_opened',
+    user: o.user,
+    channel: o.dm,
+    tab: 'messages',
+    event_ts: fake.ws.nextTs(),
+  });
+}
+
 /** The person moves to another channel with the assistant pane open. */
 export function assistantContextChanged(
   fake: FakeSlack,
