@@ -68,6 +68,8 @@ export interface AnswerDeps {
 /** What the arrival phase settled: the prompt's parts but its turns, which are read when the answer starts. */
 export interface Question {
   settings: ConversationSettings;
+  /** The workspace defaults, read in the same batch as `settings`. */
+  workspace: ConversationSettings;
   system: string;
   turn: Turn;
   slot: AnswerSlot;

@@ -211,6 +211,7 @@ export class AnswerTurn {
     const system = [rendered, ...(message.context ?? [])].filter((line) => line.trim()).join('\n\n');
     return {
       settings,
+      workspace: start.workspace,
       system,
       turn,
       slot,
@@ -261,6 +262,7 @@ export class AnswerTurn {
       model: this.model,
       info: config.models[this.model],
       settings: prompt.settings,
+      workspaceSettings: prompt.workspace,
       system: prompt.system,
       turns: prompt.turns,
       images: prompt.images,

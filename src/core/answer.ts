@@ -5,7 +5,7 @@ import type { ChatMessage, ChatResult, ChatTool, ToolCall } from '../qwen/client
 import { QwenError } from '../qwen/errors.ts';
 import { streamWithFallback } from '../qwen/fallback.ts';
 import { StoreError } from '../store/index.ts';
-import type { ToolScope } from '../tools/types.ts';
+import type { LoadedToolSettings, ToolScope } from '../tools/types.ts';
 import { BilledUsage } from './billing.ts';
 import type { Refusal, Turn, TurnStatus } from './history.ts';
 import type { ModelPort } from './ports.ts';
@@ -38,7 +38,8 @@ export interface AnswerTools {
 
 /** Tools the model may call during a chat answer (the FAQ's `search_faq`, MCP servers' tools). */
 export interface ChatToolbox {
-  forScope(scope: ToolScope): Promise<AnswerTools>;
+  /** `loaded`: the settings the answer already read, so deciding which servers it may use reads nothing. */
+  forScope(scope: ToolScope, loaded?: LoadedToolSettings): Promise<AnswerTools>;
 }
 
 /** Output tokens an answer is assumed to take from the model's TPM before its `usage` is known. */
@@ -60,6 +61,8 @@ export interface ModelCall {
   toolbox?: ChatToolbox;
   /** Who asks where: decides which tools are offered. */
   scope?: ToolScope;
+  /** The workspace defaults read with `settings`: with them the tool switches need no read of their own. */
+  workspaceSettings?: ConversationSettings;
   /** Adds up what every model call of this answer is billed, also when the answer fails or is stopped. */
   billed?: BilledUsage;
   /** `fileid://…` of the conversation's documents: a second system message, after the system prompt. */
@@ -86,7 +89,12 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
   const thinkingBudget =
     thinking && level && level !== 'max' ? config.qwen.thinkingBudgets[level] : undefined;
   const offered =
-    info?.tools && call.toolbox && call.scope ? await call.toolbox.forScope(call.scope) : undefined;
+    info?.tools && call.toolbox && call.scope
+      ? await call.toolbox.forScope(
+          call.scope,
+          call.workspaceSettings ? { settings: call.settings, workspace: call.workspaceSettings } : undefined,
+        )
+      : undefined;
   const tools = offered?.definitions ?? [];
   const maxRounds = config.tools.maxSteps;
   const extra: ChatMessage[] = [];

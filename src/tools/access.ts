@@ -7,7 +7,7 @@ import type { McpServerConfig } from '../config/mcp-schema.ts';
 import type { ConversationSettings, SettingsStore } from '../core/settings.ts';
 import type { ConversationRef } from '../core/types.ts';
 import { conversationKey } from '../core/types.ts';
-import type { ToolAccess, ToolScope } from './types.ts';
+import type { LoadedToolSettings, ToolAccess, ToolScope } from './types.ts';
 
 /** Which layer's switch decided: the conversation's own, its channel's (for a thread), the workspace's. */
 export type SwitchLayer = 'conversation' | 'channel' | 'workspace';
@@ -114,11 +114,7 @@ export class SettingsToolAccess implements ToolAccess {
    * The allowed subset, from the settings an answer turn already read (`readTurnStart`: the thread's
    * settings merged over its channel's, and the workspace's), with no store read of its own.
    */
-  allowedFrom(
-    scope: ToolScope,
-    servers: string[],
-    loaded: { settings: ConversationSettings; workspace: ConversationSettings },
-  ): Set<string> {
+  allowedFrom(scope: ToolScope, servers: string[], loaded: LoadedToolSettings): Set<string> {
     const layers = { conversation: loaded.settings, workspace: loaded.workspace };
     return new Set(servers.filter((name) => this.verdict(name, scope, layers).allowed));
   }
@@ -136,10 +132,15 @@ export class SettingsToolAccess implements ToolAccess {
     };
   }
 
-  async allowedServers(scope: ToolScope, servers: string[]): Promise<Set<string>> {
+  async allowedServers(
+    scope: ToolScope,
+    servers: string[],
+    loaded?: LoadedToolSettings,
+  ): Promise<Set<string>> {
     // Config alone may already say no to everything: then nothing needs reading.
     const possible = servers.filter((name) => !configLimit(this.deps.servers[name], scope));
     if (possible.length === 0) return new Set();
+    if (loaded) return this.allowedFrom(scope, possible, loaded);
     const layers = await this.layers(scope);
     return new Set(possible.filter((name) => this.verdict(name, scope, layers).allowed));
   }

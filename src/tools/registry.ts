@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import type { ChatMessage, ChatTool, ToolCall } from '../qwen/client.ts';
 import type { McpHub } from './mcp-hub.ts';
 import { errorResult, functionName, resultText, truncate } from './tool-output.ts';
-import { allowAllTools, type ToolAccess, type ToolScope } from './types.ts';
+import { allowAllTools, type LoadedToolSettings, type ToolAccess, type ToolScope } from './types.ts';
 
 export interface ToolRegistryDeps {
   config: Config;
@@ -40,7 +40,7 @@ export class ToolRegistry implements ChatToolbox {
     this.access = deps.access ?? allowAllTools;
   }
 
-  async forScope(scope: ToolScope): Promise<AnswerTools> {
+  async forScope(scope: ToolScope, loaded?: LoadedToolSettings): Promise<AnswerTools> {
     const definitions: ChatTool[] = [];
     const targets = new Map<string, Target>();
     if (this.deps.faq?.toolEnabled) {
@@ -49,7 +49,7 @@ export class ToolRegistry implements ChatToolbox {
     }
     const hubTools = this.deps.hub?.tools() ?? [];
     const servers = [...new Set(hubTools.map((t) => t.server))];
-    const allowed = servers.length ? await this.allowed(scope, servers) : new Set<string>();
+    const allowed = servers.length ? await this.allowed(scope, servers, loaded) : new Set<string>();
     for (const { server, tool } of hubTools) {
       if (!allowed.has(server)) continue;
       const name = functionName(server, tool.name, new Set(targets.keys()));
@@ -66,9 +66,13 @@ export class ToolRegistry implements ChatToolbox {
     return { definitions, run: (calls, ctx) => this.run(targets, calls, ctx) };
   }
 
-  private async allowed(scope: ToolScope, servers: string[]): Promise<Set<string>> {
+  private async allowed(
+    scope: ToolScope,
+    servers: string[],
+    loaded: LoadedToolSettings | undefined,
+  ): Promise<Set<string>> {
     try {
-      return await this.access.allowedServers(scope, servers);
+      return await this.access.allowedServers(scope, servers, loaded);
     } catch (err) {
       // Without an answer from the policy nothing is offered: safer than everything.
       this.deps.log.warn({ err }, 'tool access check failed; no MCP tools offered in this answer');

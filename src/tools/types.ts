@@ -2,6 +2,7 @@
  * The contract between the MCP client (`src/tools/mcp-*.ts`: connects servers, runs their tools) and tool
  * access (`src/tools/access.ts`, `/tools`: who may use which server). Both sides import only this file.
  */
+import type { ConversationSettings } from '../core/settings.ts';
 
 /** Where a tool would run: the conversation and the person asking. */
 export interface ToolScope {
@@ -35,10 +36,16 @@ export interface ToolCatalog {
   servers(): ToolServerState[];
 }
 
+/** The settings an answer turn already read: the conversation's (a thread's over its channel's) and the workspace's. */
+export interface LoadedToolSettings {
+  settings: ConversationSettings;
+  workspace: ConversationSettings;
+}
+
 /** What the MCP side asks before offering a server's tools in a conversation. */
 export interface ToolAccess {
-  /** The subset of `servers` whose tools may be offered in this scope. */
-  allowedServers(scope: ToolScope, servers: string[]): Promise<Set<string>>;
+  /** The subset of `servers` whose tools may be offered in this scope; `loaded` spares a store read. */
+  allowedServers(scope: ToolScope, servers: string[], loaded?: LoadedToolSettings): Promise<Set<string>>;
 }
 
 /** Everything allowed: the default when no access policy is wired. */

@@ -149,6 +149,8 @@ describe('store reads', () => {
     reset();
     const scope = toolScopeOf(thread, 'U-ALICE');
     expect([...access.allowedFrom(scope, ALL, start)].sort()).toEqual(['both']);
+    // What the tool registry calls with the answer turn's settings: the same verdict, no read either.
+    expect([...(await access.allowedServers(scope, ALL, start))].sort()).toEqual(['both']);
     expect(traffic.roundTrips).toBe(0);
   });
 });
