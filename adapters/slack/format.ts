@@ -5,14 +5,13 @@
  * `@channel`…), user (`<@U…>`), user group (`<!subteam^…>`) and channel (`<#C…>`) references.
  */
 import { slackifyMarkdown } from 'slackify-markdown';
+import { closesFence, fenceLine } from '../../src/core/fences.ts';
 
 /** Invisible separator that stops Slack from reading `@here` or `<!here>` as a mention. */
 const ZWSP = '\u200b';
 const BROADCAST_WORDS = /@(channel|here|everyone)\b/gi;
 /** Links slackify-markdown produces (and the only `<…>` sequences we let through in mrkdwn). */
 const ALLOWED_SEQUENCE = /^<(?:https?:\/\/|mailto:)[^<>|\s]*(?:\|[^<>]*)?>$/i;
-
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 
 /** Standard Markdown → Slack mrkdwn with every mention the model wrote made harmless. */
 export function toMrkdwn(markdown: string): string {
@@ -43,9 +42,9 @@ export function limitNesting(markdown: string): string {
   return markdown
     .split('\n')
     .map((line) => {
-      const m = FENCE.exec(line);
-      if (fence === null && m) fence = m[1] ?? null;
-      else if (fence !== null && m && (m[1] ?? '').startsWith(fence) && !(m[2] ?? '').trim()) fence = null;
+      const m = fenceLine(line);
+      if (fence === null && m) fence = m.marker;
+      else if (fence !== null && closesFence(m, fence)) fence = null;
       else if (fence === null) return flattenLine(line);
       return line;
     })
@@ -72,20 +71,21 @@ function flattenLine(line: string): string {
 /**
  * Inside a code block Markdown shows a line like "```js" as text, but Slack ends its preformatted
  * block at any triple backtick: such text gets a zero-width space ("`\u200b``"), as attached files do.
+ * So does a line outside a block that starts with backticks but is no fence ("```js `x`").
  */
 export function escapeInnerFences(markdown: string): string {
   let open: string | null = null;
   return markdown
     .split('\n')
     .map((line) => {
-      const m = FENCE.exec(line);
-      const marker = m?.[1] ?? '';
+      const m = fenceLine(line);
       if (open === null) {
-        if (m) open = marker;
+        if (m) open = m.marker;
+        // "```js `x`" is inline code to Markdown, but Slack would open a preformatted block at it.
+        else if (/^ {0,3}```/.test(line)) return line.replace(/```/g, '`\u200b``');
         return line;
       }
-      const closes = m && marker[0] === open[0] && marker.length >= open.length && !(m[2] ?? '').trim();
-      if (closes) {
+      if (closesFence(m, open)) {
         open = null;
         return line;
       }

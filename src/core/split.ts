@@ -3,6 +3,8 @@
  * fences: a part that ends inside a fence closes it, and the next part reopens it with the same info
  * string. Prefers to cut at a line end, then at a space.
  */
+import { closesFence, fenceLine } from './fences.ts';
+
 export interface MessagePart {
   /** What to send: reopened fence + body + closing fence. */
   text: string;
@@ -10,7 +12,6 @@ export interface MessagePart {
   body: string;
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 /** Room kept for a closing fence ("\n" + up to 7 fence characters). */
 const CLOSE_RESERVE = 8;
 
@@ -38,7 +39,7 @@ export function splitMessage(text: string, maxChars: number): MessagePart[] {
     // Do not end a part on a fence opener: that would show an empty code block.
     if (end && end !== open) {
       const lineStart = rest.lastIndexOf('\n', cut - 2) + 1;
-      if (lineStart > 0 && FENCE.test(rest.slice(lineStart, cut).replace(/\n$/, ''))) {
+      if (lineStart > 0 && fenceLine(rest.slice(lineStart, cut).replace(/\n$/, ''))) {
         cut = lineStart;
         end = fenceStateAfter(rest.slice(0, cut), open);
       }
@@ -67,17 +68,12 @@ function chooseCut(rest: string, budget: number): number {
 export function fenceStateAfter(chunk: string, start: FenceState | null): FenceState | null {
   let open = start;
   for (const line of chunk.split('\n')) {
-    const m = FENCE.exec(line);
-    if (!m) continue;
-    const marker = m[1] ?? '';
+    const fence = fenceLine(line);
+    if (!fence) continue;
     if (!open) {
       const opener = line.trimStart();
-      open = { marker, opener: opener.length <= 40 ? opener : marker };
-    } else if (
-      marker[0] === open.marker[0] &&
-      marker.length >= open.marker.length &&
-      (m[2] ?? '').trim() === ''
-    ) {
+      open = { marker: fence.marker, opener: opener.length <= 40 ? opener : fence.marker };
+    } else if (closesFence(fence, open.marker)) {
       open = null;
     }
   }

@@ -31,6 +31,16 @@ describe('splitMessage', () => {
     expect(parts.map((p) => p.body).join('')).toBe(text);
   });
 
+  it('a backtick line with a backtick in its info string is inline code, not a fence (CommonMark)', () => {
+    // Found by the Slack formatting property (seed 1690206435): the splitter closed and reopened this
+    // "fence", the converter showed it as text, and Slack got an unbalanced code block.
+    expect(fencesBalanced('```js `code`\nplain text')).toBe(true);
+    const line = '```js @everyone **bold** `code`\nplain words here\n';
+    const parts = splitMessage(line.repeat(40), 200);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(part.text).toBe(part.body);
+  });
+
   it('never ends a part on a bare fence opener', () => {
     const text = `${'a'.repeat(180)}\n\`\`\`python\n${'print(1)\n'.repeat(40)}\`\`\``;
     const parts = splitMessage(text, 200);

@@ -76,6 +76,16 @@ describe('Slack formatting of model output', () => {
     );
   });
 
+  it('a line like "```js `code`" is text on both sides: no part gets a code block it does not close', () => {
+    // The counterexample the property above found (seed 1690206435), shrunk.
+    const text =
+      '@everyone\n```js @everyone @everyone **bold** _it_ `code`\n@everyone\n@everyone\n' +
+      '@everyone <!everyone> @everyone @everyone\n<@W123|bob>\n@everyone';
+    const parts = splitMessage(Array.from({ length: 25 }, () => text).join('\n'), SLACK_SURFACE_MAX);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(fenceLines(toMrkdwn(part.text)) % 2).toBe(0);
+  });
+
   it('property: a stream cut into arbitrary pieces never assembles a mention', () => {
     const pieceCuts = fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 40 });
     fc.assert(
