@@ -1,8 +1,8 @@
-import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import { StoreError } from '../store/index.ts';
+import { type RateLimiterAbstract, RateLimiterRes } from '../util/rate-limiters.ts';
 import { CommandSpelling } from './commands/spelling.ts';
 import type { CommandInvocation, IncomingMessage } from './types.ts';
 

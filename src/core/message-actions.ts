@@ -54,7 +54,8 @@ export interface MessageActionsDeps {
 }
 
 const SUMMARY_MAX_TOKENS = 800;
-const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
+// Made on first use: ICU's display-name data costs an idle bot ~6 MB of resident memory.
+let languageNames: Intl.DisplayNames | undefined;
 
 /**
  * The English name qwen-mt takes as `target_lang` for a platform locale tag (Discord "fr", "pt-BR",
@@ -67,6 +68,7 @@ export function targetLanguage(tag: string | undefined): string | undefined {
   if (lang === 'zh') return /^(tw|hk|mo|hant)$/i.test(region) ? 'Traditional Chinese' : 'Chinese';
   if (!/^[a-z]{2,3}$/.test(lang)) return undefined;
   try {
+    languageNames ??= new Intl.DisplayNames(['en'], { type: 'language' });
     const name = languageNames.of(lang);
     return name && name !== lang ? name : undefined;
   } catch {

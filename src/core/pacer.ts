@@ -1,4 +1,4 @@
-import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory } from '../util/rate-limiters.ts';
 
 /** A platform budget: at most `points` requests per `durationSec`, shared by every answer using it. */
 export interface BucketSpec {

@@ -1,5 +1,5 @@
-import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../log.ts';
+import { type RateLimiterAbstract, RateLimiterRes } from '../util/rate-limiters.ts';
 import { QwenError } from './errors.ts';
 
 /** Time as the limiter sees it: injectable so tests move it by hand instead of waiting. */

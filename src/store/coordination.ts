@@ -1,6 +1,6 @@
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../log.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from '../util/rate-limiters.ts';
 import { type Store, StoreError, sqliteOf, storeCall } from './index.ts';
 import { LocalCounters } from './local-counters.ts';
 import { openRedis, type RedisClient } from './redis-connection.ts';

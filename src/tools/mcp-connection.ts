@@ -1,10 +1,9 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../config/mcp-schema.ts';
 import type { Logger } from '../log.ts';
+import { isAnyMcpError, isMcpError, loadMcpSdk, type McpSdk } from './mcp-sdk.ts';
 import type { ToolServerState, ToolServerStateName } from './types.ts';
 
 /** Timers the reconnect backoff runs on (tests pass fake ones, or rely on vitest's fake timers). */
@@ -118,7 +117,10 @@ export class McpConnection {
       return result as CallToolResult;
     } catch (err) {
       // The connection itself broke (not a tool's own error): reconnect.
-      if (!options.signal.aborted && !(err instanceof McpError && err.code !== ErrorCode.ConnectionClosed))
+      if (
+        !options.signal.aborted &&
+        !(isAnyMcpError(err) && !isMcpError(err, (sdk) => sdk.ErrorCode.ConnectionClosed))
+      )
         this.fail(err, client);
       throw err;
     }
@@ -140,7 +142,17 @@ export class McpConnection {
   private async connect(): Promise<void> {
     this.setState('starting');
     this.attempts++;
-    const client = new Client(
+    let sdk: McpSdk;
+    try {
+      sdk = await loadMcpSdk();
+    } catch (err) {
+      this.log.error({ err: describe(err) }, 'could not load the MCP SDK');
+      this.error = describe(err);
+      this.setState('failed');
+      return;
+    }
+    if (this.closing) return;
+    const client = new sdk.Client(
       { name: 'qwenbot', version: '1.0.0' },
       {
         capabilities: {},
@@ -166,7 +178,7 @@ export class McpConnection {
     this.client = client;
     try {
       const timeout = this.opts.connectTimeoutMs ?? 30_000;
-      await client.connect(this.openTransport(), { timeout });
+      await client.connect(this.openTransport(sdk), { timeout });
       const tools: Tool[] = [];
       let cursor: string | undefined;
       do {
@@ -186,10 +198,10 @@ export class McpConnection {
     }
   }
 
-  private openTransport(): Transport {
+  private openTransport(sdk: McpSdk): Transport {
     const config = this.config;
     if ('command' in config) {
-      const transport = new StdioClientTransport({
+      const transport = new sdk.StdioClientTransport({
         command: config.command,
         args: config.args,
         env: config.env,
@@ -201,7 +213,7 @@ export class McpConnection {
       });
       return transport;
     }
-    return new StreamableHTTPClientTransport(new URL(config.url), {
+    return new sdk.StreamableHTTPClientTransport(new URL(config.url), {
       requestInit: { headers: config.headers },
     });
   }
@@ -219,10 +231,9 @@ export class McpConnection {
       this.opts.retryMaxMs ?? 300_000,
       (this.opts.retryMinMs ?? 1000) * 2 ** Math.max(0, this.attempts - 1),
     );
-    this.error =
-      err instanceof McpError && err.code === ErrorCode.ConnectionClosed
-        ? this.closedReason()
-        : describe(err);
+    this.error = isMcpError(err, (sdk) => sdk.ErrorCode.ConnectionClosed)
+      ? this.closedReason()
+      : describe(err);
     this.retryAt = this.timers.now() + delay;
     this.setState('failed');
     this.log.warn(
@@ -249,7 +260,7 @@ export class McpConnection {
 
 /** A short reason for people and logs: the error's message, never its config (env and headers hold secrets). */
 function describe(err: unknown): string {
-  if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) return 'no answer in time';
+  if (isMcpError(err, (sdk) => sdk.ErrorCode.RequestTimeout)) return 'no answer in time';
   const code = (err as { code?: unknown })?.code;
   if (code === 'ENOENT') return 'command not found';
   if (code === 'EACCES') return 'command not executable';
