@@ -54,6 +54,23 @@ function anonMappings() {
   }
 }
 
+/** Resident MB of each mapped file (the node binary, native addons, libc…), largest first. For looking. */
+function fileMappings() {
+  try {
+    const byFile = new Map();
+    let file = '';
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) file = line.trim().split(/\s+/).slice(5).join(' ');
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss && file.startsWith('/')) byFile.set(file, (byFile.get(file) ?? 0) + Number(rss[1]));
+    }
+    const top = [...byFile].filter(([, kb]) => kb >= 512).sort((a, b) => b[1] - a[1]);
+    return Object.fromEntries(top.map(([f, kb]) => [f.split('/').slice(-2).join('/'), mb(kb * 1024)]));
+  } catch {
+    return {};
+  }
+}
+
 async function measure() {
   fullGc();
   const rssBusy = mb(process.memoryUsage().rss);
@@ -72,7 +89,7 @@ async function measure() {
     ...residentKinds(),
     /** CPU seconds the bot has used so far (user + system), read before the quiet wait. */
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
-    ...(process.env.BENCH_MAPPINGS ? { mappings: anonMappings() } : {}),
+    ...(process.env.BENCH_MAPPINGS ? { mappings: anonMappings(), files: fileMappings() } : {}),
   };
 }
 

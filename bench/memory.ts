@@ -46,6 +46,8 @@ interface MemoryPoint {
   cpuSeconds: number;
   /** With BENCH_MAPPINGS=1: resident MB of each large anonymous mapping → how many. */
   mappings?: Record<string, number>;
+  /** With BENCH_MAPPINGS=1: resident MB of each mapped file ≥ 0.5 MB. */
+  files?: Record<string, number>;
 }
 
 interface MemoryRun {
@@ -161,6 +163,7 @@ async function runBotOn(
       exited,
     ]);
     const run: MemoryRun = { idle: await ask(proc), after: [], seconds: 0, errorAnswers: 0 };
+    if (run.idle.files) log(`memory: idle, mapped files resident (MB): ${JSON.stringify(run.idle.files)}`);
     // A window of IN_FLIGHT conversations: each answered one is replaced by a new one, up to each
     // checkpoint, where the bot is left to go quiet and measured.
     const pending = new Set<string>();
@@ -215,6 +218,7 @@ async function runBotOn(
       );
       if (point.mappings)
         log(`memory: anonymous mappings ≥ 1 MB resident (MB → how many): ${JSON.stringify(point.mappings)}`);
+      if (point.files) log(`memory: mapped files resident (MB): ${JSON.stringify(point.files)}`);
       run.after.push(point);
     }
     run.seconds = Math.round((performance.now() - started) / 100) / 10;
