@@ -200,8 +200,12 @@ export class AnswerTurn {
       ...(files.images.length ? { images: files.images.length } : {}),
     };
     // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
-    const { slot, meta } = await this.deps.history.appendQuestion(this.key, turn, start.meta);
-    await this.deps.users.note(message.conversation, this.key, message.author.id);
+    // Side by side: the /forget index must know the conversation before the model is called, not
+    // before the turn is stored (a crash in between leaves a conversation /forget finds, with no turn).
+    const [{ slot, meta }] = await Promise.all([
+      this.deps.history.appendQuestion(this.key, turn, start.meta),
+      this.deps.users.note(message.conversation, this.key, message.author.id),
+    ]);
     const rendered = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,
       platform: message.conversation.platform,
@@ -227,7 +231,9 @@ export class AnswerTurn {
    * that are done, nothing that arrived later. After a /reset only the question itself is left.
    */
   private async preparePrompt(question: Question): Promise<Prompt> {
-    const turns = await this.deps.history.load(this.key, question.slot, question.meta);
+    // No earlier turn in the window (a new conversation): the prompt is the question, read or not.
+    const alone = question.slot.seq - 1 <= question.meta.head;
+    const turns = alone ? [] : await this.deps.history.load(this.key, question.slot, question.meta);
     const docs = await this.documentsFor(question);
     return { ...question, turns: turns.length ? turns : [question.turn], docs };
   }

@@ -133,7 +133,7 @@ export class HistoryStore {
   async appendQuestion(
     conversation: string,
     turn: Turn,
-    known?: HistoryMeta,
+    known?: HistoryMeta | null,
   ): Promise<{ slot: AnswerSlot; meta: HistoryMeta }> {
     const { at, meta } = await this.write(conversation, turn, 2, known);
     return { slot: { seq: at.seq + 1, generation: at.generation }, meta };
@@ -167,9 +167,11 @@ export class HistoryStore {
     conversation: string,
     turn: Turn,
     slots: number,
-    known?: HistoryMeta,
+    known?: HistoryMeta | null,
   ): Promise<{ at: AnswerSlot; meta: HistoryMeta }> {
-    const meta = known ?? (await this.meta(conversation)) ?? { head: 0, next: 0 };
+    // null: the caller's read found no history in either layout (see readTurnStart).
+    const stored = known === null ? undefined : (known ?? (await this.meta(conversation)));
+    const meta = stored ?? { head: 0, next: 0 };
     const generation = meta.generation ?? randomUUID();
     const next = meta.next + slots;
     const head = Math.max(meta.head, next - this.opts.maxTurns);

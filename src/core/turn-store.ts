@@ -9,8 +9,11 @@ export interface TurnStart {
   settings: ConversationSettings;
   /** The workspace defaults. */
   workspace: ConversationSettings;
-  /** The history's meta (undefined: none yet, or an older layout the history store migrates). */
-  meta: HistoryMeta | undefined;
+  /**
+   * The history's meta; null: no history at all (neither layout), so storing the first turn needs no
+   * look of its own; undefined: an older layout is there, which the history store migrates.
+   */
+  meta: HistoryMeta | null | undefined;
   /** The values of the `alsoRead` keys the caller asked for, in order (e.g. the documents list). */
   also: unknown[];
 }
@@ -30,14 +33,16 @@ export async function readTurnStart(
   const own = conversationKey(ref);
   const parent = ref.thread ? conversationKey({ ...ref, thread: undefined }) : undefined;
   const conversations = [own, ...(parent ? [parent] : []), workspaceKey(ref)];
-  const loaded = await settings.loadWith(conversations, [HistoryStore.metaKey(own), ...alsoRead]);
+  const historyKeys = [HistoryStore.metaKey(own), HistoryStore.v1Key(own)];
+  const loaded = await settings.loadWith(conversations, [...historyKeys, ...alsoRead]);
+  const [metaValue, v1Value] = loaded.also;
   const [mine = {}, ...rest] = loaded.settings;
   const workspace = rest.at(-1) ?? {};
   const inherited = parent ? (rest[0] ?? {}) : {};
   return {
     settings: inheritSettings(inherited, mine),
     workspace,
-    meta: HistoryStore.readMeta(loaded.also[0]),
-    also: loaded.also.slice(1),
+    meta: HistoryStore.readMeta(metaValue) ?? (v1Value === undefined ? null : undefined),
+    also: loaded.also.slice(historyKeys.length),
   };
 }

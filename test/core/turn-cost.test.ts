@@ -38,12 +38,20 @@ interface TurnTraffic {
   text: string;
 }
 
-/** One answer turn in a conversation that already had one, counted from the message to its last write. */
-async function answerTurn(h: Harness): Promise<TurnTraffic> {
+/**
+ * One answer turn in a conversation that already had one (or, with `first`, the first turn of a new
+ * conversation), counted from the message to its last write.
+ */
+async function answerTurn(h: Harness, first = false): Promise<TurnTraffic> {
   const { app } = h;
-  await app.service.handleMessage(message('warm-up question', { conversation: ref }), new RecordingSurface());
-  await app.service.queue.idle();
-  await app.service.inflight.flush();
+  if (!first) {
+    await app.service.handleMessage(
+      message('warm-up question', { conversation: ref }),
+      new RecordingSurface(),
+    );
+    await app.service.queue.idle();
+    await app.service.inflight.flush();
+  }
   const all = watchStoreTraffic(app.store);
   const other = watchStoreTraffic(app.store, { ignore: 'inflight:' });
   const redis = app.coordinator.shared
@@ -94,6 +102,36 @@ describe('store round trips of one answer turn', () => {
     ]);
     expect(await h.app.store.get(`inflight:v2:${h.config.instanceId}`)).toBeUndefined();
   });
+
+  it('SQLite, a new conversation: no second look for a history the batched read found absent, no prompt read', async () => {
+    const h = await startHarness({ reuseSim: sim, config: { faq: { enabled: false } } });
+    harnesses.push(h);
+    const cost = await answerTurn(h, true);
+    // main: 7 (dedupe claim, settings + meta, the meta and an old-layout history looked for again, the
+    // user turn, the /forget index, the prompt's turns).
+    // Dedupe claim, settings + meta, the user turn and beside it the /forget index (read once per person
+    // per process, then written).
+    expect(cost.before).toBeLessThanOrEqual(5);
+    expect(cost.text).toContain('Echo: Alice: the question');
+    const turns = await h.app.service.history.load('test:W1:C1');
+    expect(turns.map((t) => t.text)).toEqual(['the question', 'Echo: Alice: the question']);
+  });
+
+  it.skipIf(!REDIS_URL)(
+    'Redis, a new conversation: one batched read and the user turn before the model call',
+    async () => {
+      const h = await startHarness({
+        storeUrl: REDIS_URL,
+        reuseSim: sim,
+        namespace: `${runPrefix}-redis-first`,
+        config: { faq: { enabled: false } },
+      });
+      harnesses.push(h);
+      const cost = await answerTurn(h, true);
+      expect(cost.before).toBeLessThanOrEqual(2);
+      expect(cost.text).toContain('Echo: Alice: the question');
+    },
+  );
 
   it.skipIf(!REDIS_URL)('Redis: the same, plus one MULTI for every usage bucket', async () => {
     const h = await startHarness({
