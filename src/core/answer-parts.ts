@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import type { ChatToolbox } from './answer.ts';
 import type { prepareAttachments } from './attachments.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
-import type { DocumentRecord, DocumentStore } from './documents.ts';
+import { type DocumentRecord, DocumentStore } from './documents.ts';
 import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
@@ -15,7 +15,8 @@ import type { TokenCalibrator } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
 import type { ConversationSettings, SettingsStore } from './settings.ts';
 import type { ReplyStreamer } from './streamer.ts';
-import type { ConversationRef, IncomingMessage } from './types.ts';
+import { readTurnStart, type TurnStart } from './turn-store.ts';
+import { type ConversationRef, conversationKey, type IncomingMessage } from './types.ts';
 import type { UsageStore } from './usage.ts';
 
 /** An answer streaming right now: what Stop and shutdown need to reach it. */
@@ -102,4 +103,13 @@ export function outcomeOf(ending: Ending, text: string, model: string): TurnOutc
     return { status: 'error', text, model, errorCode: errorCode ?? 'internal', errorLine: errorLine ?? '' };
   if (status === 'stopped') return { status: 'stopped', text, model };
   return { status: 'answered', text, model };
+}
+
+/**
+ * The conversation's one batched read before an answer: its settings, the history meta and (when
+ * documents are on) its documents list. Call in the conversation's turn.
+ */
+export function readAnswerStart(deps: AnswerDeps, conversation: ConversationRef): Promise<TurnStart> {
+  const docsKey = deps.documents ? [DocumentStore.key(conversationKey(conversation))] : [];
+  return readTurnStart(deps.settings, conversation, docsKey);
 }

@@ -9,18 +9,19 @@ import {
   outcomeOf,
   type Prompt,
   type Question,
+  readAnswerStart,
 } from './answer-parts.ts';
 import { usedToolsLine } from './answer-tools.ts';
 import { prepareAttachments } from './attachments.ts';
 import { BilledUsage } from './billing.ts';
 import { attachDocuments, documentsModelLine, fileIdMessage, splitDocuments } from './document-intake.ts';
-import { type DocumentRecord, DocumentStore } from './documents.ts';
+import type { DocumentRecord } from './documents.ts';
 import type { Turn } from './history.ts';
 import type { ShownMessage } from './inflight.ts';
 import { renderSystemPrompt } from './prompt.ts';
 import type { TurnOutcome } from './service.ts';
 import { ReplyStreamer } from './streamer.ts';
-import { readTurnStart } from './turn-store.ts';
+import type { TurnStart } from './turn-store.ts';
 import { conversationKey, type IncomingMessage, type ReplySurface } from './types.ts';
 import { cacheSavingOf, costOf, scopesFor } from './usage.ts';
 
@@ -44,6 +45,7 @@ export class AnswerTurn {
   private readonly log: Logger;
   private readonly key: string;
   private readonly startedAt: number;
+  private readonly started: Promise<TurnStart> | undefined;
   private readonly streamer: ReplyStreamer;
   private readonly active: ActiveAnswer;
   private model: string;
@@ -63,8 +65,11 @@ export class AnswerTurn {
     surface: ReplySurface,
     locale: Locale,
     log: Logger,
+    /** The conversation's batched read, when the caller started it already (readAnswerStart). */
+    started?: Promise<TurnStart>,
   ) {
     this.deps = deps;
+    this.started = started;
     this.message = message;
     this.surface = surface;
     this.locale = locale;
@@ -176,9 +181,7 @@ export class AnswerTurn {
       ? splitDocuments(message.attachments, config, locale)
       : { documents: [], rest: message.attachments, notes: [] };
     const files = await prepareAttachments(split.rest, config.attachments, locale);
-    // The conversation's documents come in the same batched read as the settings and the history meta.
-    const docsKey = this.deps.documents ? [DocumentStore.key(this.key)] : [];
-    const start = await readTurnStart(this.deps.settings, message.conversation, docsKey);
+    const start = await (this.started ?? readAnswerStart(this.deps, message.conversation));
     const listedDocuments = this.deps.documents
       ? ((start.also[0] as DocumentRecord[] | undefined) ?? [])
       : undefined;

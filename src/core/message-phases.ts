@@ -1,7 +1,7 @@
 import type { Locale } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { KeyedQueue } from '../util/keyed-queue.ts';
-import type { AnswerDeps } from './answer-parts.ts';
+import { type AnswerDeps, readAnswerStart } from './answer-parts.ts';
 import { AnswerTurn } from './answer-turn.ts';
 import { type Arrival, Batch, type MessageBatcher } from './debounce.ts';
 import { composeQuestion } from './question.ts';
@@ -86,6 +86,10 @@ function answerBatch(deps: MessagePhaseDeps, key: string, batch: Batch): void {
     key,
     async (shared) => {
       await batch.closed;
+      // Read while the guards run (the dedupe claim is a store write of its own): one store round trip
+      // less in front of the model call. A refused message leaves the read unused.
+      const started = readAnswerStart(deps.answerDeps, first.message.conversation);
+      started.catch(() => undefined);
       const admitted: Arrival[] = [];
       for (const a of batch.arrivals) {
         const refused = await deps.admit(a.message, a.surface, a.locale);
@@ -103,7 +107,14 @@ function answerBatch(deps: MessagePhaseDeps, key: string, batch: Batch): void {
       if (admitted.length > 1) last.log.debug({ messages: admitted.length }, 'messages joined into one turn');
       const heard = await hearVoice(deps.voice, question, last.surface, last.locale, last.log);
       if ('outcome' in heard) return last.settle(heard.outcome);
-      const turn = new AnswerTurn(deps.answerDeps, heard.message, heard.surface, last.locale, last.log);
+      const turn = new AnswerTurn(
+        deps.answerDeps,
+        heard.message,
+        heard.surface,
+        last.locale,
+        last.log,
+        started,
+      );
       await turn.arrive();
       if (shared?.signal?.aborted) turn.loseTurn();
       const answered = deps.lanes.run(laneKey(key, last.message.author.id), () => turn.answer());

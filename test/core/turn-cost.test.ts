@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisCoordinator } from '../../src/store/coordination.ts';
 import { type DashScopeSim, startDashScopeSim } from '../support/dashscope-sim.ts';
 import { type Harness, message, startHarness, TEST_API_KEY } from '../support/harness.ts';
@@ -153,5 +153,39 @@ describe('store round trips of one answer turn', () => {
     expect(cost.text).toContain('Echo: Alice: the question');
     const totals = await h.app.service.usage.totals({ kind: 'conversation', key: 'test:W1:C1' });
     expect(totals.all.answers).toBe(2);
+  });
+});
+
+describe('the store before the model call', () => {
+  it('reads the conversation while the dedupe claim is being written, not after it', async () => {
+    const h = await startHarness({ reuseSim: sim, config: { faq: { enabled: false } } });
+    harnesses.push(h);
+    const { app } = h;
+    const events: string[] = [];
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const claim = app.coordinator.claim.bind(app.coordinator);
+    app.coordinator.claim = async (id, ttlMs) => {
+      events.push('claim');
+      await gate;
+      return claim(id, ttlMs);
+    };
+    const getManyRaw = app.store.getManyRaw.bind(app.store);
+    app.store.getManyRaw = ((keys: string[]) => {
+      events.push('read');
+      return getManyRaw(keys);
+    }) as typeof app.store.getManyRaw;
+    const surface = new RecordingSurface();
+    const answered = app.service.handleMessage(message('the question', { conversation: ref }), surface);
+    // main: the read waited for the claim (the claim, then the read, one after the other).
+    await vi.waitFor(() => expect([...events].sort()).toEqual(['claim', 'read']), {
+      timeout: 2000,
+      interval: 5,
+    });
+    release();
+    expect((await answered).status).toBe('answered');
+    expect([...surface.messages.values()].join('')).toContain('Echo: Alice: the question');
   });
 });
