@@ -23,6 +23,18 @@ test('buckets of channels that went quiet are forgotten: 1,000 channels leave on
   expect(pacer.size).toBe(1);
 });
 
+test('a bot that goes quiet lets go of its buckets without waiting for another request', async () => {
+  const pacer = new EditPacer();
+  for (let i = 0; i < 1000; i++) await pacer.acquire(`discord:channel-${i}`, ONE_PER_SECOND);
+  expect(pacer.size).toBe(1000);
+
+  // Nothing more is asked for: the memory bench measures a bot in this state.
+  await vi.advanceTimersByTimeAsync(21_000);
+  expect(pacer.size).toBe(0);
+  // No timer is left behind once nothing is held.
+  expect(vi.getTimerCount()).toBe(0);
+});
+
 test('a bucket still inside its window, or with requests waiting, is kept and keeps its budget', async () => {
   const pacer = new EditPacer();
   const window = { points: 1, durationSec: 20 };
