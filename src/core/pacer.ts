@@ -40,6 +40,8 @@ const WINDOW_SLACK_MAX_MS = 250;
 
 /** Idle buckets are looked for this often while any is held (each look walks every bucket). */
 const SWEEP_EVERY_MS = 10_000;
+/** The soonest a next look comes (a window just about to pass is not chased by the millisecond). */
+const SWEEP_MIN_MS = 100;
 
 export interface EditPacerOptions {
   now?: () => number;
@@ -134,21 +136,30 @@ export class EditPacer {
     }
   }
 
-  /** One timer for every bucket, while there are any. */
-  private sweepLater(): void {
+  /**
+   * One timer for every bucket, while there are any: every SWEEP_EVERY_MS, or sooner when the buckets
+   * left will all have expired by then (the last of a burst go one window after it, not a sweep later).
+   */
+  private sweepLater(delayMs = SWEEP_EVERY_MS): void {
     if (this.sweepTimer !== undefined) return;
     this.sweepTimer = setTimeout(() => {
       this.sweepTimer = undefined;
-      this.sweep();
-      if (this.buckets.size > 0) this.sweepLater();
-    }, SWEEP_EVERY_MS);
+      const latest = this.sweep();
+      if (this.buckets.size > 0)
+        this.sweepLater(Math.min(SWEEP_EVERY_MS, Math.max(SWEEP_MIN_MS, latest - this.now() + 1)));
+    }, delayMs);
     this.sweepTimer.unref?.();
   }
 
-  private sweep(): void {
+  /** Forgets the expired buckets; returns when the last one kept expires at the earliest. */
+  private sweep(): number {
     const now = this.now();
+    let latest = now;
     for (const [key, b] of this.buckets) {
-      if (!b.pumping && now - b.lastAt > b.windowMs) this.buckets.delete(key);
+      const expires = b.pumping ? now + b.windowMs : b.lastAt + b.windowMs;
+      if (expires < now) this.buckets.delete(key);
+      else latest = Math.max(latest, expires);
     }
+    return latest;
   }
 }
