@@ -167,7 +167,11 @@ async function runBotOn(
       exited,
     ]);
     const run: MemoryRun = { idle: await ask(proc, 'idle'), after: [], seconds: 0, errorAnswers: 0 };
-    if (run.idle.snapshot) log(`memory: idle heap snapshot ${run.idle.snapshot}`);
+    const i = run.idle;
+    log(
+      `memory: idle: RSS ${i.rss} MB (anonymous ${i.anon}), heap ${i.heap} MB (V8 holds ${i.heapTotal}), external ${i.external} MB`,
+    );
+    if (i.snapshot) log(`memory: idle heap snapshot ${i.snapshot}`);
     if (run.idle.files) log(`memory: idle, mapped files resident (MB): ${JSON.stringify(run.idle.files)}`);
     // A window of IN_FLIGHT conversations: each answered one is replaced by a new one, up to each
     // checkpoint, where the bot is left to go quiet and measured.
@@ -219,7 +223,7 @@ async function runBotOn(
       );
       const point = await ask(proc, String(asked));
       log(
-        `memory: after ${asked}: RSS ${point.rss} MB (${point.rssBusy} right after), heap ${point.heap} MB, bot CPU ${point.cpuSeconds} s`,
+        `memory: after ${asked}: RSS ${point.rss} MB (${point.rssBusy} right after; anonymous ${point.anon}), heap ${point.heap} MB (V8 holds ${point.heapTotal}), external ${point.external} MB, bot CPU ${point.cpuSeconds} s`,
       );
       if (point.mappings)
         log(`memory: anonymous mappings ≥ 1 MB resident (MB → how many): ${JSON.stringify(point.mappings)}`);
