@@ -5,6 +5,10 @@
       self size and count by (node type, constructor name), the largest growth first
   python3 scripts/heap-diff.py BEFORE AFTER --retainers NAME [--top 20]
       for the nodes named NAME in AFTER: who holds them (the holder's name and the edge), by count
+  python3 scripts/heap-diff.py BEFORE AFTER --holders [--top 40]
+      the objects new in AFTER (node ids are kept across snapshots of one process), summed by the
+      object that held them already in BEFORE, on the shortest path from the roots: which long-lived
+      map or cache grew ("object _REST.handlers -> object _Collection .table -> array")
   python3 scripts/heap-diff.py BEFORE AFTER --strings [--top 20]
       the string values that grew most in count (their first 60 characters)
 
@@ -12,7 +16,7 @@ Growth is AFTER - BEFORE, so with 1,000 conversations between them, bytes / 1000
 """
 import argparse
 import json
-from collections import Counter, defaultdict
+from collections import Counter, deque
 
 
 class Snapshot:
@@ -106,6 +110,43 @@ def retainers(snap, name, top):
         print(f"{n:>8}  {k}")
 
 
+def holders(before, after, top):
+    f_id = before.node_fields.index("id")
+    known = {before.nodes[i * before.nf + f_id] for i in range(before.count())}
+    n = after.count()
+    new = [after.nodes[i * after.nf + f_id] not in known for i in range(n)]
+    out = [[] for _ in range(n)]
+    for frm, et, ename, to in after.edges_out():
+        if et not in ("weak", "shortcut"):
+            out[frm].append((to, ename if et not in ("element", "hidden") else f"[{et}]"))
+    # Breadth first from the root: each node's parent on its shortest retaining path.
+    parent, via = [-1] * n, [None] * n
+    seen = [False] * n
+    seen[0] = True
+    queue = deque([0])
+    while queue:
+        x = queue.popleft()
+        for to, ename in out[x]:
+            if not seen[to]:
+                seen[to], parent[to], via[to] = True, x, ename
+                queue.append(to)
+    size, count = Counter(), Counter()
+    for i in range(n):
+        if not new[i] or not seen[i]:
+            continue
+        top_new, x = i, i
+        while x >= 0 and new[x]:
+            top_new, x = x, parent[x]
+        held = f"{after.key_of(parent[x])}.{via[x]} -> " if parent[x] >= 0 else ""
+        key = f"{held}{after.key_of(x)} .{via[top_new]} -> {after.key_of(top_new)}"
+        size[key] += after.size_of(i)
+        count[key] += 1
+    print(f"new objects: {sum(size.values())} bytes, {sum(count.values())} nodes")
+    print(f"{'bytes':>10} {'nodes':>7}  held by (already there before) → first new object")
+    for key, b in size.most_common(top):
+        print(f"{b:>10} {count[key]:>7}  {key[:200]}")
+
+
 def strings(before, after, top):
     def values(s):
         c = Counter()
@@ -127,13 +168,16 @@ def main():
     p.add_argument("--top", type=int, default=40)
     p.add_argument("--retainers")
     p.add_argument("--strings", action="store_true")
+    p.add_argument("--holders", action="store_true")
     a = p.parse_args()
     after = Snapshot(a.after)
     if a.retainers:
         retainers(after, a.retainers, a.top)
         return
     before = Snapshot(a.before)
-    if a.strings:
+    if a.holders:
+        holders(before, after, a.top)
+    elif a.strings:
         strings(before, after, a.top)
     else:
         diff(before, after, a.top)
