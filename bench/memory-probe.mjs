@@ -1,8 +1,9 @@
 // Preloaded into the bot by the memory benchmark (`node --import bench/memory-probe.mjs … dist/src/main.js`):
 // the bot runs exactly as `npm start` runs it, and this answers the parent's requests for a measurement
 // over the IPC channel. Plain JavaScript, so measuring does not load Node's TypeScript stripper.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import v8 from 'node:v8';
 
 // discord.js spends at most 50 requests/s (Discord's global limit per bot): 10,000 conversations at
@@ -71,7 +72,19 @@ function fileMappings() {
   }
 }
 
-async function measure() {
+/**
+ * With BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot at each measurement, after the figures are read (a
+ * snapshot allocates), named by the checkpoint the parent sends (`idle`, `1000`…) and the bot's pid.
+ */
+function heapSnapshot(label) {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  fullGc();
+  return v8.writeHeapSnapshot(path.join(dir, `${process.pid}-${label ?? 'point'}.heapsnapshot`));
+}
+
+async function measure(label) {
   fullGc();
   const rssBusy = mb(process.memoryUsage().rss);
   const cpu = process.cpuUsage();
@@ -90,11 +103,12 @@ async function measure() {
     /** CPU seconds the bot has used so far (user + system), read before the quiet wait. */
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     ...(process.env.BENCH_MAPPINGS ? { mappings: anonMappings(), files: fileMappings() } : {}),
+    ...(process.env.BENCH_HEAP_SNAPSHOT ? { snapshot: heapSnapshot(label) } : {}),
   };
 }
 
 process.on('message', (m) => {
-  if (m?.measure) void measure().then((point) => process.send?.({ point }));
+  if (m?.measure) void measure(m.label).then((point) => process.send?.({ point }));
 });
 // The benchmark went away (stopped or crashed): stop the bot the way a supervisor would.
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -11,7 +11,9 @@
  * 1,000 conversations, --idle-only measures the idle bot only (to compare Node flags quickly),
  * --sqlite-only / --redis-only measure one store.
  * QWENBOT_BENCH_NODE_FLAGS="…" replaces the start script's flags; MALLOC_ARENA_MAX is passed on;
- * BENCH_MAPPINGS=1 logs the bot's large anonymous mappings at each checkpoint (where native memory went).
+ * BENCH_MAPPINGS=1 logs the bot's large anonymous mappings at each checkpoint (where native memory went);
+ * BENCH_HEAP_SNAPSHOT=<dir> writes a heap snapshot at each checkpoint, after its figures are read
+ * (compare two with scripts/heap-diff.py).
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,8 @@ interface MemoryPoint {
   mappings?: Record<string, number>;
   /** With BENCH_MAPPINGS=1: resident MB of each mapped file ≥ 0.5 MB. */
   files?: Record<string, number>;
+  /** With BENCH_HEAP_SNAPSHOT=<dir>: the heap snapshot written after the measurement. */
+  snapshot?: string;
 }
 
 interface MemoryRun {
@@ -86,7 +90,7 @@ models:
 qwen: { queue: { max: 100000 } }
 `;
 
-function ask(proc: ChildProcess): Promise<MemoryPoint> {
+function ask(proc: ChildProcess, label: string): Promise<MemoryPoint> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: { point?: MemoryPoint }) => {
       if (!m.point) return;
@@ -97,7 +101,7 @@ function ask(proc: ChildProcess): Promise<MemoryPoint> {
     const onExit = (code: number | null) => reject(new Error(`the bot exited with ${code}`));
     proc.on('message', onMessage);
     proc.once('exit', onExit);
-    proc.send({ measure: true });
+    proc.send({ measure: true, label });
   });
 }
 
@@ -132,7 +136,7 @@ async function runBotOn(
     env: {
       PATH: process.env.PATH,
       ...Object.fromEntries(
-        ['MALLOC_ARENA_MAX', 'BENCH_MAPPINGS'].flatMap((name) =>
+        ['MALLOC_ARENA_MAX', 'BENCH_MAPPINGS', 'BENCH_HEAP_SNAPSHOT'].flatMap((name) =>
           process.env[name] ? [[name, process.env[name]]] : [],
         ),
       ),
@@ -162,7 +166,12 @@ async function runBotOn(
       ),
       exited,
     ]);
-    const run: MemoryRun = { idle: await ask(proc), after: [], seconds: 0, errorAnswers: 0 };
+    const run: MemoryRun = { idle: await ask(proc, 'idle'), after: [], seconds: 0, errorAnswers: 0 };
+    const i = run.idle;
+    log(
+      `memory: idle: RSS ${i.rss} MB (anonymous ${i.anon}), heap ${i.heap} MB (V8 holds ${i.heapTotal}), external ${i.external} MB`,
+    );
+    if (i.snapshot) log(`memory: idle heap snapshot ${i.snapshot}`);
     if (run.idle.files) log(`memory: idle, mapped files resident (MB): ${JSON.stringify(run.idle.files)}`);
     // A window of IN_FLIGHT conversations: each answered one is replaced by a new one, up to each
     // checkpoint, where the bot is left to go quiet and measured.
@@ -212,13 +221,14 @@ async function runBotOn(
       log(
         `memory: ${asked} conversations answered after ${Math.round((performance.now() - started) / 1000)} s`,
       );
-      const point = await ask(proc);
+      const point = await ask(proc, String(asked));
       log(
-        `memory: after ${asked}: RSS ${point.rss} MB (${point.rssBusy} right after), heap ${point.heap} MB, bot CPU ${point.cpuSeconds} s`,
+        `memory: after ${asked}: RSS ${point.rss} MB (${point.rssBusy} right after; anonymous ${point.anon}), heap ${point.heap} MB (V8 holds ${point.heapTotal}), external ${point.external} MB, bot CPU ${point.cpuSeconds} s`,
       );
       if (point.mappings)
         log(`memory: anonymous mappings ≥ 1 MB resident (MB → how many): ${JSON.stringify(point.mappings)}`);
       if (point.files) log(`memory: mapped files resident (MB): ${JSON.stringify(point.files)}`);
+      if (point.snapshot) log(`memory: heap snapshot after ${asked}: ${point.snapshot}`);
       run.after.push(point);
     }
     run.seconds = Math.round((performance.now() - started) / 100) / 10;

@@ -6,7 +6,7 @@
 import { Client, GatewayIntentBits, Partials } from 'discord.js';
 import type { Config } from '../../src/config/schema.ts';
 import type { Logger } from '../../src/log.ts';
-import { boundDmChannels, cacheOptions } from './caches.ts';
+import { boundDmChannels, cacheOptions, restOptions } from './caches.ts';
 import { NO_PINGS } from './surface.ts';
 
 /** Login failures that are an outage, not a configuration problem: retried until start-up gives up. */
@@ -31,7 +31,7 @@ export function newDiscordClient(discord: Config['discord'], log: Logger): Clien
     // Bounded caches: the defaults keep every user and member, and 200 messages per channel.
     ...cacheOptions(),
     allowedMentions: NO_PINGS,
-    ...(discord.apiUrl ? { rest: { api: restBase(discord.apiUrl) } } : {}),
+    rest: { ...restOptions(), ...(discord.apiUrl ? { api: restBase(discord.apiUrl) } : {}) },
     ...(discord.shards === 'auto' ? { shards: 'auto' as const } : {}),
     ...(Array.isArray(discord.shards) ? { shards: discord.shards, shardCount: discord.shardCount ?? 1 } : {}),
   });

@@ -23,6 +23,25 @@ test('buckets of channels that went quiet are forgotten: 1,000 channels leave on
   expect(pacer.size).toBe(1);
 });
 
+test('a bot that goes quiet lets go of its buckets without waiting for another request', async () => {
+  const pacer = new EditPacer();
+  for (let i = 0; i < 1000; i++) await pacer.acquire(`discord:channel-${i}`, ONE_PER_SECOND);
+  expect(pacer.size).toBe(1000);
+
+  // Nothing more is asked for: the memory bench measures a bot in this state.
+  await vi.advanceTimersByTimeAsync(10_001);
+  expect(pacer.size).toBe(0);
+  // A burst that runs past a sweep: its last buckets go one window after it, not a sweep later.
+  for (let i = 0; i < 10; i++) {
+    await pacer.acquire(`discord:late-${i}`, { points: 5, durationSec: 5 });
+    await vi.advanceTimersByTimeAsync(1_000);
+  }
+  await vi.advanceTimersByTimeAsync(5_500);
+  expect(pacer.size).toBe(0);
+  // No timer is left behind once nothing is held.
+  expect(vi.getTimerCount()).toBe(0);
+});
+
 test('a bucket still inside its window, or with requests waiting, is kept and keeps its budget', async () => {
   const pacer = new EditPacer();
   const window = { points: 1, durationSec: 20 };

@@ -1,10 +1,13 @@
 /**
  * discord.js caches stay bounded: after many people talk in many channels and DMs, the client holds
  * no messages, no users but its own, and a few members besides its own (the adapter reads the author's
- * member when a message arrives).
+ * member when a message arrives), and the REST client forgets the rate-limit handlers of channels
+ * that went quiet.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { REST_HANDLER_SWEEP_MS } from '../../adapters/discord/caches.ts';
 import type { FakeChannel, FakeUser } from '../support/fake-discord/index.ts';
+import { until } from '../support/fake-time.ts';
 import { type DiscordHarness, startDiscordHarness } from './harness.ts';
 
 let h: DiscordHarness;
@@ -62,4 +65,29 @@ test('after many messages in many channels, message, user and member caches stay
   // prompts (a member missing from the cache would have shown the username instead).
   const prompts = h.sim.chatRequests().map((r) => JSON.stringify(r.messages));
   for (let p = 0; p < CHANNELS; p++) expect(prompts.some((x) => x.includes(`Nick${p}:`))).toBe(true);
+}, 90_000);
+
+test('the REST client forgets the rate-limit handlers of channels that went quiet', async () => {
+  const rest = h.discord.client.rest;
+  const channels = Array.from({ length: 12 }, (_, c) => h.fake.addChannel(h.guild, `once-${c}`));
+  const before = h.outcomes.length;
+  // One person each: a person's message budget is not what is measured here.
+  for (const [c, ch] of channels.entries()) {
+    const author = h.fake.addUser(`once${c}`, `Once ${c}`);
+    h.fake.addMember(h.guild, author);
+    h.fake.say({ author, channelId: ch.id, content: h.mention('hi') });
+  }
+  const outcomes = await h.turns(before + channels.length, 60_000);
+  expect(outcomes.slice(before).filter((o) => o.status === 'answered')).toHaveLength(channels.length);
+  // One handler per route and channel: `<route hash>:<channel id>`.
+  const ofChannels = () =>
+    [...rest.handlers.keys()].filter((key) => channels.some((ch) => key.endsWith(`:${ch.id}`)));
+  expect(ofChannels().length).toBeGreaterThanOrEqual(channels.length);
+
+  // Nobody writes any more: within two sweeps (fake time) none of them is held.
+  await until(
+    () => ofChannels().length === 0,
+    "the channels' handlers swept",
+    2 * REST_HANDLER_SWEEP_MS + 5_000,
+  );
 }, 90_000);
