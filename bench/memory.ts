@@ -13,7 +13,7 @@
  * QWENBOT_BENCH_NODE_FLAGS="…" replaces the start script's flags; MALLOC_ARENA_MAX is passed on;
  * BENCH_MAPPINGS=1 logs the bot's large anonymous mappings at each checkpoint (where native memory went);
  * BENCH_HEAP_SNAPSHOT=<dir> writes a heap snapshot at each checkpoint, after its figures are read
- * (compare two with scripts/heap-diff.py).
+ * (compare two with bench/heap-diff.py).
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Compare two V8 heap snapshots (e.g. the memory bench's BENCH_HEAP_SNAPSHOT idle and 1000 ones).
 
-  python3 scripts/heap-diff.py BEFORE.heapsnapshot AFTER.heapsnapshot [--top 40]
+  python3 bench/heap-diff.py BEFORE.heapsnapshot AFTER.heapsnapshot [--top 40]
       self size and count by (node type, constructor name), the largest growth first
-  python3 scripts/heap-diff.py BEFORE AFTER --retainers NAME [--top 20]
+  python3 bench/heap-diff.py BEFORE AFTER --retainers NAME [--top 20]
       for the nodes named NAME in AFTER: who holds them (the holder's name and the edge), by count
-  python3 scripts/heap-diff.py BEFORE AFTER --holders [--top 40]
+  python3 bench/heap-diff.py BEFORE AFTER --holders [--top 40]
       the objects new in AFTER (node ids are kept across snapshots of one process), summed by the
       object that held them already in BEFORE, on the shortest path from the roots: which long-lived
       map or cache grew ("object _REST.handlers -> object _Collection .table -> array")
-  python3 scripts/heap-diff.py BEFORE AFTER --strings [--top 20]
+  python3 bench/heap-diff.py BEFORE AFTER --strings [--top 20]
       the string values that grew most in count (their first 60 characters)
 
 Growth is AFTER - BEFORE, so with 1,000 conversations between them, bytes / 1000 is per conversation.
