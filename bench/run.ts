@@ -29,8 +29,8 @@ import { benchDocs } from './docs.ts';
 import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
 import { benchLimits } from './limits.ts';
-import { benchMemory } from './memory.ts';
-import { benchOpenLoop } from './open-loop.ts';
+import { benchMemory, startFlags } from './memory.ts';
+import { benchOpenLoop, benchOpenLoopWithStartFlags } from './open-loop.ts';
 import { benchDiscordPacing } from './pacing.ts';
 import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
@@ -166,6 +166,8 @@ await withSim(async (sim) => {
 });
 
 Object.assign(figures, await benchOpenLoop(log, quick ? 150 : 300, latencyOnly ? ['sqlite'] : undefined));
+log(`open loop again with the start script's Node flags (${startFlags().join(' ')}), sqlite…`);
+Object.assign(figures, await benchOpenLoopWithStartFlags(startFlags(), quick ? 150 : 300));
 if (latencyOnly) finish();
 
 Object.assign(figures, await benchMemory({ quick, log }));
