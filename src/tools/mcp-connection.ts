@@ -3,7 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../config/mcp-schema.ts';
 import type { Logger } from '../log.ts';
-import { isAnyMcpError, isMcpError, loadMcpSdk, type McpSdk } from './mcp-sdk.ts';
+import { loadMcpSdk, type McpSdk, mcpErrorName } from './mcp-sdk.ts';
 import type { ToolServerState, ToolServerStateName } from './types.ts';
 
 /** Timers the reconnect backoff runs on (tests pass fake ones, or rely on vitest's fake timers). */
@@ -117,10 +117,8 @@ export class McpConnection {
       return result as CallToolResult;
     } catch (err) {
       // The connection itself broke (not a tool's own error): reconnect.
-      if (
-        !options.signal.aborted &&
-        !(isAnyMcpError(err) && !isMcpError(err, (sdk) => sdk.ErrorCode.ConnectionClosed))
-      )
+      const protocol = mcpErrorName(err);
+      if (!options.signal.aborted && (protocol === undefined || protocol === 'ConnectionClosed'))
         this.fail(err, client);
       throw err;
     }
@@ -231,9 +229,7 @@ export class McpConnection {
       this.opts.retryMaxMs ?? 300_000,
       (this.opts.retryMinMs ?? 1000) * 2 ** Math.max(0, this.attempts - 1),
     );
-    this.error = isMcpError(err, (sdk) => sdk.ErrorCode.ConnectionClosed)
-      ? this.closedReason()
-      : describe(err);
+    this.error = mcpErrorName(err) === 'ConnectionClosed' ? this.closedReason() : describe(err);
     this.retryAt = this.timers.now() + delay;
     this.setState('failed');
     this.log.warn(
@@ -260,7 +256,7 @@ export class McpConnection {
 
 /** A short reason for people and logs: the error's message, never its config (env and headers hold secrets). */
 function describe(err: unknown): string {
-  if (isMcpError(err, (sdk) => sdk.ErrorCode.RequestTimeout)) return 'no answer in time';
+  if (mcpErrorName(err) === 'RequestTimeout') return 'no answer in time';
   const code = (err as { code?: unknown })?.code;
   if (code === 'ENOENT') return 'command not found';
   if (code === 'EACCES') return 'command not executable';

@@ -37,12 +37,12 @@ export function loadMcpSdk(): Promise<McpSdk> {
   return loading;
 }
 
-/** Whether `err` is the SDK's protocol error with this code (false before the SDK was ever loaded). */
-export function isMcpError(err: unknown, code: (sdk: McpSdk) => number): boolean {
-  return loaded !== undefined && err instanceof loaded.McpError && err.code === code(loaded);
-}
-
-/** Whether `err` is any protocol error of the SDK (a tool's own failure, not a broken connection). */
-export function isAnyMcpError(err: unknown): boolean {
-  return loaded !== undefined && err instanceof loaded.McpError;
+/**
+ * The name of the SDK's protocol error code `err` carries ('ConnectionClosed', 'RequestTimeout'…; a
+ * code the SDK has no name for is `code <n>`); undefined for any other error, and always before the
+ * SDK was ever loaded.
+ */
+export function mcpErrorName(err: unknown): string | undefined {
+  if (loaded === undefined || !(err instanceof loaded.McpError)) return undefined;
+  return loaded.ErrorCode[err.code] ?? `code ${err.code}`;
 }
