@@ -172,7 +172,7 @@ async function runBotOn(
       `memory: idle: RSS ${i.rss} MB (anonymous ${i.anon}), heap ${i.heap} MB (V8 holds ${i.heapTotal}), external ${i.external} MB`,
     );
     if (i.snapshot) log(`memory: idle heap snapshot ${i.snapshot}`);
-    if (run.idle.files) log(`memory: idle, mapped files resident (MB): ${JSON.stringify(run.idle.files)}`);
+    if (i.files) log(`memory: idle, mapped files resident (MB): ${JSON.stringify(i.files)}`);
     // A window of IN_FLIGHT conversations: each answered one is replaced by a new one, up to each
     // checkpoint, where the bot is left to go quiet and measured.
     const pending = new Set<string>();

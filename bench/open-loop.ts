@@ -11,6 +11,7 @@
  * spacing of 1 s; the bot's `streaming.minEditIntervalMs` is the shipped default.
  * `node bench/open-loop.ts` runs it alone (`--sqlite`: without the Redis run).
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { pino } from 'pino';
 import { type App, createApp } from '../src/app.ts';
@@ -248,7 +249,6 @@ export async function benchOpenLoopWithStartFlags(
   flags: string[],
   total = 300,
 ): Promise<Record<string, number | null>> {
-  const { execFileSync } = await import('node:child_process');
   const out = execFileSync(
     process.execPath,
     [...flags, import.meta.filename, '--sqlite', '--json', `--total=${total}`],
