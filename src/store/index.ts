@@ -66,6 +66,11 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
     }
     const { default: KeyvSqliteAdapter } = await import('@keyv/sqlite');
     const sqlite = new KeyvSqliteAdapter({ uri: `sqlite://${file}`, table: SQLITE_TABLE, busyTimeout: 5000 });
+    const { keepSqliteStatements } = await import('./sqlite-statements.ts');
+    await keepSqliteStatements(sqlite, file, 5000).catch((err: unknown) => {
+      unlock();
+      throw new StoreError(`QWENBOT_STORE: cannot open ${url}: ${(err as Error).message}`, { cause: err });
+    });
     // Deleted rows are overwritten with zeros, not just unlinked: "/forget" reaches the disk too.
     await sqlite.query('PRAGMA secure_delete=ON').catch((err: unknown) => {
       unlock();
