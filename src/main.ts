@@ -6,6 +6,7 @@ import type { Config } from './config/schema.ts';
 import { type AdapterStarter, StartupError } from './platform.ts';
 import { handleSignals, type RunningBot, runBot, StartupAborted } from './server.ts';
 import { StoreError } from './store/index.ts';
+import { IdleMemoryRelease } from './util/idle-memory.ts';
 
 const USAGE = `Usage:
   qwenbot                 start the bot on the platforms whose credentials are set
@@ -65,6 +66,8 @@ async function chat(config: Config, message: string): Promise<number> {
   }
 }
 
+const mb = (bytes: number) => Math.round(bytes / 104_857.6) / 10;
+
 async function start(config: Config): Promise<number> {
   const starters = platformStarters(config);
   if (starters.length === 0) {
@@ -102,6 +105,11 @@ async function start(config: Config): Promise<number> {
     process.off('SIGINT', stopEarly);
   }
   handleSignals(bot);
+  const memoryLog = bot.app.log.child({ component: 'memory' });
+  new IdleMemoryRelease({
+    onRelease: (before, after) =>
+      memoryLog.debug({ rssBeforeMb: mb(before), rssAfterMb: mb(after) }, 'quiet: memory given back'),
+  });
   // Keep running until a signal; handleSignals exits the process.
   return new Promise<number>(() => undefined);
 }
