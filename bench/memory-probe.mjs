@@ -13,13 +13,18 @@ import v8 from 'node:v8';
 const fromDiscord = createRequire(createRequire(import.meta.url).resolve('discord.js'));
 fromDiscord('@discordjs/rest').DefaultRestOptions.globalRequestsPerSecond = 2000;
 
-/** V8 releases the pages a busy period left pooled only after this much quiet (memory reducer). */
-const QUIET_MS = 10_000;
+/** V8 releases the pages a busy period left pooled only after this much quiet (BENCH_QUIET_MS sets it). */
+const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 10_000);
 
 const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 
+// The probe needs --expose-gc to measure after a full collection; the bot gets gc() only when its own
+// start flags give it (src/util/idle-memory.ts uses it), or the figures would not be npm start's.
+const collect = globalThis.gc;
+if (!process.env.BENCH_BOT_HAS_GC) delete globalThis.gc;
+
 function fullGc() {
-  for (let i = 0; i < 3; i++) globalThis.gc?.();
+  for (let i = 0; i < 3; i++) collect?.();
 }
 
 /** Resident memory by kind from /proc (Linux): anonymous (heap, malloc) vs file-backed (code, libraries). */
@@ -34,22 +39,45 @@ function residentKinds() {
 }
 
 /**
- * The anonymous mappings by resident size (KB → count), from /proc/self/smaps: V8's heap pages are
- * 256 KB, malloc arenas 64 MB (or 128 MB reservations), thread stacks 8 MB. For looking, not a figure.
+ * The anonymous mappings by resident size (MB → count) for those of 1 MB or more, the named ones
+ * (`[heap]`: malloc's main arena) by name, and the sum of the smaller ones (V8's heap pages are 256 KB,
+ * so a pool of freed pages shows there), from /proc/self/smaps. For looking, not a figure.
  */
 function anonMappings() {
   try {
     const sizes = new Map();
     let anonymous = false;
+    let pseudo = '';
+    let smallKb = 0;
+    let small = 0;
     for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) anonymous = line.trim().split(/\s+/).length < 6;
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+        const name = line.trim().split(/\s+/)[5] ?? '';
+        anonymous = name === '' || name.startsWith('[');
+        pseudo = name.startsWith('[') ? name : '';
+      }
       const rss = /^Rss:\s+(\d+) kB/.exec(line);
-      if (rss && anonymous && Number(rss[1]) >= 1024) {
-        const mbRss = Math.round(Number(rss[1]) / 1024);
+      if (!rss || !anonymous) continue;
+      const kb = Number(rss[1]);
+      if (pseudo) sizes.set(pseudo, Math.round(kb / 102.4) / 10);
+      else if (kb >= 1024) {
+        const mbRss = Math.round(kb / 1024);
         sizes.set(mbRss, (sizes.get(mbRss) ?? 0) + 1);
+      } else if (kb > 0) {
+        smallKb += kb;
+        small++;
       }
     }
-    return Object.fromEntries([...sizes].sort((a, b) => b[0] - a[0]).slice(0, 12));
+    const top = [...sizes]
+      .filter(([k]) => typeof k === 'number')
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 12);
+    const named = [...sizes].filter(([k]) => typeof k === 'string');
+    return Object.fromEntries([
+      ...top,
+      ...named,
+      [`under 1 MB (${small} mappings)`, Math.round(smallKb / 102.4) / 10],
+    ]);
   } catch {
     return {};
   }

@@ -7,7 +7,8 @@
  * redis-server, so none of them is counted. Every turn goes through the fake Discord and the real
  * adapter: a mention in a channel of its own, answered by a post and edits.
  *
- * `node bench/memory.ts [--quick]` (or `npm run bench -- --memory`) runs it alone; --quick stops at
+ * `node bench/memory.ts [--quick]` (or `npm run bench -- --memory`) runs it alone;
+ * QWENBOT_BENCH_SCRIPT=start:busy measures the busy profile's flags instead of npm start's; --quick stops at
  * 1,000 conversations, --idle-only measures the idle bot only (to compare Node flags quickly),
  * --sqlite-only / --redis-only measure one store.
  * QWENBOT_BENCH_NODE_FLAGS="…" replaces the start script's flags; MALLOC_ARENA_MAX is passed on;
@@ -63,20 +64,26 @@ interface MemoryRun {
   errorAnswers: number;
 }
 
-/** The `node … <entry>` part of `npm start` (package.json), split into the Node flags and the entry. */
-function startCommand(): { flags: string[]; entry: string } {
+/**
+ * The `node … <entry>` part of a start script (package.json: `start`, or `start:busy`, the profile
+ * for many answers at once), split into the Node flags and the entry.
+ */
+function startCommand(script = 'start'): { flags: string[]; entry: string } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  const words = ((pkg.scripts.start ?? '').split('&&').at(-1) ?? '').trim().split(/\s+/);
+  const words = ((pkg.scripts[script] ?? '').split('&&').at(-1) ?? '').trim().split(/\s+/);
   return { flags: words.filter((w) => w.startsWith('--')), entry: words.at(-1) ?? '' };
 }
 
-/** The Node flags `npm start` passes; QWENBOT_BENCH_NODE_FLAGS replaces them, to compare flags. */
-export function startFlags(): string[] {
+/**
+ * The Node flags the start script passes (`npm start` unless QWENBOT_BENCH_SCRIPT names another);
+ * QWENBOT_BENCH_NODE_FLAGS replaces them, to compare flags.
+ */
+export function startFlags(script = process.env.QWENBOT_BENCH_SCRIPT ?? 'start'): string[] {
   const override = process.env.QWENBOT_BENCH_NODE_FLAGS;
   if (override !== undefined) return override.split(/\s+/).filter(Boolean);
-  return startCommand().flags;
+  return startCommand(script).flags;
 }
 
 /** The settings of this run: the turn must not be what is paced or refused. */
@@ -109,8 +116,13 @@ function ask(proc: ChildProcess, label: string): Promise<MemoryPoint> {
  * The bot (`npm start`) in a fresh process on `storeUrl`; the fake Discord here, the simulator in a
  * process of its own (so neither's work slows the other's event loop, nor counts as the bot's).
  */
-function runBot(storeUrl: string, checkpoints: number[], log: (line: string) => void): Promise<MemoryRun> {
-  return withSim((sim) => runBotOn(sim, storeUrl, checkpoints, log), { answer: ANSWER });
+function runBot(
+  storeUrl: string,
+  checkpoints: number[],
+  log: (line: string) => void,
+  script?: string,
+): Promise<MemoryRun> {
+  return withSim((sim) => runBotOn(sim, storeUrl, checkpoints, log, script), { answer: ANSWER });
 }
 
 async function runBotOn(
@@ -118,7 +130,9 @@ async function runBotOn(
   storeUrl: string,
   checkpoints: number[],
   log: (line: string) => void,
+  script?: string,
 ): Promise<MemoryRun> {
+  const flags = startFlags(script);
   const started = performance.now();
   const fake = await startFakeDiscord('fake.discord.bench-token');
   const guild = fake.addGuild('Bench');
@@ -129,17 +143,24 @@ async function runBotOn(
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'qwenbot-bench-memory-'));
   writeFileSync(path.join(dir, 'bench.yaml'), BENCH_CONFIG);
-  const { entry } = startCommand();
+  const { entry } = startCommand(script);
   const proc = fork(path.join(ROOT, entry), [], {
     cwd: dir,
-    execArgv: ['--expose-gc', '--import', path.join(ROOT, 'bench/memory-probe.mjs'), ...startFlags()],
+    execArgv: ['--expose-gc', '--import', path.join(ROOT, 'bench/memory-probe.mjs'), ...flags],
     env: {
       PATH: process.env.PATH,
       ...Object.fromEntries(
-        ['MALLOC_ARENA_MAX', 'BENCH_MAPPINGS', 'BENCH_HEAP_SNAPSHOT'].flatMap((name) =>
-          process.env[name] ? [[name, process.env[name]]] : [],
-        ),
+        [
+          'MALLOC_ARENA_MAX',
+          'MALLOC_MMAP_THRESHOLD_',
+          'MALLOC_TRIM_THRESHOLD_',
+          'GLIBC_TUNABLES',
+          'BENCH_MAPPINGS',
+          'BENCH_HEAP_SNAPSHOT',
+          'BENCH_QUIET_MS',
+        ].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
       ),
+      ...(flags.includes('--expose-gc') ? { BENCH_BOT_HAS_GC: '1' } : {}),
       DASHSCOPE_API_KEY: TEST_API_KEY,
       DASHSCOPE_BASE_URL: sim.baseUrl,
       DISCORD_TOKEN: fake.token,
@@ -172,6 +193,8 @@ async function runBotOn(
       `memory: idle: RSS ${i.rss} MB (anonymous ${i.anon}), heap ${i.heap} MB (V8 holds ${i.heapTotal}), external ${i.external} MB`,
     );
     if (i.snapshot) log(`memory: idle heap snapshot ${i.snapshot}`);
+    if (i.mappings)
+      log(`memory: idle, anonymous mappings ≥ 1 MB resident (MB → how many): ${JSON.stringify(i.mappings)}`);
     if (i.files) log(`memory: idle, mapped files resident (MB): ${JSON.stringify(i.files)}`);
     // A window of IN_FLIGHT conversations: each answered one is replaced by a new one, up to each
     // checkpoint, where the bot is left to go quiet and measured.
@@ -307,6 +330,8 @@ export async function benchMemory(
     idleOnly?: boolean;
     /** One store only (the other's figures are null). */
     only?: 'sqlite' | 'redis';
+    /** The start script whose flags the bot runs with (default: QWENBOT_BENCH_SCRIPT, else `start`). */
+    script?: string;
     log?: (line: string) => void;
   } = {},
 ): Promise<Record<string, number | null>> {
@@ -328,7 +353,7 @@ export async function benchMemory(
       `memory: SQLite, ${checkpoints.join(' and ') || 'no'} conversations, the bot in a process of its own…`,
     );
     try {
-      Object.assign(figures, figuresOf(await runBot(`sqlite://${db}`, checkpoints, log), ''));
+      Object.assign(figures, figuresOf(await runBot(`sqlite://${db}`, checkpoints, log, options.script), ''));
     } finally {
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
     }
@@ -337,7 +362,7 @@ export async function benchMemory(
   if (redis) {
     log('memory: Redis, the bot in a process of its own…');
     try {
-      Object.assign(figures, figuresOf(await runBot(redis.url, checkpoints, log), '_redis'));
+      Object.assign(figures, figuresOf(await runBot(redis.url, checkpoints, log, options.script), '_redis'));
     } finally {
       redis.stop();
     }

@@ -13,10 +13,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import OpenAI from 'openai';
 import { pino } from 'pino';
 import { type App, createApp } from '../src/app.ts';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
-import { message, testConfig } from '../test/support/harness.ts';
+import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
 import { type BenchSim, instrument, percentile, sqliteUrl, timedSurface, withSim } from './core.ts';
 
 export const OPEN_LOOP_PACE = { firstTokenDelayMs: 400, tokensPerSecond: 40 };
@@ -175,6 +176,41 @@ export async function measureOpenLoop(
   };
 }
 
+/**
+ * The floor under the bot's CPU per answer: the bare openai SDK reading the same streams at the same
+ * pace and arrival rate, and nothing else (no chat surface, no store). A warm-up wave first.
+ */
+async function bareSdkCpuMsPerAnswer(sim: BenchSim, concurrency: number, total: number): Promise<number> {
+  const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
+  const answer = async (i: number) => {
+    const stream = await sdk.chat.completions.create({
+      model: 'qwen-plus',
+      messages: [{ role: 'user', content: `bare sdk ${i}` }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    return text;
+  };
+  const wave = async (n: number) => {
+    const start = performance.now();
+    const runs: Array<Promise<string>> = [];
+    for (let i = 0; i < n; i++) {
+      const wait = start + i * (ANSWER_MS / concurrency) - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      runs.push(answer(i));
+    }
+    await Promise.all(runs);
+  };
+  await wave(concurrency);
+  await sim.timings();
+  const cpu = process.cpuUsage();
+  await wave(total);
+  const used = process.cpuUsage(cpu);
+  await sim.timings();
+  return (used.user + used.system) / 1000 / total;
+}
+
 const round = (n: number, digits = 1) =>
   Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
 
@@ -202,6 +238,8 @@ export async function benchOpenLoop(
       } finally {
         await light.close();
       }
+      log(`open loop: ${total} answers, ~100 at once, the bare SDK (the floor for CPU per answer)…`);
+      figures.open_loop_cpu_ms_per_answer_bare_sdk = round(await bareSdkCpuMsPerAnswer(sim, 100, total), 2);
       for (const backend of backends) {
         const suffix = backend === 'sqlite' ? '' : '_redis';
         let app: App | undefined;
@@ -243,11 +281,13 @@ export async function benchOpenLoop(
 /**
  * The SQLite run at ~100 answers again, in a child process started with the Node flags `npm start`
  * uses (bench/memory.ts startFlags): the in-process figures above run under Node's defaults, and the
- * start script's memory flags cost CPU per answer (docs/benchmarks.md). Keys end in `_start_flags`.
+ * start script's memory flags cost CPU per answer (docs/benchmarks.md). Keys end in `_start_flags`
+ * (`npm start`) or `_busy_profile` (`npm run start:busy`).
  */
 export async function benchOpenLoopWithStartFlags(
   flags: string[],
   total = 300,
+  suffix = '_start_flags',
 ): Promise<Record<string, number | null>> {
   const out = execFileSync(
     process.execPath,
@@ -261,9 +301,7 @@ export async function benchOpenLoopWithStartFlags(
     'added_latency_strict_p99_ms',
     'cpu_ms_per_answer',
   ];
-  return Object.fromEntries(
-    keys.map((k) => [`open_loop_${k}_start_flags`, figures[`open_loop_${k}`] ?? null]),
-  );
+  return Object.fromEntries(keys.map((k) => [`open_loop_${k}${suffix}`, figures[`open_loop_${k}`] ?? null]));
 }
 
 if (import.meta.main) {

@@ -73,6 +73,12 @@ if (turnCostOnly) {
 
 if (memoryOnly) {
   Object.assign(figures, await benchMemory({ quick, log }));
+  // The busy profile (npm run start:busy) to 1,000 conversations: its idle and per-1,000 figures.
+  log('memory: the busy profile (npm run start:busy), 1,000 conversations…');
+  const busyMemory = await benchMemory({ quick: true, log, script: 'start:busy' });
+  for (const key of ['rss_idle_mb', 'rss_per_1k_conversations_mb', 'rss_busy_after_1k_conversations_mb'])
+    for (const store of ['', '_redis'])
+      figures[`${key}${store}_busy_profile`] = busyMemory[`${key}${store}`] ?? null;
   finish();
 }
 
@@ -168,9 +174,22 @@ await withSim(async (sim) => {
 Object.assign(figures, await benchOpenLoop(log, quick ? 150 : 300, latencyOnly ? ['sqlite'] : undefined));
 log(`open loop again with the start script's Node flags (${startFlags().join(' ')}), sqlite…`);
 Object.assign(figures, await benchOpenLoopWithStartFlags(startFlags(), quick ? 150 : 300));
+log(
+  `open loop with the busy profile's flags (npm run start:busy: ${startFlags('start:busy').join(' ')}), sqlite…`,
+);
+Object.assign(
+  figures,
+  await benchOpenLoopWithStartFlags(startFlags('start:busy'), quick ? 150 : 300, '_busy_profile'),
+);
 if (latencyOnly) finish();
 
 Object.assign(figures, await benchMemory({ quick, log }));
+// The busy profile (npm run start:busy) to 1,000 conversations: its idle and per-1,000 figures.
+log('memory: the busy profile (npm run start:busy), 1,000 conversations…');
+const busyMemory = await benchMemory({ quick: true, log, script: 'start:busy' });
+for (const key of ['rss_idle_mb', 'rss_per_1k_conversations_mb', 'rss_busy_after_1k_conversations_mb'])
+  for (const store of ['', '_redis'])
+    figures[`${key}${store}_busy_profile`] = busyMemory[`${key}${store}`] ?? null;
 
 log('pacing: 50 answers at once through discord.js and the fake Discord…');
 const pacing = await benchDiscordPacing();
