@@ -21,7 +21,8 @@ const mb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 // The probe needs --expose-gc to measure after a full collection; the bot gets gc() only when its own
 // start flags give it (src/util/idle-memory.ts uses it), or the figures would not be npm start's.
 const collect = globalThis.gc;
-if (!process.env.BENCH_BOT_HAS_GC) delete globalThis.gc;
+// (--expose-gc makes it a property that cannot be deleted, but it can be emptied.)
+if (!process.env.BENCH_BOT_HAS_GC) globalThis.gc = undefined;
 
 function fullGc() {
   for (let i = 0; i < 3; i++) collect?.();
