@@ -8,13 +8,14 @@ import { type GcFunction, IdleMemoryRelease } from '../src/util/idle-memory.ts';
 
 const MB = 1024 * 1024;
 
-/** A process whose heap and RSS the test sets; gc() brings RSS down to `afterGcRss`. */
+/** A process whose CPU time and RSS the test sets; gc() takes 100 ms and brings RSS down to `afterGcRss`. */
 function fakeProcess() {
-  const state = { heapUsed: 30 * MB, rss: 160 * MB, afterGcRss: 100 * MB };
+  const state = { cpuMs: 500, rss: 160 * MB, afterGcRss: 100 * MB };
   const gc = vi.fn<GcFunction>(() => {
     state.rss = state.afterGcRss;
+    state.cpuMs += 100;
   });
-  return { state, gc, read: () => ({ heapUsed: state.heapUsed, rss: state.rss }) };
+  return { state, gc, read: () => ({ cpuMs: state.cpuMs, rss: state.rss }) };
 }
 
 describe('giving memory back when quiet', () => {
@@ -25,7 +26,7 @@ describe('giving memory back when quiet', () => {
     vi.useRealTimers();
   });
 
-  it('runs one memory-reducing collection once the heap stops growing, not before', () => {
+  it('runs one memory-reducing collection once the process is quiet, not before', () => {
     const p = fakeProcess();
     const released: Array<[number, number]> = [];
     watcher = new IdleMemoryRelease({
@@ -34,14 +35,14 @@ describe('giving memory back when quiet', () => {
       intervalMs: 1000,
       onRelease: (before, after) => released.push([before, after]),
     });
-    // Busy: the heap grows by megabytes between looks.
+    // Busy: hundreds of ms of CPU between looks (whether the heap grew or a collection shrank it).
     for (let i = 0; i < 5; i++) {
-      p.state.heapUsed += 5 * MB;
+      p.state.cpuMs += 400;
       vi.advanceTimersByTime(1000);
     }
     expect(p.gc).not.toHaveBeenCalled();
-    // Quiet: one look with (almost) no growth.
-    p.state.heapUsed += 100_000;
+    // Quiet: one look with almost no CPU (a heartbeat).
+    p.state.cpuMs += 5;
     vi.advanceTimersByTime(1000);
     expect(p.gc).toHaveBeenCalledTimes(1);
     expect(p.gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
@@ -56,13 +57,13 @@ describe('giving memory back when quiet', () => {
     watcher = new IdleMemoryRelease({ read: p.read, gc: p.gc, intervalMs: 1000 });
     vi.advanceTimersByTime(2000);
     expect(p.gc).toHaveBeenCalledTimes(1);
-    // A small answer: a little heap, RSS up by less than the slack.
-    p.state.heapUsed += 2 * MB;
+    // A small answer: a little CPU, RSS up by less than the slack.
+    p.state.cpuMs += 30;
     p.state.rss += 3 * MB;
     vi.advanceTimersByTime(3000);
     expect(p.gc).toHaveBeenCalledTimes(1);
     // A burst: RSS 60 MB up, then quiet.
-    p.state.heapUsed += 20 * MB;
+    p.state.cpuMs += 2000;
     p.state.rss += 60 * MB;
     vi.advanceTimersByTime(1000);
     expect(p.gc).toHaveBeenCalledTimes(1);
@@ -71,7 +72,7 @@ describe('giving memory back when quiet', () => {
   });
 
   it('does nothing in a process started without --expose-gc', () => {
-    const read = vi.fn(() => ({ heapUsed: 0, rss: 500 * MB }));
+    const read = vi.fn(() => ({ cpuMs: 0, rss: 500 * MB }));
     const hadGc = 'gc' in globalThis;
     expect(hadGc).toBe(false);
     watcher = new IdleMemoryRelease({ read });

@@ -8,9 +8,9 @@
  * on an idle bot just after start-up, more after a burst of answers. (`--optimize-for-size` works round
  * this by making every collection reduce memory, at a third more CPU per answer under load.)
  *
- * So the bot watches for quiet itself: every `intervalMs` it reads the heap; when the heap grew less
- * than `quietBytes` since the last look and the resident size is `slackBytes` above what the last
- * release left, it runs one memory-reducing collection (about 30–100 ms on an idle bot). Needs
+ * So the bot watches for quiet itself: every `intervalMs` it reads its CPU time and RSS; when it used
+ * less than 2 % of a core since the last look and the resident size is `slackBytes` above what the
+ * last release left, it runs one memory-reducing collection (about 30–100 ms on an idle bot). Needs
  * `--expose-gc` (npm start and the Docker image pass it); without it this does nothing.
  */
 
@@ -19,10 +19,11 @@ export type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: '
 
 export interface IdleMemoryOptions {
   intervalMs?: number;
-  quietBytes?: number;
+  /** Quiet: the process used less CPU than this share of the interval (main thread and helpers). */
+  quietCpuShare?: number;
   slackBytes?: number;
-  /** Defaults: process.memoryUsage(), globalThis.gc. */
-  read?: () => { heapUsed: number; rss: number };
+  /** Defaults: the process's RSS and CPU time so far (ms), globalThis.gc. */
+  read?: () => { rss: number; cpuMs: number };
   gc?: GcFunction;
   /** Told after each release, with the resident size before and after (for the log). */
   onRelease?: (before: number, after: number) => void;
@@ -30,10 +31,16 @@ export interface IdleMemoryOptions {
 
 const MB = 1024 * 1024;
 
+function processReading(): { rss: number; cpuMs: number } {
+  const cpu = process.cpuUsage();
+  return { rss: process.memoryUsage.rss(), cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
 export class IdleMemoryRelease {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly gc: GcFunction | undefined;
-  private lastHeap: number | undefined;
+  private readonly intervalMs: number;
+  private lastCpuMs: number | undefined;
   /** Resident size right after the last release (0 before the first: the start-up's pages go too). */
   private releasedAt = 0;
 
@@ -41,10 +48,11 @@ export class IdleMemoryRelease {
 
   constructor(opts: IdleMemoryOptions = {}) {
     this.opts = opts;
+    this.intervalMs = opts.intervalMs ?? 2_500;
     const gc = opts.gc ?? (globalThis as { gc?: GcFunction }).gc;
     if (typeof gc !== 'function') return;
     this.gc = gc;
-    this.timer = setInterval(() => this.look(), opts.intervalMs ?? 2_500);
+    this.timer = setInterval(() => this.look(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -54,18 +62,21 @@ export class IdleMemoryRelease {
   }
 
   private read() {
-    return this.opts.read?.() ?? process.memoryUsage();
+    return this.opts.read?.() ?? processReading();
   }
 
   private look(): void {
-    const { heapUsed, rss } = this.read();
-    const grew = this.lastHeap === undefined ? Number.POSITIVE_INFINITY : heapUsed - this.lastHeap;
-    this.lastHeap = heapUsed;
-    if (grew >= (this.opts.quietBytes ?? MB)) return;
+    const { rss, cpuMs } = this.read();
+    // CPU, not the heap's size, says whether the bot is busy: between two looks a busy heap can as well
+    // have shrunk (a collection) as grown.
+    const used = this.lastCpuMs === undefined ? Number.POSITIVE_INFINITY : cpuMs - this.lastCpuMs;
+    this.lastCpuMs = cpuMs;
+    if (used >= this.intervalMs * (this.opts.quietCpuShare ?? 0.02)) return;
     if (rss - this.releasedAt < (this.opts.slackBytes ?? 8 * MB)) return;
     this.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     const after = this.read();
-    this.lastHeap = after.heapUsed;
+    // The collection's own CPU does not make the next look a busy one.
+    this.lastCpuMs = after.cpuMs;
     this.releasedAt = after.rss;
     this.opts.onRelease?.(rss, after.rss);
   }
