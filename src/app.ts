@@ -17,7 +17,7 @@ import { type LimitsClock, ModelLimits } from './qwen/limits.ts';
 import { QwenTranscriber } from './qwen/transcribe.ts';
 import { type Coordinator, LocalCoordinator, RedisCoordinator } from './store/coordination.ts';
 import { closeStore, createStore, type Store } from './store/index.ts';
-import { openRedis } from './store/redis-connection.ts';
+import { closeRedis, openRedis } from './store/redis-connection.ts';
 import { startRetention } from './store/retention.ts';
 import { SettingsToolAccess } from './tools/access.ts';
 import { McpHub, type McpHubOptions } from './tools/mcp-hub.ts';
@@ -223,14 +223,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     faq,
     tools: { hub, catalog: toolCatalog, access: toolAccess },
     async close() {
-      await service.queue.idle();
-      await service.lanes.idle();
-      await service.inflight.flush();
-      docSweeper?.stop();
-      await faq.close();
-      await hub.close();
-      await coordinator.close();
-      await sweeper.stop();
+      const finish = async () => {
+        await service.queue.idle();
+        await service.lanes.idle();
+        await service.inflight.flush();
+        docSweeper?.stop();
+        await faq.close();
+        await hub.close();
+        await coordinator.close();
+        await sweeper.stop();
+      };
+      // On Redis with a deadline: a silent Redis host would hold the writes still due for ever.
+      if (redis) await closeRedis(redis, { work: finish, log: log.child({ component: 'redis' }) });
+      else await finish();
       await closeStore(store, log).catch((err: unknown) => log.warn({ err }, 'store did not close cleanly'));
       log.flush?.();
     },

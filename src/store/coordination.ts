@@ -3,7 +3,7 @@ import { KeyedQueue } from '../util/keyed-queue.ts';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from '../util/rate-limiters.ts';
 import { type Store, StoreError, sqliteOf, storeCall } from './index.ts';
 import { LocalCounters } from './local-counters.ts';
-import { openRedis, type RedisClient } from './redis-connection.ts';
+import { closeRedis, openRedis, type RedisClient } from './redis-connection.ts';
 import { RedisTurnLine } from './redis-turns.ts';
 import { claimSqliteKey } from './sqlite-batch.ts';
 
@@ -344,6 +344,6 @@ export class RedisCoordinator implements Coordinator {
 
   async close(): Promise<void> {
     await this.line.close();
-    if (this.ownsClient) await this.client.close().catch(() => undefined);
+    if (this.ownsClient) await closeRedis(this.client);
   }
 }

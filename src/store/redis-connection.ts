@@ -52,3 +52,38 @@ export async function openRedis(url: string, opts: { instance: string; log?: Log
 export function redisClientName(instance: string): string {
   return `qwenbot:${instance.replace(/[^\w.:-]/g, '_')}`;
 }
+
+/** How long stopping waits for Redis to answer what is still due before the connection is dropped. */
+export const REDIS_CLOSE_DEADLINE_MS = 5000;
+
+/**
+ * Finishes `work` (the writes still due when the bot stops) and closes the connection, waiting for
+ * the replies still due (node-redis's close()), but not for ever: a Redis host gone without a word (no
+ * replies, no FIN) answers neither, and a stopping bot would hang until killed. After the deadline the
+ * connection is dropped, whatever still waits on it fails (and says so in the log), and the stop ends.
+ */
+export async function closeRedis(
+  client: RedisClient,
+  opts: { work?: () => Promise<void>; log?: Logger; deadlineMs?: number } = {},
+): Promise<void> {
+  const deadlineMs = opts.deadlineMs ?? REDIS_CLOSE_DEADLINE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const dropped = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      opts.log?.warn(
+        { deadlineMs },
+        `redis: no reply within ${deadlineMs / 1000} s while stopping; dropping the connection (writes still due are lost)`,
+      );
+      if (client.isOpen) client.destroy();
+      resolve();
+    }, deadlineMs);
+  });
+  try {
+    // Past the deadline the stop goes on without the work: a write still due would open the connection
+    // again (Keyv reconnects on its own) and wait out another connect timeout.
+    await Promise.race([opts.work?.(), dropped]);
+    if (client.isOpen) await Promise.race([client.close().catch(() => undefined), dropped]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,6 +6,8 @@ export interface TcpProxy {
   url: string;
   /** Drops every relayed connection and refuses new ones (each is reset at once) until restored. */
   cut(): void;
+  /** Keeps every connection open but passes nothing back: a server that stopped answering (a host gone without a FIN). */
+  silence(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -13,6 +15,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const live = new Set<Socket>();
   let open = true;
+  let silent = false;
   const server = createServer((client) => {
     if (!open) return client.resetAndDestroy();
     const upstream = createConnection({ host: targetHost, port: targetPort });
@@ -27,7 +30,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!silent) client.write(chunk);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -40,8 +45,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     port,
     url: `redis://127.0.0.1:${port}`,
     cut,
+    silence() {
+      silent = true;
+    },
     restore() {
       open = true;
+      silent = false;
     },
     async close() {
       cut();
