@@ -9,6 +9,7 @@ import type { RedisClient } from './redis-connection.ts';
 import { batchSqliteWrites } from './sqlite-batch.ts';
 import type { WalCheckpointer } from './sqlite-checkpoint.ts';
 import { lockStoreFile, StoreLockedError } from './sqlite-lock.ts';
+import { deserializeValue, serializeValue } from './value-codec.ts';
 
 /** A store operation failed: the caller reports it; nothing is dropped silently. */
 export class StoreError extends Error {
@@ -118,7 +119,14 @@ export async function createStore(url: string, options: StoreOptions = {}): Prom
       `QWENBOT_STORE: unsupported store URL "${redactUrl(url)}"; use sqlite://path or redis://host:port`,
     );
   }
-  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
+  const keyv = new Keyv({
+    store: adapter,
+    namespace,
+    throwOnErrors: true,
+    useKeyPrefix: false,
+    serialize: serializeValue,
+    deserialize: deserializeValue,
+  });
   const disconnect = keyv.disconnect.bind(keyv);
   keyv.disconnect = async () => {
     try {
