@@ -5,13 +5,14 @@
  * reducer starts once it sees a low allocation rate. It measures that rate at garbage collections, and
  * a process that goes quiet stops collecting: the rate of its last busy moment stands, the reducer
  * keeps waiting ("high alloc" in --trace-memory-reducer), and the pooled pages stay resident — 70 MB
- * on an idle bot just after start-up, more after a burst of answers. (`--optimize-for-size` works round
- * this by making every collection reduce memory, at a third more CPU per answer under load.)
+ * on an idle bot just after start-up, more after a burst of answers. (`--optimize-for-size`, in npm
+ * start's flags, works round this by making every collection reduce memory, at about twice the CPU per
+ * answer under load.)
  *
  * So the bot watches for quiet itself: every `intervalMs` it reads its CPU time and RSS; when it used
  * less than 2 % of a core since the last look and the resident size is `slackBytes` above what the
  * last release left, it runs one memory-reducing collection (about 30–100 ms on an idle bot). Needs
- * `--expose-gc` (npm start and the Docker image pass it); without it this does nothing.
+ * `--expose-gc`, which `npm run start:busy` passes (README "Memory"); without it this does nothing.
  */
 
 /** Node's gc() with options (--expose-gc). */
