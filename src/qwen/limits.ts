@@ -67,8 +67,10 @@ interface Lane {
   queue: Waiter[];
   /** Earliest time of the next request: requests are spaced 60/rpm seconds apart (DashScope's RPS). */
   nextAt: number;
-  /** Tokens granted in the last minute, oldest first. */
-  spent: Array<{ at: number; tokens: number }>;
+  /** Tokens granted in the last minute, oldest first (`gone` once out of the window). */
+  spent: Array<{ at: number; tokens: number; gone?: boolean }>;
+  /** Their sum, kept as they come and go (summing them on every call cost ~2 % of a busy bot's CPU). */
+  spentTokens: number;
   pausedUntil: number;
   pumping: boolean;
   /** Ends the pump's current wait early (tokens given back, a caller gone): it looks again. */
@@ -174,6 +176,7 @@ export class ModelLimits {
         queue: [],
         nextAt: 0,
         spent: [],
+        spentTokens: 0,
         pausedUntil: 0,
         pumping: false,
         wake: () => undefined,
@@ -234,11 +237,15 @@ export class ModelLimits {
   /** How long until this process may send the next call of this model (0: now). */
   private localWait(lane: Lane, tokens: number): number {
     const now = this.clock.now();
-    while (lane.spent.length && (lane.spent[0]?.at ?? 0) <= now - MINUTE_MS) lane.spent.shift();
+    while (lane.spent.length && (lane.spent[0]?.at ?? 0) <= now - MINUTE_MS) {
+      const old = lane.spent.shift() as { tokens: number; gone?: boolean };
+      old.gone = true;
+      lane.spentTokens -= old.tokens;
+    }
     // Spacing under a millisecond (above 60,000 RPM) is no spacing: timers cannot wait less.
     let wait = Math.max(lane.nextAt - now >= 1 ? lane.nextAt - now : 0, lane.pausedUntil - now, 0);
     const { tpm } = this.opts.rate(lane.model);
-    let used = lane.spent.reduce((n, s) => n + s.tokens, 0);
+    let used = lane.spentTokens;
     for (const s of lane.spent) {
       if (used + tokens <= tpm) break;
       used -= s.tokens;
@@ -272,8 +279,9 @@ export class ModelLimits {
     lane.queue.shift();
     this.granted++;
     lane.nextAt = now + MINUTE_MS / this.opts.rate(lane.model).rpm;
-    const entry = { at: now, tokens: waiter.tokens };
+    const entry: { at: number; tokens: number; gone?: boolean } = { at: now, tokens: waiter.tokens };
     lane.spent.push(entry);
+    lane.spentTokens += entry.tokens;
     this.opts.observer?.waited(lane.model, (now - waiter.enqueuedAt) / 1000);
     if (waiter.visible) waiter.onQueued?.(null);
     this.changed(lane, -1);
@@ -283,6 +291,7 @@ export class ModelLimits {
         const delta = Math.ceil(actual) - entry.tokens;
         if (!Number.isFinite(delta) || delta === 0) return;
         entry.tokens += delta;
+        if (!entry.gone) lane.spentTokens += delta;
         if (delta < 0) lane.wake();
         if (!shared) return;
         const fix =

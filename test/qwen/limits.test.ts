@@ -71,6 +71,21 @@ describe('ModelLimits', () => {
     expect(at).toBe(start + 30_000);
   });
 
+  test('a call settled after it left the minute’s window no longer counts against the next ones', async () => {
+    const clock = new ManualClock();
+    const start = clock.now();
+    const l = limits(clock, { rate: () => ({ rpm: 6000, tpm: 1000 }) });
+    const long = await l.acquire('qwen-plus', { tokens: 600 });
+    await clock.advance(61_000);
+    await l.acquire('qwen-plus', { tokens: 100 });
+    // The long answer ends after a minute and turns out to have cost 900 tokens: outside the window now.
+    long.settle(900);
+    let at: number | undefined;
+    void l.acquire('qwen-plus', { tokens: 900 }).then(() => (at = clock.now()));
+    await clock.advance(10);
+    expect(at).toBe(start + 61_010);
+  });
+
   test('a Retry-After pause holds every call to the model until it has passed', async () => {
     const clock = new ManualClock();
     const start = clock.now();
