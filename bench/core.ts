@@ -132,6 +132,18 @@ export async function measureTurns(app: App, total: number, concurrency: number)
   return total / ((performance.now() - start) / 1000);
 }
 
+/** One streamed answer read with the bare openai SDK and nothing else: the text. */
+export async function bareSdkAnswer(sdk: OpenAI, question: string): Promise<string> {
+  const stream = await sdk.chat.completions.create({
+    model: 'qwen-plus',
+    messages: [{ role: 'user', content: question }],
+    stream: true,
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  return text;
+}
+
 /** The same turn with the bare openai SDK and one fetch to a platform-like endpoint. */
 export async function measureBaseline(
   sim: { baseUrl: string },
@@ -145,13 +157,7 @@ export async function measureBaseline(
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const n = next++;
-        const stream = await sdk.chat.completions.create({
-          model: 'qwen-plus',
-          messages: [{ role: 'user', content: `turn ${n}` }],
-          stream: true,
-        });
-        let text = '';
-        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+        const text = await bareSdkAnswer(sdk, `turn ${n}`);
         // One request to "the platform" with the final text (the simulator stands in for it).
         await fetch(`${sim.baseUrl}/platform-post`, { method: 'POST', body: text }).then((r) =>
           r.arrayBuffer(),

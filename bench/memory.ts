@@ -130,8 +130,9 @@ async function runBotOn(
   storeUrl: string,
   checkpoints: number[],
   log: (line: string) => void,
-  script?: string,
+  script = process.env.QWENBOT_BENCH_SCRIPT ?? 'start',
 ): Promise<MemoryRun> {
+  // The flags and the entry point from the same start script.
   const flags = startFlags(script);
   const started = performance.now();
   const fake = await startFakeDiscord('fake.discord.bench-token');

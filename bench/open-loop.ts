@@ -18,7 +18,15 @@ import { pino } from 'pino';
 import { type App, createApp } from '../src/app.ts';
 import type { RedisCoordinator } from '../src/store/coordination.ts';
 import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
-import { type BenchSim, instrument, percentile, sqliteUrl, timedSurface, withSim } from './core.ts';
+import {
+  type BenchSim,
+  bareSdkAnswer,
+  instrument,
+  percentile,
+  sqliteUrl,
+  timedSurface,
+  withSim,
+} from './core.ts';
 
 export const OPEN_LOOP_PACE = { firstTokenDelayMs: 400, tokensPerSecond: 40 };
 /** ~100 tokens of 4 characters: 2.5 s of streaming at 40 tokens/s. */
@@ -64,6 +72,22 @@ interface Sample {
   tokenToVisible: number;
 }
 
+/** Starts `run(i)` for i = 0 … total − 1, one every `intervalMs`, whatever the earlier ones are doing; resolves when all are done. */
+async function arrivals(
+  total: number,
+  intervalMs: number,
+  run: (i: number) => Promise<unknown>,
+): Promise<void> {
+  const start = performance.now();
+  const runs: Array<Promise<unknown>> = [];
+  for (let i = 0; i < total; i++) {
+    const wait = start + i * intervalMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    runs.push(run(i));
+  }
+  await Promise.all(runs);
+}
+
 /** `total` messages, one every `ANSWER_MS / concurrency` ms, each in its own conversation. */
 async function runOpenLoop(
   app: App,
@@ -72,46 +96,34 @@ async function runOpenLoop(
   total: number,
   tag: string,
 ): Promise<{ samples: Sample[]; maxConcurrent: number }> {
-  const interval = ANSWER_MS / concurrency;
   const samples: Sample[] = [];
   let streaming = 0;
   let maxConcurrent = 0;
-  const start = performance.now();
-  const runs: Array<Promise<void>> = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    runs.push(
-      (async () => {
-        const surface = timedSurface(1000);
-        const text = `open loop ${tag}${i}`;
-        const at = performance.now();
-        streaming++;
-        maxConcurrent = Math.max(maxConcurrent, streaming);
-        const outcome = await app.service.handleMessage(
-          message(text, {
-            conversation: { platform: 'bench', workspace: 'W', channel: `O${tag}${i}`, isDM: true },
-          }),
-          surface,
-        );
-        streaming--;
-        const mark = marks.get(text);
-        marks.delete(text);
-        if (outcome.status !== 'answered') throw new Error(`open loop: answer ${i} ended ${outcome.status}`);
-        if (!mark?.first || surface.firstText === undefined)
-          throw new Error(`open loop: answer ${i} not timed`);
-        samples.push({
-          id: text,
-          firstVisible: surface.firstText - at,
-          beforeRequest: mark.sent - at,
-          clientTtft: mark.first - mark.sent,
-          tokenToVisible: surface.firstText - mark.first,
-        });
-      })(),
+  await arrivals(total, ANSWER_MS / concurrency, async (i) => {
+    const surface = timedSurface(1000);
+    const text = `open loop ${tag}${i}`;
+    const at = performance.now();
+    streaming++;
+    maxConcurrent = Math.max(maxConcurrent, streaming);
+    const outcome = await app.service.handleMessage(
+      message(text, {
+        conversation: { platform: 'bench', workspace: 'W', channel: `O${tag}${i}`, isDM: true },
+      }),
+      surface,
     );
-  }
-  await Promise.all(runs);
+    streaming--;
+    const mark = marks.get(text);
+    marks.delete(text);
+    if (outcome.status !== 'answered') throw new Error(`open loop: answer ${i} ended ${outcome.status}`);
+    if (!mark?.first || surface.firstText === undefined) throw new Error(`open loop: answer ${i} not timed`);
+    samples.push({
+      id: text,
+      firstVisible: surface.firstText - at,
+      beforeRequest: mark.sent - at,
+      clientTtft: mark.first - mark.sent,
+      tokenToVisible: surface.firstText - mark.first,
+    });
+  });
   await app.service.queue.idle();
   await app.service.inflight.flush();
   return { samples, maxConcurrent };
@@ -182,26 +194,8 @@ export async function measureOpenLoop(
  */
 async function bareSdkCpuMsPerAnswer(sim: BenchSim, concurrency: number, total: number): Promise<number> {
   const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
-  const answer = async (i: number) => {
-    const stream = await sdk.chat.completions.create({
-      model: 'qwen-plus',
-      messages: [{ role: 'user', content: `bare sdk ${i}` }],
-      stream: true,
-    });
-    let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-    return text;
-  };
-  const wave = async (n: number) => {
-    const start = performance.now();
-    const runs: Array<Promise<string>> = [];
-    for (let i = 0; i < n; i++) {
-      const wait = start + i * (ANSWER_MS / concurrency) - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      runs.push(answer(i));
-    }
-    await Promise.all(runs);
-  };
+  const wave = (n: number) =>
+    arrivals(n, ANSWER_MS / concurrency, (i) => bareSdkAnswer(sdk, `bare sdk ${i}`));
   await wave(concurrency);
   await sim.timings();
   const cpu = process.cpuUsage();
