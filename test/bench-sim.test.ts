@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { expect, it } from 'vitest';
-import { withSim } from '../bench/core.ts';
+import { bareSdkAnswer, withSim } from '../bench/core.ts';
 import { TEST_API_KEY } from './support/harness.ts';
 
 it("the simulator's process reports each request's own time to first token, once", async () => {
@@ -14,14 +14,7 @@ it("the simulator's process reports each request's own time to first token, once
     async (sim) => {
       const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
       for (const id of ['first question', 'second question']) {
-        const stream = await sdk.chat.completions.create({
-          model: 'qwen-plus',
-          messages: [{ role: 'user', content: id }],
-          stream: true,
-        });
-        let text = '';
-        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-        expect(text).toBe('four words of answer');
+        expect(await bareSdkAnswer(sdk, id)).toBe('four words of answer');
       }
       const timings = await sim.timings();
       expect(timings.map((t) => t.lastMessage)).toEqual(['first question', 'second question']);
