@@ -1,5 +1,6 @@
 import { type Locale, t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
+import { inBackground } from '../store/statement-lanes.ts';
 import { toolScopeOf } from '../tools/access.ts';
 import { callModel, describeFailure, type ModelAnswer } from './answer.ts';
 import {
@@ -151,8 +152,11 @@ export class AnswerTurn {
       }
       await this.finishReply();
       this.observe();
-      await this.recordUsage();
-      await this.storeAnswer();
+      // The answer is shown: what is left is bookkeeping, which gives way to other answers' first words.
+      await inBackground(async () => {
+        await this.recordUsage();
+        await this.storeAnswer();
+      });
       this.logFinished();
       return outcomeOf(this.ending, this.streamer.text, this.model);
     } finally {

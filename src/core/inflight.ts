@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { t } from '../i18n.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
+import { inBackground } from '../store/statement-lanes.ts';
 import { type AnswerSlot, type HistoryStore, guard as storeCall, type Turn } from './history.ts';
 import { type ConversationRef, conversationKey } from './types.ts';
 
@@ -150,7 +151,8 @@ export class InflightTracker {
       return;
     }
     tracked.writing = true;
-    tracked.chain = (async () => {
+    // Crash-repair records are bookkeeping: on SQLite they give way to answers about to start.
+    tracked.chain = inBackground(async () => {
       do {
         tracked.dirty = false;
         await this.writeAnswer(answerId, tracked).catch((err: unknown) =>
@@ -163,7 +165,7 @@ export class InflightTracker {
         tracked.done = false;
         this.saveIndex();
       }
-    })();
+    });
   }
 
   private async writeAnswer(answerId: string, tracked: Tracked): Promise<void> {
@@ -212,7 +214,7 @@ export class InflightTracker {
       return;
     }
     this.indexWriting = true;
-    this.indexChain = (async () => {
+    this.indexChain = inBackground(async () => {
       do {
         this.indexDirty = false;
         const inherited = await this.loadInherited().catch(() => new Set<string>());
@@ -222,7 +224,7 @@ export class InflightTracker {
         ).catch((err: unknown) => this.log.warn({ err }, 'could not record in-flight answers'));
       } while (this.indexDirty);
       this.indexWriting = false;
-    })();
+    });
   }
 
   private loadInherited(): Promise<Set<string>> {

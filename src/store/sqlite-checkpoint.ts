@@ -36,11 +36,19 @@ export async function startWalCheckpointer(main: KeyvSqlite, file: string): Prom
   await main.query('PRAGMA wal_autocheckpoint=0');
   // A quiet bot runs no checkpoints: each tick only looks whether the bot's connection was used.
   let used = false;
-  const query = main.query;
-  main.query = (sql: string, ...params: unknown[]) => {
-    used = true;
-    return query(sql, ...params);
-  };
+  // Statements alone go through `query`, joined ones (sqlite-batch.ts) through `queryNow`.
+  const connection = main as unknown as Record<
+    'query' | 'queryNow',
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  for (const name of ['query', 'queryNow'] as const) {
+    const query = connection[name];
+    if (typeof query !== 'function') continue;
+    connection[name] = (...args: unknown[]) => {
+      used = true;
+      return query(...args);
+    };
+  }
   let running: Promise<void> | null = null;
   let closed = false;
   let runs = 0;

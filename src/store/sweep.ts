@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import { SQLITE_TABLE, type Store, sqliteOf } from './index.ts';
+import { inBackground } from './statement-lanes.ts';
 
 /** Keys looked at per statement: keeps each write lock short on a large file. */
 const PAGE = 2_000;
@@ -49,7 +50,8 @@ export function startSweeper(
     running = running.then(async () => {
       const started = Date.now();
       try {
-        const deleted = await sweepExpired(store, now());
+        // Housekeeping: on SQLite its statements give way to answers (statement-lanes.ts).
+        const deleted = await inBackground(() => sweepExpired(store, now()));
         if (deleted) options.log.info({ deleted, ms: Date.now() - started }, 'store: expired rows deleted');
         return deleted;
       } catch (err) {

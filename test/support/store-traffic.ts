@@ -40,7 +40,12 @@ export function watchStoreTraffic(
   };
   const ignored = (key: unknown) => opts.ignore !== undefined && String(key).includes(opts.ignore);
   // SQLite's deleteMany runs getMany first: counting queries sees both trips.
-  if (sqlite) wrap('query', (args) => (args.slice(1).some(ignored) ? undefined : traffic.roundTrips++));
+  // Statements alone go through `query`; joined ones (sqlite-batch.ts) through `queryNow`.
+  const countQuery = (args: unknown[]) => (args.slice(1).some(ignored) ? undefined : traffic.roundTrips++);
+  if (sqlite) {
+    wrap('query', countQuery);
+    wrap('queryNow', countQuery);
+  }
   for (const name of ADAPTER_CALLS)
     wrap(name, (args) => {
       const first = args[0];
