@@ -13,6 +13,7 @@ import { type App, createApp } from '../src/app.ts';
 import type { ReplySurface } from '../src/core/types.ts';
 import type { QwenClient } from '../src/qwen/client.ts';
 import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
+import { watchStoreTraffic } from '../test/support/store-traffic.ts';
 import type { SimTiming } from './sim-process.ts';
 
 export interface Timings {
@@ -20,6 +21,8 @@ export interface Timings {
   firstEdit: number[];
   /** Model's last token → final edit done. */
   finalEdit: number[];
+  /** Store statements (SQLite) or adapter calls (Redis) per turn, bookkeeping included. */
+  storeTripsPerTurn: number;
 }
 
 const quiet = () => pino({ level: 'silent' });
@@ -86,7 +89,8 @@ export function timedSurface(
 export async function measureOverhead(app: App, concurrency: number, rounds: number): Promise<Timings> {
   const marks = new Map<string, { sent: number; first?: number; last?: number }>();
   instrument(app.qwen, marks);
-  const timings: Timings = { firstEdit: [], finalEdit: [] };
+  const timings: Timings = { firstEdit: [], finalEdit: [], storeTripsPerTurn: 0 };
+  const { traffic } = watchStoreTraffic(app.store);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
       for (let round = 0; round < rounds; round++) {
@@ -109,6 +113,9 @@ export async function measureOverhead(app: App, concurrency: number, rounds: num
       }
     }),
   );
+  await app.service.queue.idle();
+  await app.service.inflight.flush();
+  timings.storeTripsPerTurn = traffic.roundTrips / (concurrency * rounds);
   return timings;
 }
 
@@ -168,6 +175,47 @@ export async function measureBaseline(
   return total / ((performance.now() - start) / 1000);
 }
 
+/**
+ * The bare-SDK turn plus the least store work issue 15 §4 allows a turn: one batched read before the
+ * model call (the conversation's meta and turns) and one batched write after it (question, answer and
+ * meta), on the bot's own store. No dedupe claim, usage or crash-repair record: a floor under any bot
+ * that remembers conversations, to read `baseline_ratio` against.
+ */
+export async function measureMinimalTurns(
+  sim: { baseUrl: string },
+  store: App['store'],
+  total: number,
+  concurrency: number,
+): Promise<number> {
+  const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < total) {
+        const n = next++;
+        const conversation = `minimal:${worker}-${n % 10}`;
+        const [meta] = await store.getMany<{ next: number }>([
+          `${conversation}:meta`,
+          `${conversation}:turn`,
+        ]);
+        const question = `turn ${n}`;
+        const text = await bareSdkAnswer(sdk, question);
+        await fetch(`${sim.baseUrl}/platform-post`, { method: 'POST', body: text }).then((r) =>
+          r.arrayBuffer(),
+        );
+        const seq = meta?.next ?? 0;
+        await store.setMany([
+          { key: `${conversation}:turn:${seq}`, value: { role: 'user', text: question } },
+          { key: `${conversation}:turn:${seq + 1}`, value: { role: 'assistant', text } },
+          { key: `${conversation}:meta`, value: { next: seq + 2 } },
+        ]);
+      }
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
 export interface TurnRatio {
   /** Median over the rounds (turns per second). */
   botTurnsPerS: number;
@@ -194,11 +242,18 @@ const median = (xs: number[]) => percentile(xs, 50);
 export async function measureTurnRatio(
   app: App,
   sim: { baseUrl: string },
-  opts: { turns: number; concurrency: number; rounds: number },
+  opts: {
+    turns: number;
+    concurrency: number;
+    rounds: number;
+    /** What runs instead of the bot's turns (turns per second), e.g. `measureMinimalTurns`. */
+    contender?: (turns: number, concurrency: number) => Promise<number>;
+  },
 ): Promise<TurnRatio> {
   const { turns, concurrency, rounds } = opts;
+  const measureBot = opts.contender ?? ((n: number, c: number) => measureTurns(app, n, c));
   const warm = Math.max(50, Math.round(turns / 4));
-  await measureTurns(app, warm, concurrency);
+  await measureBot(warm, concurrency);
   await measureBaseline(sim, warm, concurrency);
   const bot: number[] = [];
   const base: number[] = [];
@@ -211,7 +266,7 @@ export async function measureTurnRatio(
     cpus.push((used.user + used.system) / 1000 / turns);
   };
   for (let r = 0; r < rounds; r++) {
-    const runBot = () => timed(() => measureTurns(app, turns, concurrency), bot, botCpu);
+    const runBot = () => timed(() => measureBot(turns, concurrency), bot, botCpu);
     const runBase = () => timed(() => measureBaseline(sim, turns, concurrency), base, baseCpu);
     if (r % 2 === 0) {
       await runBot();

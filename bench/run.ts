@@ -17,6 +17,7 @@ import type { RedisCoordinator } from '../src/store/coordination.ts';
 import { benchBusyChannel } from './busy.ts';
 import { benchCache } from './cache.ts';
 import {
+  measureMinimalTurns,
   measureOverhead,
   measureTurnRatio,
   measureTurns,
@@ -130,6 +131,8 @@ await withSim(async (sim) => {
     figures[`overhead_first_edit_p99_ms${suffix}`] = round(percentile(t.firstEdit, 99));
     figures[`overhead_final_edit_p50_ms${suffix}`] = round(percentile(t.finalEdit, 50));
     figures[`overhead_final_edit_p99_ms${suffix}`] = round(percentile(t.finalEdit, 99));
+    // Under load statements that wait join (statement-lanes.ts): what a turn costs the store then.
+    figures[`store_round_trips_per_turn_at_${concurrency}_conversations`] = round(t.storeTripsPerTurn, 1);
     await app.close();
   }
 
@@ -140,7 +143,6 @@ await withSim(async (sim) => {
     concurrency: 20,
     rounds: quick ? 3 : 5,
   });
-  await sqliteApp.close();
   figures.turns_per_s_sqlite = round(ratio.botTurnsPerS, 1);
   figures.baseline_turns_per_s = round(ratio.baselineTurnsPerS, 1);
   figures.baseline_ratio = round(ratio.ratio, 3);
@@ -151,6 +153,19 @@ await withSim(async (sim) => {
   figures.baseline_turn_cpu_ms = round(ratio.baselineCpuMsPerTurn, 2);
   // The same ratio from CPU per turn: what the bot costs beyond the SDK when it has the CPU it needs.
   figures.baseline_cpu_ratio = round(ratio.baselineCpuMsPerTurn / ratio.botCpuMsPerTurn, 3);
+  // The floor: the bare SDK plus only the one read and one write a remembering bot needs per turn.
+  log('throughput: the bare SDK with one batched read and one batched write per turn…');
+  const minimal = await measureTurnRatio(sqliteApp, sim, {
+    turns: quick ? 200 : 400,
+    concurrency: 20,
+    rounds: 3,
+    contender: (turns, concurrency) => measureMinimalTurns(sim, sqliteApp.store, turns, concurrency),
+  });
+  figures.minimal_store_turns_per_s = round(minimal.botTurnsPerS, 1);
+  figures.minimal_store_baseline_ratio = round(minimal.ratio, 3);
+  figures.minimal_store_turn_cpu_ms = round(minimal.botCpuMsPerTurn, 2);
+  figures.minimal_store_baseline_cpu_ratio = round(minimal.baselineCpuMsPerTurn / minimal.botCpuMsPerTurn, 3);
+  await sqliteApp.close();
 
   if (latencyOnly) return;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
