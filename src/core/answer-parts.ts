@@ -6,7 +6,7 @@ import type { ChatToolbox } from './answer.ts';
 import type { prepareAttachments } from './attachments.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
 import { type DocumentRecord, DocumentStore } from './documents.ts';
-import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, Turn, TurnStatus } from './history.ts';
+import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, StoredTurn, Turn, TurnStatus } from './history.ts';
 import type { InflightTracker } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
 import type { ModelPort } from './ports.ts';
@@ -76,6 +76,8 @@ export interface Question {
   slot: AnswerSlot;
   /** The history's meta as the question was stored (the prompt's turns are read in one batch with it). */
   meta: HistoryMeta;
+  /** The turns before the question, read beside its write (undefined: read them after it). */
+  earlier?: StoredTurn[];
   images: Awaited<ReturnType<typeof prepareAttachments>>['images'];
   /** Documents to upload when the answer starts (their status line needs the reply). */
   documents: IncomingMessage['attachments'];

@@ -209,9 +209,11 @@ export class AnswerTurn {
     // Stored before the model is called: a crash mid-answer loses nothing the user wrote.
     // Side by side: the /forget index must know the conversation before the model is called, not
     // before the turn is stored (a crash in between leaves a conversation /forget finds, with no turn).
-    const [{ slot, meta }] = await Promise.all([
+    // The prompt's earlier turns are read beside the write too: the turns that arrived before it.
+    const [{ slot, meta }, , earlier] = await Promise.all([
       this.deps.history.appendQuestion(this.key, turn, start.meta),
       this.deps.users.note(message.conversation, this.key, message.author.id),
+      start.meta ? this.deps.history.loadBeside(this.key, start.meta) : undefined,
     ]);
     const rendered = renderSystemPrompt(settings.systemPrompt ?? config.systemPrompt, {
       botName: config.botName,
@@ -227,6 +229,7 @@ export class AnswerTurn {
       turn,
       slot,
       meta,
+      ...(earlier ? { earlier } : {}),
       images: files.images,
       documents: split.documents,
       ...(listedDocuments ? { listedDocuments } : {}),
@@ -234,13 +237,22 @@ export class AnswerTurn {
   }
 
   /**
-   * Every turn stored before this answer's slot: earlier questions (answered or not) and the answers
-   * that are done, nothing that arrived later. After a /reset only the question itself is left.
+   * Every turn stored before the question arrived: earlier questions (answered or not) and the answers
+   * that were done, nothing that arrived later. After a /reset only the question itself is left.
    */
   private async preparePrompt(question: Question): Promise<Prompt> {
     // No earlier turn in the window (a new conversation): the prompt is the question, read or not.
     const alone = question.slot.seq - 1 <= question.meta.head;
-    const turns = alone ? [] : await this.deps.history.load(this.key, question.slot, question.meta);
+    // Read beside the question's write (what the write trimmed off the window left out). Used when no
+    // slot before the question was empty: an empty one is an answer still coming (the asker's own
+    // earlier answer among them, which this prompt must hold), so the turns are read again now.
+    const earlier = question.earlier?.filter((e) => e.seq >= question.meta.head);
+    const complete = earlier?.length === question.slot.seq - 1 - question.meta.head;
+    const turns = alone
+      ? []
+      : earlier && complete
+        ? [...earlier.map((e) => e.turn), question.turn]
+        : await this.deps.history.load(this.key, question.slot, question.meta);
     const docs = await this.documentsFor(question);
     return { ...question, turns: turns.length ? turns : [question.turn], docs };
   }

@@ -48,6 +48,12 @@ export interface HistoryMeta {
   generation?: string;
 }
 
+/** A stored turn and its sequence number. */
+export interface StoredTurn {
+  seq: number;
+  turn: Turn;
+}
+
 /** Where a question's answer goes: the slot right after the question, in the history it was asked in. */
 export interface AnswerSlot {
   seq: number;
@@ -115,6 +121,19 @@ export class HistoryStore {
   async load(conversation: string, before?: AnswerSlot, known?: HistoryMeta): Promise<Turn[]> {
     const entries = await this.entries(conversation, before, known);
     return entries.map((e) => e.turn);
+  }
+
+  /**
+   * The turns a question's prompt holds before the question itself, read beside the question's write
+   * (one round trip before the model call instead of two in a row): `known` is the meta that write
+   * starts from, read in this conversation's turn. Undefined when that cannot be told apart from a
+   * reset (a meta from before generations): the caller then reads after the write (`load`). Filter
+   * the result by the written meta's `head`: the write may trim the oldest turn.
+   */
+  async loadBeside(conversation: string, known: HistoryMeta): Promise<StoredTurn[] | undefined> {
+    if (!known.generation) return undefined;
+    if (known.next <= known.head) return [];
+    return this.entriesBefore(conversation, { seq: known.next, generation: known.generation }, known);
   }
 
   /**
@@ -228,11 +247,7 @@ export class HistoryStore {
     return keys;
   }
 
-  private async entries(
-    conversation: string,
-    before?: AnswerSlot,
-    known?: HistoryMeta,
-  ): Promise<Array<{ seq: number; turn: Turn }>> {
+  private async entries(conversation: string, before?: AnswerSlot, known?: HistoryMeta): Promise<StoredTurn[]> {
     if (before && known) return this.entriesBefore(conversation, before, known);
     const meta = await this.meta(conversation);
     // A slot of an earlier generation: everything stored now arrived after its question.
@@ -241,7 +256,7 @@ export class HistoryStore {
     if (end <= meta.head) return [];
     const keys = this.turnKeys(conversation, meta.head, end);
     const values = await guard('load history', () => this.store.getMany<Turn>(keys));
-    const entries: Array<{ seq: number; turn: Turn }> = [];
+    const entries: StoredTurn[] = [];
     values.forEach((turn, i) => {
       if (isTurn(turn)) entries.push({ seq: meta.head + i, turn });
     });
@@ -256,11 +271,11 @@ export class HistoryStore {
     conversation: string,
     before: AnswerSlot,
     known: HistoryMeta,
-  ): Promise<Array<{ seq: number; turn: Turn }>> {
+  ): Promise<StoredTurn[]> {
     const keys = [HistoryStore.metaKey(conversation), ...this.turnKeys(conversation, known.head, before.seq)];
     const [meta, ...values] = await guard('load history', () => this.store.getMany<unknown>(keys));
     if (!isMeta(meta) || meta.generation !== before.generation) return [];
-    const entries: Array<{ seq: number; turn: Turn }> = [];
+    const entries: StoredTurn[] = [];
     values.forEach((turn, i) => {
       const seq = known.head + i;
       if (seq >= meta.head && isTurn(turn)) entries.push({ seq, turn });
