@@ -120,23 +120,38 @@ export async function measureOverhead(app: App, concurrency: number, rounds: num
 }
 
 /** Complete turns per second: history load, prompt, stream, edits, history save. */
-export async function measureTurns(app: App, total: number, concurrency: number): Promise<number> {
+export function measureTurns(app: App, total: number, concurrency: number): Promise<number> {
+  return turnsPerSecond(total, concurrency, (n, worker) =>
+    app.service
+      .handleMessage(
+        message(`turn ${n}`, {
+          conversation: { platform: 'bench', workspace: 'W', channel: `T${worker}-${n % 10}`, isDM: true },
+        }),
+        timedSurface(),
+      )
+      .then(() => undefined),
+  );
+}
+
+/** `total` turns, `concurrency` at a time (turn n on worker `worker`); returns turns per second. */
+async function turnsPerSecond(
+  total: number,
+  concurrency: number,
+  turn: (n: number, worker: number) => Promise<void>,
+): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      while (next < total) {
-        const n = next++;
-        await app.service.handleMessage(
-          message(`turn ${n}`, {
-            conversation: { platform: 'bench', workspace: 'W', channel: `T${worker}-${n % 10}`, isDM: true },
-          }),
-          timedSurface(),
-        );
-      }
+      while (next < total) await turn(next++, worker);
     }),
   );
   return total / ((performance.now() - start) / 1000);
+}
+
+/** One request to "the platform" with the final text (the simulator stands in for it). */
+async function platformPost(sim: { baseUrl: string }, text: string): Promise<void> {
+  await fetch(`${sim.baseUrl}/platform-post`, { method: 'POST', body: text }).then((r) => r.arrayBuffer());
 }
 
 /** One streamed answer read with the bare openai SDK and nothing else: the text. */
@@ -152,68 +167,43 @@ export async function bareSdkAnswer(sdk: OpenAI, question: string): Promise<stri
 }
 
 /** The same turn with the bare openai SDK and one fetch to a platform-like endpoint. */
-export async function measureBaseline(
+export function measureBaseline(
   sim: { baseUrl: string },
   total: number,
   concurrency: number,
 ): Promise<number> {
   const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const n = next++;
-        const text = await bareSdkAnswer(sdk, `turn ${n}`);
-        // One request to "the platform" with the final text (the simulator stands in for it).
-        await fetch(`${sim.baseUrl}/platform-post`, { method: 'POST', body: text }).then((r) =>
-          r.arrayBuffer(),
-        );
-      }
-    }),
+  return turnsPerSecond(total, concurrency, async (n) =>
+    platformPost(sim, await bareSdkAnswer(sdk, `turn ${n}`)),
   );
-  return total / ((performance.now() - start) / 1000);
 }
 
 /**
  * The bare-SDK turn plus the least store work issue 15 §4 allows a turn: one batched read before the
- * model call (the conversation's meta and turns) and one batched write after it (question, answer and
- * meta), on the bot's own store. No dedupe claim, usage or crash-repair record: a floor under any bot
+ * model call (two keys: the conversation's meta and one more) and one batched write after it
+ * (question, answer and meta), on the bot's own store. No dedupe claim, usage or crash-repair record: a floor under any bot
  * that remembers conversations, to read `baseline_ratio` against.
  */
-export async function measureMinimalTurns(
+export function measureMinimalTurns(
   sim: { baseUrl: string },
   store: App['store'],
   total: number,
   concurrency: number,
 ): Promise<number> {
   const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      while (next < total) {
-        const n = next++;
-        const conversation = `minimal:${worker}-${n % 10}`;
-        const [meta] = await store.getMany<{ next: number }>([
-          `${conversation}:meta`,
-          `${conversation}:turn`,
-        ]);
-        const question = `turn ${n}`;
-        const text = await bareSdkAnswer(sdk, question);
-        await fetch(`${sim.baseUrl}/platform-post`, { method: 'POST', body: text }).then((r) =>
-          r.arrayBuffer(),
-        );
-        const seq = meta?.next ?? 0;
-        await store.setMany([
-          { key: `${conversation}:turn:${seq}`, value: { role: 'user', text: question } },
-          { key: `${conversation}:turn:${seq + 1}`, value: { role: 'assistant', text } },
-          { key: `${conversation}:meta`, value: { next: seq + 2 } },
-        ]);
-      }
-    }),
-  );
-  return total / ((performance.now() - start) / 1000);
+  return turnsPerSecond(total, concurrency, async (n, worker) => {
+    const conversation = `minimal:${worker}-${n % 10}`;
+    const [meta] = await store.getMany<{ next: number }>([`${conversation}:meta`, `${conversation}:docs`]);
+    const question = `turn ${n}`;
+    const text = await bareSdkAnswer(sdk, question);
+    await platformPost(sim, text);
+    const seq = meta?.next ?? 0;
+    await store.setMany([
+      { key: `${conversation}:turn:${seq}`, value: { role: 'user', text: question } },
+      { key: `${conversation}:turn:${seq + 1}`, value: { role: 'assistant', text } },
+      { key: `${conversation}:meta`, value: { next: seq + 2 } },
+    ]);
+  });
 }
 
 export interface TurnRatio {
