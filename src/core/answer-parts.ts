@@ -6,7 +6,15 @@ import type { ChatToolbox } from './answer.ts';
 import type { prepareAttachments } from './attachments.ts';
 import type { CommandSpelling } from './commands/spelling.ts';
 import { type DocumentRecord, DocumentStore } from './documents.ts';
-import type { AnswerSlot, HistoryMeta, HistoryStore, Refusal, StoredTurn, Turn, TurnStatus } from './history.ts';
+import type {
+  AnswerSlot,
+  HistoryMeta,
+  HistoryStore,
+  Refusal,
+  StoredTurn,
+  Turn,
+  TurnStatus,
+} from './history.ts';
 import type { InflightTracker } from './inflight.ts';
 import type { EditPacer } from './pacer.ts';
 import type { ModelPort } from './ports.ts';

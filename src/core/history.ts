@@ -247,7 +247,11 @@ export class HistoryStore {
     return keys;
   }
 
-  private async entries(conversation: string, before?: AnswerSlot, known?: HistoryMeta): Promise<StoredTurn[]> {
+  private async entries(
+    conversation: string,
+    before?: AnswerSlot,
+    known?: HistoryMeta,
+  ): Promise<StoredTurn[]> {
     if (before && known) return this.entriesBefore(conversation, before, known);
     const meta = await this.meta(conversation);
     // A slot of an earlier generation: everything stored now arrived after its question.
