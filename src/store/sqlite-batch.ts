@@ -11,7 +11,7 @@ interface Claim {
 const claimers = new WeakMap<KeyvSqlite, (claim: Claim) => Promise<boolean>>();
 
 /**
- * Gives Keyv's SQLite adapter one statement per batch, As
+ * Gives Keyv's SQLite adapter one statement per batch. As
  * shipped (@keyv/sqlite 4) it has no `setMany`, so Keyv wrote a batch one INSERT (one implicit
  * transaction, one WAL commit) per entry, and each delete ran a SELECT before its DELETE only to
  * return whether a row was there. Here a batch of writes is one upsert over a JSON array and a delete
@@ -33,10 +33,7 @@ export function batchSqliteWrites(sqlite: KeyvSqlite): void {
     ON CONFLICT(key) DO UPDATE SET value = excluded.value`;
   const remove = `DELETE FROM ${table} WHERE key IN (SELECT value FROM json_each(?)) RETURNING key`;
   // A claim writes its key unless a live record is there; RETURNING names the keys it wrote.
-  const claim = `INSERT INTO ${table} (key, value)
-    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE json_extract(${table}.value, '$.expires') <= ?
-    RETURNING key`;
+  const claim = `${upsert} WHERE json_extract(${table}.value, '$.expires') <= ? RETURNING key`;
 
   const reads = joined<string[], unknown[]>(async (batches) => {
     const rows = await query(select, JSON.stringify([...new Set(batches.flat())]));
@@ -81,8 +78,7 @@ export function batchSqliteWrites(sqlite: KeyvSqlite): void {
 }
 
 /**
- * Records `key` unless a live record is there, in one statement (shared with the other claims of this
- * turn of the event loop): true when this call recorded it (new, or the old record had expired).
+ * Records `key` unless a live record is there, in one statement (shared with the claims waiting with it): true when this call recorded it (new, or the old record had expired).
  * Stored as Keyv stores it, so Keyv reads it back as usual.
  */
 export async function claimSqliteKey(sqlite: KeyvSqlite, key: string, ttlMs: number): Promise<boolean> {

@@ -31,10 +31,8 @@ export type JoinedStatement<In, Out> = (items: In[]) => Promise<Out[]>;
 
 interface Waiting {
   since: number;
-  /** Calls of the same kind may join a waiting statement (see `join`); undefined: a statement alone. */
-  kind?: JoinedStatement<never, unknown>;
-  /** A statement alone. */
-  alone?: () => Promise<unknown>;
+  /** Calls of the same kind may join a waiting statement (see `join`). */
+  kind: JoinedStatement<never, unknown>;
   items: unknown[];
   settle: Array<{ resolve: (out: unknown) => void; reject: (err: unknown) => void }>;
 }
@@ -69,7 +67,9 @@ export class StatementLanes {
 
   /** Starts `statement` when its lane's turn comes; resolves or rejects as it does. */
   run<T>(background: boolean, statement: () => Promise<T>): Promise<T> {
-    return this.enqueue(background, undefined, undefined, () => statement()) as Promise<T>;
+    // A kind of its own, so no other call joins it.
+    const alone: JoinedStatement<undefined, T> = async () => [await statement()];
+    return this.join(background, alone, undefined);
   }
 
   /** Runs `item` through `kind`, in one statement with the other calls of that kind waiting with it. */
@@ -90,19 +90,18 @@ export class StatementLanes {
 
   private enqueue(
     background: boolean,
-    kind: JoinedStatement<never, unknown> | undefined,
+    kind: JoinedStatement<never, unknown>,
     item: unknown,
-    alone?: () => Promise<unknown>,
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const lane = background ? this.back : this.front;
       const last = lane.at(-1);
-      if (kind && last?.kind === kind && last.items.length < this.opts.maxJoined) {
+      if (last?.kind === kind && last.items.length < this.opts.maxJoined) {
         last.items.push(item);
         last.settle.push({ resolve, reject });
         return;
       }
-      lane.push({ since: this.opts.now(), kind, alone, items: [item], settle: [{ resolve, reject }] });
+      lane.push({ since: this.opts.now(), kind, items: [item], settle: [{ resolve, reject }] });
       this.pump();
     });
   }
@@ -111,9 +110,7 @@ export class StatementLanes {
     this.running++;
     let ran: Promise<unknown[]>;
     try {
-      ran = waiting.kind
-        ? waiting.kind(waiting.items as never[])
-        : (waiting.alone as () => Promise<unknown>)().then((out) => [out]);
+      ran = waiting.kind(waiting.items as never[]);
     } catch (err) {
       ran = Promise.reject(err);
     }
