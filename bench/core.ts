@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { type App, createApp } from '../src/app.ts';
 import type { ReplySurface } from '../src/core/types.ts';
 import type { QwenClient } from '../src/qwen/client.ts';
+import { inBackground } from '../src/store/statement-lanes.ts';
 import { message, TEST_API_KEY, testConfig } from '../test/support/harness.ts';
 import { watchStoreTraffic } from '../test/support/store-traffic.ts';
 import type { SimTiming } from './sim-process.ts';
@@ -181,29 +182,69 @@ export function measureBaseline(
 /**
  * The bare-SDK turn plus the least store work issue 15 §4 allows a turn: one batched read before the
  * model call (two keys: the conversation's meta and one more) and one batched write after it
- * (question, answer and meta), on the bot's own store. No dedupe claim, usage or crash-repair record: a floor under any bot
- * that remembers conversations, to read `baseline_ratio` against.
+ * (question, answer and meta) in the background lane, as the bot writes once an answer is shown, on
+ * the bot's own store. No dedupe claim, usage or crash-repair record: a floor under any bot that
+ * remembers conversations, to read the bot's figures against. Returns the ms from the turn's start to
+ * its model request (the read): the floor's share of `firstEdit`, whose surface shows tokens at once.
  */
+async function minimalTurn(
+  sim: { baseUrl: string },
+  sdk: OpenAI,
+  store: App['store'],
+  conversation: string,
+  question: string,
+): Promise<number> {
+  const start = performance.now();
+  const [meta] = await store.getMany<{ next: number }>([`${conversation}:meta`, `${conversation}:docs`]);
+  const beforeModel = performance.now() - start;
+  const text = await bareSdkAnswer(sdk, question);
+  await platformPost(sim, text);
+  const seq = meta?.next ?? 0;
+  await inBackground(() =>
+    store.setMany([
+      { key: `${conversation}:turn:${seq}`, value: { role: 'user', text: question } },
+      { key: `${conversation}:turn:${seq + 1}`, value: { role: 'assistant', text } },
+      { key: `${conversation}:meta`, value: { next: seq + 2 } },
+    ]),
+  );
+  return beforeModel;
+}
+
+const floorSdk = (sim: { baseUrl: string }) =>
+  new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
+
+/** `minimalTurn`s, `concurrency` at a time: turns per second. */
 export function measureMinimalTurns(
   sim: { baseUrl: string },
   store: App['store'],
   total: number,
   concurrency: number,
 ): Promise<number> {
-  const sdk = new OpenAI({ apiKey: TEST_API_KEY, baseURL: sim.baseUrl, maxRetries: 0 });
+  const sdk = floorSdk(sim);
   return turnsPerSecond(total, concurrency, async (n, worker) => {
-    const conversation = `minimal:${worker}-${n % 10}`;
-    const [meta] = await store.getMany<{ next: number }>([`${conversation}:meta`, `${conversation}:docs`]);
-    const question = `turn ${n}`;
-    const text = await bareSdkAnswer(sdk, question);
-    await platformPost(sim, text);
-    const seq = meta?.next ?? 0;
-    await store.setMany([
-      { key: `${conversation}:turn:${seq}`, value: { role: 'user', text: question } },
-      { key: `${conversation}:turn:${seq + 1}`, value: { role: 'assistant', text } },
-      { key: `${conversation}:meta`, value: { next: seq + 2 } },
-    ]);
+    await minimalTurn(sim, sdk, store, `minimal:${worker}-${n % 10}`, `turn ${n}`);
   });
+}
+
+/**
+ * `minimalTurn`s in the closed loop of `measureOverhead` (`concurrency` conversations, `rounds` turns
+ * each): the ms before each model request, the floor under `overhead_first_edit_*`.
+ */
+export async function measureMinimalOverhead(
+  sim: { baseUrl: string },
+  store: App['store'],
+  concurrency: number,
+  rounds: number,
+): Promise<number[]> {
+  const sdk = floorSdk(sim);
+  const samples: number[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, i) => {
+      for (let round = 0; round < rounds; round++)
+        samples.push(await minimalTurn(sim, sdk, store, `minimal-loop:${i}`, `r${round} c${i} hello`));
+    }),
+  );
+  return samples;
 }
 
 export interface TurnRatio {

@@ -273,22 +273,42 @@ export async function benchOpenLoop(
 }
 
 /**
- * The SQLite run at ~100 answers again, in a child process started with the Node flags `npm start`
- * uses (bench/memory.ts startFlags): the in-process figures above run under Node's defaults, and the
- * start script's memory flags cost CPU per answer (docs/benchmarks.md). Keys end in `_start_flags`
- * (`npm start`) or `_busy_profile` (`npm run start:busy`).
+ * `benchOpenLoop` in a fresh child process started with `flags`: the figures of this file's own
+ * `--json`. `npm run bench` takes every open-loop figure this way, so none carries the heap the earlier
+ * benchmarks left in its process (measured: 187 MB of heap there, and one 93 ms collection of it landing
+ * inside the window of ~100 answers).
  */
-export async function benchOpenLoopWithStartFlags(
+export function openLoopInChild(
+  flags: string[],
+  total = 300,
+  backends?: ReadonlyArray<'sqlite' | 'redis'>,
+): Record<string, number | null> {
+  const out = execFileSync(
+    process.execPath,
+    [
+      ...flags,
+      import.meta.filename,
+      ...(backends?.length === 1 && backends[0] === 'sqlite' ? ['--sqlite'] : []),
+      '--json',
+      `--total=${total}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  return JSON.parse(out) as Record<string, number | null>;
+}
+
+/**
+ * The SQLite run at ~100 answers again, under the Node flags `npm start` uses (bench/memory.ts
+ * startFlags): the default figures run under Node's defaults, and the start script's memory flags cost
+ * CPU per answer (docs/benchmarks.md). Keys end in `_start_flags` (`npm start`) or `_busy_profile`
+ * (`npm run start:busy`).
+ */
+export function benchOpenLoopWithStartFlags(
   flags: string[],
   total = 300,
   suffix = '_start_flags',
-): Promise<Record<string, number | null>> {
-  const out = execFileSync(
-    process.execPath,
-    [...flags, import.meta.filename, '--sqlite', '--json', `--total=${total}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const figures = JSON.parse(out) as Record<string, number | null>;
+): Record<string, number | null> {
+  const figures = openLoopInChild(flags, total, ['sqlite']);
   const keys = [
     'added_latency_p50_ms',
     'added_latency_p99_ms',

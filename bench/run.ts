@@ -17,6 +17,7 @@ import type { RedisCoordinator } from '../src/store/coordination.ts';
 import { benchBusyChannel } from './busy.ts';
 import { benchCache } from './cache.ts';
 import {
+  measureMinimalOverhead,
   measureMinimalTurns,
   measureOverhead,
   measureTurnRatio,
@@ -31,7 +32,7 @@ import { benchFaq } from './faq.ts';
 import { benchHistory } from './history.ts';
 import { benchLimits } from './limits.ts';
 import { benchMemory, startFlags } from './memory.ts';
-import { benchOpenLoop, benchOpenLoopWithStartFlags } from './open-loop.ts';
+import { benchOpenLoopWithStartFlags, openLoopInChild } from './open-loop.ts';
 import { benchDiscordPacing } from './pacing.ts';
 import { benchSlackPacing } from './slack-pacing.ts';
 import { benchTurnCost } from './turn-cost.ts';
@@ -136,6 +137,16 @@ await withSim(async (sim) => {
     await app.close();
   }
 
+  // The same closed loop at 100 for the floor (the bare SDK with one read before the model call and one
+  // write after): how long its read waits is what any remembering bot adds before the model, here.
+  log('overhead: the bare SDK with one read and one write per turn, 100 concurrent…');
+  const floorApp = await openBenchApp(sim, sqliteUrl());
+  await measureMinimalOverhead(sim, floorApp.store, 20, 10); // warm-up, as the bot's loop has had
+  const floor = await measureMinimalOverhead(sim, floorApp.store, 100, 10);
+  figures.minimal_store_overhead_first_edit_p50_ms = round(percentile(floor, 50));
+  figures.minimal_store_overhead_first_edit_p99_ms = round(percentile(floor, 99));
+  await floorApp.close();
+
   log('throughput: SQLite against the bare-SDK baseline, warm-up then pairs back to back…');
   const sqliteApp = await openBenchApp(sim, sqliteUrl());
   const ratio = await measureTurnRatio(sqliteApp, sim, {
@@ -186,15 +197,16 @@ await withSim(async (sim) => {
   }
 });
 
-Object.assign(figures, await benchOpenLoop(log, quick ? 150 : 300, latencyOnly ? ['sqlite'] : undefined));
+log(`open loop: ~10 and ~100 answers at once, paced model, in a fresh process under Node's defaults…`);
+Object.assign(figures, openLoopInChild([], quick ? 150 : 300, latencyOnly ? ['sqlite'] : undefined));
 log(`open loop again with the start script's Node flags (${startFlags().join(' ')}), sqlite…`);
-Object.assign(figures, await benchOpenLoopWithStartFlags(startFlags(), quick ? 150 : 300));
+Object.assign(figures, benchOpenLoopWithStartFlags(startFlags(), quick ? 150 : 300));
 log(
   `open loop with the busy profile's flags (npm run start:busy: ${startFlags('start:busy').join(' ')}), sqlite…`,
 );
 Object.assign(
   figures,
-  await benchOpenLoopWithStartFlags(startFlags('start:busy'), quick ? 150 : 300, '_busy_profile'),
+  benchOpenLoopWithStartFlags(startFlags('start:busy'), quick ? 150 : 300, '_busy_profile'),
 );
 if (latencyOnly) finish();
 
