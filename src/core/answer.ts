@@ -18,8 +18,11 @@ export interface ToolRunContext {
   signal: AbortSignal;
   /** Text the model wrote before asking for the tools (kept in the assistant message). */
   text?: string;
-  /** The tools running now, as people see their names (`weather.get_forecast`); empty once none is. */
-  onRunning(tools: string[]): void;
+  /**
+   * The tools running now, as people see their names (`weather.get_forecast`); empty once none is.
+   * `failed`: tools of this round whose call failed (an error, bad arguments, the answer stopped).
+   */
+  onRunning(tools: string[], failed: string[]): void;
 }
 
 export interface ToolRound {
@@ -147,7 +150,7 @@ export async function callModel(call: ModelCall): Promise<ModelAnswer> {
     const ran = await offered.run(result.toolCalls, {
       signal: call.signal,
       text: result.text,
-      onRunning: (names) => streamer.onTools(names),
+      onRunning: (names, failed) => streamer.onTools(names, failed),
     });
     extra.push(...ran.messages);
     for (const name of ran.used) if (!usedTools.includes(name)) usedTools.push(name);

@@ -197,7 +197,7 @@ export interface NativeStream {
 export interface NativeTask {
   id: string;
   title: string;
-  status: 'in_progress' | 'complete';
+  status: 'in_progress' | 'complete' | 'error';
 }
 
 export interface NativeStreaming {

@@ -97,7 +97,8 @@ export class ToolRegistry implements ChatToolbox {
       },
     ];
     const running = new Map<string, string>();
-    const report = () => ctx.onRunning([...new Set(running.values())]);
+    const failed = new Set<string>();
+    const report = () => ctx.onRunning([...new Set(running.values())], [...failed]);
     const outcomes = await Promise.all(
       calls.map(async (call) => {
         const target = targets.get(call.name);
@@ -106,6 +107,7 @@ export class ToolRegistry implements ChatToolbox {
         report();
         const started = Date.now();
         const outcome = await this.runOne(target, call, ctx.signal);
+        if (!outcome.used) failed.add(shown);
         running.delete(call.id);
         report();
         this.deps.log.info(

@@ -84,3 +84,22 @@ describe('who is an admin', () => {
     expect(await plain.get('U0NOBODY')).toMatchObject({ id: 'U0NOBODY', name: 'U0NOBODY', isAdmin: false });
   });
 });
+
+describe('tool tasks in the stream', () => {
+  it('a tool call that fails ends its task as an error, not as done', async () => {
+    rig = await startRig();
+    // Arguments that are not JSON: the call fails and the model answers without the tool.
+    rig.sim.script(
+      { toolCalls: [{ name: 'search_faq', arguments: '{"query": ' }] },
+      { text: 'I could not look that up, but /reset starts afresh.' },
+    );
+    const said = rig.say({ channel: CHANNEL, text: `${bot()} how do I reset?` });
+    await rig.deliver(said);
+    const [shown] = replies(said.ts);
+    expect(shown?.text).toBe('I could not look that up, but /reset starts afresh.');
+    expect(rig.fake.ws.find(CHANNEL, shown?.ts ?? '')?.taskUpdates).toEqual([
+      'faq: in_progress',
+      'faq: error',
+    ]);
+  });
+});

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { type DiscordHarness, startDiscordHarness } from '../discord/harness.ts';
 import { type Rig, startRig } from '../slack/rig.ts';
 import { showsStop } from '../support/fake-discord/components.ts';
+import { pressButton } from '../support/fake-slack/index.ts';
 import { everythingStdio } from '../support/mcp-servers.ts';
 import { until } from './support.ts';
 
@@ -116,5 +117,42 @@ describe('MCP tools on both platforms', () => {
     const posted = rig.fake.ws.find(CHANNEL, reply[0]?.ts ?? '');
     expect(posted?.versions[0]).toBe('🔧 everything.trigger-long-running-operation…');
     expect(posted?.streaming).toBe(false);
+  });
+
+  test('Slack: Stop pressed while a tool runs ends its task as an error, not as done', async () => {
+    const rig: Rig = await startRig({ config });
+    closers.push(() => rig.close());
+    await rig.settle(rig.app.tools.hub.settled(), 'the MCP server to start', 60_000);
+    rig.sim.script(
+      {
+        toolCalls: [
+          { name: 'everything__trigger-long-running-operation', arguments: '{"duration":60,"steps":2}' },
+        ],
+      },
+      { text: 'Never asked for: the answer was stopped.' },
+    );
+    const CHANNEL = 'C0GENERAL';
+    const said = rig.say({ channel: CHANNEL, text: `<@${rig.fake.bot.userId}> wait a minute` });
+    const done = rig.deliver(said);
+    const bots = () => rig.fake.thread(CHANNEL, said.ts).filter((m) => m.bot);
+    const stream = await until(
+      () => bots().find((m) => rig.fake.ws.find(CHANNEL, m.ts)?.taskUpdates?.length),
+      'the tool to show as a running task',
+    );
+    const control = await until(() => bots().find((m) => m.buttons.includes('⏹️ Stop')), 'the Stop button');
+    const payload = pressButton(rig.fake, {
+      user: 'U0ALICE',
+      channel: CHANNEL,
+      ts: control.ts,
+      label: '⏹️ Stop',
+    });
+    expect((await rig.settle(rig.send.interaction(payload), 'the press to be acked')).status).toBe(200);
+    await done;
+    expect(rig.fake.ws.find(CHANNEL, stream.ts)?.taskUpdates).toEqual([
+      'everything.trigger-long-running-operation: in_progress',
+      'everything.trigger-long-running-operation: error',
+    ]);
+    // The model was not asked again after the stop.
+    expect(rig.sim.chatRequests()).toHaveLength(1);
   });
 });
