@@ -197,6 +197,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       catalog: toolCatalog,
       access: toolAccess,
       settings: service.settings,
+      faqTool: () => faq.toolEnabled,
       now: () => (options.clock ?? systemClock).now(),
     }),
   );

@@ -109,6 +109,7 @@ export const en = {
   'system.cleared': 'System prompt reset to the default.',
   'tools.none':
     'No tool servers are configured. An operator adds them under `mcp.servers` in the config file (README, "Tools").',
+  'tools.faq': '📖 Built in: **faq**, the FAQ search — ✅ offered everywhere (`faq.tool` in the config).',
   'tools.header': '**Tool servers** (what applies here, for you):',
   'tools.row': '• **{name}** ({transport}) — {state} — {here}',
   'tools.state.ready': 'ready',

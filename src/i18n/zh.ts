@@ -100,6 +100,7 @@ export const zh: Record<MessageKey, string> = {
   'system.set': '已更新本对话的系统提示词。',
   'system.cleared': '系统提示词已恢复默认。',
   'tools.none': '尚未配置任何工具服务器。运维人员可在配置文件的 `mcp.servers` 下添加（见 README“Tools”）。',
+  'tools.faq': '📖 内置：**faq**，FAQ 检索 — ✅ 在所有对话中提供（配置项 `faq.tool`）。',
   'tools.header': '**工具服务器**（此处对你适用的情况）：',
   'tools.row': '• **{name}**（{transport}）— {state} — {here}',
   'tools.state.ready': '就绪',

@@ -14,6 +14,8 @@ export interface ToolsCommandDeps {
   catalog: ToolCatalog;
   access: SettingsToolAccess;
   settings: SettingsStore;
+  /** Whether the model is offered the FAQ's `search_faq` (`faq.enabled` and `faq.tool`). */
+  faqTool?: () => boolean;
   now?: () => number;
 }
 
@@ -58,7 +60,9 @@ export function toolsCommand(deps: ToolsCommandDeps): CommandSpec {
       const action = (options.action as (typeof ACTIONS)[number] | undefined) ?? 'list';
       const servers = catalog.servers();
       if (action === 'list') {
-        if (servers.length === 0) return { text: t(locale, 'tools.none') };
+        // The built-in tool is not a server to switch; it is named so the list holds every tool offered.
+        const faqLine = deps.faqTool?.() ? [t(locale, 'tools.faq')] : [];
+        if (servers.length === 0) return { text: [...faqLine, t(locale, 'tools.none')].join('\n') };
         const layers = await access.layers(scope);
         const rows = servers.map((server) =>
           t(locale, 'tools.row', {
@@ -68,7 +72,8 @@ export function toolsCommand(deps: ToolsCommandDeps): CommandSpec {
             here: describeVerdict(access.verdict(server.name, scope, layers), locale),
           }),
         );
-        return { text: [t(locale, 'tools.header'), ...rows, t(locale, 'tools.hint', {}, spell)].join('\n') };
+        const lines = [t(locale, 'tools.header'), ...rows, t(locale, 'tools.hint', {}, spell), ...faqLine];
+        return { text: lines.join('\n') };
       }
       if (!isAdmin) return { text: t(locale, 'cmd.denied', { name: `tools ${action}` }, spell) };
       const known = servers.map((s) => s.name);

@@ -55,6 +55,21 @@ describe('/tools', () => {
     );
   });
 
+  it('names the built-in FAQ search when the model may use it, with servers or without', async () => {
+    const FAQ_LINE =
+      '📖 Built in: **faq**, the FAQ search — ✅ offered everywhere (`faq.tool` in the config).';
+    h = await startHarness({});
+    expect((await run('')).text).toBe(
+      `${FAQ_LINE}\nNo tool servers are configured. An operator adds them under \`mcp.servers\` in the config file (README, "Tools").`,
+    );
+    await h.close();
+    h = await startHarness({ config: { mcp: fakeToolServers('C-OPS') }, tools: fakeToolCatalog() });
+    expect((await run('')).text).toBe(`${FAKE_TOOLS_LISTING}\n${FAQ_LINE}`);
+    await h.close();
+    h = await startHarness({ config: { faq: { tool: false } } });
+    expect((await run('')).text).not.toContain('FAQ search');
+  });
+
   it('an admin disables a server here: it shows as disabled here, and only here', async () => {
     await start();
     const done = await run('disable weather', admin);
