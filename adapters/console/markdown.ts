@@ -6,6 +6,8 @@
  * links and italics stay as written, which reads fine.
  */
 
+import { closesFence, fenceLine } from '../../src/core/fences.ts';
+
 const SGR = (codes: string) => `\x1b[${codes}m`;
 const RESET = SGR('0');
 const DIM = (text: string) => `${SGR('2')}${text}${RESET}`;
@@ -22,7 +24,6 @@ const UNDECIDED = [
   /^ {0,3}>$/,
   /^ {0,3}([-*_])(\s*\1)*\s*$/,
 ];
-const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)/;
 const RULE = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
 const HEADING = /^ {0,3}(#{1,6})(?:\s+|$)/;
 const BULLET = /^(\s*)[-*+]\s+/;
@@ -95,10 +96,8 @@ export class MarkdownStream {
       this.pending = nl < 0 ? '' : this.pending.slice(nl + 1);
     };
     if (this.fence) {
-      const closing = FENCE.exec(head);
-      const closes = closing?.[1]?.[0] === this.fence[0] && (closing?.[1]?.length ?? 0) >= this.fence.length;
       if (!complete && /^ {0,3}[`~]*\s*$/.test(head)) return undefined;
-      if (closes && head.trim() === closing?.[1]) {
+      if (closesFence(fenceLine(head), this.fence)) {
         takeLine();
         this.fence = '';
         return `${DIM('└─')}\n`;
@@ -108,12 +107,13 @@ export class MarkdownStream {
       return `${DIM('│ ')}${this.restyle()}`;
     }
     if (!complete && UNDECIDED.some((re) => re.test(head))) return undefined;
-    const fence = FENCE.exec(head);
+    const fence = fenceLine(head);
     if (fence) {
       if (!complete) return undefined;
       takeLine();
-      this.fence = fence[1] ?? '```';
-      return `${DIM(`┌─${fence[2] ? ` ${fence[2]}` : ''}`)}\n`;
+      this.fence = fence.marker;
+      const language = fence.info.trim().split(/\s+/)[0] ?? '';
+      return `${DIM(`┌─${language ? ` ${language}` : ''}`)}\n`;
     }
     if (complete && RULE.test(head)) {
       takeLine();

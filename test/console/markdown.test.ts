@@ -55,6 +55,16 @@ describe('Markdown on a terminal', () => {
     );
   });
 
+  it('reads fences as the splitter and the Slack converter do: a backtick line with inline code is text', () => {
+    // CommonMark 4.5: a backtick fence's info string has no backtick.
+    const text = '```js `x` is inline\nstill text\n~~~~ sh extra\necho **hi**\n~~~\nnot closed yet\n~~~~';
+    expect(visible(renderMarkdown(text))).toBe(
+      ['js x is inline', 'still text', '┌─ sh', '│ echo **hi**', '│ ~~~', '│ not closed yet', '└─', ''].join(
+        '\n',
+      ),
+    );
+  });
+
   it('styles never leak past the end of a line', () => {
     const out = renderMarkdown('an **unclosed bold\nnext line');
     expect(out).toBe('an \x1b[1munclosed bold\x1b[0m\nnext line');
