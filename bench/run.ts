@@ -138,7 +138,7 @@ await withSim(async (sim) => {
   }
 
   // The same closed loop at 100 for the floor (the bare SDK with one read before the model call and one
-  // write after): how long its read waits is what any remembering bot adds before the model, here.
+  // write after): its read's wait is the floor under overhead_first_edit_* (docs/benchmarks.md).
   log('overhead: the bare SDK with one read and one write per turn, 100 concurrent…');
   const floorApp = await openBenchApp(sim, sqliteUrl());
   await measureMinimalOverhead(sim, floorApp.store, 20, 10); // warm-up, as the bot's loop has had

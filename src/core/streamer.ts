@@ -113,7 +113,7 @@ export class ReplyStreamer {
    * Tools run (names as people see them). The line stays until the answer's next text replaces it;
    * like the queue line, it makes a reply not yet streaming natively use post-and-edit.
    */
-  onTools(names: string[], failed: string[] = []): void {
+  onTools(names: string[], failed: string[]): void {
     if (this.finished || !this.opts.toolText) return;
     if (this.nativeState === 'active' && this.surface.native?.tasks) {
       const updates = this.progress.update(names, failed);

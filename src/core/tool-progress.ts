@@ -9,8 +9,8 @@ export class ToolProgress {
   private readonly running = new Map<string, string>();
   private seq = 0;
 
-  /** The updates that take the tasks shown from the last set of running tools to `names`. */
-  update(names: string[], failed: string[] = []): NativeTask[] {
+  /** The updates that take the tasks shown from the last set of running tools to `names` (`failed`: whose call failed). */
+  update(names: string[], failed: string[]): NativeTask[] {
     const updates: NativeTask[] = [];
     for (const [title, id] of this.running) {
       if (names.includes(title)) continue;
