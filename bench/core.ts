@@ -92,32 +92,43 @@ export async function measureOverhead(app: App, concurrency: number, rounds: num
   instrument(app.qwen, marks);
   const timings: Timings = { firstEdit: [], finalEdit: [], storeTripsPerTurn: 0 };
   const { traffic } = watchStoreTraffic(app.store);
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, i) => {
-      for (let round = 0; round < rounds; round++) {
-        const surface = timedSurface();
-        const text = `r${round} c${i} hello`;
-        const start = performance.now();
-        await app.service.handleMessage(
-          message(text, {
-            conversation: { platform: 'bench', workspace: 'W', channel: `C${i}`, isDM: true },
-          }),
-          surface,
-        );
-        const mark = marks.get(text);
-        marks.delete(text);
-        if (!mark?.first || !mark.last || surface.firstText === undefined || surface.lastEdit === undefined)
-          continue;
-        const modelTtft = mark.first - mark.sent;
-        timings.firstEdit.push(surface.firstText - start - modelTtft);
-        timings.finalEdit.push(surface.lastEdit - mark.last);
-      }
-    }),
-  );
+  await closedLoop(concurrency, rounds, async (i, text) => {
+    const surface = timedSurface();
+    const start = performance.now();
+    await app.service.handleMessage(
+      message(text, {
+        conversation: { platform: 'bench', workspace: 'W', channel: `C${i}`, isDM: true },
+      }),
+      surface,
+    );
+    const mark = marks.get(text);
+    marks.delete(text);
+    if (!mark?.first || !mark.last || surface.firstText === undefined || surface.lastEdit === undefined)
+      return;
+    const modelTtft = mark.first - mark.sent;
+    timings.firstEdit.push(surface.firstText - start - modelTtft);
+    timings.finalEdit.push(surface.lastEdit - mark.last);
+  });
   await app.service.queue.idle();
   await app.service.inflight.flush();
   timings.storeTripsPerTurn = traffic.roundTrips / (concurrency * rounds);
   return timings;
+}
+
+/**
+ * `concurrency` conversations (0…concurrency-1), each sending `rounds` messages one after another:
+ * `turn` gets the conversation and the message's text (unique per message).
+ */
+async function closedLoop(
+  concurrency: number,
+  rounds: number,
+  turn: (conversation: number, text: string) => Promise<void>,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, i) => {
+      for (let round = 0; round < rounds; round++) await turn(i, `r${round} c${i} hello`);
+    }),
+  );
 }
 
 /** Complete turns per second: history load, prompt, stream, edits, history save. */
@@ -238,12 +249,9 @@ export async function measureMinimalOverhead(
 ): Promise<number[]> {
   const sdk = floorSdk(sim);
   const samples: number[] = [];
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, i) => {
-      for (let round = 0; round < rounds; round++)
-        samples.push(await minimalTurn(sim, sdk, store, `minimal-loop:${i}`, `r${round} c${i} hello`));
-    }),
-  );
+  await closedLoop(concurrency, rounds, async (i, text) => {
+    samples.push(await minimalTurn(sim, sdk, store, `minimal-loop:${i}`, text));
+  });
   return samples;
 }
 

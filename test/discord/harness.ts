@@ -26,7 +26,7 @@ import {
   startFakeDiscord,
 } from '../support/fake-discord/index.ts';
 import { settle, useFakeClock, useRealClock, type What } from '../support/fake-time.ts';
-import { LogSink, UNPACED_EMBEDDINGS, UNPACED_MODELS, uniqueInstance } from '../support/harness.ts';
+import { LogSink, testQwen, UNPACED_MODELS, uniqueInstance } from '../support/harness.ts';
 
 const API_KEY = 'sk-test-discord-0123456789';
 
@@ -121,7 +121,7 @@ async function buildHarness(options: DiscordHarnessOptions, fakeClock: boolean):
       LOG_LEVEL: 'debug',
     },
     overrides: {
-      qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000, ...UNPACED_EMBEDDINGS },
+      qwen: testQwen(20_000),
       models: UNPACED_MODELS,
       // Each message answered at once: tests of debouncing set their own window.
       triggers: { debounceMs: 0 },

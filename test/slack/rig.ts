@@ -33,7 +33,7 @@ export const BOB = 'U0BOB';
 export const ADMIN = 'U0ADMIN';
 
 import { settle, useFakeClock, useRealClock, type What } from '../support/fake-time.ts';
-import { LogSink, UNPACED_EMBEDDINGS, UNPACED_MODELS } from '../support/harness.ts';
+import { LogSink, testQwen, UNPACED_MODELS } from '../support/harness.ts';
 
 export { LogSink };
 
@@ -111,7 +111,7 @@ async function buildRig(options: RigOptions, fakeClock: boolean): Promise<Rig> {
       ...(mode === 'socket' ? { SLACK_APP_TOKEN: fake.appToken } : {}),
     },
     overrides: {
-      qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 20_000, ...UNPACED_EMBEDDINGS },
+      qwen: testQwen(20_000),
       streaming: { minEditIntervalMs: 0 },
       models: UNPACED_MODELS,
       // Each message answered at once: tests of debouncing set their own window.

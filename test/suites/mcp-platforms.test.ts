@@ -24,6 +24,7 @@ const config = {
   tools: { callTimeoutMs: 120_000 },
 };
 
+const STOP = '⏹️ Stop';
 const ECHO_ARGS = '{"message":"sunny in Lisbon, 24 degrees"}';
 
 /** The tool message the model's second step received. */
@@ -139,12 +140,12 @@ describe('MCP tools on both platforms', () => {
       () => bots().find((m) => rig.fake.ws.find(CHANNEL, m.ts)?.taskUpdates?.length),
       'the tool to show as a running task',
     );
-    const control = await until(() => bots().find((m) => m.buttons.includes('⏹️ Stop')), 'the Stop button');
+    const control = await until(() => bots().find((m) => m.buttons.includes(STOP)), 'the Stop button');
     const payload = pressButton(rig.fake, {
       user: 'U0ALICE',
       channel: CHANNEL,
       ts: control.ts,
-      label: '⏹️ Stop',
+      label: STOP,
     });
     expect((await rig.settle(rig.send.interaction(payload), 'the press to be acked')).status).toBe(200);
     await done;

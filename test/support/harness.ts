@@ -60,7 +60,12 @@ export const UNPACED_MODELS = { 'qwen-plus': { rpm: 1_000_000, tpm: 1_000_000_00
  * The same for the embedding model (`qwen.embeddingRpm`): at the shipped 300 RPM its requests are spaced
  * 200 ms apart, and a test making 40 FAQ searches waited 8 s of real time for nothing it checks.
  */
-export const UNPACED_EMBEDDINGS = { embeddingRpm: 1_000_000, embeddingTpm: 1_000_000_000 };
+const UNPACED_EMBEDDINGS = { embeddingRpm: 1_000_000, embeddingTpm: 1_000_000_000 };
+
+/** The `qwen` settings every harness starts from: quick retries, short timeouts, unpaced embeddings. */
+export function testQwen(totalTimeoutMs: number): Record<string, number> {
+  return { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs, ...UNPACED_EMBEDDINGS };
+}
 
 export function testConfig(
   baseUrl: string,
@@ -78,7 +83,7 @@ export function testConfig(
       ...(storeUrl.startsWith('redis') ? { QWENBOT_INSTANCE: uniqueInstance() } : {}),
     },
     overrides: {
-      qwen: { retryBaseDelayMs: 5, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000, ...UNPACED_EMBEDDINGS },
+      qwen: testQwen(10_000),
       streaming: { minEditIntervalMs: 0 },
       models: UNPACED_MODELS,
       // Each message answered at once: tests of debouncing set their own window.
